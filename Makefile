@@ -1,0 +1,61 @@
+# Leadrelay: one entry point for running, testing and benchmarking the system.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .leadrelay/tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help install run test test-unit test-system lint schemas bench up down clean
+
+help:
+	@echo "make run     start broker + database (embedded unless configured) and all five services"
+	@echo "make test    run the whole test suite"
+	@echo "make lint    ruff + mypy"
+	@echo "make schemas regenerate docs/events/*.json from the event models"
+	@echo "make up/down docker compose (needs a Docker engine)"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv>=0.5"
+
+$(VENV)/.installed: $(UV) pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+	$(UV) sync --all-packages --python $(PYTHON) --quiet
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) -m leadrelay.cli run
+
+test: install
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+test-unit: install
+	$(PY) -m pytest -q shared/tests services -k "not integration"
+
+test-system: install
+	$(PY) -m pytest -q tests/system
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy shared/src services/*/src
+
+schemas: install
+	$(PY) -m leadrelay.cli schemas --out docs/events
+
+bench: install
+	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(PY) $$b; done || echo "no benchmarks yet"
+
+up:
+	docker compose up --build -d
+
+down:
+	docker compose down -v
+
+clean:
+	rm -rf $(VENV) .leadrelay

@@ -1,0 +1,21 @@
+"""Capture's unit of work."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from leadrelay.capture.adapters.orm import inbox, outbox
+from leadrelay.capture.adapters.repository import LeadRepository
+from leadrelay.db.uow import UnitOfWork
+
+
+class CaptureUnitOfWork(UnitOfWork):
+    """A transaction over leads, outbox and inbox."""
+
+    leads: LeadRepository
+
+    def __init__(self, sessions: async_sessionmaker) -> None:
+        super().__init__(sessions, outbox, inbox)
+
+    def _open_repositories(self) -> None:
+        self.leads = LeadRepository(self.session)

@@ -1,0 +1,52 @@
+"""What capture decides about a new lead, as plain data and functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Completeness = Literal["partial", "complete"]
+
+# A form is complete when the person told us who they are, where they work and how to call them.
+COMPLETE_FIELDS = ("email", "name", "company", "phone")
+
+
+@dataclass(frozen=True)
+class NewLead:
+    """A validated, normalised lead as it arrived."""
+
+    email: str
+    source: str
+    name: str | None = None
+    phone: str | None = None
+    company: str | None = None
+    title: str | None = None
+    company_size: str | None = None
+    industry: str | None = None
+    country: str | None = None
+    message: str | None = None
+    form_id: str | None = None
+    utm: dict[str, str] = field(default_factory=dict)
+    consent_marketing: bool = False
+    consent_policy_version: str | None = None
+
+
+def completeness(lead: NewLead) -> Completeness:
+    """Return 'complete' when every field sales needs to call is present."""
+    return "complete" if all(getattr(lead, f) for f in COMPLETE_FIELDS) else "partial"
+
+
+@dataclass(frozen=True)
+class CapturedLead:
+    """A lead as stored: the input plus its identity and derived facts."""
+
+    lead_id: str
+    lead: NewLead
+    completeness: Completeness
+    captured_at: datetime
+
+
+def capture(lead: NewLead, lead_id: str, now: datetime) -> CapturedLead:
+    """Decide the stored form of a new lead."""
+    return CapturedLead(lead_id=lead_id, lead=lead, completeness=completeness(lead), captured_at=now)

@@ -1,0 +1,28 @@
+"""Consumer-side dedupe: each event id is handled once per service database."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadrelay.events import Envelope
+
+
+class Inbox:
+    """Records handled event ids in the handler's own transaction."""
+
+    def __init__(self, session: AsyncSession, table: Table) -> None:
+        self._session = session
+        self._table = table
+
+    async def claim(self, event: Envelope) -> bool:
+        """Return True the first time an event is seen; False for a redelivery."""
+        stmt = (
+            insert(self._table)
+            .values(event_id=event.id, event_type=event.type)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(self._table.c.event_id)
+        )
+        result = await self._session.execute(stmt)
+        return result.first() is not None

@@ -1,0 +1,165 @@
+"""The outbox relay: publishes committed outbox rows in order and marks them sent."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import asyncpg
+import structlog
+from sqlalchemy import Table, func, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from leadrelay.db.tables import OUTBOX_CHANNEL
+from leadrelay.faults import fault_point
+from leadrelay.kafka.producer import SafeProducer
+from leadrelay.observability import metrics as m
+
+log = structlog.get_logger(__name__)
+
+# One relay per database publishes at a time, so rows leave in id order (per-lead order holds).
+_RELAY_LOCK_KEY = 0x6C656164  # "lead"
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows; wakes on NOTIFY, polls as a fallback."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        outbox: Table,
+        producer: SafeProducer,
+        service: str,
+        poll_interval_s: float = 1.0,
+        batch_size: int = 500,
+    ) -> None:
+        self._engine = engine
+        self._outbox = outbox
+        self._producer = producer
+        self._service = service
+        self._poll_interval_s = poll_interval_s
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Ask the relay to finish its current batch and exit."""
+        self._stopping = True
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Publish now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish until stopped; failures are logged and retried, never fatal."""
+        listener = asyncio.create_task(self._listen(), name=f"{self._service}-outbox-listen")
+        try:
+            while not self._stopping:
+                try:
+                    published = await self.publish_batch()
+                except Exception as exc:  # broker or database down: retry after the poll interval
+                    log.warning("outbox_publish_failed", service=self._service, error=repr(exc))
+                    published = 0
+                if published >= self._batch_size:
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await listener
+
+    async def publish_batch(self) -> int:
+        """Publish one batch of unsent rows in id order; return how many were marked sent."""
+        async with self._engine.begin() as conn:
+            locked = await conn.scalar(select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_KEY)))
+            if not locked:
+                return 0
+            rows = (
+                await conn.execute(
+                    select(
+                        self._outbox.c.id,
+                        self._outbox.c.topic,
+                        self._outbox.c.key,
+                        self._outbox.c.value,
+                        self._outbox.c.created_at,
+                    )
+                    .where(self._outbox.c.sent_at.is_(None))
+                    .order_by(self._outbox.c.id)
+                    .limit(self._batch_size)
+                )
+            ).all()
+            await self._observe_backlog(conn)
+            if not rows:
+                return 0
+            sent_ids = await self._send_in_order(rows)
+            await fault_point("after_publish_before_mark")
+            if sent_ids:
+                await conn.execute(
+                    update(self._outbox).where(self._outbox.c.id.in_(sent_ids)).values(sent_at=func.now())
+                )
+            m.OUTBOX_PUBLISHED.labels(self._service).inc(len(sent_ids))
+            return len(sent_ids)
+
+    async def _send_in_order(self, rows: list[Any]) -> list[int]:
+        """Send rows; return the ids of the longest fully delivered prefix (later rows are retried)."""
+        futures = []
+        for row in rows:
+            try:
+                futures.append(await self._producer.enqueue(row.topic, row.value, row.key))
+            except Exception as exc:
+                log.warning("outbox_enqueue_failed", service=self._service, error=repr(exc))
+                break
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        sent: list[int] = []
+        for row, result in zip(rows, results, strict=False):
+            if isinstance(result, BaseException):
+                log.warning("outbox_send_failed", service=self._service, error=repr(result))
+                break
+            sent.append(row.id)
+        return sent
+
+    async def _observe_backlog(self, conn: Any) -> None:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) "
+                    "FROM outbox WHERE sent_at IS NULL"
+                )
+            )
+        ).one()
+        m.OUTBOX_BACKLOG.labels(self._service).set(row[0])
+        m.OUTBOX_OLDEST_AGE.labels(self._service).set(float(row[1]))
+
+    async def purge_sent(self, older_than_s: float = 86400) -> int:
+        """Delete rows sent more than older_than_s ago; return how many."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                text("DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => :s)"),
+                {"s": older_than_s},
+            )
+            return int(result.rowcount or 0)
+
+    async def _listen(self) -> None:
+        """Hold a LISTEN connection, reconnecting after failures; each NOTIFY wakes the relay."""
+        url = make_url(self._engine.url.render_as_string(hide_password=False)).set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        while not self._stopping:
+            try:
+                conn = await asyncpg.connect(dsn, timeout=5)
+                try:
+                    await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+                    while not self._stopping and not conn.is_closed():
+                        await asyncio.sleep(1.0)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await conn.close(timeout=2)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("outbox_listen_retry", service=self._service, error=repr(exc))
+                await asyncio.sleep(1.0)

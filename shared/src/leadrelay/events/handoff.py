@@ -1,0 +1,82 @@
+"""Events about handing a lead to sales: LeadQualified, LeadContacted, HandoffBreached."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import Field
+
+from leadrelay.events.base import EventData, Part
+from leadrelay.events.lead import LeadSnapshot
+from leadrelay.events.scoring import Reason, Stage
+
+
+class Owner(Part):
+    """The sales rep who owns a handoff."""
+
+    id: str
+    name: str
+    email: str | None = None
+
+
+class SlaTerms(Part):
+    """The follow-up commitment that comes with a handoff."""
+
+    policy: str
+    due_at: datetime
+
+
+class DecisionRef(Part):
+    """Where to find why routing decided as it did."""
+
+    trace_id: str
+    rule: str | None = None
+    strategy: str
+
+
+class LeadQualified(EventData):
+    """A sales-ready lead was handed to a rep: the handoff."""
+
+    EVENT_TYPE: ClassVar[str] = "leadrelay.lead.qualified.v1"
+
+    handoff_id: str
+    lead_id: str
+    attempt: int = Field(default=1, ge=1)
+    queue: str
+    owner: Owner
+    score: int
+    grade: str
+    stage: Stage
+    reasons: list[Reason] = Field(default_factory=list)
+    lead: LeadSnapshot = Field(default_factory=LeadSnapshot)
+    sla: SlaTerms
+    decision: DecisionRef
+    source: str | None = None
+
+
+class LeadContacted(EventData):
+    """Sales reports first contact with the lead of a handoff."""
+
+    EVENT_TYPE: ClassVar[str] = "leadrelay.lead.contacted.v1"
+
+    handoff_id: str
+    lead_id: str
+    owner_id: str | None = None
+    channel: str = "unknown"
+    at: datetime
+
+
+class HandoffBreached(EventData):
+    """A handoff's first-contact deadline passed without contact."""
+
+    EVENT_TYPE: ClassVar[str] = "leadrelay.handoff.breached.v1"
+
+    handoff_id: str
+    lead_id: str
+    owner_id: str
+    queue: str
+    due_at: datetime
+    breached_at: datetime
+    overdue_seconds: float
+    attempt: int = 1

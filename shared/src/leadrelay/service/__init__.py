@@ -1,0 +1,1 @@
+"""What every service process shares: the FastAPI app shell and the runtime of background tasks."""

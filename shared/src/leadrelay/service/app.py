@@ -1,0 +1,122 @@
+"""The FastAPI shell every service uses: health, readiness, metrics, errors, size limits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from leadrelay.observability import metrics as m
+
+ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
+
+
+def create_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    readiness: ReadinessCheck,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    max_body_bytes: int = 64 * 1024,
+    before_metrics: Callable[[], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """Build a service's app with /healthz, /readyz, /metrics, RED metrics and clear 422s."""
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+
+    @app.middleware("http")
+    async def record_red_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        m.HTTP_REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
+        m.HTTP_SECONDS.labels(service, request.method, path).observe(time.perf_counter() - started)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_failed(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content=validation_body(exc.errors()))
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """Report that the process is alive."""
+        return {"status": "ok", "service": service}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        """Report whether the database and the broker are reachable."""
+        checks = await readiness()
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            status_code=200 if ready else 503,
+            content={"status": "ready" if ready else "not_ready", "checks": checks},
+        )
+
+    @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+    async def metrics() -> Response:
+        """Expose Prometheus metrics."""
+        if before_metrics is not None:
+            await before_metrics()
+        return Response(generate_latest(m.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def validation_body(errors: Any) -> dict[str, Any]:
+    """Turn pydantic errors into {"errors": [{"field", "reason"}]}, without echoing input values."""
+    items = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        items.append({"field": ".".join(loc) or "body", "reason": err.get("msg", "invalid"), "type": err.get("type")})
+    return {"error": "validation_failed", "errors": items}
+
+
+class BodySizeLimit:
+    """Reject request bodies larger than max_bytes with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._reject(send)
+
+    async def _reject(self, send: Send) -> None:
+        body = b'{"error":"payload_too_large","detail":"request body exceeds %d bytes"}' % self.max_bytes
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass

@@ -1,0 +1,124 @@
+"""A service's long-lived parts: engine, producer, outbox relay, consumers and timers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+
+import structlog
+from fastapi import FastAPI
+from sqlalchemy import Table, text
+
+from leadrelay.db.engine import create_engine, session_factory
+from leadrelay.db.relay import OutboxRelay
+from leadrelay.kafka.admin import ensure_topics
+from leadrelay.kafka.consumer import ConsumerRunner, Handler
+from leadrelay.kafka.producer import SafeProducer
+from leadrelay.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+class ServiceRuntime:
+    """Owns the connections and background tasks of one service process."""
+
+    def __init__(self, service: str, settings: ServiceSettings, outbox: Table) -> None:
+        self.service = service
+        self.settings = settings
+        self.topics = settings.kafka.topics
+        self.engine = create_engine(settings.database_url, settings.postgres.pool_size)
+        self.sessions = session_factory(self.engine)
+        self.producer = SafeProducer(settings.kafka, client_id=service)
+        self.relay = OutboxRelay(
+            self.engine, outbox, self.producer, service, poll_interval_s=settings.outbox_poll_interval_s
+        )
+        self.consumers: list[ConsumerRunner] = []
+        self._task_factories: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop_callbacks: list[Callable[[], None]] = [self.relay.stop]
+
+    def add_consumer(self, topics: Sequence[str], handlers: Mapping[str, Handler]) -> ConsumerRunner:
+        """Register the service's consumer group over topics."""
+        runner = ConsumerRunner(
+            settings=self.settings.kafka,
+            service=self.service,
+            group_id=f"{self.settings.kafka.topic_prefix}leadrelay-{self.service}",
+            handlers=handlers,
+            topics=topics,
+            producer=self.producer,
+            max_attempts=self.settings.consumer_max_attempts,
+            stall_timeout_s=self.settings.consumer_stall_timeout_s,
+        )
+        self.consumers.append(runner)
+        self._task_factories.append((f"consumer-{len(self.consumers)}", runner.run))
+        self._stop_callbacks.append(runner.stop)
+        return runner
+
+    def add_task(self, name: str, run: Callable[[], Awaitable[None]], stop: Callable[[], None]) -> None:
+        """Register a background loop with its stop signal."""
+        self._task_factories.append((name, run))
+        self._stop_callbacks.append(stop)
+
+    async def start(self) -> None:
+        """Create topics (best effort) and start every background task."""
+        try:
+            await ensure_topics(
+                self.settings.kafka.bootstrap_servers, self.topics.all_with_dlq(), self.settings.kafka.partitions
+            )
+        except Exception as exc:  # the relay and consumers retry on their own
+            log.warning("ensure_topics_failed", service=self.service, error=repr(exc))
+        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-relay"))
+        for name, run in self._task_factories:
+            self._tasks.append(asyncio.create_task(_supervised(name, run), name=f"{self.service}-{name}"))
+
+    async def stop(self, timeout_s: float = 10.0) -> None:
+        """Signal every task to stop, wait a bounded time, then release connections."""
+        for stop in self._stop_callbacks:
+            stop()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=timeout_s)
+            for task in pending:
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*pending, return_exceptions=True)
+        await self.producer.stop()
+        await self.engine.dispose()
+
+    async def readiness(self) -> dict[str, str]:
+        """Check the database and the broker."""
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), 3)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        try:
+            await asyncio.wait_for(self.producer.ensure_started(), 3)
+            checks["kafka"] = "ok"
+        except Exception as exc:
+            checks["kafka"] = f"unreachable: {type(exc).__name__}"
+        return checks
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        """FastAPI lifespan: start background work, stop it on shutdown."""
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+
+async def _supervised(name: str, run: Callable[[], Awaitable[None]]) -> None:
+    """Run a loop; if it ever crashes, log and run it again (a background loop must not die silently)."""
+    while True:
+        try:
+            await run()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("background_task_crashed", task=name, error=repr(exc))
+            await asyncio.sleep(1.0)

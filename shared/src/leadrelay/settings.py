@@ -1,0 +1,79 @@
+"""Settings building blocks shared by every service (pydantic-settings, environment variables)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TypeVar
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from leadrelay.events.topics import Topics
+
+
+class KafkaSettings(BaseSettings):
+    """Where the broker is and how to talk to it (LEADRELAY_KAFKA_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="LEADRELAY_KAFKA_", extra="ignore")
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+    # Tansu (the embedded broker) cannot do InitProducerId; turn this on against Apache Kafka.
+    enable_idempotence: bool = False
+    request_timeout_s: float = Field(default=10.0, gt=0)
+    send_timeout_s: float = Field(default=15.0, gt=0)
+    partitions: int = Field(default=3, ge=1)
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
+
+
+class PostgresSettings(BaseSettings):
+    """Which PostgreSQL server holds the services' databases (LEADRELAY_POSTGRES_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="LEADRELAY_POSTGRES_", extra="ignore")
+
+    dsn: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    pool_size: int = Field(default=10, ge=1)
+
+    def database_url(self, database: str) -> str:
+        """Return an asyncpg SQLAlchemy URL for one database on this server."""
+        url = make_url(self.dsn).set(drivername="postgresql+asyncpg", database=database)
+        return url.render_as_string(hide_password=False)
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service has; subclasses set env_prefix to LEADRELAY_<SERVICE>_."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    database: str = "leadrelay"
+    log_level: str = "INFO"
+    consumer_max_attempts: int = Field(default=3, ge=1)
+    consumer_stall_timeout_s: float = Field(default=30.0, gt=0)
+    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
+
+    @property
+    def database_url(self) -> str:
+        return self.postgres.database_url(self.database)
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S]) -> S:
+    """Build settings from the environment, or exit with a message naming each bad variable."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        for err in exc.errors():
+            variable = prefix + "_".join(str(p) for p in err["loc"]).upper()
+            print(f"invalid setting {variable}: {err['msg']}", file=sys.stderr)
+        raise SystemExit(2) from exc
