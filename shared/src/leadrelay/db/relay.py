@@ -152,9 +152,11 @@ class OutboxRelay:
             try:
                 conn = await asyncpg.connect(dsn, timeout=5)
                 try:
+                    closed = asyncio.Event()
+                    conn.add_termination_listener(lambda *_, done=closed: done.set())
                     await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
-                    while not self._stopping and not conn.is_closed():
-                        await asyncio.sleep(1.0)
+                    self._wake.set()  # rows may have been committed while we were not listening
+                    await closed.wait()
                 finally:
                     with contextlib.suppress(Exception):
                         await conn.close(timeout=2)

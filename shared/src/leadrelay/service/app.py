@@ -33,7 +33,9 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
     @app.middleware("http")
-    async def record_red_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def record_red_metrics(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
@@ -76,7 +78,9 @@ def validation_body(errors: Any) -> dict[str, Any]:
     items = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-        items.append({"field": ".".join(loc) or "body", "reason": err.get("msg", "invalid"), "type": err.get("type")})
+        items.append(
+            {"field": ".".join(loc) or "body", "reason": err.get("msg", "invalid"), "type": err.get("type")}
+        )
     return {"error": "validation_failed", "errors": items}
 
 
@@ -113,8 +117,13 @@ class BodySizeLimit:
 
     async def _reject(self, send: Send) -> None:
         body = b'{"error":"payload_too_large","detail":"request body exceeds %d bytes"}' % self.max_bytes
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

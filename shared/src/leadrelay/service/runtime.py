@@ -64,7 +64,9 @@ class ServiceRuntime:
         """Create topics (best effort) and start every background task."""
         try:
             await ensure_topics(
-                self.settings.kafka.bootstrap_servers, self.topics.all_with_dlq(), self.settings.kafka.partitions
+                self.settings.kafka.bootstrap_servers,
+                self.topics.all_with_dlq(),
+                self.settings.kafka.partitions,
             )
         except Exception as exc:  # the relay and consumers retry on their own
             log.warning("ensure_topics_failed", service=self.service, error=repr(exc))

@@ -24,7 +24,9 @@ def prepare_database(settings: ServiceSettings, migrations: Path) -> None:
     upgrade(settings.database_url, migrations)
 
 
-def serve(service: str, settings: ServiceSettings, build_app: Callable[[], FastAPI], migrations: Path) -> None:
+def serve(
+    service: str, settings: ServiceSettings, build_app: Callable[[], FastAPI], migrations: Path
+) -> None:
     """Run one service until SIGINT/SIGTERM."""
     configure_logging(service, settings.log_level)
     prepare_database(settings, migrations)

@@ -18,7 +18,9 @@ async def capture_lead(lead: NewLead, uow: CaptureUnitOfWork, topics: Topics, no
     captured = capture(lead, str(uuid.uuid4()), now)
     async with uow:
         await uow.leads.add(captured)
-        uow.outbox.add(new_event(lead_captured(captured), source=SOURCE, subject=captured.lead_id), topics.captured)
+        uow.outbox.add(
+            new_event(lead_captured(captured), source=SOURCE, subject=captured.lead_id), topics.captured
+        )
         await uow.commit()
     return captured.lead_id
 
@@ -32,7 +34,9 @@ def lead_captured(captured: CapturedLead) -> LeadCaptured:
         source=lead.source,  # type: ignore[arg-type]
         form_id=lead.form_id,
         completeness=captured.completeness,
-        contact=Contact(email=lead.email, name=lead.name, phone=lead.phone, company=lead.company, title=lead.title),
+        contact=Contact(
+            email=lead.email, name=lead.name, phone=lead.phone, company=lead.company, title=lead.title
+        ),
         company=Company(size=lead.company_size, industry=lead.industry, country=lead.country),
         message=lead.message,
         utm=lead.utm,

@@ -1,0 +1,23 @@
+"""The metrics service's unit of work."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from leadrelay.db.uow import UnitOfWork
+from leadrelay.metrics.adapters.orm import inbox, outbox
+from leadrelay.metrics.adapters.repository import FunnelRepository, LeadSourceRepository
+
+
+class MetricsUnitOfWork(UnitOfWork):
+    """A transaction over funnel counts, lead sources and the inbox."""
+
+    funnel: FunnelRepository
+    sources: LeadSourceRepository
+
+    def __init__(self, sessions: async_sessionmaker) -> None:
+        super().__init__(sessions, outbox, inbox)
+
+    def _open_repositories(self) -> None:
+        self.funnel = FunnelRepository(self.session)
+        self.sources = LeadSourceRepository(self.session)

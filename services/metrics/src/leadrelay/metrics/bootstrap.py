@@ -1,0 +1,56 @@
+"""The metrics service's composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from prometheus_client import Gauge
+
+from leadrelay.events import EVENT_TYPES, Envelope
+from leadrelay.metrics.adapters.orm import outbox
+from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
+from leadrelay.metrics.api import router
+from leadrelay.metrics.handlers import count_event
+from leadrelay.metrics.settings import MetricsSettings
+from leadrelay.observability.metrics import REGISTRY
+from leadrelay.service.app import create_app
+from leadrelay.service.runtime import ServiceRuntime
+
+SERVICE = "metrics"
+MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
+FUNNEL = Gauge(
+    "leadrelay_funnel_events",
+    "All-time funnel counts by step, stage, source and queue (from the KPI store).",
+    ["step", "stage", "source", "queue"],
+    registry=REGISTRY,
+)
+
+
+def build_app(settings: MetricsSettings) -> FastAPI:
+    """Build the metrics app and its consumer of every lead topic."""
+    runtime = ServiceRuntime(SERVICE, settings, outbox)
+
+    async def on_event(event: Envelope) -> None:
+        await count_event(event, MetricsUnitOfWork(runtime.sessions))
+
+    topics = sorted({runtime.topics.name(spec.topic) for spec in EVENT_TYPES.values()})
+    runtime.add_consumer(topics, dict.fromkeys(EVENT_TYPES, on_event))
+
+    async def refresh_funnel_gauge() -> None:
+        async with MetricsUnitOfWork(runtime.sessions) as uow:
+            for row in await uow.funnel.totals_by_labels():
+                FUNNEL.labels(row["step"], row["stage"], row["source"], row["queue"]).set(row["count"])
+
+    app = create_app(
+        service=SERVICE,
+        title="Leadrelay metrics",
+        description="Turns every lead event into funnel KPIs for people and Prometheus.",
+        readiness=runtime.readiness,
+        lifespan=runtime.lifespan,
+        before_metrics=refresh_funnel_gauge,
+    )
+    app.state.runtime = runtime
+    app.include_router(router)
+    return app

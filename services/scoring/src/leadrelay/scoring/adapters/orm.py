@@ -1,0 +1,27 @@
+"""Scoring's tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy.dialects.postgresql import JSONB
+
+from leadrelay.db.tables import messaging_tables
+
+metadata = MetaData()
+outbox, inbox = messaging_tables(metadata)
+
+scores = Table(
+    "scores",
+    metadata,
+    Column("lead_id", String(36), primary_key=True),
+    Column("score", Integer, nullable=False),
+    Column("fit", Integer, nullable=False),
+    Column("engagement", Integer, nullable=False),
+    Column("grade", String(4), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("reasons", JSONB, nullable=False),
+    Column("ruleset_version", String(100), nullable=False),
+    Column("source", String(40)),
+    Column("times_scored", Integer, nullable=False, server_default="1"),
+    Column("scored_at", DateTime(timezone=True), nullable=False),
+)

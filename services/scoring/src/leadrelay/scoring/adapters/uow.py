@@ -1,0 +1,21 @@
+"""Scoring's unit of work."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from leadrelay.db.uow import UnitOfWork
+from leadrelay.scoring.adapters.orm import inbox, outbox
+from leadrelay.scoring.adapters.repository import ScoreRepository
+
+
+class ScoringUnitOfWork(UnitOfWork):
+    """A transaction over scores, outbox and inbox."""
+
+    scores: ScoreRepository
+
+    def __init__(self, sessions: async_sessionmaker) -> None:
+        super().__init__(sessions, outbox, inbox)
+
+    def _open_repositories(self) -> None:
+        self.scores = ScoreRepository(self.session)

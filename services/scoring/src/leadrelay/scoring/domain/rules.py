@@ -1,0 +1,142 @@
+"""Rule scoring: pure functions from a lead's facts and a rule set to a score, grade, stage and reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Group = Literal["fit", "engagement"]
+
+
+class Rule(BaseModel):
+    """One factor: points by the field's value, by keywords in it, or for its presence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    factor: str
+    group: Group
+    field: str
+    points: dict[str, float] | None = None
+    keywords: dict[str, float] | None = None
+    present: float | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> Rule:
+        kinds = [k for k in (self.points, self.keywords, self.present) if k is not None]
+        if len(kinds) != 1:
+            raise ValueError("a rule needs exactly one of points, keywords or present")
+        return self
+
+
+class RuleSet(BaseModel):
+    """A versioned set of rules with caps, stage thresholds and grade bands."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(min_length=1)
+    caps: dict[Group, float]
+    stages: dict[Literal["sql", "mql"], float]
+    grades: dict[Literal["fit", "engagement"], dict[str, float]]
+    rules: list[Rule]
+
+
+class RuleSetError(ValueError):
+    """A rule set is invalid; `errors` lists each problem with its path."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def parse_ruleset(raw: Any) -> RuleSet:
+    """Validate a rule set document, reporting every error with its path."""
+    try:
+        return RuleSet.model_validate(raw)
+    except ValidationError as exc:
+        raise RuleSetError(
+            [f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()]
+        ) from exc
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """Points one rule gave, and why."""
+
+    factor: str
+    group: Group
+    points: float
+    text: str
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """The outcome of scoring one lead."""
+
+    score: int
+    fit: int
+    engagement: int
+    grade: str
+    stage: Literal["nurture", "mql", "sql", "disqualified"]
+    contributions: tuple[Contribution, ...]
+    ruleset_version: str
+
+
+def lookup(facts: dict[str, Any], path: str) -> Any:
+    """Return the value at a dotted path of nested dicts, or None."""
+    value: Any = facts
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def apply_rule(rule: Rule, facts: dict[str, Any]) -> Contribution | None:
+    """Return the rule's contribution to this lead, or None when it does not apply."""
+    value = lookup(facts, rule.field)
+    if rule.present is not None:
+        if value in (None, "", [], {}):
+            return None
+        return Contribution(rule.factor, rule.group, rule.present, f"{rule.factor}: given")
+    if value is None:
+        return None
+    if rule.points is not None:
+        key = str(value).lower() if isinstance(value, bool) else str(value)
+        if key not in rule.points:
+            return None
+        return Contribution(rule.factor, rule.group, rule.points[key], f"{rule.factor}: {key}")
+    text = str(value).lower()
+    assert rule.keywords is not None
+    matches = [(kw, pts) for kw, pts in rule.keywords.items() if kw in text]
+    if not matches:
+        return None
+    keyword, points = max(matches, key=lambda m: abs(m[1]))
+    return Contribution(rule.factor, rule.group, points, f"{rule.factor}: {keyword}")
+
+
+def _band(points: float, bands: dict[str, float], lowest: str) -> str:
+    for label, minimum in sorted(bands.items(), key=lambda b: -b[1]):
+        if points >= minimum:
+            return label
+    return lowest
+
+
+def score_lead(facts: dict[str, Any], ruleset: RuleSet) -> ScoreResult:
+    """Score a lead's facts (the LeadCaptured data as a dict) against a rule set."""
+    contributions = tuple(c for rule in ruleset.rules if (c := apply_rule(rule, facts)) is not None)
+    totals = {
+        group: sum(c.points for c in contributions if c.group == group) for group in ("fit", "engagement")
+    }
+    fit = int(max(0, min(totals["fit"], ruleset.caps.get("fit", 100))))
+    engagement = int(max(0, min(totals["engagement"], ruleset.caps.get("engagement", 100))))
+    score = max(0, min(100, fit + engagement))
+    if score >= ruleset.stages["sql"]:
+        stage: Literal["nurture", "mql", "sql", "disqualified"] = "sql"
+    elif score >= ruleset.stages["mql"]:
+        stage = "mql"
+    else:
+        stage = "nurture"
+    grade = _band(fit, ruleset.grades["fit"], "D") + _band(engagement, ruleset.grades["engagement"], "4")
+    return ScoreResult(score, fit, engagement, grade, stage, contributions, ruleset.version)

@@ -1,0 +1,29 @@
+"""The SLA monitor's tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table
+
+from leadrelay.db.tables import messaging_tables
+
+metadata = MetaData()
+outbox, inbox = messaging_tables(metadata)
+
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("handoff_id", String(36), primary_key=True),
+    Column("lead_id", String(36), nullable=False, index=True),
+    Column("owner_id", String(100)),
+    Column("queue", String(63)),
+    Column("attempt", Integer, nullable=False, server_default="1"),
+    Column("grade", String(4)),
+    Column("policy", String(100)),
+    Column("due_at", DateTime(timezone=True)),
+    Column("state", String(12), nullable=False),
+    Column("handed_off_at", DateTime(timezone=True)),
+    Column("contacted_at", DateTime(timezone=True)),
+    Column("contact_channel", String(40)),
+    Column("breached_at", DateTime(timezone=True)),
+    Index("ix_handoffs_open_due", "due_at", postgresql_where="state = 'open'"),
+)

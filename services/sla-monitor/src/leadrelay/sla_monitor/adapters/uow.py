@@ -1,0 +1,21 @@
+"""The SLA monitor's unit of work."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from leadrelay.db.uow import UnitOfWork
+from leadrelay.sla_monitor.adapters.orm import inbox, outbox
+from leadrelay.sla_monitor.adapters.repository import HandoffRepository
+
+
+class SlaUnitOfWork(UnitOfWork):
+    """A transaction over handoff clocks, outbox and inbox."""
+
+    handoffs: HandoffRepository
+
+    def __init__(self, sessions: async_sessionmaker) -> None:
+        super().__init__(sessions, outbox, inbox)
+
+    def _open_repositories(self) -> None:
+        self.handoffs = HandoffRepository(self.session)
