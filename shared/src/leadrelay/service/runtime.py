@@ -37,6 +37,7 @@ class ServiceRuntime:
         self._task_factories: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stop_callbacks: list[Callable[[], None]] = [self.relay.stop]
+        self.extra_topics: list[str] = []
 
     def add_consumer(self, topics: Sequence[str], handlers: Mapping[str, Handler]) -> ConsumerRunner:
         """Register the service's consumer group over topics."""

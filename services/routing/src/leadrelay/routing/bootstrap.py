@@ -32,6 +32,7 @@ def build_app(settings: RoutingSettings) -> FastAPI:
             event, RoutingUnitOfWork(runtime.sessions), config, runtime.topics, datetime.now(UTC)
         )
 
+    runtime.extra_topics = [runtime.topics.handoff(q.name) for q in config.queues]
     runtime.add_consumer([runtime.topics.scored], {LeadScored.EVENT_TYPE: on_scored})
     app = create_app(
         service=SERVICE,

@@ -1,0 +1,163 @@
+"""The `leadrelay` command: run the whole system, follow a topic, write event schemas."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+STATE_DIR = Path(os.environ.get("LEADRELAY_STATE_DIR", ".leadrelay"))
+STACK_FILE = STATE_DIR / "stack.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run a subcommand."""
+    parser = argparse.ArgumentParser(prog="leadrelay", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start broker and database (unless configured) and all five services")
+    tail = sub.add_parser("tail", help="print the events on a topic as JSON lines")
+    tail.add_argument("topic", help="e.g. leads.qualified or handoffs.enterprise")
+    tail.add_argument(
+        "--bootstrap-servers", help="default: LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or the running stack"
+    )
+    tail.add_argument("--from-beginning", action="store_true", help="start at the oldest message")
+    tail.add_argument("--max", type=int, default=0, help="stop after this many messages (0: follow)")
+    schemas = sub.add_parser("schemas", help="write each event's JSON Schema")
+    schemas.add_argument("--out", type=Path, default=Path("docs/events"))
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run_stack()
+    if args.command == "tail":
+        return asyncio.run(
+            tail_topic(args.topic, _bootstrap(args.bootstrap_servers), args.from_beginning, args.max)
+        )
+    from leadrelay.events.schemas import write_schemas
+
+    for path in write_schemas(args.out):
+        print(path)
+    return 0
+
+
+def _bootstrap(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    if os.environ.get("LEADRELAY_KAFKA_BOOTSTRAP_SERVERS"):
+        return os.environ["LEADRELAY_KAFKA_BOOTSTRAP_SERVERS"]
+    if STACK_FILE.exists():
+        return str(json.loads(STACK_FILE.read_text())["bootstrap_servers"])
+    raise SystemExit("no broker known: start `make run`, or pass --bootstrap-servers")
+
+
+async def tail_topic(topic: str, bootstrap: str, from_beginning: bool, limit: int) -> int:
+    """Print every message of a topic as one JSON line (value, plus key and headers)."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+    )
+    await consumer.start()
+    seen = 0
+    try:
+        async for record in consumer:
+            try:
+                value = json.loads(record.value) if record.value else None
+            except ValueError:
+                value = (record.value or b"").decode(errors="replace")
+            headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
+            line = {"key": (record.key or b"").decode(errors="replace"), "value": value}
+            if headers:
+                line["headers"] = headers
+            print(json.dumps(line), flush=True)
+            seen += 1
+            if limit and seen >= limit:
+                break
+    finally:
+        await consumer.stop()
+    return 0
+
+
+def run_stack() -> int:
+    """Resolve the infrastructure, start the five services, print where to look, stop all on Ctrl-C."""
+    from leadrelay.devstack import Stack, service_env
+    from leadrelay.infra.resolve import resolve_infrastructure
+    from leadrelay.kafka.admin import ensure_topics
+    from leadrelay.settings import KafkaSettings
+
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    print("resolving infrastructure ...", flush=True)
+    infra = resolve_infrastructure(STATE_DIR)
+    stack: Stack | None = None
+    stopping = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        env = service_env(infra.bootstrap_servers, infra.postgres_dsn)
+        os.environ.update(
+            {k: env[k] for k in ("LEADRELAY_KAFKA_BOOTSTRAP_SERVERS", "LEADRELAY_POSTGRES_DSN")}
+        )
+        kafka = KafkaSettings()
+        asyncio.run(ensure_topics(kafka.bootstrap_servers, kafka.topics.all_with_dlq(), kafka.partitions))
+        STACK_FILE.write_text(json.dumps({"bootstrap_servers": infra.bootstrap_servers}))
+        stack = Stack(env, STATE_DIR / "logs")
+        print("starting capture, scoring, routing, sla-monitor and metrics ...", flush=True)
+        stack.start()
+        print(_banner(infra.bootstrap_servers, infra.broker_kind, infra.postgres_kind), flush=True)
+        while not stopping:
+            for service in stack.services.values():
+                if not service.alive():
+                    print(
+                        f"\n{service.spec.name} exited; its log ends with:\n{service.log_tail()}",
+                        file=sys.stderr,
+                    )
+                    stopping = True
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("\nstopping ...", flush=True)
+        if stack is not None:
+            stack.stop()
+        infra.close()
+        STACK_FILE.unlink(missing_ok=True)
+
+
+def _banner(bootstrap: str, broker_kind: str, postgres_kind: str) -> str:
+    curl = (
+        "curl -s -X POST http://127.0.0.1:8001/v1/leads -H 'content-type: application/json' \\\n"
+        '       -d \'{"email": "ada@example.com", "name": "Ada", "company": "Acme", '
+        '"phone": "+44 20 7946 0958", "title": "VP Sales", "company_size": "201-1000", '
+        '"source": "referral", "message": "Can we get a demo?"}\''
+    )
+    return f"""
+Leadrelay is running.
+  capture      http://127.0.0.1:8001/docs
+  scoring      http://127.0.0.1:8002/docs
+  routing      http://127.0.0.1:8003/docs
+  sla-monitor  http://127.0.0.1:8004/docs   (open handoffs: /v1/handoffs?state=open)
+  metrics      http://127.0.0.1:8005/v1/kpis (Prometheus: /metrics on every port)
+  broker       {bootstrap}  [{broker_kind}]
+  postgres     [{postgres_kind}]
+  logs         {STATE_DIR}/logs/
+
+Post a lead:
+  {curl}
+Follow the handoffs (in another terminal):
+  .venv/bin/leadrelay tail leads.qualified
+Ctrl-C stops everything.
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
