@@ -24,6 +24,9 @@ class KafkaSettings(BaseSettings):
     request_timeout_s: float = Field(default=10.0, gt=0)
     send_timeout_s: float = Field(default=15.0, gt=0)
     partitions: int = Field(default=3, ge=1)
+    # Joining a group waits on the session timeout (noticeably on Tansu); 6 s is Kafka's minimum by default.
+    session_timeout_ms: int = Field(default=6000, ge=1000)
+    heartbeat_interval_ms: int = Field(default=1000, ge=100)
 
     @property
     def topics(self) -> Topics:

@@ -65,6 +65,7 @@ class ConsumerRunner:
         self._stopping = asyncio.Event()
         self._last_progress = time.monotonic()
         self.restarts = 0
+        self._handled: dict[TopicPartition, int] = {}
         self.running = False
 
     def stop(self) -> None:
@@ -96,9 +97,12 @@ class ConsumerRunner:
             auto_offset_reset="earliest",
             request_timeout_ms=int(self._settings.request_timeout_s * 1000) + 30000,
             max_poll_records=200,
+            session_timeout_ms=self._settings.session_timeout_ms,
+            heartbeat_interval_ms=self._settings.heartbeat_interval_ms,
         )
         await asyncio.wait_for(consumer.start(), 30)
         self.running = True
+        self._handled.clear()
         self._last_progress = time.monotonic()
         consume = asyncio.create_task(self._consume(consumer))
         watch = asyncio.create_task(self._watch(consumer))
@@ -121,6 +125,7 @@ class ConsumerRunner:
             for tp, records in batches.items():
                 for record in records:
                     await self._process(record)
+                    self._handled[tp] = record.offset + 1
                     self._last_progress = time.monotonic()
                 await fault_point("after_handle_before_commit")
                 try:
@@ -144,7 +149,7 @@ class ConsumerRunner:
                 continue
             try:
                 ends = await asyncio.wait_for(consumer.end_offsets(assigned), 10)
-                positions = {tp: await consumer.position(tp) for tp in assigned}
+                positions = await asyncio.wait_for(self._handled_positions(consumer, assigned), 10)
             except Exception as exc:
                 log.info("lag_check_failed", service=self._service, error=repr(exc))
                 continue
@@ -152,6 +157,21 @@ class ConsumerRunner:
             idle = time.monotonic() - self._last_progress
             if lag > 0 and idle > self._stall_timeout_s:
                 raise ConsumerStalled(f"lag {lag} with no progress for {idle:.0f}s")
+
+    async def _handled_positions(
+        self, consumer: AIOKafkaConsumer, assigned: list[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        """Return the next offset to handle per partition (fetched-but-unhandled records count as lag)."""
+        positions: dict[TopicPartition, int] = {}
+        beginnings: dict[TopicPartition, int] | None = None
+        for tp in assigned:
+            handled = self._handled.get(tp)
+            committed = await consumer.committed(tp)
+            if handled is None and committed is None:
+                beginnings = beginnings or await consumer.beginning_offsets(assigned)
+                committed = beginnings[tp]
+            positions[tp] = max(handled or 0, committed or 0)
+        return positions
 
     def _record_lag(self, ends: Mapping[TopicPartition, int], positions: Mapping[TopicPartition, int]) -> int:
         per_topic: dict[str, int] = {}

@@ -1,0 +1,1 @@
+"""Test support: real infrastructure fixtures (a pytest plugin) and waiting helpers."""

@@ -1,0 +1,67 @@
+"""Pytest fixtures on real infrastructure: one broker and PostgreSQL server per run, fresh topics and
+databases per test (loaded with `-p leadrelay.testing.plugin`)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from leadrelay.db.migrations import upgrade
+from leadrelay.db.provision import drop_database, ensure_database
+from leadrelay.infra.resolve import Infrastructure, resolve_infrastructure
+from leadrelay.settings import KafkaSettings, PostgresSettings
+
+CreateDatabase = Callable[[str, Path], Awaitable[str]]
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
+    """The broker and PostgreSQL server of this run: configured, containers, or embedded."""
+    resolved = resolve_infrastructure(tmp_path_factory.mktemp("infra"))
+    yield resolved
+    resolved.close()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short random suffix for this test's topics, groups and databases."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def kafka_settings(infra: Infrastructure, unique: str) -> KafkaSettings:
+    """Kafka settings whose topics are this test's own (a unique prefix)."""
+    return KafkaSettings(
+        bootstrap_servers=infra.bootstrap_servers,
+        topic_prefix=f"t{unique}.",
+        session_timeout_ms=3000,
+        heartbeat_interval_ms=500,
+    )
+
+
+@pytest.fixture
+def postgres_settings(infra: Infrastructure) -> PostgresSettings:
+    """The PostgreSQL server of this run."""
+    return PostgresSettings(dsn=infra.postgres_dsn)
+
+
+@pytest.fixture
+async def create_database(infra: Infrastructure, unique: str) -> AsyncIterator[CreateDatabase]:
+    """Create migrated databases for this test (dropped afterwards); returns the database name."""
+    created: list[str] = []
+
+    async def create(service: str, migrations: Path) -> str:
+        name = f"lrt_{service.replace('-', '_')}_{unique}_{len(created)}"
+        await ensure_database(infra.postgres_dsn, name)
+        created.append(name)
+        url = PostgresSettings(dsn=infra.postgres_dsn).database_url(name)
+        await asyncio.to_thread(upgrade, url, migrations)
+        return name
+
+    yield create
+    for name in created:
+        await drop_database(infra.postgres_dsn, name)

@@ -1,0 +1,188 @@
+"""The consumer runner: inbox dedupe, commit after the DB, DLQ for poison, restart on stalls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import insert
+
+from leadrelay.events import Envelope, encode, new_event
+from leadrelay.events.lead import LeadErased
+from leadrelay.kafka.consumer import ConsumerRunner
+from leadrelay.kafka.producer import SafeProducer
+from leadrelay.testing.kafka import TopicReader, produce
+from leadrelay.testing.waiting import wait_until
+
+
+def erased(lead_id: str) -> Envelope:
+    return new_event(LeadErased(lead_id=lead_id), source="test", subject=lead_id)
+
+
+def recording_handler(db) -> Callable[[Envelope], Awaitable[None]]:
+    async def handle(event: Envelope) -> None:
+        async with db.uow() as uow:
+            if not await uow.inbox.claim(event):
+                return
+            await uow.session.execute(insert(db.items).values(id=event.data.lead_id))
+            await uow.commit()
+
+    return handle
+
+
+async def run_runner(runner: ConsumerRunner) -> asyncio.Task[None]:
+    return asyncio.create_task(runner.run())
+
+
+async def stop_runner(runner: ConsumerRunner, task: asyncio.Task[None], producer: SafeProducer) -> None:
+    runner.stop()
+    await asyncio.wait_for(task, 20)
+    await producer.stop()
+
+
+def make_runner(kafka_settings, unique, handlers, **kwargs) -> tuple[ConsumerRunner, SafeProducer]:
+    producer = SafeProducer(kafka_settings, "test")
+    runner = ConsumerRunner(
+        settings=kafka_settings,
+        service="test",
+        group_id=f"g-{unique}",
+        handlers=handlers,
+        topics=[kafka_settings.topics.erased],
+        producer=producer,
+        retry_backoff_s=0.01,
+        **kwargs,
+    )
+    return runner, producer
+
+
+async def test_poison_goes_to_the_dlq_and_the_partition_moves_on(messaging_db, kafka_settings, unique):
+    topic = kafka_settings.topics.erased
+    calls: list[str] = []
+    record = recording_handler(messaging_db)
+
+    async def handler(event: Envelope) -> None:
+        calls.append(event.data.lead_id)
+        if event.data.lead_id == "explodes":
+            raise ValueError("handler bug")
+        await record(event)
+
+    future_version = json.loads(encode(erased("v2")))
+    future_version["type"] = "leadrelay.lead.erased.v2"
+    extra_fields = json.loads(encode(erased("extra")))
+    extra_fields["data"]["added_in_v1_1"] = True
+    bs = kafka_settings.bootstrap_servers
+    # One key, so all land in one partition, in this order.
+    for value in (
+        encode(erased("first")),
+        b"\x00not json at all",
+        json.dumps(future_version).encode(),
+        encode(erased("explodes")),
+        json.dumps(extra_fields).encode(),
+        encode(erased("last")),
+    ):
+        await produce(bs, topic, value, key="same-key")
+    runner, producer = make_runner(kafka_settings, unique, {LeadErased.EVENT_TYPE: handler}, max_attempts=3)
+    task = await run_runner(runner)
+    try:
+        await wait_until(lambda: _has(messaging_db, {"first", "extra", "last"}), what="good messages handled")
+        async with TopicReader(bs, kafka_settings.topics.dlq(topic)) as dlq:
+            dead = await dlq.wait_for(3)
+        assert dead[0].value == b"\x00not json at all"
+        assert "not JSON" in dead[0].headers["error"]
+        assert "unknown event type" in dead[1].headers["error"]
+        assert dead[2].headers["error"].startswith("ValueError: handler bug")
+        assert dead[2].headers["attempts"] == "3"
+        for message in dead:
+            assert message.headers["original_topic"] == topic
+            assert message.headers["original_partition"].isdigit()
+            assert message.headers["original_offset"].isdigit()
+        assert [o for o in (int(m.headers["original_offset"]) for m in dead)] == sorted(
+            int(m.headers["original_offset"]) for m in dead
+        )
+        assert calls.count("explodes") == 3
+    finally:
+        await stop_runner(runner, task, producer)
+
+
+async def _has(db, wanted: set[str]) -> bool:
+    return wanted <= set(await db.item_ids())
+
+
+async def test_redelivered_event_is_handled_once(messaging_db, kafka_settings, unique):
+    event = erased("twice")
+    for _ in range(2):
+        await produce(kafka_settings.bootstrap_servers, kafka_settings.topics.erased, encode(event), key="k")
+    await produce(
+        kafka_settings.bootstrap_servers, kafka_settings.topics.erased, encode(erased("after")), key="k"
+    )
+    seen: list[str] = []
+    record = recording_handler(messaging_db)
+
+    async def handler(e: Envelope) -> None:
+        seen.append(e.data.lead_id)
+        await record(e)
+
+    runner, producer = make_runner(kafka_settings, unique, {LeadErased.EVENT_TYPE: handler})
+    task = await run_runner(runner)
+    try:
+        await wait_until(lambda: _has(messaging_db, {"twice", "after"}), what="both events")
+        assert seen == ["twice", "twice", "after"]  # delivered twice ...
+        assert await messaging_db.item_ids() == ["after", "twice"]  # ... one side effect
+    finally:
+        await stop_runner(runner, task, producer)
+
+
+async def test_transient_failures_are_retried_from_the_last_commit_not_dead_lettered(
+    messaging_db, kafka_settings, unique
+):
+    await produce(
+        kafka_settings.bootstrap_servers, kafka_settings.topics.erased, encode(erased("flaky")), key="k"
+    )
+    record = recording_handler(messaging_db)
+    failures = {"left": 2}
+
+    async def handler(e: Envelope) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("database went away")
+        await record(e)
+
+    runner, producer = make_runner(kafka_settings, unique, {LeadErased.EVENT_TYPE: handler}, max_attempts=2)
+    runner._restart_backoff_s = 0.1
+    task = await run_runner(runner)
+    try:
+        await wait_until(lambda: _has(messaging_db, {"flaky"}), what="flaky event handled", timeout_s=60)
+        assert runner.restarts == 2
+        async with TopicReader(
+            kafka_settings.bootstrap_servers, kafka_settings.topics.dlq(kafka_settings.topics.erased)
+        ) as dlq:
+            assert await dlq.settle(0.5) == []
+    finally:
+        await stop_runner(runner, task, producer)
+
+
+async def test_a_stalled_consumer_restarts_itself(messaging_db, kafka_settings, unique):
+    await produce(
+        kafka_settings.bootstrap_servers, kafka_settings.topics.erased, encode(erased("stuck")), key="k"
+    )
+    record = recording_handler(messaging_db)
+    calls = {"n": 0}
+
+    async def handler(e: Envelope) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            await asyncio.Event().wait()  # hangs until the watchdog restarts the consumer
+        await record(e)
+
+    runner, producer = make_runner(
+        kafka_settings, unique, {LeadErased.EVENT_TYPE: handler}, stall_timeout_s=1.0, handler_timeout_s=120
+    )
+    runner._restart_backoff_s = 0.1
+    task = await run_runner(runner)
+    try:
+        await wait_until(lambda: _has(messaging_db, {"stuck"}), what="stalled event handled", timeout_s=60)
+        assert runner.restarts >= 1
+        assert calls["n"] == 2
+    finally:
+        await stop_runner(runner, task, producer)

@@ -1,0 +1,23 @@
+import json
+
+from leadrelay.observability.logging import configure_logging, redact_personal_data
+
+
+def test_personal_keys_are_redacted_at_any_depth():
+    event = {"event": "x", "email": "a@b.c", "lead": {"phone": "+1", "name": "Ann", "lead_id": "L1"}}
+    out = redact_personal_data(None, "info", event)
+    assert out["email"] == "[redacted]"
+    assert out["lead"] == {"phone": "[redacted]", "name": "[redacted]", "lead_id": "L1"}
+
+
+def test_logs_are_json_lines_without_personal_data(capsys):
+    import structlog
+
+    configure_logging("capture")
+    structlog.get_logger("t").info("lead_seen", lead_id="L1", email="ann@example.com", phone="+4420")
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    record = json.loads(line)
+    assert record["lead_id"] == "L1"
+    assert record["service"] == "capture"
+    assert "ann@example.com" not in line
+    assert "+4420" not in line
