@@ -1,0 +1,120 @@
+"""Capture's intake on real PostgreSQL and the broker: validation, storage, publishing, broker outages."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from leadrelay.capture.bootstrap import MIGRATIONS, build_app
+from leadrelay.capture.settings import CaptureSettings
+from leadrelay.db.engine import create_engine
+from leadrelay.infra.broker import EmbeddedBroker
+from leadrelay.infra.net import free_port
+from leadrelay.testing.apps import running
+from leadrelay.testing.kafka import TopicReader
+
+LEAD = {"email": "Ada@Example.COM", "name": "Ada", "company": "Acme", "phone": "+44 20 7946 0958"}
+
+
+@pytest.fixture
+async def settings(create_database, kafka_settings, postgres_settings) -> CaptureSettings:
+    database = await create_database("capture", MIGRATIONS)
+    return CaptureSettings(
+        database=database, kafka=kafka_settings, postgres=postgres_settings, outbox_poll_interval_s=0.2
+    )
+
+
+async def stored_emails(settings: CaptureSettings) -> list[str]:
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            return [r[0] for r in await conn.execute(text("SELECT email FROM leads ORDER BY captured_at"))]
+    finally:
+        await engine.dispose()
+
+
+async def test_accepted_lead_is_stored_then_published_as_a_cloudevent(settings):
+    async with running(build_app(settings)) as client:
+        response = await client.post("/v1/leads", json=LEAD)
+        assert response.status_code == 202
+        lead_id = response.json()["lead_id"]
+        assert await stored_emails(settings) == ["ada@example.com"]
+        async with TopicReader(settings.kafka.bootstrap_servers, settings.kafka.topics.captured) as reader:
+            [message] = await reader.wait_for(1)
+    event = message.json()
+    assert message.key == lead_id
+    assert event["type"] == "leadrelay.lead.captured.v1"
+    assert event["source"] == "leadrelay/capture"
+    assert event["subject"] == lead_id
+    assert event["data"]["lead_id"] == lead_id
+    assert event["data"]["completeness"] == "complete"
+    assert event["data"]["contact"]["email"] == "ada@example.com"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "reason"),
+    [
+        ({"name": "No Email"}, "email", "Field required"),
+        ({"email": "not-an-email"}, "email", "not a valid email address"),
+        ({"email": "a@example.com", "name": 42}, "name", "valid string"),
+        ({"email": "a@example.com", "consent": {"marketing": "maybe"}}, "consent.marketing", "valid boolean"),
+        ({"email": "a@example.com", "name": "x" * 201}, "name", "at most 200 characters"),
+        ({"email": "a@example.com", "country": "Germany"}, "country", "should match pattern"),
+        ({"email": "a@example.com", "favourite_colour": "red"}, "favourite_colour", "Extra inputs"),
+    ],
+)
+async def test_bad_input_gets_a_422_naming_the_field_and_the_reason(settings, body, field, reason):
+    async with running(build_app(settings)) as client:
+        response = await client.post("/v1/leads", json=body)
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert any(e["field"] == field and reason in e["reason"] for e in errors), errors
+    assert await stored_emails(settings) == []
+
+
+async def test_every_bad_field_is_listed_at_once(settings):
+    async with running(build_app(settings)) as client:
+        response = await client.post(
+            "/v1/leads", json={"email": "nope", "name": 1, "source": "carrier-pigeon"}
+        )
+    assert {e["field"] for e in response.json()["errors"]} == {"email", "name", "source"}
+
+
+async def test_oversized_body_gets_413_and_non_json_gets_422(settings):
+    async with running(build_app(settings)) as client:
+        huge = await client.post("/v1/leads", json={**LEAD, "message": "x" * 100_000})
+        garbage = await client.post(
+            "/v1/leads", content=b"{not json", headers={"content-type": "application/json"}
+        )
+        alive = await client.get("/healthz")
+    assert huge.status_code == 413
+    assert garbage.status_code == 422
+    assert alive.status_code == 200
+
+
+async def test_leads_accepted_while_the_broker_is_down_are_all_published_once_it_is_back(settings, tmp_path):
+    port = free_port()
+    kafka = settings.kafka.model_copy(
+        update={"bootstrap_servers": f"127.0.0.1:{port}", "send_timeout_s": 2, "request_timeout_s": 2}
+    )
+    down_settings = settings.model_copy(update={"kafka": kafka})
+    broker = EmbeddedBroker(tmp_path, port=port)
+    try:
+        async with running(build_app(down_settings)) as client:
+            responses = await asyncio.gather(
+                *(client.post("/v1/leads", json={**LEAD, "email": f"lead{i}@example.com"}) for i in range(20))
+            )
+            assert [r.status_code for r in responses] == [202] * 20
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["checks"]["kafka"].startswith("unreachable")
+            accepted = {r.json()["lead_id"] for r in responses}
+            await asyncio.to_thread(broker.start)
+            async with TopicReader(kafka.bootstrap_servers, kafka.topics.captured) as reader:
+                await reader.wait_for(20, timeout_s=60)
+                messages = await reader.settle(1.0)
+    finally:
+        broker.stop()
+    published = [m.json()["data"]["lead_id"] for m in messages]
+    assert sorted(published) == sorted(accepted)  # every accepted lead, once

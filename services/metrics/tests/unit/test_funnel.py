@@ -1,0 +1,47 @@
+from datetime import UTC, datetime
+
+from leadrelay.events.handoff import DecisionRef, HandoffBreached, LeadQualified, Owner, SlaTerms
+from leadrelay.events.lead import Contact, LeadCaptured
+from leadrelay.events.scoring import LeadScored
+from leadrelay.metrics.domain.funnel import FunnelEntry, funnel_entry, summarise
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def test_each_event_counts_with_bounded_dimensions_only():
+    captured = LeadCaptured(
+        lead_id="L", source="chat", completeness="partial", contact=Contact(email="a@b.co")
+    )
+    assert funnel_entry(captured, None) == FunnelEntry("captured", source="chat")
+    scored = LeadScored(
+        lead_id="L", score=70, fit=60, engagement=10, grade="A2", stage="sql", ruleset_version="v"
+    )
+    assert funnel_entry(scored, "chat") == FunnelEntry("scored", stage="sql", source="chat")
+    qualified = LeadQualified(
+        handoff_id="H",
+        lead_id="L",
+        queue="smb",
+        owner=Owner(id="r", name="R"),
+        score=70,
+        grade="A2",
+        stage="sql",
+        sla=SlaTerms(policy="p", due_at=NOW),
+        decision=DecisionRef(trace_id="t", strategy="rr"),
+    )
+    assert funnel_entry(qualified, "chat") == FunnelEntry(
+        "handed_off", stage="sql", source="chat", queue="smb"
+    )
+    breached = HandoffBreached(
+        handoff_id="H", lead_id="L", owner_id="r", queue="smb", due_at=NOW, breached_at=NOW, overdue_seconds=0
+    )
+    assert funnel_entry(breached, None) == FunnelEntry("breached", queue="smb")
+
+
+def test_summary_counts_steps_and_scored_stages():
+    rows = [
+        {"step": "captured", "stage": "", "count": 3},
+        {"step": "scored", "stage": "sql", "count": 1},
+        {"step": "scored", "stage": "mql", "count": 2},
+        {"step": "handed_off", "stage": "sql", "count": 1},
+    ]
+    assert summarise(rows) == {"captured": 3, "scored": 3, "sql": 1, "mql": 2, "handed_off": 1}

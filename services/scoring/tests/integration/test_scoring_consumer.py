@@ -1,0 +1,89 @@
+"""Scoring consumes leads.captured on the real broker: dedupe, DLQ, LeadScored."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadrelay.events import encode, new_event
+from leadrelay.events.lead import Company, Contact, LeadCaptured
+from leadrelay.scoring.bootstrap import MIGRATIONS, build_app
+from leadrelay.scoring.settings import ScoringSettings
+from leadrelay.testing.apps import running
+from leadrelay.testing.kafka import TopicReader, produce
+from leadrelay.testing.waiting import wait_until
+
+
+@pytest.fixture
+async def settings(create_database, kafka_settings, postgres_settings) -> ScoringSettings:
+    database = await create_database("scoring", MIGRATIONS)
+    return ScoringSettings(
+        database=database, kafka=kafka_settings, postgres=postgres_settings, outbox_poll_interval_s=0.2
+    )
+
+
+def captured(lead_id: str, **data):
+    lead = LeadCaptured(
+        lead_id=lead_id,
+        source=data.pop("source", "referral"),
+        completeness="complete",
+        contact=Contact(email=f"{lead_id}@example.com", title="CTO"),
+        company=Company(size="1000+"),
+        **data,
+    )
+    return new_event(lead, source="leadrelay/capture", subject=lead_id)
+
+
+async def score_of(client, lead_id: str):
+    response = await client.get(f"/v1/scores/{lead_id}")
+    return response.json() if response.status_code == 200 else None
+
+
+async def test_the_same_event_delivered_twice_gives_one_score_and_one_lead_scored(settings):
+    topics = settings.kafka.topics
+    duplicate = captured("lead-dup")
+    for _ in range(2):
+        await produce(settings.kafka.bootstrap_servers, topics.captured, encode(duplicate), key="lead-dup")
+    await produce(
+        settings.kafka.bootstrap_servers, topics.captured, encode(captured("lead-next")), key="lead-dup"
+    )
+    async with running(build_app(settings)) as client:
+        await wait_until(lambda: score_of(client, "lead-next"), what="the event behind the duplicate")
+        score = await score_of(client, "lead-dup")
+        async with TopicReader(settings.kafka.bootstrap_servers, topics.scored) as reader:
+            await reader.wait_for(2)
+            messages = await reader.settle(1.5)
+    assert score["times_scored"] == 1
+    scored = [m.json() for m in messages]
+    assert [e["data"]["lead_id"] for e in scored].count("lead-dup") == 1
+    first = next(e for e in scored if e["data"]["lead_id"] == "lead-dup")
+    assert first["type"] == "leadrelay.lead.scored.v1"
+    assert first["data"]["stage"] == "sql"
+    assert first["data"]["lead"]["contact"]["email"] == "lead-dup@example.com"
+    assert any(r["factor"] == "source" and r["points"] == 25 for r in first["data"]["reasons"])
+
+
+async def test_an_undecodable_message_goes_to_the_dlq_and_the_ones_behind_it_are_scored(settings):
+    topics = settings.kafka.topics
+    bs = settings.kafka.bootstrap_servers
+    await produce(bs, topics.captured, b"<html>definitely not an event</html>", key="k")
+    wrong_version = encode(captured("lead-v9")).replace(b"captured.v1", b"captured.v9")
+    await produce(bs, topics.captured, wrong_version, key="k")
+    await produce(bs, topics.captured, encode(captured("lead-after")), key="k")
+    async with running(build_app(settings)) as client:
+        await wait_until(lambda: score_of(client, "lead-after"), what="the lead behind the poison")
+        assert await score_of(client, "lead-v9") is None
+        async with TopicReader(bs, topics.dlq(topics.captured)) as dlq:
+            dead = await dlq.wait_for(2)
+        metrics = (await client.get("/metrics")).text
+    assert dead[0].value == b"<html>definitely not an event</html>"
+    assert dead[0].headers["original_topic"] == topics.captured
+    assert "unknown event type" in dead[1].headers["error"]
+    assert f'leadrelay_dead_lettered_total{{service="scoring",topic="{topics.captured}"}} 2.0' in metrics
+
+
+async def test_preview_scores_without_storing(settings):
+    async with running(build_app(settings)) as client:
+        response = await client.post("/v1/score/preview", json=captured("p").data.model_dump(mode="json"))
+        assert response.status_code == 200
+        assert response.json()["stage"] == "sql"
+        assert (await client.get("/v1/scores/p")).status_code == 404

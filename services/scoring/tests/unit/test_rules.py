@@ -1,0 +1,87 @@
+import pytest
+
+from leadrelay.scoring.adapters.ruleset_file import load_ruleset
+from leadrelay.scoring.domain.rules import RuleSetError, parse_ruleset, score_lead
+from leadrelay.scoring.settings import DEFAULT_RULESET
+
+RULESET = load_ruleset(DEFAULT_RULESET)
+
+
+def facts(**overrides):
+    base = {
+        "source": "api",
+        "completeness": "partial",
+        "company": {},
+        "contact": {"email": "a@example.com"},
+        "consent": {"marketing": False},
+    }
+    base.update(overrides)
+    return base
+
+
+def test_hot_referral_from_a_large_company_is_sql_grade_a():
+    result = score_lead(
+        facts(
+            source="referral",
+            completeness="complete",
+            company={"size": "1000+"},
+            contact={"title": "VP of Sales"},
+            message="Can we get a demo next week?",
+            consent={"marketing": True},
+        ),
+        RULESET,
+    )
+    assert result.stage == "sql"
+    assert result.grade == "A1"
+    assert result.score == result.fit + result.engagement
+    assert {c.text for c in result.contributions} >= {
+        "source: referral",
+        "title: vp",
+        "question asked: given",
+    }
+
+
+def test_bare_api_lead_is_nurture_grade_d():
+    result = score_lead(facts(), RULESET)
+    assert (result.stage, result.grade, result.score) == ("nurture", "D4", 10)
+
+
+def test_negative_keywords_lower_the_fit_but_never_below_zero():
+    result = score_lead(facts(source="import", contact={"title": "Student"}), RULESET)
+    assert result.fit == 0
+    assert any(c.points < 0 for c in result.contributions)
+
+
+def test_groups_are_capped():
+    many = parse_ruleset(
+        {
+            **RULESET.model_dump(),
+            "caps": {"fit": 30, "engagement": 15},
+        }
+    )
+    result = score_lead(facts(source="referral", completeness="complete", company={"size": "1000+"}), many)
+    assert result.fit == 30
+
+
+def test_mid_score_is_mql():
+    result = score_lead(facts(source="web_form", completeness="complete", company={"size": "11-50"}), RULESET)
+    assert result.score == 40
+    assert result.stage == "mql"
+
+
+def test_invalid_ruleset_reports_every_error_with_its_path():
+    with pytest.raises(RuleSetError) as info:
+        parse_ruleset(
+            {
+                "version": "",
+                "caps": {"fit": 10},
+                "stages": {"sql": 1, "mql": 1},
+                "grades": {"fit": {}, "engagement": {}},
+                "rules": [
+                    {"factor": "x", "group": "looks", "field": "source", "points": {"a": 1}, "present": 3}
+                ],
+            }
+        )
+    errors = info.value.errors
+    assert any(e.startswith("version:") for e in errors)
+    assert any(e.startswith("rules.0.group:") for e in errors)

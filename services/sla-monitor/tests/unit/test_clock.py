@@ -1,0 +1,20 @@
+from datetime import UTC, datetime, timedelta
+
+from leadrelay.sla_monitor.domain.clock import breach_event_id, overdue_seconds, state_after_contact
+
+
+def test_contact_closes_an_open_clock_but_a_breach_stays_a_breach():
+    assert state_after_contact("open") == "contacted"
+    assert state_after_contact("breached") == "breached"
+    assert state_after_contact("contacted") == "contacted"
+
+
+def test_breach_ids_are_deterministic_per_attempt():
+    assert breach_event_id("h1", 1) == breach_event_id("h1", 1)
+    assert breach_event_id("h1", 1) != breach_event_id("h1", 2)
+
+
+def test_overdue_is_never_negative():
+    due = datetime(2026, 11, 22, tzinfo=UTC)
+    assert overdue_seconds(due, due + timedelta(seconds=1.5)) == 1.5
+    assert overdue_seconds(due, due - timedelta(seconds=1)) == 0.0
