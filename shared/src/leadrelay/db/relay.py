@@ -118,7 +118,7 @@ class OutboxRelay:
         sent: list[int] = []
         for row, result in zip(rows, results, strict=False):
             if isinstance(result, BaseException):
-                log.warning("outbox_send_failed", service=self._service, error=repr(result))
+                log.warning("outbox_send_failed", service=self._service, topic=row.topic, error=repr(result))
                 break
             sent.append(row.id)
         return sent

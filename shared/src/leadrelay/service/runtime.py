@@ -66,7 +66,7 @@ class ServiceRuntime:
         try:
             await ensure_topics(
                 self.settings.kafka.bootstrap_servers,
-                self.topics.all_with_dlq(),
+                [*self.topics.all_with_dlq(), *self.extra_topics],
                 self.settings.kafka.partitions,
             )
         except Exception as exc:  # the relay and consumers retry on their own

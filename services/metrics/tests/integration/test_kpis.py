@@ -1,0 +1,112 @@
+"""The metrics service folds every lead topic into KPI counts, once per event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from leadrelay.events import encode, new_event
+from leadrelay.events.handoff import DecisionRef, HandoffBreached, LeadQualified, Owner, SlaTerms
+from leadrelay.events.lead import Contact, LeadCaptured
+from leadrelay.events.scoring import LeadScored
+from leadrelay.metrics.bootstrap import MIGRATIONS, build_app
+from leadrelay.metrics.settings import MetricsSettings
+from leadrelay.testing.apps import running
+from leadrelay.testing.kafka import produce
+from leadrelay.testing.waiting import wait_until
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+async def settings(create_database, kafka_settings, postgres_settings) -> MetricsSettings:
+    database = await create_database("metrics", MIGRATIONS)
+    return MetricsSettings(database=database, kafka=kafka_settings, postgres=postgres_settings)
+
+
+def funnel_events(lead_id: str, source: str, stage: str):
+    yield new_event(
+        LeadCaptured(
+            lead_id=lead_id, source=source, completeness="complete", contact=Contact(email="x@y.co")
+        ),
+        source="capture",
+        subject=lead_id,
+    )
+    yield new_event(
+        LeadScored(
+            lead_id=lead_id,
+            score=70,
+            fit=60,
+            engagement=10,
+            grade="A2",
+            stage=stage,
+            ruleset_version="v",
+            source=source,
+        ),
+        source="scoring",
+        subject=lead_id,
+    )
+    if stage == "sql":
+        yield new_event(
+            LeadQualified(
+                handoff_id=f"h-{lead_id}",
+                lead_id=lead_id,
+                queue="smb",
+                owner=Owner(id="r", name="R"),
+                score=70,
+                grade="A2",
+                stage="sql",
+                sla=SlaTerms(policy="p", due_at=NOW),
+                decision=DecisionRef(trace_id="t", strategy="round_robin"),
+                source=source,
+            ),
+            source="routing",
+            subject=lead_id,
+        )
+        yield new_event(
+            HandoffBreached(
+                handoff_id=f"h-{lead_id}",
+                lead_id=lead_id,
+                owner_id="r",
+                queue="smb",
+                due_at=NOW,
+                breached_at=NOW,
+                overdue_seconds=1.0,
+            ),
+            source="sla-monitor",
+            subject=lead_id,
+        )
+
+
+async def totals(client, **params):
+    return (await client.get("/v1/kpis", params=params)).json()["totals"]
+
+
+async def test_every_topic_is_counted_once_per_event(settings):
+    topics = settings.kafka.topics
+    bs = settings.kafka.bootstrap_servers
+    events = [*funnel_events("a", "chat", "sql"), *funnel_events("b", "referral", "mql")]
+    for event in events:
+        topic = {
+            "leadrelay.lead.captured.v1": topics.captured,
+            "leadrelay.lead.scored.v1": topics.scored,
+            "leadrelay.lead.qualified.v1": topics.qualified,
+            "leadrelay.handoff.breached.v1": topics.sla_breached,
+        }[event.type]
+        await produce(bs, topic, encode(event), key=event.subject)
+    await produce(bs, topics.captured, encode(events[0]), key="a")  # a redelivery
+    async with running(build_app(settings)) as client:
+        expected = {"captured": 2, "scored": 2, "sql": 1, "mql": 1, "handed_off": 1, "breached": 1}
+        await wait_until(lambda: _equal(client, expected), what="funnel totals", timeout_s=30)
+        chat = await totals(client, source="chat")
+        metrics = (await client.get("/metrics")).text
+        bad = await client.get("/v1/kpis", params={"from": "2026-12-01", "to": "2026-11-01"})
+    assert chat == {"captured": 1, "scored": 1, "sql": 1, "handed_off": 1, "breached": 1}
+    assert 'leadrelay_funnel_events{queue="smb",source="chat",stage="",step="breached"} 1.0' in metrics
+    assert "x@y.co" not in metrics
+    assert bad.status_code == 422
+
+
+async def _equal(client, expected) -> bool:
+    return await totals(client) == expected

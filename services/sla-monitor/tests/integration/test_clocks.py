@@ -1,0 +1,133 @@
+"""Follow-up clocks on real PostgreSQL: breaches by database time, exactly once, never after contact."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from leadrelay.db.engine import create_engine, session_factory
+from leadrelay.events import encode, new_event
+from leadrelay.events.handoff import DecisionRef, LeadContacted, LeadQualified, Owner, SlaTerms
+from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
+from leadrelay.sla_monitor.bootstrap import MIGRATIONS, build_app
+from leadrelay.sla_monitor.handlers import breach_due_handoffs, start_clock
+from leadrelay.sla_monitor.settings import SlaMonitorSettings
+from leadrelay.testing.apps import running
+from leadrelay.testing.kafka import TopicReader, produce
+from leadrelay.testing.waiting import wait_until
+
+
+@pytest.fixture
+async def settings(create_database, kafka_settings, postgres_settings) -> SlaMonitorSettings:
+    database = await create_database("sla-monitor", MIGRATIONS)
+    return SlaMonitorSettings(
+        database=database,
+        kafka=kafka_settings,
+        postgres=postgres_settings,
+        outbox_poll_interval_s=0.2,
+        breach_poll_interval_s=0.1,
+    )
+
+
+def qualified(handoff_id: str, due_in_s: float):
+    data = LeadQualified(
+        handoff_id=handoff_id,
+        lead_id=f"lead-{handoff_id}",
+        queue="smb",
+        owner=Owner(id="rep-alan", name="Alan"),
+        score=70,
+        grade="B2",
+        stage="sql",
+        sla=SlaTerms(policy="smb", due_at=datetime.now(UTC) + timedelta(seconds=due_in_s)),
+        decision=DecisionRef(trace_id="t", strategy="round_robin"),
+    )
+    return new_event(data, source="leadrelay/routing", subject=data.lead_id)
+
+
+async def handoff(client, handoff_id: str):
+    response = await client.get(f"/v1/handoffs/{handoff_id}")
+    return response.json() if response.status_code == 200 else None
+
+
+async def test_missed_deadline_breaches_once_and_contact_prevents_it(settings):
+    topics = settings.kafka.topics
+    bs = settings.kafka.bootstrap_servers
+    await produce(bs, topics.qualified, encode(qualified("missed", 1.0)), key="a")
+    async with running(build_app(settings)) as client:
+        await wait_until(lambda: handoff(client, "missed"), what="consumer up")
+        # Produced once the consumer runs, so the contact surely beats these deadlines.
+        await produce(bs, topics.qualified, encode(qualified("called", 4.0)), key="b")
+        await produce(bs, topics.qualified, encode(qualified("by-event", 4.0)), key="c")
+        await wait_until(lambda: handoff(client, "called"), what="clock started")
+        await wait_until(lambda: handoff(client, "by-event"), what="clock started")
+        contact = await client.post("/v1/handoffs/called/contact", json={"channel": "phone"})
+        assert contact.status_code == 200 and contact.json()["state"] == "contacted"
+        contacted = LeadContacted(
+            handoff_id="by-event", lead_id="lead-by-event", channel="email", at=datetime.now(UTC)
+        )
+        await produce(
+            bs, topics.contacted, encode(new_event(contacted, source="crm", subject="lead-by-event")), key="c"
+        )
+        async with TopicReader(bs, topics.sla_breached) as reader:
+            [breach] = await reader.wait_for(1, timeout_s=20)
+            await wait_until(lambda: _past(client, "by-event"), what="by-event deadline passed")
+            await wait_until(lambda: _past(client, "called"), what="called deadline passed")
+            settled = await reader.settle(1.0)
+        open_ = (await client.get("/v1/handoffs", params={"state": "open"})).json()
+        by_event = await handoff(client, "by-event")
+        late = await client.post("/v1/handoffs/missed/contact", json={"channel": "phone"})
+    assert [m.json()["data"]["handoff_id"] for m in settled] == ["missed"]
+    data = breach.json()["data"]
+    assert breach.json()["type"] == "leadrelay.handoff.breached.v1"
+    assert data["overdue_seconds"] >= 0 and data["owner_id"] == "rep-alan"
+    assert open_ == []
+    assert by_event["state"] == "contacted" and by_event["contact_channel"] == "email"
+    assert late.json()["state"] == "breached" and late.json()["contacted_at"] is not None
+
+
+async def _past(client, handoff_id: str) -> bool:
+    h = await handoff(client, handoff_id)
+    return datetime.fromisoformat(h["due_at"]) < datetime.now(UTC) - timedelta(seconds=0.5)
+
+
+async def test_competing_pollers_breach_each_due_clock_exactly_once(settings):
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    try:
+        for i in range(60):
+            await start_clock(qualified(f"h{i}", -1.0), SlaUnitOfWork(sessions), datetime.now(UTC))
+        counts = await asyncio.gather(
+            *(breach_due_handoffs(SlaUnitOfWork(sessions), settings.kafka.topics, 7) for _ in range(12))
+        )
+        while sum(counts) < 60 and (
+            more := await breach_due_handoffs(SlaUnitOfWork(sessions), settings.kafka.topics, 50)
+        ):
+            counts.append(more)
+        async with SlaUnitOfWork(sessions) as uow:
+            rows = await uow.session.execute(text("SELECT count(*), count(DISTINCT event_id) FROM outbox"))
+            total, distinct = rows.one()
+    finally:
+        await engine.dispose()
+    assert sum(counts) == 60
+    assert total == distinct == 60
+
+
+async def test_a_clock_not_yet_due_never_fires_early(settings):
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    try:
+        await start_clock(qualified("later", 30.0), SlaUnitOfWork(sessions), datetime.now(UTC))
+        assert await breach_due_handoffs(SlaUnitOfWork(sessions), settings.kafka.topics, 10) == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_contact_for_an_unknown_handoff_is_a_404(settings):
+    async with running(build_app(settings)) as client:
+        response = await client.post("/v1/handoffs/nope/contact", json={"channel": "phone"})
+        bad = await client.post("/v1/handoffs/nope/contact", json={"channel": "Carrier Pigeon!"})
+    assert response.status_code == 404
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "channel"
