@@ -1,0 +1,66 @@
+"""The five services as separate processes on the real broker and PostgreSQL, private to one test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from leadrelay.db.provision import drop_database
+from leadrelay.devstack import SERVICES, Stack, service_env
+from leadrelay.infra.net import free_port
+from leadrelay.kafka.admin import ensure_topics
+from leadrelay.routing.settings import SEED_CONFIG
+from leadrelay.settings import KafkaSettings
+
+SLA_SECONDS = 4.0
+
+
+@dataclass
+class RunningStack:
+    stack: Stack
+    kafka: KafkaSettings
+
+    def url(self, service: str) -> str:
+        return self.stack[service].url
+
+
+def routing_config(path: Path) -> Path:
+    """The seed configuration with first-contact deadlines of a few seconds."""
+    config = yaml.safe_load(SEED_CONFIG.read_text())
+    for queue in config["queues"]:
+        queue["sla_minutes"] = dict.fromkeys("ABCD", SLA_SECONDS / 60)
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture
+async def system(infra, unique, tmp_path) -> AsyncIterator[RunningStack]:
+    prefix = f"s{unique}."
+    kafka = KafkaSettings(bootstrap_servers=infra.bootstrap_servers, topic_prefix=prefix)
+    handoffs = [kafka.topics.handoff(q) for q in ("enterprise", "smb")]
+    await ensure_topics(kafka.bootstrap_servers, [*kafka.topics.all_with_dlq(), *handoffs])
+    databases = {s.name: f"lrt_sys_{s.name.replace('-', '_')}_{unique}" for s in SERVICES}
+    extra = {
+        "LEADRELAY_KAFKA_TOPIC_PREFIX": prefix,
+        "LEADRELAY_KAFKA_SESSION_TIMEOUT_MS": "3000",
+        "LEADRELAY_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+        "LEADRELAY_ROUTING_CONFIG_PATH": str(routing_config(tmp_path / "routing.yaml")),
+        "LEADRELAY_SLA_MONITOR_BREACH_POLL_INTERVAL_S": "0.1",
+    }
+    for spec in SERVICES:
+        extra[f"{spec.env_prefix}DATABASE"] = databases[spec.name]
+        extra[f"{spec.env_prefix}OUTBOX_POLL_INTERVAL_S"] = "0.2"
+    env = service_env(infra.bootstrap_servers, infra.postgres_dsn, **extra)
+    stack = Stack(env, tmp_path / "logs", ports={s.name: free_port() for s in SERVICES})
+    try:
+        await asyncio.to_thread(stack.start, 120.0)
+        yield RunningStack(stack, kafka)
+    finally:
+        await asyncio.to_thread(stack.stop)
+        for name in databases.values():
+            await drop_database(infra.postgres_dsn, name)

@@ -1,0 +1,125 @@
+"""A lead posted to capture reaches the handoff topic; a missed follow-up is breached; KPIs count it all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+import pytest
+
+from leadrelay.events import encode, new_event
+from leadrelay.events.lead import Contact, LeadCaptured
+from leadrelay.testing.kafka import TopicReader, produce
+from leadrelay.testing.waiting import wait_until
+
+pytestmark = pytest.mark.system
+
+HOT = {
+    "email": "ada@example.com",
+    "name": "Ada Lovelace",
+    "company": "Analytical Engines",
+    "phone": "+44 20 7946 0958",
+    "title": "VP Engineering",
+    "company_size": "1000+",
+    "source": "referral",
+    "message": "Can we see a demo this week?",
+}
+
+
+async def test_lead_to_handoff_to_breach_with_kpis(system):
+    topics = system.kafka.topics
+    bs = system.kafka.bootstrap_servers
+    async with httpx.AsyncClient(timeout=10) as http:
+        for service in system.stack.services.values():
+            for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
+                assert (await http.get(service.url + path)).status_code == 200, (service.spec.name, path)
+
+        posted_at = datetime.now().astimezone()
+        ignored = await http.post(
+            system.url("capture") + "/v1/leads", json={**HOT, "email": "grace@example.com"}
+        )
+        missed = await http.post(system.url("capture") + "/v1/leads", json=HOT)
+        assert ignored.status_code == missed.status_code == 202
+        ids = {ignored.json()["lead_id"]: "contacted", missed.json()["lead_id"]: "missed"}
+
+        async with TopicReader(bs, topics.qualified) as reader:
+            handoffs = [m.json() for m in await reader.wait_for(2, timeout_s=60)]
+        for event in handoffs:
+            for field in ("specversion", "id", "type", "source", "subject", "time", "datacontenttype"):
+                assert field in event
+            assert event["type"] == "leadrelay.lead.qualified.v1"
+            data = event["data"]
+            assert data["lead_id"] in ids and event["subject"] == data["lead_id"]
+            assert data["owner"]["id"].startswith("rep-")
+            assert datetime.fromisoformat(data["sla"]["due_at"]) > posted_at
+        by_lead = {e["data"]["lead_id"]: e["data"] for e in handoffs}
+        contacted = by_lead[ignored.json()["lead_id"]]
+        breached_expected = by_lead[missed.json()["lead_id"]]
+
+        report = await http.post(
+            system.url("sla-monitor") + f"/v1/handoffs/{contacted['handoff_id']}/contact",
+            json={"channel": "phone"},
+        )
+        assert report.status_code == 200 and report.json()["state"] == "contacted"
+
+        async with TopicReader(bs, topics.sla_breached) as reader:
+            [breach] = await reader.wait_for(1, timeout_s=30)
+            assert breach.json()["data"]["handoff_id"] == breached_expected["handoff_id"]
+            await wait_until(
+                lambda: _past(http, system.url("sla-monitor"), contacted["handoff_id"]),
+                what="second deadline",
+            )
+            assert len(await reader.settle(1.0)) == 1  # the contacted handoff never breaches
+
+        expected = {"captured": 2, "scored": 2, "sql": 2, "handed_off": 2, "contacted": 1, "breached": 1}
+        await wait_until(
+            lambda: _totals_match(http, system.url("metrics"), expected), what="KPIs", timeout_s=30
+        )
+
+
+async def _past(http: httpx.AsyncClient, base: str, handoff_id: str) -> bool:
+    handoff = (await http.get(f"{base}/v1/handoffs/{handoff_id}")).json()
+    return datetime.fromisoformat(handoff["due_at"]) < datetime.now().astimezone()
+
+
+async def _totals_match(http: httpx.AsyncClient, base: str, expected: dict[str, int]) -> bool:
+    totals = (await http.get(f"{base}/v1/kpis")).json()["totals"]
+    return all(totals.get(k) == v for k, v in expected.items())
+
+
+async def test_bad_input_never_crashes_a_service(system):
+    topics = system.kafka.topics
+    bs = system.kafka.bootstrap_servers
+    async with httpx.AsyncClient(timeout=10) as http:
+        capture = system.url("capture") + "/v1/leads"
+        assert (await http.post(capture, json={"name": "no email"})).status_code == 422
+        assert (await http.post(capture, json={"email": "x@@y"})).status_code == 422
+        assert (await http.post(capture, json={"email": 7, "name": ["a"]})).status_code == 422
+        assert (
+            await http.post(capture, json={"email": "a@example.com", "message": "x" * 70_000})
+        ).status_code == 413
+
+        unknown = encode(
+            new_event(
+                LeadCaptured(
+                    lead_id="x", source="api", completeness="partial", contact=Contact(email="a@b.co")
+                ),
+                source="elsewhere",
+                subject="x",
+            )
+        ).replace(b"leadrelay.lead.captured.v1", b"leadrelay.lead.teleported.v1")
+        await produce(bs, topics.captured, unknown, key="x")
+        await produce(bs, topics.captured, b"\x00\x01garbage", key="x")
+        async with TopicReader(bs, topics.dlq(topics.captured)) as dlq:
+            dead = await dlq.wait_for(4, timeout_s=60)  # scoring and metrics each dead-letter both
+        services = {m.headers["service"] for m in dead}
+        assert services == {"scoring", "metrics"}
+        assert any("unknown event type" in m.headers["error"] for m in dead)
+
+        good = await http.post(capture, json=HOT)
+        assert good.status_code == 202
+        async with TopicReader(bs, topics.qualified) as reader:
+            await reader.wait_for(1, timeout_s=60)
+        for service in system.stack.services.values():
+            assert service.alive(), service.log_tail()
+            assert (await http.get(service.url + "/healthz")).status_code == 200
