@@ -1,4 +1,8 @@
 import json
+import logging
+
+import pytest
+import structlog
 
 from leadrelay.observability.logging import configure_logging, redact_personal_data
 
@@ -10,9 +14,18 @@ def test_personal_keys_are_redacted_at_any_depth():
     assert out["lead"] == {"phone": "[redacted]", "name": "[redacted]", "lead_id": "L1"}
 
 
-def test_logs_are_json_lines_without_personal_data(capsys):
-    import structlog
+@pytest.fixture
+def isolated_logging():
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
+
+def test_logs_are_json_lines_without_personal_data(capsys, isolated_logging):
     configure_logging("capture")
     structlog.get_logger("t").info("lead_seen", lead_id="L1", email="ann@example.com", phone="+4420")
     line = capsys.readouterr().err.strip().splitlines()[-1]

@@ -21,7 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "handoffs",
         sa.Column("handoff_id", sa.String(36), primary_key=True),
-        sa.Column("lead_id", sa.String(36), nullable=False, index=True),
+        sa.Column("lead_id", sa.String(36), index=True),
         sa.Column("owner_id", sa.String(100)),
         sa.Column("queue", sa.String(63)),
         sa.Column("attempt", sa.Integer, nullable=False, server_default="1"),
@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("contacted_at", sa.DateTime(timezone=True)),
         sa.Column("contact_channel", sa.String(40)),
         sa.Column("breached_at", sa.DateTime(timezone=True)),
+        sa.Column("contact_event_pending", sa.Boolean, nullable=False, server_default="false"),
     )
     op.create_index(
         "ix_handoffs_open_due", "handoffs", ["due_at"], postgresql_where=sa.text("state = 'open'")

@@ -98,7 +98,7 @@ async def test_competing_pollers_breach_each_due_clock_exactly_once(settings):
     sessions = session_factory(engine)
     try:
         for i in range(60):
-            await start_clock(qualified(f"h{i}", -1.0), SlaUnitOfWork(sessions), datetime.now(UTC))
+            await start_clock(qualified(f"h{i}", -1.0), SlaUnitOfWork(sessions), settings.kafka.topics)
         counts = await asyncio.gather(
             *(breach_due_handoffs(SlaUnitOfWork(sessions), settings.kafka.topics, 7) for _ in range(12))
         )
@@ -119,15 +119,32 @@ async def test_a_clock_not_yet_due_never_fires_early(settings):
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     try:
-        await start_clock(qualified("later", 30.0), SlaUnitOfWork(sessions), datetime.now(UTC))
+        await start_clock(qualified("later", 30.0), SlaUnitOfWork(sessions), settings.kafka.topics)
         assert await breach_due_handoffs(SlaUnitOfWork(sessions), settings.kafka.topics, 10) == 0
     finally:
         await engine.dispose()
 
 
-async def test_contact_for_an_unknown_handoff_is_a_404(settings):
+async def test_contact_reported_before_its_handoff_arrives_is_kept_and_announced(settings):
+    topics = settings.kafka.topics
+    bs = settings.kafka.bootstrap_servers
     async with running(build_app(settings)) as client:
-        response = await client.post("/v1/handoffs/nope/contact", json={"channel": "phone"})
+        early = await client.post("/v1/handoffs/early/contact", json={"channel": "phone"})
+        assert early.status_code == 200 and early.json()["state"] == "contacted"
+        await produce(bs, topics.qualified, encode(qualified("early", 0.5)), key="e")
+        await wait_until(lambda: _known(client, "early"), what="handoff details filled in")
+        async with TopicReader(bs, topics.contacted) as contacted:
+            [event] = await contacted.wait_for(1)
+        async with TopicReader(bs, topics.sla_breached) as breaches:
+            await wait_until(lambda: _past(client, "early"), what="deadline passed")
+            assert await breaches.settle(1.0) == []
         bad = await client.post("/v1/handoffs/nope/contact", json={"channel": "Carrier Pigeon!"})
-    assert response.status_code == 404
+        bad_id = await client.post("/v1/handoffs/" + "x" * 40 + "/contact", json={"channel": "phone"})
+    assert event.json()["data"]["lead_id"] == "lead-early"
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "channel"
+    assert bad_id.status_code == 422
+
+
+async def _known(client, handoff_id: str) -> bool:
+    h = await handoff(client, handoff_id)
+    return bool(h and h["lead_id"] and h["state"] == "contacted")

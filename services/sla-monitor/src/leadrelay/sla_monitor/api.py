@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
-from leadrelay.sla_monitor.handlers import UnknownHandoff, report_contact
+from leadrelay.sla_monitor.handlers import report_contact
 
 router = APIRouter(prefix="/v1", tags=["handoffs"])
 
@@ -24,19 +24,20 @@ class ContactIn(BaseModel):
 
 
 @router.post("/handoffs/{handoff_id}/contact")
-async def post_contact(handoff_id: str, request: Request, body: ContactIn | None = None) -> dict[str, Any]:
+async def post_contact(
+    handoff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")],
+    request: Request,
+    body: ContactIn | None = None,
+) -> dict[str, Any]:
     """Report first contact for a handoff; stops its clock (repeating the call changes nothing)."""
     body = body or ContactIn()
     runtime = request.app.state.runtime
     at = body.at or datetime.now(UTC)
     if at.tzinfo is None:
         raise HTTPException(422, detail={"errors": [{"field": "at", "reason": "needs a time zone offset"}]})
-    try:
-        handoff = await report_contact(
-            handoff_id, body.channel, at, SlaUnitOfWork(runtime.sessions), runtime.topics
-        )
-    except UnknownHandoff:
-        raise HTTPException(404, detail=f"unknown handoff {handoff_id}") from None
+    handoff = await report_contact(
+        handoff_id, body.channel, at, SlaUnitOfWork(runtime.sessions), runtime.topics
+    )
     return dict(handoff)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -27,7 +26,7 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
     runtime = ServiceRuntime(SERVICE, settings, outbox)
 
     async def on_qualified(event: Envelope) -> None:
-        await start_clock(event, SlaUnitOfWork(runtime.sessions), datetime.now(UTC))
+        await start_clock(event, SlaUnitOfWork(runtime.sessions), runtime.topics)
 
     async def on_contacted(event: Envelope) -> None:
         await contact_reported(event, SlaUnitOfWork(runtime.sessions))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.handoff import HandoffBreached, LeadContacted, LeadQualified
@@ -12,11 +13,7 @@ from leadrelay.sla_monitor.domain.clock import breach_event_id, overdue_seconds,
 SOURCE = "leadrelay/sla-monitor"
 
 
-class UnknownHandoff(LookupError):
-    """No handoff with this id is known."""
-
-
-async def start_clock(event: Envelope, uow: SlaUnitOfWork, now: datetime) -> None:
+async def start_clock(event: Envelope, uow: SlaUnitOfWork, topics: Topics) -> None:
     """Start the follow-up clock of a handoff (once)."""
     data: LeadQualified = event.data
     async with uow:
@@ -33,6 +30,11 @@ async def start_clock(event: Envelope, uow: SlaUnitOfWork, now: datetime) -> Non
             due_at=data.sla.due_at,
             handed_off_at=event.time,
         )
+        clock = await uow.handoffs.get(data.handoff_id, lock=True)
+        if clock and clock["contact_event_pending"]:
+            # Contact was reported over HTTP before this handoff arrived; now the lead is known, announce it.
+            _queue_contacted(uow, topics, clock)
+            await uow.handoffs.clear_contact_event_pending(data.handoff_id)
         await uow.commit()
 
 
@@ -56,28 +58,32 @@ async def contact_reported(event: Envelope, uow: SlaUnitOfWork) -> None:
 
 async def report_contact(
     handoff_id: str, channel: str, at: datetime, uow: SlaUnitOfWork, topics: Topics
-) -> dict[str, object]:
-    """Record first contact reported over HTTP and publish LeadContacted; return the handoff."""
+) -> dict[str, Any]:
+    """Record first contact reported over HTTP and publish LeadContacted; return the handoff.
+
+    A handoff not seen yet (still on its way through Kafka) keeps the contact until it arrives.
+    """
     async with uow:
-        handoff = await uow.handoffs.get(handoff_id, lock=True)
-        if handoff is None:
-            raise UnknownHandoff(handoff_id)
-        if handoff["contacted_at"] is None:
-            await uow.handoffs.record_contact(handoff_id, state_after_contact(handoff["state"]), at, channel)
-            contacted = LeadContacted(
-                handoff_id=handoff_id,
-                lead_id=handoff["lead_id"],
-                owner_id=handoff["owner_id"],
-                channel=channel,
-                at=at,
-            )
-            uow.outbox.add(new_event(contacted, source=SOURCE, subject=handoff["lead_id"]), topics.contacted)
+        if not await uow.handoffs.contacted_early(handoff_id, at, channel):
+            handoff = await uow.handoffs.get(handoff_id, lock=True)
+            if handoff is not None and handoff["contacted_at"] is None:
+                await uow.handoffs.record_contact(
+                    handoff_id, state_after_contact(handoff["state"]), at, channel
+                )
+                _queue_contacted(uow, topics, {**handoff, "contacted_at": at, "contact_channel": channel})
         await uow.commit()
-        return await _reload(uow, handoff_id)
+        return await uow.handoffs.get(handoff_id) or {}
 
 
-async def _reload(uow: SlaUnitOfWork, handoff_id: str) -> dict[str, object]:
-    return await uow.handoffs.get(handoff_id) or {}
+def _queue_contacted(uow: SlaUnitOfWork, topics: Topics, clock: dict[str, Any]) -> None:
+    contacted = LeadContacted(
+        handoff_id=clock["handoff_id"],
+        lead_id=clock["lead_id"],
+        owner_id=clock["owner_id"],
+        channel=clock["contact_channel"] or "unknown",
+        at=clock["contacted_at"],
+    )
+    uow.outbox.add(new_event(contacted, source=SOURCE, subject=clock["lead_id"]), topics.contacted)
 
 
 async def breach_due_handoffs(uow: SlaUnitOfWork, topics: Topics, limit: int) -> int:

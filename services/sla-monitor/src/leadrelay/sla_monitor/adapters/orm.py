@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table
 
 from leadrelay.db.tables import messaging_tables
 
@@ -13,7 +13,7 @@ handoffs = Table(
     "handoffs",
     metadata,
     Column("handoff_id", String(36), primary_key=True),
-    Column("lead_id", String(36), nullable=False, index=True),
+    Column("lead_id", String(36), index=True),  # unknown while a contact waits for its handoff
     Column("owner_id", String(100)),
     Column("queue", String(63)),
     Column("attempt", Integer, nullable=False, server_default="1"),
@@ -25,5 +25,6 @@ handoffs = Table(
     Column("contacted_at", DateTime(timezone=True)),
     Column("contact_channel", String(40)),
     Column("breached_at", DateTime(timezone=True)),
+    Column("contact_event_pending", Boolean, nullable=False, server_default="false"),
     Index("ix_handoffs_open_due", "due_at", postgresql_where="state = 'open'"),
 )

@@ -19,11 +19,36 @@ class HandoffRepository:
         self._session = session
 
     async def start(self, **values: Any) -> None:
-        """Start a clock; a clock that already exists (or was contacted first) is left as it is."""
+        """Start a clock once; a row made by an early contact gets the handoff's details and stays contacted."""
+        stmt = insert(handoffs).values(state="open", **values)
         await self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["handoff_id"],
+                set_={k: stmt.excluded[k] for k in values if k != "handoff_id"},
+                where=handoffs.c.due_at.is_(None),
+            )
+        )
+
+    async def contacted_early(self, handoff_id: str, at: datetime, channel: str) -> bool:
+        """Record a contact reported before its handoff arrived; return False when the handoff exists."""
+        result = await self._session.execute(
             insert(handoffs)
-            .values(state="open", **values)
+            .values(
+                handoff_id=handoff_id,
+                state="contacted",
+                contacted_at=at,
+                contact_channel=channel,
+                contact_event_pending=True,
+            )
             .on_conflict_do_nothing(index_elements=["handoff_id"])
+            .returning(handoffs.c.handoff_id)
+        )
+        return result.first() is not None
+
+    async def clear_contact_event_pending(self, handoff_id: str) -> None:
+        """Note that the early contact's LeadContacted has been queued."""
+        await self._session.execute(
+            update(handoffs).where(handoffs.c.handoff_id == handoff_id).values(contact_event_pending=False)
         )
 
     async def get(self, handoff_id: str, lock: bool = False) -> dict[str, Any] | None:
