@@ -32,10 +32,12 @@ run: install
 
 test: install
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy shared/src services/*/src
 	$(PY) -m pytest -q
 
 test-unit: install
-	$(PY) -m pytest -q shared/tests services -k "not integration"
+	$(PY) -m pytest -q shared/tests/unit services/*/tests/unit
 
 test-system: install
 	$(PY) -m pytest -q tests/system

@@ -86,7 +86,7 @@ async def tail_topic(topic: str, bootstrap: str, from_beginning: bool, limit: in
 
 def run_stack() -> int:
     """Resolve the infrastructure, start the five services, print where to look, stop all on Ctrl-C."""
-    from leadrelay.devstack import Stack, service_env
+    from leadrelay.devstack import SERVICES, Stack, service_env
     from leadrelay.infra.resolve import resolve_infrastructure
     from leadrelay.kafka.admin import ensure_topics
     from leadrelay.settings import KafkaSettings
@@ -111,10 +111,12 @@ def run_stack() -> int:
         kafka = KafkaSettings()
         asyncio.run(ensure_topics(kafka.bootstrap_servers, kafka.topics.all_with_dlq(), kafka.partitions))
         STACK_FILE.write_text(json.dumps({"bootstrap_servers": infra.bootstrap_servers}))
-        stack = Stack(env, STATE_DIR / "logs")
+        ports = {s.name: int(os.environ.get(f"{s.env_prefix}PORT", s.port)) for s in SERVICES}
+        stack = Stack(env, STATE_DIR / "logs", ports)
         print("starting capture, scoring, routing, sla-monitor and metrics ...", flush=True)
         stack.start()
-        print(_banner(infra.bootstrap_servers, infra.broker_kind, infra.postgres_kind), flush=True)
+        urls = {name: service.url for name, service in stack.services.items()}
+        print(_banner(urls, infra.bootstrap_servers, infra.broker_kind, infra.postgres_kind), flush=True)
         while not stopping:
             for service in stack.services.values():
                 if not service.alive():
@@ -133,20 +135,20 @@ def run_stack() -> int:
         STACK_FILE.unlink(missing_ok=True)
 
 
-def _banner(bootstrap: str, broker_kind: str, postgres_kind: str) -> str:
+def _banner(urls: dict[str, str], bootstrap: str, broker_kind: str, postgres_kind: str) -> str:
     curl = (
-        "curl -s -X POST http://127.0.0.1:8001/v1/leads -H 'content-type: application/json' \\\n"
+        f"curl -s -X POST {urls['capture']}/v1/leads -H 'content-type: application/json' \\\n"
         '       -d \'{"email": "ada@example.com", "name": "Ada", "company": "Acme", '
         '"phone": "+44 20 7946 0958", "title": "VP Sales", "company_size": "201-1000", '
         '"source": "referral", "message": "Can we get a demo?"}\''
     )
     return f"""
 Leadrelay is running.
-  capture      http://127.0.0.1:8001/docs
-  scoring      http://127.0.0.1:8002/docs
-  routing      http://127.0.0.1:8003/docs
-  sla-monitor  http://127.0.0.1:8004/docs   (open handoffs: /v1/handoffs?state=open)
-  metrics      http://127.0.0.1:8005/v1/kpis (Prometheus: /metrics on every port)
+  capture      {urls["capture"]}/docs
+  scoring      {urls["scoring"]}/docs
+  routing      {urls["routing"]}/docs
+  sla-monitor  {urls["sla-monitor"]}/docs   (open handoffs: /v1/handoffs?state=open)
+  metrics      {urls["metrics"]}/v1/kpis (Prometheus: /metrics on every port)
   broker       {bootstrap}  [{broker_kind}]
   postgres     [{postgres_kind}]
   logs         {STATE_DIR}/logs/

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -105,7 +106,7 @@ class OutboxRelay:
             m.OUTBOX_PUBLISHED.labels(self._service).inc(len(sent_ids))
             return len(sent_ids)
 
-    async def _send_in_order(self, rows: list[Any]) -> list[int]:
+    async def _send_in_order(self, rows: Sequence[Any]) -> list[int]:
         """Send rows; return the ids of the longest fully delivered prefix (later rows are retried)."""
         futures = []
         for row in rows:

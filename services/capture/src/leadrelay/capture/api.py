@@ -72,7 +72,7 @@ class LeadIn(BaseModel):
             country=self.country,
             message=self.message,
             form_id=self.form_id,
-            utm=dict(self.utm),
+            utm={str(k): v for k, v in self.utm.items()},
             consent_marketing=self.consent.marketing,
             consent_policy_version=self.consent.policy_version,
         )

@@ -47,8 +47,8 @@ async def route_scored_lead(
         if not await uow.inbox.claim(event):
             return
         if data.stage not in HANDED_OFF_STAGES:
-            trace = {"outcome": "recorded", "why": f"stage {data.stage} is not handed off"}
-            await uow.decisions.add(**base, handed_off=False, trace=trace)
+            why = f"stage {data.stage} is not handed off"
+            await uow.decisions.add(**base, handed_off=False, trace={"outcome": "recorded", "why": why})
             await uow.commit()
             return
         choice = choose_queue(facts, config)
@@ -86,7 +86,7 @@ async def route_scored_lead(
             decision=DecisionRef(trace_id=trace_id, rule=choice.rule, strategy=queue.strategy),
             source=data.source,
         )
-        trace = {
+        trace: dict[str, Any] = {
             "outcome": "handed_off",
             "rules": checks,
             "candidates": [{"rep": r.id, "eligible": True, "why": f"active in {queue.name}"} for r in reps],

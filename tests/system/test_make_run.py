@@ -1,0 +1,108 @@
+"""`leadrelay run` (what `make run` starts): embedded broker, five services, a banner, and Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from leadrelay.db.provision import drop_database
+from leadrelay.devstack import SERVICES
+from leadrelay.infra.net import free_port, port_answers
+
+pytestmark = pytest.mark.system
+
+
+def read_until(process: subprocess.Popen[str], marker: str, deadline_s: float) -> str:
+    """Collect the process's output until a line contains marker, or fail at the deadline."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        lines.append(line)
+        if marker in line:
+            return "".join(lines)
+    raise AssertionError(f"no {marker!r} within {deadline_s}s; output:\n{''.join(lines)}")
+
+
+async def test_run_starts_everything_prints_where_to_look_and_stops_on_ctrl_c(infra, unique, tmp_path):
+    ports = {s.name: free_port() for s in SERVICES}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
+    env.update(
+        LEADRELAY_POSTGRES_DSN=infra.postgres_dsn,  # configured database, embedded broker (nothing configured)
+        LEADRELAY_STATE_DIR=str(tmp_path / "state"),
+        LEADRELAY_KAFKA_TOPIC_PREFIX=f"r{unique}.",
+        LEADRELAY_KAFKA_SESSION_TIMEOUT_MS="3000",
+        LEADRELAY_KAFKA_HEARTBEAT_INTERVAL_MS="500",
+        PYTHONUNBUFFERED="1",
+    )
+    databases = []
+    for spec in SERVICES:
+        env[f"{spec.env_prefix}PORT"] = str(ports[spec.name])
+        env[f"{spec.env_prefix}DATABASE"] = f"lrt_run_{spec.name.replace('-', '_')}_{unique}"
+        databases.append(env[f"{spec.env_prefix}DATABASE"])
+    process = await asyncio.to_thread(
+        subprocess.Popen,
+        [sys.executable, "-m", "leadrelay.cli", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        banner = await asyncio.to_thread(read_until, process, "Ctrl-C stops everything", 150.0)
+        assert "[embedded (Tansu)]" in banner
+        for spec in SERVICES:
+            assert f"http://127.0.0.1:{ports[spec.name]}" in banner
+        assert "leadrelay tail leads.qualified" in banner
+        capture_url = re.search(r"curl -s -X POST (\S+)", banner).group(1)
+        body = json.loads(re.search(r"-d '(\{.*\})'", banner).group(1))
+        async with httpx.AsyncClient(timeout=10) as http:
+            response = await http.post(capture_url, json=body)  # the banner's own curl, as a newcomer would
+        assert response.status_code == 202
+        lead_id = response.json()["lead_id"]
+        tail = await asyncio.to_thread(
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "leadrelay.cli",
+                "tail",
+                f"r{unique}.leads.qualified",
+                "--from-beginning",
+                "--max",
+                "1",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        handoff = json.loads(tail.stdout.splitlines()[0])
+        assert handoff["key"] == lead_id
+        assert handoff["value"]["data"]["owner"]["id"].startswith("rep-")
+        broker_port = int(
+            json.loads((tmp_path / "state" / "stack.json").read_text())["bootstrap_servers"].split(":")[1]
+        )
+
+        process.send_signal(signal.SIGINT)
+        await asyncio.to_thread(process.wait, 60)
+        assert process.returncode == 0
+        for port in [*ports.values(), broker_port]:
+            assert not port_answers("127.0.0.1", port), f"something still listens on {port}"
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for name in databases:
+            await drop_database(infra.postgres_dsn, name)
