@@ -136,15 +136,6 @@ class OutboxRelay:
         m.OUTBOX_BACKLOG.labels(self._service).set(row[0])
         m.OUTBOX_OLDEST_AGE.labels(self._service).set(float(row[1]))
 
-    async def purge_sent(self, older_than_s: float = 86400) -> int:
-        """Delete rows sent more than older_than_s ago; return how many."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                text("DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => :s)"),
-                {"s": older_than_s},
-            )
-            return int(result.rowcount or 0)
-
     async def _listen(self) -> None:
         """Hold a LISTEN connection, reconnecting after failures; each NOTIFY wakes the relay."""
         url = make_url(self._engine.url.render_as_string(hide_password=False)).set(drivername="postgresql")

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import Table, text
 
 from leadrelay.db.engine import create_engine, session_factory
+from leadrelay.db.housekeeping import Housekeeper
 from leadrelay.db.relay import OutboxRelay
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.kafka.consumer import ConsumerRunner, Handler
@@ -38,6 +39,8 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._stop_callbacks: list[Callable[[], None]] = [self.relay.stop]
         self.extra_topics: list[str] = []
+        housekeeper = Housekeeper(self.engine, service)
+        self.add_task("housekeeping", housekeeper.run, housekeeper.stop)
 
     def add_consumer(self, topics: Sequence[str], handlers: Mapping[str, Handler]) -> ConsumerRunner:
         """Register the service's consumer group over topics."""

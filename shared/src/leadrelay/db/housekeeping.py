@@ -1,0 +1,64 @@
+"""Keeping the messaging tables small: sent outbox rows and old inbox ids are deleted after a while."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = structlog.get_logger(__name__)
+
+
+class Housekeeper:
+    """Deletes outbox rows sent longer ago than outbox_keep_s and inbox ids older than inbox_keep_s.
+
+    The inbox window must outlast any redelivery (rebalances, restarts, replays from the DLQ); a week is
+    far beyond the broker's usual retention of unconsumed offsets.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        service: str,
+        outbox_keep_s: float = 86400,
+        inbox_keep_s: float = 7 * 86400,
+        interval_s: float = 600,
+    ) -> None:
+        self._engine = engine
+        self._service = service
+        self._outbox_keep_s = outbox_keep_s
+        self._inbox_keep_s = inbox_keep_s
+        self._interval_s = interval_s
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Stop after the current pass."""
+        self._stopping.set()
+
+    async def sweep(self) -> tuple[int, int]:
+        """Delete what is past its keep time; return (outbox rows, inbox ids) deleted."""
+        async with self._engine.begin() as conn:
+            outbox = await conn.execute(
+                text("DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => :s)"),
+                {"s": self._outbox_keep_s},
+            )
+            inbox = await conn.execute(
+                text("DELETE FROM inbox WHERE received_at < now() - make_interval(secs => :s)"),
+                {"s": self._inbox_keep_s},
+            )
+        return int(outbox.rowcount or 0), int(inbox.rowcount or 0)
+
+    async def run(self) -> None:
+        """Sweep every interval until stopped."""
+        while not self._stopping.is_set():
+            try:
+                deleted = await self.sweep()
+                if any(deleted):
+                    log.info("housekeeping", service=self._service, outbox=deleted[0], inbox=deleted[1])
+            except Exception as exc:
+                log.warning("housekeeping_failed", service=self._service, error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval_s)
