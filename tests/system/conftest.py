@@ -18,6 +18,7 @@ from leadrelay.routing.settings import SEED_CONFIG
 from leadrelay.settings import KafkaSettings
 
 SLA_SECONDS = 4.0
+API_KEY = "system-test-api-key-0123"
 
 
 @dataclass
@@ -51,6 +52,7 @@ async def system(infra, unique, tmp_path) -> AsyncIterator[RunningStack]:
         "LEADRELAY_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
         "LEADRELAY_ROUTING_CONFIG_PATH": str(routing_config(tmp_path / "routing.yaml")),
         "LEADRELAY_SLA_MONITOR_BREACH_POLL_INTERVAL_S": "0.1",
+        "LEADRELAY_CAPTURE_API_KEYS": API_KEY,
     }
     for spec in SERVICES:
         extra[f"{spec.env_prefix}DATABASE"] = databases[spec.name]

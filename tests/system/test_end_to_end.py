@@ -14,6 +14,8 @@ from leadrelay.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
 
+API = {"X-API-Key": "system-test-api-key-0123"}  # as configured by conftest
+
 HOT = {
     "email": "ada@example.com",
     "name": "Ada Lovelace",
@@ -29,7 +31,7 @@ HOT = {
 async def test_lead_to_handoff_to_breach_with_kpis(system):
     topics = system.kafka.topics
     bs = system.kafka.bootstrap_servers
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=API) as http:
         for service in system.stack.services.values():
             for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
                 assert (await http.get(service.url + path)).status_code == 200, (service.spec.name, path)
@@ -90,7 +92,7 @@ async def _totals_match(http: httpx.AsyncClient, base: str, expected: dict[str, 
 async def test_bad_input_never_crashes_a_service(system):
     topics = system.kafka.topics
     bs = system.kafka.bootstrap_servers
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=API) as http:
         capture = system.url("capture") + "/v1/leads"
         assert (await http.post(capture, json={"name": "no email"})).status_code == 422
         assert (await http.post(capture, json={"email": "x@@y"})).status_code == 422

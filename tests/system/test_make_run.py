@@ -68,8 +68,11 @@ async def test_run_starts_everything_prints_where_to_look_and_stops_on_ctrl_c(in
         assert "leadrelay tail leads.qualified" in banner
         capture_url = re.search(r"curl -s -X POST (\S+)", banner).group(1)
         body = json.loads(re.search(r"-d '(\{.*\})'", banner).group(1))
+        api_key = re.search(r"-H 'X-API-Key: (\S+)'", banner).group(1)
+        assert f"API key      {api_key}" in banner and "pk_demo_" in banner
         async with httpx.AsyncClient(timeout=10) as http:
-            response = await http.post(capture_url, json=body)  # the banner's own curl, as a newcomer would
+            # The banner's own curl, as a newcomer would run it.
+            response = await http.post(capture_url, json=body, headers={"X-API-Key": api_key})
         assert response.status_code == 202
         lead_id = response.json()["lead_id"]
         tail = await asyncio.to_thread(

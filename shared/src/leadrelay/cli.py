@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import signal
 import sys
 import time
@@ -104,7 +105,7 @@ def run_stack() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        env = service_env(infra.bootstrap_servers, infra.postgres_dsn)
+        env = service_env(infra.bootstrap_servers, infra.postgres_dsn, **_dev_keys())
         os.environ.update(
             {k: env[k] for k in ("LEADRELAY_KAFKA_BOOTSTRAP_SERVERS", "LEADRELAY_POSTGRES_DSN")}
         )
@@ -116,7 +117,7 @@ def run_stack() -> int:
         print("starting capture, scoring, routing, sla-monitor and metrics ...", flush=True)
         stack.start()
         urls = {name: service.url for name, service in stack.services.items()}
-        print(_banner(urls, infra.bootstrap_servers, infra.broker_kind, infra.postgres_kind), flush=True)
+        print(_banner(urls, env, infra.bootstrap_servers, infra.broker_kind, infra.postgres_kind), flush=True)
         while not stopping:
             for service in stack.services.values():
                 if not service.alive():
@@ -135,9 +136,28 @@ def run_stack() -> int:
         STACK_FILE.unlink(missing_ok=True)
 
 
-def _banner(urls: dict[str, str], bootstrap: str, broker_kind: str, postgres_kind: str) -> str:
+DEMO_FORM_KEY = "pk_demo_2c8f1b7e4a9d4f00"
+
+
+def _dev_keys() -> dict[str, str]:
+    """Return a development API key (kept in the state folder) unless LEADRELAY_CAPTURE_API_KEYS is set."""
+    if os.environ.get("LEADRELAY_CAPTURE_API_KEYS"):
+        return {}
+    path = STATE_DIR / "dev-api-key"
+    if not path.exists():
+        path.write_text(f"dev_{secrets.token_hex(16)}")
+        path.chmod(0o600)
+    return {"LEADRELAY_CAPTURE_API_KEYS": path.read_text().strip()}
+
+
+def _banner(
+    urls: dict[str, str], env: dict[str, str], bootstrap: str, broker_kind: str, postgres_kind: str
+) -> str:
+    api_key = env["LEADRELAY_CAPTURE_API_KEYS"].split(",")[0].strip()
+    form_key = env.get("LEADRELAY_CAPTURE_DEMO_FORM_KEY") or DEMO_FORM_KEY
     curl = (
-        f"curl -s -X POST {urls['capture']}/v1/leads -H 'content-type: application/json' \\\n"
+        f"curl -s -X POST {urls['capture']}/v1/leads -H 'content-type: application/json' "
+        f"-H 'X-API-Key: {api_key}' \\\n"
         '       -d \'{"email": "ada@example.com", "name": "Ada", "company": "Acme", '
         '"phone": "+44 20 7946 0958", "title": "VP Sales", "company_size": "201-1000", '
         '"source": "referral", "message": "Can we get a demo?"}\''
@@ -152,6 +172,8 @@ Leadrelay is running.
   broker       {bootstrap}  [{broker_kind}]
   postgres     [{postgres_kind}]
   logs         {STATE_DIR}/logs/
+  API key      {api_key}   (LEADRELAY_CAPTURE_API_KEYS)
+  demo form    id demo, public key {form_key}   (LEADRELAY_CAPTURE_DEMO_FORM_KEY)
 
 Post a lead:
   {curl}

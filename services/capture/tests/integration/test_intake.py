@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
-from leadrelay.capture.bootstrap import MIGRATIONS, build_app
+from leadrelay.capture.bootstrap import build_app
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.db.engine import create_engine
 from leadrelay.infra.broker import EmbeddedBroker
@@ -16,14 +16,9 @@ from leadrelay.testing.apps import running
 from leadrelay.testing.kafka import TopicReader
 
 LEAD = {"email": "Ada@Example.COM", "name": "Ada", "company": "Acme", "phone": "+44 20 7946 0958"}
+API_KEY = "test-api-key-0123456789"  # the key conftest configures
 
-
-@pytest.fixture
-async def settings(create_database, kafka_settings, postgres_settings) -> CaptureSettings:
-    database = await create_database("capture", MIGRATIONS)
-    return CaptureSettings(
-        database=database, kafka=kafka_settings, postgres=postgres_settings, outbox_poll_interval_s=0.2
-    )
+HEADERS = {"X-API-Key": API_KEY}
 
 
 async def stored_emails(settings: CaptureSettings) -> list[str]:
@@ -37,7 +32,7 @@ async def stored_emails(settings: CaptureSettings) -> list[str]:
 
 async def test_accepted_lead_is_stored_then_published_as_a_cloudevent(settings):
     async with running(build_app(settings)) as client:
-        response = await client.post("/v1/leads", json=LEAD)
+        response = await client.post("/v1/leads", json=LEAD, headers=HEADERS)
         assert response.status_code == 202
         lead_id = response.json()["lead_id"]
         assert await stored_emails(settings) == ["ada@example.com"]
@@ -57,17 +52,17 @@ async def test_accepted_lead_is_stored_then_published_as_a_cloudevent(settings):
     ("body", "field", "reason"),
     [
         ({"name": "No Email"}, "email", "Field required"),
-        ({"email": "not-an-email"}, "email", "not a valid email address"),
+        ({"email": "not-an-email"}, "email", "must have an @-sign"),
         ({"email": "a@example.com", "name": 42}, "name", "valid string"),
         ({"email": "a@example.com", "consent": {"marketing": "maybe"}}, "consent.marketing", "valid boolean"),
         ({"email": "a@example.com", "name": "x" * 201}, "name", "at most 200 characters"),
-        ({"email": "a@example.com", "country": "Germany"}, "country", "should match pattern"),
+        ({"email": "a@example.com", "country": "Atlantis"}, "country", "unknown country"),
         ({"email": "a@example.com", "favourite_colour": "red"}, "favourite_colour", "Extra inputs"),
     ],
 )
 async def test_bad_input_gets_a_422_naming_the_field_and_the_reason(settings, body, field, reason):
     async with running(build_app(settings)) as client:
-        response = await client.post("/v1/leads", json=body)
+        response = await client.post("/v1/leads", json=body, headers=HEADERS)
     assert response.status_code == 422
     errors = response.json()["errors"]
     assert any(e["field"] == field and reason in e["reason"] for e in errors), errors
@@ -77,16 +72,16 @@ async def test_bad_input_gets_a_422_naming_the_field_and_the_reason(settings, bo
 async def test_every_bad_field_is_listed_at_once(settings):
     async with running(build_app(settings)) as client:
         response = await client.post(
-            "/v1/leads", json={"email": "nope", "name": 1, "source": "carrier-pigeon"}
+            "/v1/leads", json={"email": "nope", "name": 1, "source": "carrier-pigeon"}, headers=HEADERS
         )
     assert {e["field"] for e in response.json()["errors"]} == {"email", "name", "source"}
 
 
 async def test_oversized_body_gets_413_and_non_json_gets_422(settings):
     async with running(build_app(settings)) as client:
-        huge = await client.post("/v1/leads", json={**LEAD, "message": "x" * 100_000})
+        huge = await client.post("/v1/leads", json={**LEAD, "message": "x" * 100_000}, headers=HEADERS)
         garbage = await client.post(
-            "/v1/leads", content=b"{not json", headers={"content-type": "application/json"}
+            "/v1/leads", content=b"{not json", headers={**HEADERS, "content-type": "application/json"}
         )
         alive = await client.get("/healthz")
     assert huge.status_code == 413
@@ -104,7 +99,10 @@ async def test_leads_accepted_while_the_broker_is_down_are_all_published_once_it
     try:
         async with running(build_app(down_settings)) as client:
             responses = await asyncio.gather(
-                *(client.post("/v1/leads", json={**LEAD, "email": f"lead{i}@example.com"}) for i in range(20))
+                *(
+                    client.post("/v1/leads", json={**LEAD, "email": f"lead{i}@example.com"}, headers=HEADERS)
+                    for i in range(20)
+                )
             )
             assert [r.status_code for r in responses] == [202] * 20
             ready = await client.get("/readyz")

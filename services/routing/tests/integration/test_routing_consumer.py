@@ -81,3 +81,20 @@ async def test_preview_and_config_endpoints(settings):
     assert preview.json()["queue"] == "smb" and preview.json()["rule"] == "everyone-else"
     assert {q["name"] for q in queues.json()} == {"enterprise", "smb"}
     assert missing.status_code == 404
+
+
+async def test_a_lead_scored_again_is_not_handed_off_twice(settings):
+    topics = settings.kafka.topics
+    bs = settings.kafka.bootstrap_servers
+    await produce(bs, topics.scored, encode(scored("again")), key="again")
+    await produce(bs, topics.scored, encode(scored("again", grade="B1")), key="again")
+    await produce(bs, topics.scored, encode(scored("marker")), key="again")
+    async with running(build_app(settings)) as client:
+        await wait_until(lambda: decisions_of(client, "marker"), what="decisions")
+        decisions = await decisions_of(client, "again")
+        async with TopicReader(bs, topics.qualified) as reader:
+            await reader.wait_for(2)
+            handoffs = [m.json()["data"]["lead_id"] for m in await reader.settle(1.0)]
+    assert [d["handed_off"] for d in decisions] == [True, False]
+    assert "already handed off" in decisions[1]["trace"]["why"]
+    assert sorted(handoffs) == ["again", "marker"]

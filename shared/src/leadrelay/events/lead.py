@@ -62,6 +62,8 @@ class LeadCaptured(EventData):
     message: str | None = None
     utm: dict[str, str] = Field(default_factory=dict)
     consent: Consent = Field(default_factory=Consent)
+    question_asked: bool = False
+    disposable_email: bool = False
 
 
 class LeadActivity(EventData):

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -78,9 +78,8 @@ def validation_body(errors: Any) -> dict[str, Any]:
     items = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-        items.append(
-            {"field": ".".join(loc) or "body", "reason": err.get("msg", "invalid"), "type": err.get("type")}
-        )
+        reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        items.append({"field": ".".join(loc) or "body", "reason": reason, "type": err.get("type")})
     return {"error": "validation_failed", "errors": items}
 
 
@@ -107,13 +106,11 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    # Raised inside the app's body read, so the app's exception handling answers 413.
+                    raise HTTPException(413, detail=f"request body exceeds {self.max_bytes} bytes")
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._reject(send)
+        await self.app(scope, limited_receive, send)
 
     async def _reject(self, send: Send) -> None:
         body = b'{"error":"payload_too_large","detail":"request body exceeds %d bytes"}' % self.max_bytes
@@ -125,7 +122,3 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass

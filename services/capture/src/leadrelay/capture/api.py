@@ -1,97 +1,85 @@
-"""Capture's HTTP API: translates requests into handler calls."""
+"""Capture's JSON API for backends and browsers: leads and activities."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
+from pydantic import AwareDatetime
 
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
-from leadrelay.capture.domain.lead import NewLead
-from leadrelay.capture.handlers import capture_lead
-
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-UtmKey = Literal["source", "medium", "campaign", "term", "content"]
-Source = Literal["web_form", "chat", "api", "event", "email_click", "social", "referral", "import"]
-CompanySize = Literal["1-10", "11-50", "51-200", "201-1000", "1000+"]
-
-
-class ConsentIn(BaseModel):
-    """What the person agreed to."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    marketing: bool = False
-    policy_version: Annotated[str, StringConstraints(max_length=50)] | None = None
-
-
-class LeadIn(BaseModel):
-    """A lead posted by a backend or a browser."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    email: EmailStr = Field(max_length=320)
-    name: Text200 | None = None
-    phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^\+?[0-9 ()./-]{4,40}$")] | None = None
-    company: Text200 | None = None
-    title: Text200 | None = None
-    company_size: CompanySize | None = None
-    industry: Annotated[str, StringConstraints(max_length=100)] | None = None
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None = Field(
-        default=None, description="ISO 3166-1 alpha-2 code"
-    )
-    message: Annotated[str, StringConstraints(max_length=5000)] | None = None
-    source: Source = "api"
-    form_id: Annotated[str, StringConstraints(max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
-    utm: dict[UtmKey, Annotated[str, StringConstraints(max_length=200)]] = Field(default_factory=dict)
-    consent: ConsentIn = Field(default_factory=ConsentIn)
-
-    @field_validator("email")
-    @classmethod
-    def _lower_email(cls, value: str) -> str:
-        return value.lower()
-
-    @field_validator("country")
-    @classmethod
-    def _upper_country(cls, value: str | None) -> str | None:
-        return value.upper() if value else value
-
-    def to_domain(self) -> NewLead:
-        """Return the domain's view of this request."""
-        return NewLead(
-            email=self.email,
-            source=self.source,
-            name=self.name,
-            phone=self.phone,
-            company=self.company,
-            title=self.title,
-            company_size=self.company_size,
-            industry=self.industry,
-            country=self.country,
-            message=self.message,
-            form_id=self.form_id,
-            utm={str(k): v for k, v in self.utm.items()},
-            consent_marketing=self.consent.marketing,
-            consent_policy_version=self.consent.policy_version,
-        )
-
-
-class LeadAccepted(BaseModel):
-    """The id of the accepted lead."""
-
-    lead_id: str
-
+from leadrelay.capture.handlers import Idempotency, IdempotencyKeyReused, capture_lead, record_activity
+from leadrelay.capture.metrics import LEADS
+from leadrelay.capture.schemas import ActivityAccepted, ActivityIn, LeadAccepted, LeadIn
+from leadrelay.capture.security import Caller, client_ip, require_caller
 
 router = APIRouter(prefix="/v1", tags=["leads"])
 
+LeadId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="a lead id from LeadAccepted")]
+
+
+def _idempotency(key: str | None, caller: str, body: bytes) -> Idempotency | None:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200:
+        raise HTTPException(
+            422, detail={"errors": [{"field": "Idempotency-Key", "reason": "1 to 200 characters"}]}
+        )
+    return Idempotency(f"{caller}:{key}", hashlib.sha256(body).hexdigest())
+
 
 @router.post("/leads", status_code=202, response_model=LeadAccepted)
-async def post_lead(body: LeadIn, request: Request) -> LeadAccepted:
-    """Accept a lead; it is stored before the answer, and published to leads.captured after."""
-    runtime = request.app.state.runtime
-    lead_id = await capture_lead(
-        body.to_domain(), CaptureUnitOfWork(runtime.sessions), runtime.topics, datetime.now(UTC)
-    )
-    return LeadAccepted(lead_id=lead_id)
+async def post_lead(
+    body: LeadIn,
+    request: Request,
+    caller: Annotated[Caller, Depends(require_caller)],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> LeadAccepted:
+    """Accept a lead; stored before the answer, published to leads.captured after. Retries with the same
+    Idempotency-Key get the first answer; the same person within the dedupe window merges into one lead."""
+    state = request.app.state
+    form = caller.form
+    state.rate_limits.check(client_ip(request, state.settings.trusted_proxies), form.id if form else None)
+    lead = body.to_new_lead(form_id=form.id if form else None, source=form.source if form else None)
+    scope = f"form:{form.id}" if form else "backend"
+    try:
+        accepted = await capture_lead(
+            lead,
+            CaptureUnitOfWork(state.runtime.sessions),
+            state.runtime.topics,
+            datetime.now(UTC),
+            state.settings.dedupe_window,
+            _idempotency(idempotency_key, scope, await request.body()),
+        )
+    except IdempotencyKeyReused:
+        raise HTTPException(
+            422,
+            detail={
+                "errors": [{"field": "Idempotency-Key", "reason": "already used with a different request"}]
+            },
+        ) from None
+    if not accepted.replayed:
+        LEADS.labels(lead.source, "new" if accepted.is_new else "merged").inc()
+    return LeadAccepted(lead_id=accepted.lead_id, is_new=accepted.is_new)
+
+
+@router.post("/leads/{lead_id}/activities", status_code=202, response_model=ActivityAccepted)
+async def post_activity(
+    lead_id: LeadId, body: ActivityIn, request: Request, caller: Annotated[Caller, Depends(require_caller)]
+) -> ActivityAccepted:
+    """Record an engagement event of a known lead (backends only) and publish LeadActivity."""
+    state = request.app.state
+    if caller.kind != "backend":
+        raise HTTPException(403, detail={"error": "forbidden", "detail": "activities need an API key"})
+    state.rate_limits.check(client_ip(request, state.settings.trusted_proxies), None)
+    at: AwareDatetime = body.at or datetime.now(UTC)
+    async with CaptureUnitOfWork(state.runtime.sessions) as uow:
+        if await uow.leads.get(lead_id) is None:
+            raise HTTPException(404, detail=f"unknown lead {lead_id}")
+        activity_id = await record_activity(
+            uow, state.runtime.topics, lead_id, body.kind, at, body.properties
+        )
+        await uow.commit()
+    return ActivityAccepted(activity_id=activity_id, lead_id=lead_id)

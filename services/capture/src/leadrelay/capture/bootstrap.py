@@ -6,8 +6,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from leadrelay.capture import api, forms_api
+from leadrelay.capture.adapters.forms_file import load_forms
 from leadrelay.capture.adapters.orm import outbox
-from leadrelay.capture.api import router
+from leadrelay.capture.cors import form_cors
+from leadrelay.capture.security import RateLimits
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
@@ -18,6 +21,7 @@ MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 def build_app(settings: CaptureSettings) -> FastAPI:
     """Build capture's app and runtime (nothing starts until the app's lifespan begins)."""
+    forms = load_forms(settings.forms_path, settings.demo_form_key)
     runtime = ServiceRuntime(SERVICE, settings, outbox)
     app = create_app(
         service=SERVICE,
@@ -27,6 +31,11 @@ def build_app(settings: CaptureSettings) -> FastAPI:
         lifespan=runtime.lifespan,
         max_body_bytes=settings.max_body_bytes,
     )
+    app.middleware("http")(form_cors(forms))
     app.state.runtime = runtime
-    app.include_router(router)
+    app.state.settings = settings
+    app.state.forms = forms
+    app.state.rate_limits = RateLimits(settings.rate_limit_per_ip, settings.rate_limit_per_form)
+    app.include_router(api.router)
+    app.include_router(forms_api.router)
     return app

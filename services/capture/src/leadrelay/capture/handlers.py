@@ -3,26 +3,86 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
-from leadrelay.capture.domain.lead import CapturedLead, NewLead, capture
+from leadrelay.capture.domain.lead import CapturedLead, NewLead, asked_a_question, capture, identity_of
 from leadrelay.events import Topics, new_event
-from leadrelay.events.lead import Company, Consent, Contact, LeadCaptured
+from leadrelay.events.lead import Company, Consent, Contact, LeadActivity, LeadCaptured
 
 SOURCE = "leadrelay/capture"
 
 
-async def capture_lead(lead: NewLead, uow: CaptureUnitOfWork, topics: Topics, now: datetime) -> str:
-    """Store a new lead and queue LeadCaptured in the same transaction; return the lead id."""
-    captured = capture(lead, str(uuid.uuid4()), now)
+@dataclass(frozen=True)
+class Idempotency:
+    """A client's Idempotency-Key and a fingerprint of the request it came with."""
+
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The answer to a capture: which lead survived, and whether it is new."""
+
+    lead_id: str
+    is_new: bool
+    status_code: int = 202
+    replayed: bool = False
+
+
+class IdempotencyKeyReused(Exception):
+    """The Idempotency-Key was first used with a different request."""
+
+
+async def capture_lead(
+    lead: NewLead,
+    uow: CaptureUnitOfWork,
+    topics: Topics,
+    now: datetime,
+    dedupe_window: timedelta,
+    idempotency: Idempotency | None = None,
+) -> Accepted:
+    """Store a lead (or merge it into the same person's lead) and queue its events, in one transaction."""
     async with uow:
-        await uow.leads.add(captured)
-        uow.outbox.add(
-            new_event(lead_captured(captured), source=SOURCE, subject=captured.lead_id), topics.captured
-        )
+        if idempotency is not None:
+            earlier = await uow.idempotency.claim(idempotency.key, idempotency.request_hash)
+            if earlier is not None:
+                if earlier["request_hash"] != idempotency.request_hash:
+                    raise IdempotencyKeyReused(idempotency.key)
+                response = earlier["response"]
+                return Accepted(
+                    response["lead_id"], response["is_new"], earlier["status_code"], replayed=True
+                )
+        candidate = str(uuid.uuid4())
+        lead_id = await uow.identities.resolve(identity_of(lead), candidate, now, dedupe_window)
+        captured = capture(lead, lead_id, now, is_new=lead_id == candidate)
+        if captured.is_new:
+            await uow.leads.add(captured)
+        else:
+            await uow.leads.merge(captured)
+            await record_activity(
+                uow, topics, lead_id, "resubmitted", now, {"source": lead.source, "form_id": lead.form_id}
+            )
+        uow.outbox.add(new_event(lead_captured(captured), source=SOURCE, subject=lead_id), topics.captured)
+        accepted = Accepted(lead_id, captured.is_new)
+        if idempotency is not None:
+            await uow.idempotency.store(idempotency.key, 202, {"lead_id": lead_id, "is_new": captured.is_new})
         await uow.commit()
-    return captured.lead_id
+        return accepted
+
+
+async def record_activity(
+    uow: CaptureUnitOfWork, topics: Topics, lead_id: str, kind: str, at: datetime, properties: dict[str, Any]
+) -> str:
+    """Store an activity and queue LeadActivity (inside the caller's transaction)."""
+    activity_id = str(uuid.uuid4())
+    await uow.activities.add(activity_id, lead_id, kind, at, properties)
+    event = LeadActivity(lead_id=lead_id, kind=kind, at=at, properties=properties)
+    uow.outbox.add(new_event(event, source=SOURCE, subject=lead_id, event_id=activity_id), topics.activity)
+    return activity_id
 
 
 def lead_captured(captured: CapturedLead) -> LeadCaptured:
@@ -30,7 +90,7 @@ def lead_captured(captured: CapturedLead) -> LeadCaptured:
     lead = captured.lead
     return LeadCaptured(
         lead_id=captured.lead_id,
-        is_new=True,
+        is_new=captured.is_new,
         source=lead.source,  # type: ignore[arg-type]
         form_id=lead.form_id,
         completeness=captured.completeness,
@@ -45,4 +105,6 @@ def lead_captured(captured: CapturedLead) -> LeadCaptured:
             policy_version=lead.consent_policy_version,
             captured_at=captured.captured_at if lead.consent_marketing else None,
         ),
+        question_asked=asked_a_question(lead),
+        disposable_email=lead.disposable_email,
     )

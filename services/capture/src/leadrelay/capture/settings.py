@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from leadrelay.settings import ServiceSettings
+
+DEFAULT_FORMS = Path(__file__).resolve().parent / "forms" / "forms.yaml"
 
 
 class CaptureSettings(ServiceSettings):
@@ -16,3 +22,30 @@ class CaptureSettings(ServiceSettings):
     port: int = Field(default=8001, ge=1, le=65535)
     database: str = "leadrelay_capture"
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Backend API keys, comma-separated; empty means only browser forms (with their public keys) can post.
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    forms_path: Path = DEFAULT_FORMS
+    demo_form_key: str | None = Field(default=None, description="overrides the demo form's public key")
+    dedupe_window_days: float = Field(default=30, gt=0)
+    rate_limit_per_ip: str = "60/minute"
+    rate_limit_per_form: str = "600/minute"
+    # Proxies whose X-Forwarded-For is believed (comma-separated IPs); others' headers are ignored.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("api_keys", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _long_enough(cls, value: list[str]) -> list[str]:
+        if any(len(key) < 16 for key in value):
+            raise ValueError("every API key needs at least 16 characters")
+        return value
+
+    @property
+    def dedupe_window(self) -> timedelta:
+        return timedelta(days=self.dedupe_window_days)

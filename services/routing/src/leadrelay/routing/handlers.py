@@ -51,6 +51,13 @@ async def route_scored_lead(
             await uow.decisions.add(**base, handed_off=False, trace={"outcome": "recorded", "why": why})
             await uow.commit()
             return
+        earlier = await uow.decisions.handoff_of(data.lead_id)
+        if earlier is not None:
+            # A re-score (repeat submission, new activity) never hands the same lead off a second time.
+            why = f"already handed off to {earlier['owner_id']} in {earlier['queue']}"
+            await uow.decisions.add(**base, handed_off=False, trace={"outcome": "recorded", "why": why})
+            await uow.commit()
+            return
         choice = choose_queue(facts, config)
         checks = [asdict(c) for c in choice.checks]
         reps = config.reps_of(choice.queue.name) if choice.queue else []

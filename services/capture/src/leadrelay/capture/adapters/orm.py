@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 
 from leadrelay.db.tables import messaging_tables
@@ -30,4 +30,37 @@ leads = Table(
     Column("consent_marketing", Boolean, nullable=False, server_default="false"),
     Column("consent_policy_version", String(50)),
     Column("captured_at", DateTime(timezone=True), nullable=False),
+    Column("disposable_email", Boolean, nullable=False, server_default="false"),
+    Column("question_asked", Boolean, nullable=False, server_default="false"),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+# One row per person (normalised email): concurrent submissions of one person serialise on this key.
+lead_identities = Table(
+    "lead_identities",
+    metadata,
+    Column("identity", String(400), primary_key=True),
+    Column("lead_id", String(36), nullable=False, index=True),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response", JSONB),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("lead_id", String(36), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("properties", JSONB, nullable=False, server_default="{}"),
 )

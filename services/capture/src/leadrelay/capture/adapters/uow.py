@@ -5,17 +5,28 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from leadrelay.capture.adapters.orm import inbox, outbox
-from leadrelay.capture.adapters.repository import LeadRepository
+from leadrelay.capture.adapters.repository import (
+    ActivityRepository,
+    IdempotencyRepository,
+    IdentityRepository,
+    LeadRepository,
+)
 from leadrelay.db.uow import UnitOfWork
 
 
 class CaptureUnitOfWork(UnitOfWork):
-    """A transaction over leads, outbox and inbox."""
+    """A transaction over leads, identities, activities, idempotency keys, outbox and inbox."""
 
     leads: LeadRepository
+    identities: IdentityRepository
+    activities: ActivityRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, sessions: async_sessionmaker) -> None:
         super().__init__(sessions, outbox, inbox)
 
     def _open_repositories(self) -> None:
         self.leads = LeadRepository(self.session)
+        self.identities = IdentityRepository(self.session)
+        self.activities = ActivityRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)

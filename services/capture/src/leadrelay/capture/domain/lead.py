@@ -1,4 +1,4 @@
-"""What capture decides about a new lead, as plain data and functions."""
+"""What capture decides about a lead, as plain data and functions."""
 
 from __future__ import annotations
 
@@ -30,11 +30,22 @@ class NewLead:
     utm: dict[str, str] = field(default_factory=dict)
     consent_marketing: bool = False
     consent_policy_version: str | None = None
+    disposable_email: bool = False
 
 
 def completeness(lead: NewLead) -> Completeness:
     """Return 'complete' when every field sales needs to call is present."""
     return "complete" if all(getattr(lead, f) for f in COMPLETE_FIELDS) else "partial"
+
+
+def asked_a_question(lead: NewLead) -> bool:
+    """Return True when the person wrote a message: with a complete form, a sales signal."""
+    return bool(lead.message and lead.message.strip())
+
+
+def identity_of(lead: NewLead) -> str:
+    """Return the key that makes two submissions the same person: the normalised email."""
+    return f"email:{lead.email}"
 
 
 @dataclass(frozen=True)
@@ -45,8 +56,11 @@ class CapturedLead:
     lead: NewLead
     completeness: Completeness
     captured_at: datetime
+    is_new: bool = True
 
 
-def capture(lead: NewLead, lead_id: str, now: datetime) -> CapturedLead:
-    """Decide the stored form of a new lead."""
-    return CapturedLead(lead_id=lead_id, lead=lead, completeness=completeness(lead), captured_at=now)
+def capture(lead: NewLead, lead_id: str, now: datetime, is_new: bool = True) -> CapturedLead:
+    """Decide the stored form of a lead; lead_id is the surviving lead when it merged into one."""
+    return CapturedLead(
+        lead_id=lead_id, lead=lead, completeness=completeness(lead), captured_at=now, is_new=is_new
+    )

@@ -21,6 +21,22 @@ class DecisionRepository:
         """Record a decision."""
         await self._session.execute(insert(decisions).values(**values))
 
+    async def handoff_of(self, lead_id: str) -> dict[str, Any] | None:
+        """Return the lead's first handoff decision, if it was handed off."""
+        row = (
+            (
+                await self._session.execute(
+                    select(decisions)
+                    .where(decisions.c.lead_id == lead_id, decisions.c.handed_off.is_(True))
+                    .order_by(decisions.c.attempt)
+                    .limit(1)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return dict(row) if row else None
+
     async def for_lead(self, lead_id: str) -> list[dict[str, Any]]:
         """Return a lead's decisions, oldest first."""
         rows = await self._session.execute(

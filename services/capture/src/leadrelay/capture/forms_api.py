@@ -1,0 +1,164 @@
+"""Plain HTML form posts and chat widget leads."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from leadrelay.capture.adapters.uow import CaptureUnitOfWork
+from leadrelay.capture.domain.forms import Form, read_form_post
+from leadrelay.capture.handlers import capture_lead
+from leadrelay.capture.metrics import DROPPED_FIELDS, HONEYPOT, LEADS
+from leadrelay.capture.schemas import LeadFields
+from leadrelay.capture.security import Caller, check_origin, client_ip, require_caller
+from leadrelay.service.app import validation_body
+
+router = APIRouter(prefix="/v1", tags=["forms"])
+
+FormId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,100}$")]
+TRUE_VALUES = {"on", "true", "1", "yes"}
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _find_form(request: Request, form_id: str) -> Form:
+    form = request.app.state.forms.by_id(form_id)
+    if form is None:
+        raise HTTPException(404, detail=f"unknown form {form_id}")
+    return form
+
+
+@router.get("/forms/{form_id}")
+async def get_form(form_id: FormId, request: Request) -> dict[str, Any]:
+    """Return what a page needs to render a form: its fields and consent text (public information)."""
+    form = _find_form(request, form_id)
+    return {
+        "id": form.id,
+        "allowed": form.allowed,
+        "required": form.required,
+        "honeypot": form.honeypot,
+        "consent_text": form.consent_text,
+        "consent_version": form.consent_version,
+    }
+
+
+@router.post("/forms/{form_id}", status_code=202, response_model=None)
+async def post_form(form_id: FormId, request: Request) -> Response:
+    """Accept a plain HTML form post (urlencoded or multipart): 303 to the thank-you page, or 202 JSON."""
+    state = request.app.state
+    form = _find_form(request, form_id)
+    check_origin(request, form)
+    state.rate_limits.check(client_ip(request, state.settings.trusted_proxies), form.id)
+    async with request.form(max_files=0, max_fields=60) as submitted:
+        raw = {k: v for k, v in submitted.items() if isinstance(v, str)}
+    post = read_form_post(form, raw)
+    if post.is_bot:
+        HONEYPOT.labels(form.id).inc()
+        return _accepted(request, form, lead_id=None)
+    if post.dropped:
+        DROPPED_FIELDS.labels(form.id).inc(len(post.dropped))
+    fields = dict(post.fields)
+    consent = str(fields.pop("consent_marketing", "")).lower() in TRUE_VALUES
+    utm = {k.removeprefix("utm_"): str(fields.pop(k)) for k in list(fields) if k.startswith("utm_")}
+    errors = [{"field": f, "reason": "Field required", "type": "missing"} for f in post.missing]
+    try:
+        lead_fields = LeadFields.model_validate(fields)
+    except ValidationError as exc:
+        errors += validation_body(exc.errors())["errors"]
+    if errors:
+        return _invalid(request, form, errors)
+    lead = lead_fields.to_domain(
+        source=form.source,
+        form_id=form.id,
+        utm=utm,
+        consent_marketing=consent,
+        consent_policy_version=form.consent_version if consent else None,
+    )
+    accepted = await capture_lead(
+        lead,
+        CaptureUnitOfWork(state.runtime.sessions),
+        state.runtime.topics,
+        datetime.now(UTC),
+        state.settings.dedupe_window,
+    )
+    LEADS.labels(lead.source, "new" if accepted.is_new else "merged").inc()
+    return _accepted(request, form, lead_id=accepted.lead_id)
+
+
+def _accepted(request: Request, form: Form, lead_id: str | None) -> Response:
+    # A honeypot hit gets the same answer as a person, so bots learn nothing.
+    if _wants_json(request):
+        return JSONResponse(
+            {"lead_id": lead_id or "00000000-0000-0000-0000-000000000000", "is_new": True}, 202
+        )
+    if form.thank_you_url:
+        return RedirectResponse(form.thank_you_url, status_code=303)
+    return HTMLResponse("<!doctype html><title>Thank you</title><p>Thank you, we will be in touch.</p>", 202)
+
+
+def _invalid(request: Request, form: Form, errors: list[dict[str, Any]]) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": "validation_failed", "errors": errors}, 422)
+    items = "".join(
+        f"<li><strong>{html.escape(e['field'])}</strong>: {html.escape(e['reason'])}</li>" for e in errors
+    )
+    page = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Please check the form</title>"
+        f"<h1>Please check the form</h1><ul>{items}</ul>"
+        '<p><a href="javascript:history.back()">Go back</a> and correct these fields.</p></html>'
+    )
+    return HTMLResponse(page, status_code=422)
+
+
+class ChatLine(BaseModel):
+    """One line of a chat transcript."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sender: Literal["visitor", "agent", "bot"] = Field(alias="from")
+    text: Annotated[str, StringConstraints(max_length=2000)]
+
+
+class ChatIn(BaseModel):
+    """A chat widget's lead: the visitor's details and the transcript."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    visitor: LeadFields
+    transcript: list[ChatLine] = Field(default_factory=list, max_length=100)
+    consent_marketing: bool = False
+
+
+@router.post("/chat", status_code=202)
+async def post_chat(
+    body: ChatIn, request: Request, caller: Annotated[Caller, Depends(require_caller)]
+) -> dict[str, Any]:
+    """Accept a chat widget's lead (X-Form-Key or X-API-Key); the visitor's words become the message."""
+    state = request.app.state
+    form = caller.form
+    state.rate_limits.check(client_ip(request, state.settings.trusted_proxies), form.id if form else None)
+    said = "\n".join(line.text for line in body.transcript if line.sender == "visitor")
+    fields = body.visitor.model_copy(update={"message": (body.visitor.message or said)[:5000] or None})
+    lead = fields.to_domain(
+        source="chat",
+        form_id=form.id if form else None,
+        utm={},
+        consent_marketing=body.consent_marketing,
+        consent_policy_version=form.consent_version if form and body.consent_marketing else None,
+    )
+    accepted = await capture_lead(
+        lead,
+        CaptureUnitOfWork(state.runtime.sessions),
+        state.runtime.topics,
+        datetime.now(UTC),
+        state.settings.dedupe_window,
+    )
+    LEADS.labels("chat", "new" if accepted.is_new else "merged").inc()
+    return {"lead_id": accepted.lead_id, "is_new": accepted.is_new}

@@ -1,0 +1,167 @@
+"""Request and response bodies of capture's API; validation normalises as it checks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from leadrelay.capture.domain.lead import NewLead
+from leadrelay.capture.domain.normalise import (
+    InvalidValue,
+    is_disposable,
+    normalise_country,
+    normalise_email,
+    normalise_phone,
+)
+
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+UtmKey = Literal["source", "medium", "campaign", "term", "content"]
+Source = Literal["web_form", "chat", "api", "event", "email_click", "social", "referral", "import"]
+CompanySize = Literal["1-10", "11-50", "51-200", "201-1000", "1000+"]
+
+
+class ConsentIn(BaseModel):
+    """What the person agreed to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    marketing: bool = False
+    policy_version: Annotated[str, StringConstraints(max_length=50)] | None = None
+
+
+class LeadFields(BaseModel):
+    """A person's details, validated and normalised (email, country, phone in E.164)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: str = Field(max_length=320, description="required; lower-cased, IDN-aware")
+    name: Text200 | None = None
+    company: Text200 | None = None
+    title: Text200 | None = None
+    company_size: CompanySize | None = None
+    industry: Annotated[str, StringConstraints(max_length=100)] | None = None
+    country: Annotated[str, StringConstraints(max_length=60)] | None = Field(
+        default=None, description="ISO 3166 code or English name; stored as alpha-2"
+    )
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        default=None, description="stored in E.164; national numbers are read in the lead's country"
+    )
+    message: Annotated[str, StringConstraints(max_length=5000)] | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        try:
+            return normalise_email(value)
+        except InvalidValue as exc:
+            raise ValueError(str(exc)) from exc
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        try:
+            return normalise_country(value) if value else None
+        except InvalidValue as exc:
+            raise ValueError(str(exc)) from exc
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        try:
+            return normalise_phone(value, info.data.get("country"))
+        except InvalidValue as exc:
+            raise ValueError(str(exc)) from exc
+
+    def to_domain(
+        self,
+        *,
+        source: str,
+        form_id: str | None,
+        utm: dict[str, str],
+        consent_marketing: bool,
+        consent_policy_version: str | None,
+    ) -> NewLead:
+        """Return the domain's view of these fields."""
+        return NewLead(
+            email=self.email,
+            source=source,
+            name=self.name,
+            phone=self.phone,
+            company=self.company,
+            title=self.title,
+            company_size=self.company_size,
+            industry=self.industry,
+            country=self.country,
+            message=self.message,
+            form_id=form_id,
+            utm=utm,
+            consent_marketing=consent_marketing,
+            consent_policy_version=consent_policy_version,
+            disposable_email=is_disposable(self.email),
+        )
+
+
+class LeadIn(LeadFields):
+    """A lead posted as JSON by a backend (API key) or a browser (a form's public key)."""
+
+    source: Source = "api"
+    form_id: Annotated[str, StringConstraints(max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
+    utm: dict[UtmKey, Annotated[str, StringConstraints(max_length=200)]] = Field(default_factory=dict)
+    consent: ConsentIn = Field(default_factory=ConsentIn)
+
+    def to_new_lead(self, form_id: str | None = None, source: str | None = None) -> NewLead:
+        """Return the domain's view of this request."""
+        return self.to_domain(
+            source=source or self.source,
+            form_id=form_id or self.form_id,
+            utm={str(k): v for k, v in self.utm.items()},
+            consent_marketing=self.consent.marketing,
+            consent_policy_version=self.consent.policy_version,
+        )
+
+
+class LeadAccepted(BaseModel):
+    """The surviving lead's id, and whether this request created it."""
+
+    lead_id: str
+    is_new: bool
+
+
+class ActivityIn(BaseModel):
+    """One engagement event of a known lead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal[
+        "page_view",
+        "email_click",
+        "email_open",
+        "content_download",
+        "webinar",
+        "chat_message",
+        "demo_request",
+        "pricing_view",
+        "event_visit",
+    ]
+    at: AwareDatetime | None = Field(default=None, description="ISO 8601 with an offset; now if absent")
+    properties: dict[Annotated[str, StringConstraints(max_length=50)], Any] = Field(
+        default_factory=dict, max_length=20
+    )
+
+
+class ActivityAccepted(BaseModel):
+    """The recorded activity."""
+
+    activity_id: str
+    lead_id: str
