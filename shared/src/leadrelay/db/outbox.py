@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadrelay.events import Envelope, encode
@@ -29,6 +29,10 @@ class Outbox:
                 "headers": {"ce_type": event.type},
             }
         )
+
+    async def forget(self, key: str) -> None:
+        """Delete every event queued or sent under key (a lead id): they may carry its personal data."""
+        await self._session.execute(delete(self._table).where(self._table.c.key == key))
 
     async def flush(self) -> None:
         """Insert the queued events (called by the unit of work before commit)."""

@@ -8,12 +8,13 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from leadrelay.events import Envelope
+from leadrelay.events.lead import LeadErased
 from leadrelay.events.scoring import LeadScored
 from leadrelay.routing.adapters.config_file import load_config
 from leadrelay.routing.adapters.orm import outbox
 from leadrelay.routing.adapters.uow import RoutingUnitOfWork
 from leadrelay.routing.api import router
-from leadrelay.routing.handlers import route_scored_lead
+from leadrelay.routing.handlers import erase_lead, route_scored_lead
 from leadrelay.routing.settings import RoutingSettings
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
@@ -33,7 +34,14 @@ def build_app(settings: RoutingSettings) -> FastAPI:
         )
 
     runtime.extra_topics = [runtime.topics.handoff(q.name) for q in config.queues]
-    runtime.add_consumer([runtime.topics.scored], {LeadScored.EVENT_TYPE: on_scored})
+
+    async def on_erased(event: Envelope) -> None:
+        await erase_lead(event, RoutingUnitOfWork(runtime.sessions))
+
+    runtime.add_consumer(
+        [runtime.topics.scored, runtime.topics.erased],
+        {LeadScored.EVENT_TYPE: on_scored, LeadErased.EVENT_TYPE: on_erased},
+    )
     app = create_app(
         service=SERVICE,
         title="Leadrelay routing",

@@ -44,7 +44,8 @@ async def route_scored_lead(
         "decided_at": now,
     }
     async with uow:
-        if not await uow.inbox.claim(event):
+        if not await uow.inbox.claim(event) or await uow.tombstones.is_erased(data.lead_id):
+            await uow.commit()  # keep the inbox claim of a late event about an erased lead
             return
         if data.stage not in HANDED_OFF_STAGES:
             why = f"stage {data.stage} is not handed off"
@@ -113,4 +114,16 @@ async def route_scored_lead(
         envelope = new_event(qualified, source=SOURCE, subject=data.lead_id)
         uow.outbox.add(envelope, topics.qualified)
         uow.outbox.add(envelope, topics.handoff(queue.name))
+        await uow.commit()
+
+
+async def erase_lead(event: Envelope, uow: RoutingUnitOfWork) -> None:
+    """Anonymise an erased lead's decisions and drop every event about it still in the outbox."""
+    lead_id = event.data.lead_id
+    async with uow:
+        if not await uow.inbox.claim(event):
+            return
+        await uow.tombstones.bury(lead_id)
+        await uow.decisions.anonymise(lead_id)
+        await uow.outbox.forget(lead_id)
         await uow.commit()

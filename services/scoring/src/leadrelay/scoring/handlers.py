@@ -29,7 +29,8 @@ async def score_captured_lead(
     result = score_lead(data.model_dump(mode="json"), ruleset)
     reasons = reasons_of(result)
     async with uow:
-        if not await uow.inbox.claim(event):
+        if not await uow.inbox.claim(event) or await uow.tombstones.is_erased(data.lead_id):
+            await uow.commit()  # keep the inbox claim of a late event about an erased lead
             return
         await uow.scores.save(data.lead_id, data.source, result, [r.model_dump() for r in reasons], now)
         scored = LeadScored(
@@ -45,4 +46,16 @@ async def score_captured_lead(
             lead=LeadSnapshot(contact=data.contact, company=data.company, message=data.message),
         )
         uow.outbox.add(new_event(scored, source=SOURCE, subject=data.lead_id), topics.scored)
+        await uow.commit()
+
+
+async def erase_lead(event: Envelope, uow: ScoringUnitOfWork) -> None:
+    """Forget an erased lead: its score and every event about it still in the outbox."""
+    lead_id = event.data.lead_id
+    async with uow:
+        if not await uow.inbox.claim(event):
+            return
+        await uow.tombstones.bury(lead_id)
+        await uow.scores.forget(lead_id)
+        await uow.outbox.forget(lead_id)
         await uow.commit()

@@ -64,3 +64,11 @@ activities = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("properties", JSONB, nullable=False, server_default="{}"),
 )
+
+# Proof that an erasure happened, with nothing personal in it.
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("lead_id", String(36), primary_key=True),
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from leadrelay.capture.adapters.erasure import ErasureRepository
 from leadrelay.capture.adapters.orm import inbox, outbox
 from leadrelay.capture.adapters.repository import (
     ActivityRepository,
@@ -21,6 +22,7 @@ class CaptureUnitOfWork(UnitOfWork):
     identities: IdentityRepository
     activities: ActivityRepository
     idempotency: IdempotencyRepository
+    erasure: ErasureRepository
 
     def __init__(self, sessions: async_sessionmaker) -> None:
         super().__init__(sessions, outbox, inbox)
@@ -30,3 +32,4 @@ class CaptureUnitOfWork(UnitOfWork):
         self.identities = IdentityRepository(self.session)
         self.activities = ActivityRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
+        self.erasure = ErasureRepository(self.session)

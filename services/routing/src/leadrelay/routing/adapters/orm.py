@@ -6,9 +6,11 @@ from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Tab
 from sqlalchemy.dialects.postgresql import JSONB
 
 from leadrelay.db.tables import messaging_tables
+from leadrelay.db.tombstones import erased_leads_table
 
 metadata = MetaData()
 outbox, inbox = messaging_tables(metadata)
+erased_leads = erased_leads_table(metadata)
 
 decisions = Table(
     "decisions",

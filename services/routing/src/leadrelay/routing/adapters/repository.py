@@ -37,6 +37,12 @@ class DecisionRepository:
         )
         return dict(row) if row else None
 
+    async def anonymise(self, lead_id: str) -> None:
+        """Keep who got an erased lead and why by rule name, but drop the trace's field values."""
+        await self._session.execute(
+            update(decisions).where(decisions.c.lead_id == lead_id).values(trace={"erased": True})
+        )
+
     async def for_lead(self, lead_id: str) -> list[dict[str, Any]]:
         """Return a lead's decisions, oldest first."""
         rows = await self._session.execute(

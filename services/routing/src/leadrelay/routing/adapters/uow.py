@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from leadrelay.db.tombstones import Tombstones
 from leadrelay.db.uow import UnitOfWork
-from leadrelay.routing.adapters.orm import inbox, outbox
+from leadrelay.routing.adapters.orm import erased_leads, inbox, outbox
 from leadrelay.routing.adapters.repository import CursorRepository, DecisionRepository
 
 
@@ -15,9 +16,12 @@ class RoutingUnitOfWork(UnitOfWork):
     decisions: DecisionRepository
     cursors: CursorRepository
 
+    tombstones: Tombstones
+
     def __init__(self, sessions: async_sessionmaker) -> None:
         super().__init__(sessions, outbox, inbox)
 
     def _open_repositories(self) -> None:
+        self.tombstones = Tombstones(self.session, erased_leads)
         self.decisions = DecisionRepository(self.session)
         self.cursors = CursorRepository(self.session)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,6 +58,10 @@ class ScoreRepository:
             .first()
         )
         return dict(row) if row else None
+
+    async def forget(self, lead_id: str) -> None:
+        """Delete a lead's score."""
+        await self._session.execute(delete(scores).where(scores.c.lead_id == lead_id))
 
     async def count(self) -> int:
         """Return how many leads have a score."""

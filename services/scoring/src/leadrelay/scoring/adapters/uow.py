@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from leadrelay.db.tombstones import Tombstones
 from leadrelay.db.uow import UnitOfWork
-from leadrelay.scoring.adapters.orm import inbox, outbox
+from leadrelay.scoring.adapters.orm import erased_leads, inbox, outbox
 from leadrelay.scoring.adapters.repository import ScoreRepository
 
 
@@ -14,8 +15,11 @@ class ScoringUnitOfWork(UnitOfWork):
 
     scores: ScoreRepository
 
+    tombstones: Tombstones
+
     def __init__(self, sessions: async_sessionmaker) -> None:
         super().__init__(sessions, outbox, inbox)
 
     def _open_repositories(self) -> None:
+        self.tombstones = Tombstones(self.session, erased_leads)
         self.scores = ScoreRepository(self.session)

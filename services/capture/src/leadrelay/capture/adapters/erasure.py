@@ -1,0 +1,41 @@
+"""Deleting every copy of a lead's personal data in capture's database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadrelay.capture.adapters.orm import activities, erasures, lead_identities, leads, outbox
+
+
+class ErasureRepository:
+    """Finds a person's leads and removes their personal data."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def lead_ids_for(self, email: str | None, lead_id: str | None) -> list[str]:
+        """Return the leads of an email address, or the one lead id if it exists."""
+        if lead_id is not None:
+            found = await self._session.scalar(select(leads.c.id).where(leads.c.id == lead_id))
+            return [found] if found else []
+        rows = await self._session.execute(select(leads.c.id).where(leads.c.email == email))
+        return [r[0] for r in rows]
+
+    async def erase(self, lead_id: str, now: datetime) -> None:
+        """Delete the lead, its identities and activities, and every queued or sent event about it."""
+        await self._session.execute(delete(activities).where(activities.c.lead_id == lead_id))
+        await self._session.execute(delete(lead_identities).where(lead_identities.c.lead_id == lead_id))
+        await self._session.execute(delete(leads).where(leads.c.id == lead_id))
+        # Events about the lead carry its contact details; LeadErased (added after this) carries none.
+        await self._session.execute(delete(outbox).where(outbox.c.key == lead_id))
+        await self._session.execute(insert(erasures).values(lead_id=lead_id, erased_at=now))
+
+    async def opt_out(self, email: str) -> list[str]:
+        """Withdraw marketing consent for every lead of an email; return their ids."""
+        rows = await self._session.execute(
+            update(leads).where(leads.c.email == email).values(consent_marketing=False).returning(leads.c.id)
+        )
+        return [r[0] for r in rows]

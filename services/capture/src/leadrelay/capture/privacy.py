@@ -1,0 +1,92 @@
+"""Right to erasure and marketing opt-out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from leadrelay.capture.adapters.uow import CaptureUnitOfWork
+from leadrelay.capture.domain.normalise import InvalidValue, normalise_email
+from leadrelay.capture.handlers import SOURCE, record_activity
+from leadrelay.capture.security import Caller, require_caller
+from leadrelay.events import Topics, new_event
+from leadrelay.events.lead import LeadErased
+
+router = APIRouter(prefix="/v1", tags=["privacy"])
+
+
+class PersonSelector(BaseModel):
+    """Whose data: an email address or one lead id (exactly one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str | None = Field(default=None, max_length=320)
+    lead_id: str | None = Field(default=None, pattern=r"^[0-9a-f-]{36}$")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        try:
+            return normalise_email(value) if value else None
+        except InvalidValue as exc:
+            raise ValueError(str(exc)) from exc
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PersonSelector:
+        if (self.email is None) == (self.lead_id is None):
+            raise ValueError("give exactly one of email or lead_id")
+        return self
+
+
+def _backend_only(caller: Caller) -> None:
+    if caller.kind != "backend":
+        raise HTTPException(403, detail={"error": "forbidden", "detail": "this endpoint needs an API key"})
+
+
+async def erase_person(
+    selector: PersonSelector, uow: CaptureUnitOfWork, topics: Topics, now: datetime
+) -> list[str]:
+    """Erase the person's leads here and announce LeadErased so every service erases its copy."""
+    async with uow:
+        lead_ids = await uow.erasure.lead_ids_for(selector.email, selector.lead_id)
+        for lead_id in lead_ids:
+            await uow.erasure.erase(lead_id, now)
+            uow.outbox.add(
+                new_event(LeadErased(lead_id=lead_id), source=SOURCE, subject=lead_id), topics.erased
+            )
+        await uow.commit()
+    return lead_ids
+
+
+@router.post("/erasure-requests", status_code=202)
+async def post_erasure_request(
+    body: PersonSelector, request: Request, caller: Annotated[Caller, Depends(require_caller)]
+) -> dict[str, list[str]]:
+    """Erase a person's data (by email or lead id) here and, through LeadErased, in every service."""
+    _backend_only(caller)
+    runtime = request.app.state.runtime
+    erased = await erase_person(body, CaptureUnitOfWork(runtime.sessions), runtime.topics, datetime.now(UTC))
+    return {"erased_lead_ids": erased}
+
+
+@router.post("/opt-outs", status_code=202)
+async def post_opt_out(
+    body: PersonSelector, request: Request, caller: Annotated[Caller, Depends(require_caller)]
+) -> dict[str, list[str]]:
+    """Withdraw marketing consent for a person's leads; they stay reachable for what they asked for."""
+    _backend_only(caller)
+    runtime = request.app.state.runtime
+    now = datetime.now(UTC)
+    async with CaptureUnitOfWork(runtime.sessions) as uow:
+        if body.email is not None:
+            lead_ids = await uow.erasure.opt_out(body.email)
+        else:
+            lead = await uow.leads.get(body.lead_id or "")
+            lead_ids = await uow.erasure.opt_out(lead["email"]) if lead else []
+        for lead_id in lead_ids:
+            await record_activity(uow, runtime.topics, lead_id, "marketing_opt_out", now, {})
+        await uow.commit()
+    return {"opted_out_lead_ids": lead_ids}
