@@ -78,4 +78,4 @@ async def test_a_retried_idempotency_key_returns_the_first_answer_and_nothing_mo
     assert len({r.text for r in (first, second, *concurrent)}) == 1
     assert await counts(settings) == (1, 1, 0)
     assert other.status_code == 422
-    assert other.json()["detail"]["errors"][0]["field"] == "Idempotency-Key"
+    assert other.json()["errors"][0]["field"] == "Idempotency-Key"

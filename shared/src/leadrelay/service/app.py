@@ -11,6 +11,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadrelay.observability import metrics as m
@@ -48,6 +49,14 @@ def create_app(
     async def validation_failed(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content=validation_body(exc.errors()))
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # A dict detail is the whole body ({"error": ..., "detail"/"errors": ...}); a string stays {"detail": ...}.
+        body = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
+        return JSONResponse(status_code=exc.status_code, content=body, headers=getattr(exc, "headers", None))
+
+    _document_validation_problem(app)
+
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         """Report that the process is alive."""
@@ -71,6 +80,52 @@ def create_app(
         return Response(generate_latest(m.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "ValidationProblem",
+    "type": "object",
+    "required": ["error", "errors"],
+    "properties": {
+        "error": {"type": "string", "example": "validation_failed"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {
+                    "field": {"type": "string", "description": "dotted path of the bad field"},
+                    "reason": {"type": "string", "description": "why it was refused, for a person to read"},
+                    "type": {"type": ["string", "null"]},
+                },
+            },
+        },
+    },
+}
+
+
+def unprocessable(field: str, reason: str) -> HTTPException:
+    """Return a 422 shaped like every other validation error."""
+    return HTTPException(
+        422, detail={"error": "validation_failed", "errors": [{"field": field, "reason": reason}]}
+    )
+
+
+def _document_validation_problem(app: FastAPI) -> None:
+    """Make the OpenAPI document describe the 422 body the app really sends."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "HTTPValidationError" in components:
+            components["HTTPValidationError"] = VALIDATION_PROBLEM_SCHEMA
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def validation_body(errors: Any) -> dict[str, Any]:

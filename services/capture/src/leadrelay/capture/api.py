@@ -14,6 +14,7 @@ from leadrelay.capture.handlers import Idempotency, IdempotencyKeyReused, captur
 from leadrelay.capture.metrics import LEADS
 from leadrelay.capture.schemas import ActivityAccepted, ActivityIn, LeadAccepted, LeadIn
 from leadrelay.capture.security import Caller, client_ip, require_caller
+from leadrelay.service.app import unprocessable
 
 router = APIRouter(prefix="/v1", tags=["leads"])
 
@@ -24,9 +25,7 @@ def _idempotency(key: str | None, caller: str, body: bytes) -> Idempotency | Non
     if key is None:
         return None
     if not 1 <= len(key) <= 200:
-        raise HTTPException(
-            422, detail={"errors": [{"field": "Idempotency-Key", "reason": "1 to 200 characters"}]}
-        )
+        raise unprocessable("Idempotency-Key", "1 to 200 characters")
     return Idempotency(f"{caller}:{key}", hashlib.sha256(body).hexdigest())
 
 
@@ -54,12 +53,7 @@ async def post_lead(
             _idempotency(idempotency_key, scope, await request.body()),
         )
     except IdempotencyKeyReused:
-        raise HTTPException(
-            422,
-            detail={
-                "errors": [{"field": "Idempotency-Key", "reason": "already used with a different request"}]
-            },
-        ) from None
+        raise unprocessable("Idempotency-Key", "already used with a different request") from None
     if not accepted.replayed:
         LEADS.labels(lead.source, "new" if accepted.is_new else "merged").inc()
     return LeadAccepted(lead_id=accepted.lead_id, is_new=accepted.is_new)

@@ -8,10 +8,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
 from leadrelay.capture.domain.forms import Form, read_form_post
+from leadrelay.capture.domain.text import clean_text
 from leadrelay.capture.handlers import capture_lead
 from leadrelay.capture.metrics import DROPPED_FIELDS, HONEYPOT, LEADS
 from leadrelay.capture.schemas import LeadFields
@@ -20,7 +21,7 @@ from leadrelay.service.app import validation_body
 
 router = APIRouter(prefix="/v1", tags=["forms"])
 
-FormId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,100}$")]
+FormId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,100}$", examples=["demo"])]
 TRUE_VALUES = {"on", "true", "1", "yes"}
 
 
@@ -123,7 +124,7 @@ class ChatLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sender: Literal["visitor", "agent", "bot"] = Field(alias="from")
-    text: Annotated[str, StringConstraints(max_length=2000)]
+    text: Annotated[str, StringConstraints(max_length=2000), AfterValidator(clean_text)]
 
 
 class ChatIn(BaseModel):

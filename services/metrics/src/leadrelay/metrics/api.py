@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
 from leadrelay.metrics.domain.funnel import summarise
+from leadrelay.service.app import unprocessable
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
 
@@ -23,7 +24,7 @@ async def kpis(
 ) -> dict[str, Any]:
     """Return funnel counts per day, stage, source and queue, with totals and conversion rates."""
     if start and end and start > end:
-        raise HTTPException(422, detail={"errors": [{"field": "from", "reason": "must not be after 'to'"}]})
+        raise unprocessable("from", "must not be after 'to'")
     async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
         rows = await uow.funnel.rows(start, end, source, queue)
     totals = summarise(rows)

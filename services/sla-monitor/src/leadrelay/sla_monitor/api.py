@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from leadrelay.service.app import unprocessable
 from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
 from leadrelay.sla_monitor.handlers import report_contact
 
@@ -34,7 +35,7 @@ async def post_contact(
     runtime = request.app.state.runtime
     at = body.at or datetime.now(UTC)
     if at.tzinfo is None:
-        raise HTTPException(422, detail={"errors": [{"field": "at", "reason": "needs a time zone offset"}]})
+        raise unprocessable("at", "needs a time zone offset")
     handoff = await report_contact(
         handoff_id, body.channel, at, SlaUnitOfWork(runtime.sessions), runtime.topics
     )
