@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import pytest
 from sqlalchemy import text
 
 from leadrelay.capture.bootstrap import MIGRATIONS
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.db.engine import create_engine
+from leadrelay.db.provision import drop_database
+from leadrelay.devstack import SERVICES, ServiceProcess, service_env
+from leadrelay.infra.net import free_port
+from leadrelay.settings import KafkaSettings, PostgresSettings
 
 API_KEY = "test-api-key-0123456789"
 DEMO_KEY = "pk_demo_2c8f1b7e4a9d4f00"
@@ -34,3 +43,44 @@ async def scalar(settings: CaptureSettings, sql: str) -> object:
             return await conn.scalar(text(sql))
     finally:
         await engine.dispose()
+
+
+@dataclass
+class CaptureProcess:
+    """Capture running as its own process; where it listens and what it writes to."""
+
+    url: str
+    database_url: str
+    kafka: KafkaSettings
+
+
+@pytest.fixture(scope="module")
+def capture_process(infra, tmp_path_factory) -> Iterator[CaptureProcess]:
+    """Capture as its own process on the real broker and PostgreSQL, with limits a fuzzer can live with."""
+    unique = uuid.uuid4().hex[:10]
+    database = f"lrt_proc_capture_{unique}"
+    prefix = f"p{unique}."
+    env = service_env(
+        infra.bootstrap_servers,
+        infra.postgres_dsn,
+        LEADRELAY_KAFKA_TOPIC_PREFIX=prefix,
+        LEADRELAY_CAPTURE_DATABASE=database,
+        LEADRELAY_CAPTURE_API_KEYS="process-api-key-0123456789",
+        LEADRELAY_CAPTURE_RATE_LIMIT_PER_IP="1000000/minute",
+        LEADRELAY_CAPTURE_RATE_LIMIT_PER_FORM="1000000/minute",
+        LEADRELAY_CAPTURE_LOG_LEVEL="WARNING",
+        LEADRELAY_CAPTURE_OUTBOX_POLL_INTERVAL_S="0.2",
+    )
+    spec = next(s for s in SERVICES if s.name == "capture")
+    process = ServiceProcess(spec, env, tmp_path_factory.mktemp("capture-logs"), port=free_port())
+    process.start()
+    try:
+        process.wait_ready(60)
+        yield CaptureProcess(
+            process.url,
+            PostgresSettings(dsn=infra.postgres_dsn).database_url(database),
+            KafkaSettings(bootstrap_servers=infra.bootstrap_servers, topic_prefix=prefix),
+        )
+    finally:
+        process.stop()
+        asyncio.run(drop_database(infra.postgres_dsn, database))

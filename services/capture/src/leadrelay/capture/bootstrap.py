@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from leadrelay.capture import api, forms_api, privacy
+from leadrelay.capture import api, demo, forms_api, privacy
 from leadrelay.capture.adapters.forms_file import load_forms
 from leadrelay.capture.adapters.orm import outbox
 from leadrelay.capture.cors import form_cors
@@ -39,4 +39,5 @@ def build_app(settings: CaptureSettings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(forms_api.router)
     app.include_router(privacy.router)
+    app.include_router(demo.router)
     return app
