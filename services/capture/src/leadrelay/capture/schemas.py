@@ -25,8 +25,9 @@ from leadrelay.capture.domain.normalise import (
 )
 from leadrelay.capture.domain.text import clean_json, clean_text
 
-CleanStr = Annotated[str, AfterValidator(clean_text)]
-Text200 = Annotated[CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text200 = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(clean_text)
+]
 UtmKey = Literal["source", "medium", "campaign", "term", "content"]
 Source = Literal["web_form", "chat", "api", "event", "email_click", "social", "referral", "import"]
 CompanySize = Literal["1-10", "11-50", "51-200", "201-1000", "1000+"]
@@ -38,7 +39,7 @@ class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     marketing: bool = False
-    policy_version: Annotated[CleanStr, StringConstraints(max_length=50)] | None = None
+    policy_version: Annotated[str, StringConstraints(max_length=50), AfterValidator(clean_text)] | None = None
 
 
 class LeadFields(BaseModel):
@@ -55,16 +56,16 @@ class LeadFields(BaseModel):
     company: Text200 | None = None
     title: Text200 | None = None
     company_size: CompanySize | None = None
-    industry: Annotated[CleanStr, StringConstraints(max_length=100)] | None = None
-    country: Annotated[CleanStr, StringConstraints(max_length=60)] | None = Field(
+    industry: Annotated[str, StringConstraints(max_length=100), AfterValidator(clean_text)] | None = None
+    country: Annotated[str, StringConstraints(max_length=60), AfterValidator(clean_text)] | None = Field(
         default=None,
         description="ISO 3166 code or English name; stored as alpha-2",
         json_schema_extra={"examples": ["DE", "United Kingdom"]},
     )
-    phone: Annotated[CleanStr, StringConstraints(max_length=40)] | None = Field(
+    phone: Annotated[str, StringConstraints(max_length=40), AfterValidator(clean_text)] | None = Field(
         default=None, description="stored in E.164; national numbers are read in the lead's country"
     )
-    message: Annotated[CleanStr, StringConstraints(max_length=5000)] | None = None
+    message: Annotated[str, StringConstraints(max_length=5000), AfterValidator(clean_text)] | None = None
 
     @field_validator("email")
     @classmethod
@@ -125,10 +126,10 @@ class LeadIn(LeadFields):
     """A lead posted as JSON by a backend (API key) or a browser (a form's public key)."""
 
     source: Source = "api"
-    form_id: Annotated[CleanStr, StringConstraints(max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")] | None = (
-        None
+    form_id: Annotated[str, StringConstraints(max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
+    utm: dict[UtmKey, Annotated[str, StringConstraints(max_length=200), AfterValidator(clean_text)]] = Field(
+        default_factory=dict
     )
-    utm: dict[UtmKey, Annotated[CleanStr, StringConstraints(max_length=200)]] = Field(default_factory=dict)
     consent: ConsentIn = Field(default_factory=ConsentIn)
 
     def to_new_lead(self, form_id: str | None = None, source: str | None = None) -> NewLead:
@@ -167,7 +168,8 @@ class ActivityIn(BaseModel):
     ]
     at: AwareDatetime | None = Field(default=None, description="ISO 8601 with an offset; now if absent")
     properties: Annotated[
-        dict[Annotated[CleanStr, StringConstraints(max_length=50)], Any], AfterValidator(clean_json)
+        dict[Annotated[str, StringConstraints(max_length=50), AfterValidator(clean_text)], Any],
+        AfterValidator(clean_json),
     ] = Field(default_factory=dict, max_length=20)
 
 
