@@ -140,14 +140,20 @@ DEMO_FORM_KEY = "pk_demo_2c8f1b7e4a9d4f00"
 
 
 def _dev_keys() -> dict[str, str]:
-    """Return a development API key (kept in the state folder) unless LEADRELAY_CAPTURE_API_KEYS is set."""
-    if os.environ.get("LEADRELAY_CAPTURE_API_KEYS"):
-        return {}
-    path = STATE_DIR / "dev-api-key"
-    if not path.exists():
-        path.write_text(f"dev_{secrets.token_hex(16)}")
-        path.chmod(0o600)
-    return {"LEADRELAY_CAPTURE_API_KEYS": path.read_text().strip()}
+    """Return development API and admin keys (kept in the state folder) unless set in the environment."""
+    keys = {}
+    for variable, name in (
+        ("LEADRELAY_CAPTURE_API_KEYS", "dev-api-key"),
+        ("LEADRELAY_CAPTURE_ADMIN_KEYS", "dev-admin-key"),
+    ):
+        if os.environ.get(variable):
+            continue
+        path = STATE_DIR / name
+        if not path.exists():
+            path.write_text(f"{name.split('-')[1]}_{secrets.token_hex(16)}")
+            path.chmod(0o600)
+        keys[variable] = path.read_text().strip()
+    return keys
 
 
 def _banner(
@@ -173,6 +179,7 @@ Leadrelay is running.
   postgres     [{postgres_kind}]
   logs         {STATE_DIR}/logs/
   API key      {api_key}   (LEADRELAY_CAPTURE_API_KEYS)
+  admin key    {env.get("LEADRELAY_CAPTURE_ADMIN_KEYS", "").split(",")[0]}   (LEADRELAY_CAPTURE_ADMIN_KEYS, header X-Admin-Key)
   demo form    id demo, public key {form_key}   (LEADRELAY_CAPTURE_DEMO_FORM_KEY)
 
 Post a lead:

@@ -19,6 +19,7 @@ from leadrelay.infra.net import free_port
 from leadrelay.settings import KafkaSettings, PostgresSettings
 
 API_KEY = "test-api-key-0123456789"
+ADMIN_KEY = "test-admin-key-0123456789"
 DEMO_KEY = "pk_demo_2c8f1b7e4a9d4f00"
 DEMO_ORIGIN = "http://127.0.0.1:8001"
 
@@ -32,6 +33,7 @@ async def settings(create_database, kafka_settings, postgres_settings) -> Captur
         postgres=postgres_settings,
         outbox_poll_interval_s=0.2,
         api_keys=[API_KEY],
+        admin_keys=[ADMIN_KEY],
     )
 
 

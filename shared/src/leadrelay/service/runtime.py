@@ -39,6 +39,7 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._stop_callbacks: list[Callable[[], None]] = [self.relay.stop]
         self.extra_topics: list[str] = []
+        self.startup_hooks: list[Callable[[], Awaitable[None]]] = []
         housekeeper = Housekeeper(self.engine, service)
         self.add_task("housekeeping", housekeeper.run, housekeeper.stop)
 
@@ -74,6 +75,11 @@ class ServiceRuntime:
             )
         except Exception as exc:  # the relay and consumers retry on their own
             log.warning("ensure_topics_failed", service=self.service, error=repr(exc))
+        for hook in self.startup_hooks:
+            try:
+                await hook()
+            except Exception as exc:  # the service still serves; what the hook prepares is retried on use
+                log.warning("startup_hook_failed", service=self.service, hook=hook.__name__, error=repr(exc))
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-relay"))
         for name, run in self._task_factories:
             self._tasks.append(asyncio.create_task(_supervised(name, run), name=f"{self.service}-{name}"))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from leadrelay.capture import api, demo, forms_api, privacy
+from leadrelay.capture import admin, api, demo, forms_api, privacy
+from leadrelay.capture.adapters.form_store import FormStore
 from leadrelay.capture.adapters.forms_file import load_forms
 from leadrelay.capture.adapters.orm import outbox
 from leadrelay.capture.cors import form_cors
@@ -21,8 +22,14 @@ MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 def build_app(settings: CaptureSettings) -> FastAPI:
     """Build capture's app and runtime (nothing starts until the app's lifespan begins)."""
-    forms = load_forms(settings.forms_path, settings.demo_form_key)
+    configured_forms = load_forms(settings.forms_path, settings.demo_form_key)
     runtime = ServiceRuntime(SERVICE, settings, outbox)
+    form_store = FormStore(runtime.engine)
+
+    async def seed_forms() -> None:
+        await form_store.seed(configured_forms)
+
+    runtime.startup_hooks.append(seed_forms)
     app = create_app(
         service=SERVICE,
         title="Leadrelay capture",
@@ -31,13 +38,14 @@ def build_app(settings: CaptureSettings) -> FastAPI:
         lifespan=runtime.lifespan,
         max_body_bytes=settings.max_body_bytes,
     )
-    app.middleware("http")(form_cors(forms))
+    app.middleware("http")(form_cors(form_store))
     app.state.runtime = runtime
     app.state.settings = settings
-    app.state.forms = forms
+    app.state.form_store = form_store
     app.state.rate_limits = RateLimits(settings.rate_limit_per_ip, settings.rate_limit_per_form)
     app.include_router(api.router)
     app.include_router(forms_api.router)
     app.include_router(privacy.router)
     app.include_router(demo.router)
+    app.include_router(admin.router)
     return app

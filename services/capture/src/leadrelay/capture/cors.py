@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 
+from leadrelay.capture.adapters.form_store import FormStore
 from leadrelay.capture.domain.forms import FormsConfig
 
 _FORM_PATH = re.compile(r"^/v1/forms/(?P<form_id>[^/]+)$")
@@ -25,14 +26,21 @@ def allowed_origins_for(path: str, forms: FormsConfig) -> set[str]:
     return set()
 
 
+async def _forms(store: FormStore) -> FormsConfig:
+    try:
+        return await store.current()
+    except Exception:  # database unreachable: allow no origin rather than fail the request
+        return FormsConfig(forms=[])
+
+
 def form_cors(
-    forms: FormsConfig,
+    store: FormStore,
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
     """Build the middleware: answer preflights, and label allowed responses with their origin."""
 
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         origin = request.headers.get("origin")
-        allowed = origin is not None and origin in allowed_origins_for(request.url.path, forms)
+        allowed = origin is not None and origin in allowed_origins_for(request.url.path, await _forms(store))
         if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
             response = Response(status_code=204 if allowed else 403)
             if allowed:

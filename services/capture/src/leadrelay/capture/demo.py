@@ -25,7 +25,7 @@ async def widget() -> Response:
 @router.get("/demo", response_class=HTMLResponse)
 async def demo(request: Request) -> HTMLResponse:
     """Serve a page with the demo form and the widget."""
-    form = request.app.state.forms.by_id("demo")
+    form = (await request.app.state.form_store.current()).by_id("demo")
     if form is None:
         raise HTTPException(404, detail="no demo form configured")
     page = (STATIC / "demo.html").read_text()

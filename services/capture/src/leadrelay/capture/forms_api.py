@@ -29,8 +29,8 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def _find_form(request: Request, form_id: str) -> Form:
-    form = request.app.state.forms.by_id(form_id)
+async def _find_form(request: Request, form_id: str) -> Form:
+    form = (await request.app.state.form_store.current()).by_id(form_id)
     if form is None:
         raise HTTPException(404, detail=f"unknown form {form_id}")
     return form
@@ -39,7 +39,7 @@ def _find_form(request: Request, form_id: str) -> Form:
 @router.get("/forms/{form_id}")
 async def get_form(form_id: FormId, request: Request) -> dict[str, Any]:
     """Return what a page needs to render a form: its fields and consent text (public information)."""
-    form = _find_form(request, form_id)
+    form = await _find_form(request, form_id)
     return {
         "id": form.id,
         "allowed": form.allowed,
@@ -54,7 +54,7 @@ async def get_form(form_id: FormId, request: Request) -> dict[str, Any]:
 async def post_form(form_id: FormId, request: Request) -> Response:
     """Accept a plain HTML form post (urlencoded or multipart): 303 to the thank-you page, or 202 JSON."""
     state = request.app.state
-    form = _find_form(request, form_id)
+    form = await _find_form(request, form_id)
     check_origin(request, form)
     state.rate_limits.check(client_ip(request, state.settings.trusted_proxies), form.id)
     async with request.form(max_files=0, max_fields=60) as submitted:

@@ -48,10 +48,17 @@ def authenticate(request: Request, api_keys: list[str], forms: FormsConfig) -> C
     return Caller("form", form)
 
 
-def require_caller(request: Request) -> Caller:
+async def require_caller(request: Request) -> Caller:
     """FastAPI dependency: authenticate before the body is validated (a stranger learns nothing)."""
     state = request.app.state
-    return authenticate(request, state.settings.api_keys, state.forms)
+    return authenticate(request, state.settings.api_keys, await state.form_store.current())
+
+
+async def require_admin(request: Request) -> None:
+    """FastAPI dependency: the admin API needs an X-Admin-Key from LEADRELAY_CAPTURE_ADMIN_KEYS."""
+    key = request.headers.get("x-admin-key", "")
+    if not any(hmac.compare_digest(key.encode(), k.encode()) for k in request.app.state.settings.admin_keys):
+        raise HTTPException(401, detail={"error": "unauthorized", "detail": "send a valid X-Admin-Key"})
 
 
 def check_origin(request: Request, form: Form) -> None:

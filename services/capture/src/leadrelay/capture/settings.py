@@ -24,6 +24,8 @@ class CaptureSettings(ServiceSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Backend API keys, comma-separated; empty means only browser forms (with their public keys) can post.
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Keys for the admin API (X-Admin-Key), comma-separated; empty disables the admin API.
+    admin_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     forms_path: Path = DEFAULT_FORMS
     demo_form_key: str | None = Field(default=None, description="overrides the demo form's public key")
     dedupe_window_days: float = Field(default=30, gt=0)
@@ -32,14 +34,14 @@ class CaptureSettings(ServiceSettings):
     # Proxies whose X-Forwarded-For is believed (comma-separated IPs); others' headers are ignored.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("api_keys", "trusted_proxies", mode="before")
+    @field_validator("api_keys", "admin_keys", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("api_keys")
+    @field_validator("api_keys", "admin_keys")
     @classmethod
     def _long_enough(cls, value: list[str]) -> list[str]:
         if any(len(key) < 16 for key in value):

@@ -72,3 +72,11 @@ erasures = Table(
     Column("lead_id", String(36), primary_key=True),
     Column("erased_at", DateTime(timezone=True), nullable=False),
 )
+
+forms = Table(
+    "forms",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("config", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

@@ -1,0 +1,58 @@
+"""Forms in capture's database, read through a short-lived cache."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from leadrelay.capture.adapters.orm import forms
+from leadrelay.capture.domain.forms import Form, FormsConfig
+
+
+class FormStore:
+    """The current forms; changes made on any replica are seen here within ttl_s."""
+
+    def __init__(self, engine: AsyncEngine, ttl_s: float = 5.0) -> None:
+        self._engine = engine
+        self._ttl_s = ttl_s
+        self._cached: FormsConfig | None = None
+        self._loaded_at = 0.0
+
+    async def seed(self, config: FormsConfig) -> None:
+        """Add the configured forms that the database does not have yet (the API's changes win)."""
+        async with self._engine.begin() as conn:
+            for form in config.forms:
+                await conn.execute(
+                    insert(forms).values(id=form.id, config=form.model_dump()).on_conflict_do_nothing()
+                )
+        self._cached = None
+
+    async def current(self) -> FormsConfig:
+        """Return the forms, from the cache when it is fresh."""
+        if self._cached is None or time.monotonic() - self._loaded_at > self._ttl_s:
+            async with self._engine.connect() as conn:
+                rows = await conn.execute(select(forms.c.config).order_by(forms.c.id))
+                self._cached = FormsConfig(forms=[Form.model_validate(r[0]) for r in rows])
+            self._loaded_at = time.monotonic()
+        return self._cached
+
+    async def put(self, form: Form) -> None:
+        """Create or replace a form."""
+        stmt = insert(forms).values(id=form.id, config=form.model_dump())
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["id"], set_={"config": stmt.excluded.config, "updated_at": func.now()}
+                )
+            )
+        self._cached = None
+
+    async def delete(self, form_id: str) -> bool:
+        """Delete a form; return False when there was none."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(delete(forms).where(forms.c.id == form_id))
+        self._cached = None
+        return bool(result.rowcount)
