@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 from pydantic import AwareDatetime
 
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
+from leadrelay.capture.captcha import token_from
 from leadrelay.capture.handlers import Idempotency, IdempotencyKeyReused, capture_lead, record_activity
 from leadrelay.capture.metrics import LEADS
 from leadrelay.capture.schemas import ActivityAccepted, ActivityIn, LeadAccepted, LeadIn
@@ -41,6 +42,9 @@ async def post_lead(
     state = request.app.state
     form = caller.form
     state.rate_limits.check(client_ip(request, state.settings.trusted_proxies), form.id if form else None)
+    if form is not None:
+        ip = client_ip(request, state.settings.trusted_proxies)
+        await state.captcha.require(token_from({}, request.headers.get("x-captcha-token")), ip)
     lead = body.to_new_lead(form_id=form.id if form else None, source=form.source if form else None)
     scope = f"form:{form.id}" if form else "backend"
     try:

@@ -10,6 +10,7 @@ from leadrelay.capture import admin, api, demo, forms_api, privacy
 from leadrelay.capture.adapters.form_store import FormStore
 from leadrelay.capture.adapters.forms_file import load_forms
 from leadrelay.capture.adapters.orm import outbox
+from leadrelay.capture.captcha import CaptchaVerifier
 from leadrelay.capture.cors import form_cors
 from leadrelay.capture.security import RateLimits
 from leadrelay.capture.settings import CaptureSettings
@@ -42,6 +43,7 @@ def build_app(settings: CaptureSettings) -> FastAPI:
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.form_store = form_store
+    app.state.captcha = CaptchaVerifier(settings.captcha_verify_url, settings.captcha_secret)
     app.state.rate_limits = RateLimits(settings.rate_limit_per_ip, settings.rate_limit_per_form)
     app.include_router(api.router)
     app.include_router(forms_api.router)

@@ -12,7 +12,7 @@ from leadrelay.capture.domain.forms import FormsConfig
 
 _FORM_PATH = re.compile(r"^/v1/forms/(?P<form_id>[^/]+)$")
 _BROWSER_PATHS = ("/v1/leads", "/v1/chat")
-ALLOWED_HEADERS = "content-type, x-form-key, idempotency-key"
+ALLOWED_HEADERS = "content-type, x-form-key, idempotency-key, x-captcha-token"
 
 
 def allowed_origins_for(path: str, forms: FormsConfig) -> set[str]:

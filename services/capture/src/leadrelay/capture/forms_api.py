@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
+from leadrelay.capture.captcha import token_from
 from leadrelay.capture.domain.forms import Form, read_form_post
 from leadrelay.capture.domain.text import clean_text
 from leadrelay.capture.handlers import capture_lead
@@ -59,6 +60,8 @@ async def post_form(form_id: FormId, request: Request) -> Response:
     state.rate_limits.check(client_ip(request, state.settings.trusted_proxies), form.id)
     async with request.form(max_files=0, max_fields=60) as submitted:
         raw = {k: v for k, v in submitted.items() if isinstance(v, str)}
+    ip = client_ip(request, state.settings.trusted_proxies)
+    await state.captcha.require(token_from(raw, request.headers.get("x-captcha-token")), ip)
     post = read_form_post(form, raw)
     if post.is_bot:
         HONEYPOT.labels(form.id).inc()
@@ -145,6 +148,9 @@ async def post_chat(
     state = request.app.state
     form = caller.form
     state.rate_limits.check(client_ip(request, state.settings.trusted_proxies), form.id if form else None)
+    if caller.kind == "form":
+        ip = client_ip(request, state.settings.trusted_proxies)
+        await state.captcha.require(token_from({}, request.headers.get("x-captcha-token")), ip)
     said = "\n".join(line.text for line in body.transcript if line.sender == "visitor")
     fields = body.visitor.model_copy(update={"message": (body.visitor.message or said)[:5000] or None})
     lead = fields.to_domain(

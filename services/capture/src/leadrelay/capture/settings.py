@@ -31,6 +31,9 @@ class CaptureSettings(ServiceSettings):
     dedupe_window_days: float = Field(default=30, gt=0)
     rate_limit_per_ip: str = "60/minute"
     rate_limit_per_form: str = "600/minute"
+    # A Turnstile/hCaptcha-style siteverify URL; when set, browser posts need a token (fails closed).
+    captcha_verify_url: str | None = None
+    captcha_secret: str | None = None
     # Proxies whose X-Forwarded-For is believed (comma-separated IPs); others' headers are ignored.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 

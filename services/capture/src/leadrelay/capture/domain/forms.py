@@ -7,6 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Provider token fields: checked by the CAPTCHA verifier, never stored nor counted as dropped.
+CAPTCHA_FIELDS = frozenset(
+    {"cf-turnstile-response", "h-captcha-response", "g-recaptcha-response", "captcha_token"}
+)
 LEAD_FIELDS = frozenset(
     {
         "email",
@@ -80,7 +84,7 @@ def read_form_post(form: Form, raw: dict[str, Any]) -> FormPost:
     kept: dict[str, Any] = {}
     dropped: list[str] = []
     for name, value in raw.items():
-        if name == form.honeypot:
+        if name == form.honeypot or name in CAPTCHA_FIELDS:
             continue
         target = form.mapping.get(name, name)
         if target in allowed:
