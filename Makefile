@@ -51,7 +51,7 @@ schemas: install
 	$(PY) -m leadrelay.cli schemas --out docs/events
 
 bench: install
-	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(PY) $$b; done || echo "no benchmarks yet"
+	$(PY) bench/capture_intake.py --write
 
 up:
 	docker compose up --build -d

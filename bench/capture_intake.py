@@ -1,0 +1,257 @@
+"""Capture's durable intake (a 202 means committed) against a bare FastAPI endpoint, driven by wrk.
+
+Prints one line per run and a summary; with --write, updates the capture section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+
+from leadrelay.db.engine import create_engine
+from leadrelay.db.provision import drop_database
+from leadrelay.devstack import SERVICES, ServiceProcess, service_env
+from leadrelay.infra.net import free_port, wait_for_port
+from leadrelay.infra.resolve import resolve_infrastructure
+from leadrelay.settings import PostgresSettings
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+API_KEY = "bench-api-key-0123456789"
+RESULT = re.compile(r"RESULT requests=(\d+) duration_us=(\d+) non2xx=(\d+) p50_us=(\d+) p99_us=(\d+)")
+
+
+@dataclass
+class Run:
+    """One wrk run."""
+
+    requests: int
+    seconds: float
+    non2xx: int
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rate(self) -> float:
+        return (self.requests - self.non2xx) / self.seconds
+
+
+def ensure_wrk() -> str:
+    """Return wrk's path, installing Debian's package when missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+    return shutil.which("wrk") or sys.exit("wrk could not be installed")
+
+
+def wrk(url: str, seconds: int, connections: int, delay_ms: int = 0) -> Run:
+    """Run wrk against url's /v1/leads and parse the script's RESULT line."""
+    env = {**os.environ, "WRK_API_KEY": API_KEY, "WRK_DELAY_MS": str(delay_ms)}
+    out = subprocess.run(
+        [
+            ensure_wrk(),
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(HERE / "post_lead.lua"),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    match = RESULT.search(out)
+    if not match:
+        raise RuntimeError(f"no RESULT in wrk output:\n{out}")
+    requests, duration_us, non2xx, p50, p99 = map(int, match.groups())
+    return Run(requests, duration_us / 1e6, non2xx, p50 / 1000, p99 / 1000)
+
+
+def start_bare(log_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the baseline endpoint under uvicorn (one worker, like capture)."""
+    port = free_port()
+    log = open(log_dir / "bare.log", "ab")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bare_app:app",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=HERE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port("127.0.0.1", port, 30)
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def stored_leads(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            # Every 202 queued exactly one LeadCaptured in its transaction (new lead or merge).
+            return int(
+                await conn.scalar(text("SELECT count(*) FROM outbox WHERE topic LIKE '%leads.captured'")) or 0
+            )
+    finally:
+        await engine.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="lr-bench-"))
+    infra = resolve_infrastructure(workdir)
+    unique = uuid.uuid4().hex[:8]
+    database = f"lrb_capture_{unique}"
+    env = service_env(
+        infra.bootstrap_servers,
+        infra.postgres_dsn,
+        LEADRELAY_KAFKA_TOPIC_PREFIX=f"b{unique}.",
+        LEADRELAY_CAPTURE_DATABASE=database,
+        LEADRELAY_CAPTURE_API_KEYS=API_KEY,
+        LEADRELAY_CAPTURE_LOG_LEVEL="WARNING",
+        LEADRELAY_CAPTURE_RATE_LIMIT_PER_IP="100000000/minute",
+        LEADRELAY_CAPTURE_RATE_LIMIT_PER_FORM="100000000/minute",
+    )
+    capture = ServiceProcess(next(s for s in SERVICES if s.name == "capture"), env, workdir, port=free_port())
+    capture.start()
+    bare, bare_url = start_bare(workdir)
+    try:
+        capture.wait_ready(60)
+        warm_up = wrk(capture.url, 2, args.connections)  # fills pools and statement caches
+        wrk(bare_url, 2, args.connections)
+        capture_runs, bare_runs = [], []
+        for i in range(args.runs):
+            bare_runs.append(wrk(bare_url, args.seconds, args.connections))
+            capture_runs.append(wrk(capture.url, args.seconds, args.connections))
+            print(
+                f"run {i + 1}: bare {bare_runs[-1].rate:.0f}/s, capture {capture_runs[-1].rate:.0f}/s "
+                f"(p99 {capture_runs[-1].p99_ms:.1f} ms, non-2xx {capture_runs[-1].non2xx})",
+                flush=True,
+            )
+        # Fixed rate: 50 connections, each waiting 50 ms between requests, is about 1,000 requests/s.
+        paced = [wrk(capture.url, args.seconds, 50, delay_ms=50) for _ in range(args.runs)]
+        for run in paced:
+            print(f"paced: {run.rate:.0f}/s p50 {run.p50_ms:.1f} ms p99 {run.p99_ms:.1f} ms", flush=True)
+        accepted = sum(r.requests - r.non2xx for r in [warm_up, *capture_runs, *paced])
+        stored = asyncio.run(stored_leads(PostgresSettings(dsn=infra.postgres_dsn).database_url(database)))
+    finally:
+        capture.stop()
+        bare.terminate()
+        bare.wait(10)
+        asyncio.run(drop_database(infra.postgres_dsn, database))
+        infra.close()
+    ratio = statistics.median(c.rate / b.rate for c, b in zip(capture_runs, bare_runs, strict=True))
+    summary = {
+        "bare_rate": statistics.median(r.rate for r in bare_runs),
+        "capture_rate": statistics.median(r.rate for r in capture_runs),
+        "ratio": ratio,
+        "capture_p99_saturated": statistics.median(r.p99_ms for r in capture_runs),
+        "paced_rate": statistics.median(r.rate for r in paced),
+        "paced_p50": statistics.median(r.p50_ms for r in paced),
+        "paced_p99": statistics.median(r.p99_ms for r in paced),
+        "accepted": accepted,
+        "stored": stored,
+    }
+    print(
+        "summary: "
+        + ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items())
+    )
+    if args.write:
+        write_doc(summary, args)
+    return 0
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    mem_kb = int(
+        next(
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    )
+    return f"{os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.0f} GiB, Python {sys.version.split()[0]}"
+
+
+def write_doc(s: dict[str, float], args: argparse.Namespace) -> None:
+    section = f"""<!-- capture-intake:start -->
+## Capture: durable intake against a bare FastAPI endpoint
+
+`bench/capture_intake.py` ({time.strftime("%Y-%m-%d")}; {machine()}; PostgreSQL, the embedded broker, capture,
+the baseline and wrk all on this machine). wrk: 2 threads, {args.connections} connections, {args.seconds} s per run,
+{args.runs} runs alternating baseline and capture; medians. A 202 from capture means the lead is committed
+({s["stored"]} leads stored for {s["accepted"]} 202s counted by wrk;
+requests still in flight when a run ends commit without being counted, so the first figure may be larger).
+
+| | requests/s | p99 |
+|---|---|---|
+| bare FastAPI endpoint (validates the same JSON, stores nothing) | {s["bare_rate"]:.0f} | |
+| capture, saturated | {s["capture_rate"]:.0f} | {s["capture_p99_saturated"]:.1f} ms |
+| **ratio capture / bare** (median of per-run ratios) | **{s["ratio"]:.2f}x** | |
+| capture, paced at ~1,000 requests/s (50 connections, 50 ms apart) | {s["paced_rate"]:.0f} | p50 {s["paced_p50"]:.1f} ms, **p99 {s["paced_p99"]:.1f} ms** |
+
+Targets: at least 0.5x the bare endpoint; p99 under 50 ms at 1,000 requests/s. **Not met yet.** Capture is
+one uvicorn process; under load it sits at 100% of one core, about 7 ms of Python per lead (py-spy: mostly
+SQLAlchemy session execution of the identity upsert, the lead insert and the outbox insert, asyncpg I/O,
+and two `BaseHTTPMiddleware` layers), so the paced run cannot reach 1,000/s and queues. The way forward is
+group commit (one writer task committing many requests' rows in one transaction with multi-row statements,
+each request still answered after its commit), Core connections instead of ORM sessions on the hot path,
+pure-ASGI middleware, and several worker processes.
+<!-- capture-intake:end -->"""
+    doc = ROOT / "docs" / "benchmarks.md"
+    current = (
+        doc.read_text()
+        if doc.exists()
+        else "# Benchmarks\n\nFigures from `make bench`; each section names its script, machine and date.\n"
+    )
+    pattern = re.compile(r"<!-- capture-intake:start -->.*<!-- capture-intake:end -->", re.S)
+    doc.write_text(
+        pattern.sub(section, current)
+        if pattern.search(current)
+        else current.rstrip() + "\n\n" + section + "\n"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
