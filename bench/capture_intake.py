@@ -221,7 +221,7 @@ def write_doc(s: dict[str, float], args: argparse.Namespace) -> None:
 `bench/capture_intake.py` ({time.strftime("%Y-%m-%d")}; {machine()}; PostgreSQL, the embedded broker, capture,
 the baseline and wrk all on this machine). wrk: 2 threads, {args.connections} connections, {args.seconds} s per run,
 {args.runs} runs alternating baseline and capture; medians. A 202 from capture means the lead is committed
-({s["stored"]} leads stored for {s["accepted"]} 202s counted by wrk;
+({s["stored"]} LeadCaptured events committed for {s["accepted"]} 202s counted by wrk;
 requests still in flight when a run ends commit without being counted, so the first figure may be larger).
 
 | | requests/s | p99 |
