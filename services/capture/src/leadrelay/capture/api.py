@@ -11,7 +11,7 @@ from pydantic import AwareDatetime
 
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
 from leadrelay.capture.captcha import token_from
-from leadrelay.capture.handlers import Idempotency, IdempotencyKeyReused, capture_lead, record_activity
+from leadrelay.capture.handlers import Idempotency, IdempotencyKeyReused, record_activity
 from leadrelay.capture.metrics import LEADS
 from leadrelay.capture.schemas import ActivityAccepted, ActivityIn, LeadAccepted, LeadIn
 from leadrelay.capture.security import Caller, client_ip, require_caller
@@ -48,14 +48,7 @@ async def post_lead(
     lead = body.to_new_lead(form_id=form.id if form else None, source=form.source if form else None)
     scope = f"form:{form.id}" if form else "backend"
     try:
-        accepted = await capture_lead(
-            lead,
-            CaptureUnitOfWork(state.runtime.sessions),
-            state.runtime.topics,
-            datetime.now(UTC),
-            state.settings.dedupe_window,
-            _idempotency(idempotency_key, scope, await request.body()),
-        )
+        accepted = await state.intake.submit(lead, _idempotency(idempotency_key, scope, await request.body()))
     except IdempotencyKeyReused:
         raise unprocessable("Idempotency-Key", "already used with a different request") from None
     if not accepted.replayed:

@@ -12,6 +12,7 @@ from leadrelay.capture.adapters.forms_file import load_forms
 from leadrelay.capture.adapters.orm import outbox
 from leadrelay.capture.captcha import CaptchaVerifier
 from leadrelay.capture.cors import form_cors
+from leadrelay.capture.intake import IntakeWriter
 from leadrelay.capture.security import RateLimits
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.service.app import create_app
@@ -31,6 +32,8 @@ def build_app(settings: CaptureSettings) -> FastAPI:
         await form_store.seed(configured_forms)
 
     runtime.startup_hooks.append(seed_forms)
+    intake = IntakeWriter(runtime.engine, runtime.sessions, runtime.topics, settings.dedupe_window)
+    runtime.add_task("intake-writer", intake.run, intake.stop)
     app = create_app(
         service=SERVICE,
         title="Leadrelay capture",
@@ -43,6 +46,7 @@ def build_app(settings: CaptureSettings) -> FastAPI:
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.form_store = form_store
+    app.state.intake = intake
     app.state.captcha = CaptchaVerifier(settings.captcha_verify_url, settings.captcha_secret)
     app.state.rate_limits = RateLimits(settings.rate_limit_per_ip, settings.rate_limit_per_form)
     app.include_router(api.router)

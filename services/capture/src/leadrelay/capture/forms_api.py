@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from leadrelay.capture.adapters.uow import CaptureUnitOfWork
 from leadrelay.capture.captcha import token_from
 from leadrelay.capture.domain.forms import Form, read_form_post
 from leadrelay.capture.domain.text import clean_text
-from leadrelay.capture.handlers import capture_lead
 from leadrelay.capture.metrics import DROPPED_FIELDS, HONEYPOT, LEADS
 from leadrelay.capture.schemas import LeadFields
 from leadrelay.capture.security import Caller, check_origin, client_ip, require_caller
@@ -85,13 +82,7 @@ async def post_form(form_id: FormId, request: Request) -> Response:
         consent_marketing=consent,
         consent_policy_version=form.consent_version if consent else None,
     )
-    accepted = await capture_lead(
-        lead,
-        CaptureUnitOfWork(state.runtime.sessions),
-        state.runtime.topics,
-        datetime.now(UTC),
-        state.settings.dedupe_window,
-    )
+    accepted = await state.intake.submit(lead)
     LEADS.labels(lead.source, "new" if accepted.is_new else "merged").inc()
     return _accepted(request, form, lead_id=accepted.lead_id)
 
@@ -160,12 +151,6 @@ async def post_chat(
         consent_marketing=body.consent_marketing,
         consent_policy_version=form.consent_version if form and body.consent_marketing else None,
     )
-    accepted = await capture_lead(
-        lead,
-        CaptureUnitOfWork(state.runtime.sessions),
-        state.runtime.topics,
-        datetime.now(UTC),
-        state.settings.dedupe_window,
-    )
+    accepted = await state.intake.submit(lead)
     LEADS.labels("chat", "new" if accepted.is_new else "merged").inc()
     return {"lead_id": accepted.lead_id, "is_new": accepted.is_new}

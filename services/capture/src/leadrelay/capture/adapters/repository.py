@@ -13,7 +13,8 @@ from leadrelay.capture.adapters.orm import activities, idempotency_keys, lead_id
 from leadrelay.capture.domain.lead import CapturedLead, asked_a_question
 
 
-def _columns(captured: CapturedLead) -> dict[str, Any]:
+def lead_columns(captured: CapturedLead) -> dict[str, Any]:
+    """Return the leads-table columns of a captured lead (all but id and captured_at)."""
     lead = captured.lead
     return {
         "email": lead.email,
@@ -45,12 +46,14 @@ class LeadRepository:
     async def add(self, captured: CapturedLead) -> None:
         """Insert a new lead."""
         await self._session.execute(
-            insert(leads).values(id=captured.lead_id, captured_at=captured.captured_at, **_columns(captured))
+            insert(leads).values(
+                id=captured.lead_id, captured_at=captured.captured_at, **lead_columns(captured)
+            )
         )
 
     async def merge(self, captured: CapturedLead) -> None:
         """Fold a repeat submission into the surviving lead: new values fill gaps, consent can be given."""
-        values = _columns(captured)
+        values = lead_columns(captured)
         keep_first = {"source", "form_id", "completeness", "utm", "email"}
         sets: dict[str, Any] = {
             k: func.coalesce(leads.c[k], v)

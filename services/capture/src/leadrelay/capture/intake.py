@@ -1,0 +1,289 @@
+"""Group commit: one writer task stores the leads of many concurrent requests in one transaction.
+
+Each request still gets its answer only after the transaction holding its lead has committed, so a 202
+keeps meaning "stored". Statements are multi-row, so the cost of a transaction (round trips, commit,
+fsync) is shared by every lead in the batch. If a batch fails as a whole, its requests are retried one
+by one in their own transactions, so one bad row cannot fail its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+
+from leadrelay.capture.adapters.orm import activities, idempotency_keys, lead_identities, leads, outbox
+from leadrelay.capture.adapters.repository import lead_columns
+from leadrelay.capture.adapters.uow import CaptureUnitOfWork
+from leadrelay.capture.domain.lead import NewLead, capture, identity_of
+from leadrelay.capture.handlers import (
+    SOURCE,
+    Accepted,
+    Idempotency,
+    IdempotencyKeyReused,
+    capture_lead,
+    lead_captured,
+)
+from leadrelay.events import Envelope, Topics, encode, new_event
+from leadrelay.events.lead import LeadActivity
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class _Pending:
+    lead: NewLead
+    idempotency: Idempotency | None
+    future: asyncio.Future[Accepted]
+    result: Accepted | BaseException | None = None
+
+
+@dataclass
+class _Batch:
+    now: datetime
+    outbox_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def queue(self, event: Envelope, topic: str) -> None:
+        self.outbox_rows.append(
+            {
+                "event_id": f"{event.id}@{topic}",
+                "topic": topic,
+                "key": event.subject,
+                "value": encode(event),
+                "headers": {"ce_type": event.type},
+            }
+        )
+
+
+class IntakeWriter:
+    """Accepts leads from request handlers and commits them in batches from one task."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker,
+        topics: Topics,
+        dedupe_window: timedelta,
+        max_batch: int = 500,
+    ) -> None:
+        self._engine = engine
+        self._sessions = sessions
+        self._topics = topics
+        self._window = dedupe_window
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._stopping = asyncio.Event()
+        self.running = False
+
+    async def submit(self, lead: NewLead, idempotency: Idempotency | None = None) -> Accepted:
+        """Queue a lead and wait until it is committed; raise what storing it raised."""
+        if not self.running:  # no writer task (tests, tools): store it directly
+            return await capture_lead(
+                lead,
+                CaptureUnitOfWork(self._sessions),
+                self._topics,
+                datetime.now(UTC),
+                self._window,
+                idempotency,
+            )
+        future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(lead, idempotency, future))
+        return await future
+
+    def stop(self) -> None:
+        """Finish the queued leads, then exit."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Commit batches until stopped and the queue is empty."""
+        self.running = True
+        try:
+            while not (self._stopping.is_set() and self._queue.empty()):
+                try:
+                    first = await asyncio.wait_for(self._queue.get(), 0.5)
+                except TimeoutError:
+                    continue
+                batch = [first]
+                while len(batch) < self._max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                await self._commit(batch)
+        finally:
+            self.running = False
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                await self._write(conn, batch, _Batch(datetime.now(UTC)))
+        except Exception as exc:
+            log.warning("group_commit_failed_retrying_one_by_one", size=len(batch), error=type(exc).__name__)
+            for item in batch:
+                try:
+                    item.result = await capture_lead(
+                        item.lead,
+                        CaptureUnitOfWork(self._sessions),
+                        self._topics,
+                        datetime.now(UTC),
+                        self._window,
+                        item.idempotency,
+                    )
+                except Exception as single:
+                    item.result = single
+        for item in batch:
+            if item.future.done():
+                continue
+            if isinstance(item.result, BaseException):
+                item.future.set_exception(item.result)
+            else:
+                item.future.set_result(item.result or Accepted("", False, 500))
+
+    async def _write(self, conn: AsyncConnection, batch: list[_Pending], b: _Batch) -> None:
+        todo, followers = await self._claim_keys(conn, batch)
+        survivors = await self._resolve_identities(conn, todo, b.now)
+        planned, new_rows, seen = [], [], set()
+        for item in todo:
+            identity = identity_of(item.lead)
+            lead_id, candidate = survivors[identity]
+            captured = capture(
+                item.lead, lead_id, b.now, is_new=lead_id == candidate and identity not in seen
+            )
+            seen.add(identity)
+            planned.append((item, captured))
+            if captured.is_new:
+                new_rows.append({"id": lead_id, "captured_at": b.now, **lead_columns(captured)})
+        if new_rows:  # before any merge, which updates these rows
+            await conn.execute(insert(leads), new_rows)
+        for item, captured in planned:
+            if not captured.is_new:
+                await self._merge(conn, captured, b)
+            event = new_event(lead_captured(captured), source=SOURCE, subject=captured.lead_id)
+            b.queue(event, self._topics.captured)
+            item.result = Accepted(captured.lead_id, captured.is_new)
+            if item.idempotency is not None:
+                response = {"lead_id": captured.lead_id, "is_new": captured.is_new}
+                await conn.execute(
+                    update(idempotency_keys)
+                    .where(idempotency_keys.c.key == item.idempotency.key)
+                    .values(status_code=202, response=response)
+                )
+        if b.outbox_rows:
+            await conn.execute(insert(outbox), b.outbox_rows)
+        for follower, leader in followers:
+            first = leader.result
+            follower.result = (
+                Accepted(first.lead_id, first.is_new, 202, True) if isinstance(first, Accepted) else first
+            )
+
+    async def _claim_keys(
+        self, conn: AsyncConnection, batch: list[_Pending]
+    ) -> tuple[list[_Pending], list[tuple[_Pending, _Pending]]]:
+        """Claim idempotency keys and answer replays and reuses now.
+
+        Returns the items to store, and (retry, first) pairs of one key used twice inside this batch.
+        """
+        leaders: dict[str, _Pending] = {}
+        for item in batch:
+            if item.idempotency is not None:
+                leaders.setdefault(item.idempotency.key, item)
+        if not leaders:
+            return batch, []
+        rows = [{"key": key, "request_hash": _hash(item)} for key, item in leaders.items()]
+        claim = insert(idempotency_keys).values(rows).on_conflict_do_nothing(index_elements=["key"])
+        claimed = set((await conn.execute(claim.returning(idempotency_keys.c.key))).scalars())
+        unclaimed = set(leaders) - claimed
+        earlier = {}
+        if unclaimed:
+            found = await conn.execute(select(idempotency_keys).where(idempotency_keys.c.key.in_(unclaimed)))
+            earlier = {r.key: r for r in found}
+        todo: list[_Pending] = []
+        followers: list[tuple[_Pending, _Pending]] = []
+        for item in batch:
+            if item.idempotency is None:
+                todo.append(item)
+                continue
+            key = item.idempotency.key
+            leader = leaders[key]
+            first_hash = earlier[key].request_hash if key in earlier else _hash(leader)
+            if _hash(item) != first_hash:
+                item.result = IdempotencyKeyReused(key)
+            elif key in earlier:
+                stored = earlier[key]
+                item.result = (
+                    Accepted(stored.response["lead_id"], stored.response["is_new"], stored.status_code, True)
+                    if stored.response is not None
+                    else RuntimeError("the first request with this Idempotency-Key is still being stored")
+                )
+            elif leader is item:
+                todo.append(item)
+            else:
+                followers.append((item, leader))
+        return todo, followers
+
+    async def _resolve_identities(
+        self, conn: AsyncConnection, todo: list[_Pending], now: datetime
+    ) -> dict[str, tuple[str, str]]:
+        """Upsert each distinct identity once; return identity -> (surviving lead id, this batch's candidate)."""
+        candidates = {identity_of(i.lead): str(uuid.uuid4()) for i in todo}
+        if not candidates:
+            return {}
+        upsert = insert(lead_identities).values(
+            [
+                {"identity": k, "lead_id": v, "first_seen_at": now, "last_seen_at": now}
+                for k, v in candidates.items()
+            ]
+        )
+        expired = lead_identities.c.last_seen_at < now - self._window
+        stmt = upsert.on_conflict_do_update(
+            index_elements=["identity"],
+            set_={
+                "lead_id": case((expired, upsert.excluded.lead_id), else_=lead_identities.c.lead_id),
+                "first_seen_at": case(
+                    (expired, upsert.excluded.first_seen_at), else_=lead_identities.c.first_seen_at
+                ),
+                "last_seen_at": upsert.excluded.last_seen_at,
+            },
+        ).returning(lead_identities.c.identity, lead_identities.c.lead_id)
+        return {r.identity: (r.lead_id, candidates[r.identity]) for r in await conn.execute(stmt)}
+
+    async def _merge(self, conn: AsyncConnection, captured: Any, b: _Batch) -> None:
+        values = lead_columns(captured)
+        keep_first = {"source", "form_id", "completeness", "utm", "email"}
+        sets: dict[str, Any] = {
+            k: func.coalesce(leads.c[k], v)
+            for k, v in values.items()
+            if k not in keep_first and v is not None
+        }
+        sets["consent_marketing"] = leads.c.consent_marketing | values["consent_marketing"]
+        sets["question_asked"] = leads.c.question_asked | values["question_asked"]
+        sets["updated_at"] = b.now
+        await conn.execute(update(leads).where(leads.c.id == captured.lead_id).values(**sets))
+        activity_id = str(uuid.uuid4())
+        properties = {"source": captured.lead.source, "form_id": captured.lead.form_id}
+        await conn.execute(
+            insert(activities).values(
+                id=activity_id, lead_id=captured.lead_id, kind="resubmitted", at=b.now, properties=properties
+            )
+        )
+        event = LeadActivity(lead_id=captured.lead_id, kind="resubmitted", at=b.now, properties=properties)
+        b.queue(
+            new_event(event, source=SOURCE, subject=captured.lead_id, event_id=activity_id),
+            self._topics.activity,
+        )
+
+
+def _hash(item: _Pending) -> str:
+    assert item.idempotency is not None
+    return item.idempotency.request_hash
+
+
+async def stop_quietly(task: asyncio.Task[None]) -> None:
+    """Wait for a writer task that was asked to stop."""
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
