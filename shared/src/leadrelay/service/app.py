@@ -33,17 +33,7 @@ def create_app(
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
-    @app.middleware("http")
-    async def record_red_metrics(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        m.HTTP_REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
-        m.HTTP_SECONDS.labels(service, request.method, path).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(RedMetrics, service=service)
 
     @app.exception_handler(RequestValidationError)
     async def validation_failed(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -136,6 +126,35 @@ def validation_body(errors: Any) -> dict[str, Any]:
         reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         items.append({"field": ".".join(loc) or "body", "reason": reason, "type": err.get("type")})
     return {"error": "validation_failed", "errors": items}
+
+
+class RedMetrics:
+    """Count requests and time them per route template (pure ASGI: no per-request task or stream)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def remember_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, remember_status)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")  # the router fills in scope["route"]
+            method = scope["method"]
+            m.HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
+            m.HTTP_SECONDS.labels(self.service, method, path).observe(time.perf_counter() - started)
 
 
 class BodySizeLimit:

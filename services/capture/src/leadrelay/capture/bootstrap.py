@@ -11,7 +11,7 @@ from leadrelay.capture.adapters.form_store import FormStore
 from leadrelay.capture.adapters.forms_file import load_forms
 from leadrelay.capture.adapters.orm import outbox
 from leadrelay.capture.captcha import CaptchaVerifier
-from leadrelay.capture.cors import form_cors
+from leadrelay.capture.cors import FormCors
 from leadrelay.capture.intake import IntakeWriter
 from leadrelay.capture.security import RateLimits
 from leadrelay.capture.settings import CaptureSettings
@@ -42,7 +42,7 @@ def build_app(settings: CaptureSettings) -> FastAPI:
         lifespan=runtime.lifespan,
         max_body_bytes=settings.max_body_bytes,
     )
-    app.middleware("http")(form_cors(form_store))
+    app.add_middleware(FormCors, store=form_store)
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.form_store = form_store

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 
-from fastapi import Request, Response
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadrelay.capture.adapters.form_store import FormStore
 from leadrelay.capture.domain.forms import FormsConfig
@@ -26,33 +27,43 @@ def allowed_origins_for(path: str, forms: FormsConfig) -> set[str]:
     return set()
 
 
-async def _forms(store: FormStore) -> FormsConfig:
-    try:
-        return await store.current()
-    except Exception:  # database unreachable: allow no origin rather than fail the request
-        return FormsConfig(forms=[])
+class FormCors:
+    """Answer preflights and label allowed responses with their origin (pure ASGI)."""
 
+    def __init__(self, app: ASGIApp, store: FormStore) -> None:
+        self.app = app
+        self.store = store
 
-def form_cors(
-    store: FormStore,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Build the middleware: answer preflights, and label allowed responses with their origin."""
-
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        origin = request.headers.get("origin")
-        allowed = origin is not None and origin in allowed_origins_for(request.url.path, await _forms(store))
-        if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
-            response = Response(status_code=204 if allowed else 403)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        allowed = origin is not None and origin in allowed_origins_for(scope["path"], await self._forms())
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            preflight = Response(status_code=204 if allowed else 403, headers={"Vary": "Origin"})
             if allowed:
-                response.headers["Access-Control-Allow-Methods"] = "POST"
-                response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
-                response.headers["Access-Control-Max-Age"] = "600"
-        else:
-            response = await call_next(request)
-        if allowed:
-            assert origin is not None
-            response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Vary"] = "Origin"
-        return response
+                assert origin is not None
+                preflight.headers["Access-Control-Allow-Origin"] = origin
+                preflight.headers["Access-Control-Allow-Methods"] = "POST"
+                preflight.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+                preflight.headers["Access-Control-Max-Age"] = "600"
+            await preflight(scope, receive, send)
+            return
 
-    return middleware
+        async def label(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                response_headers["Vary"] = "Origin"
+                if allowed and origin is not None:
+                    response_headers["Access-Control-Allow-Origin"] = origin
+            await send(message)
+
+        await self.app(scope, receive, label)
+
+    async def _forms(self) -> FormsConfig:
+        try:
+            return await self.store.current()
+        except Exception:  # database unreachable: allow no origin rather than fail the request
+            return FormsConfig(forms=[])
