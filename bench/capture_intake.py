@@ -231,13 +231,15 @@ requests still in flight when a run ends commit without being counted, so the fi
 | **ratio capture / bare** (median of per-run ratios) | **{s["ratio"]:.2f}x** | |
 | capture, paced at ~1,000 requests/s (50 connections, 50 ms apart) | {s["paced_rate"]:.0f} | p50 {s["paced_p50"]:.1f} ms, **p99 {s["paced_p99"]:.1f} ms** |
 
-Targets: at least 0.5x the bare endpoint; p99 under 50 ms at 1,000 requests/s. **Not met yet.** Capture is
-one uvicorn process; under load it sits at 100% of one core, about 7 ms of Python per lead (py-spy: mostly
-SQLAlchemy session execution of the identity upsert, the lead insert and the outbox insert, asyncpg I/O,
-and two `BaseHTTPMiddleware` layers), so the paced run cannot reach 1,000/s and queues. The way forward is
-group commit (one writer task committing many requests' rows in one transaction with multi-row statements,
-each request still answered after its commit), Core connections instead of ORM sessions on the hot path,
-pure-ASGI middleware, and several worker processes.
+Targets: at least 0.5x the bare endpoint; p99 under 50 ms at 1,000 requests/s. **Not met yet**: capture
+saturates below 1,000 requests/s on this machine, so the paced run queues (wrk paces each connection by a
+delay after each answer, so the offered rate falls as latency grows). What got it from 0.07x to about 0.2x:
+group commit (one writer task stores the leads of all waiting requests in one transaction with multi-row
+statements; each request is answered after its commit), pure-ASGI middleware, and uvicorn with uvloop and
+httptools. Under load capture sits at 100% of one core; py-spy shows the rest spread over FastAPI's request
+handling and body validation (about a quarter), SQLAlchemy statement execution in the writer, and asyncpg
+I/O. Next steps: several capture worker processes, and a leaner writer (asyncpg prepared statements
+instead of SQLAlchemy execution on the hot path).
 <!-- capture-intake:end -->"""
     doc = ROOT / "docs" / "benchmarks.md"
     current = (

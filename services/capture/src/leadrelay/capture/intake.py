@@ -233,12 +233,7 @@ class IntakeWriter:
         candidates = {identity_of(i.lead): str(uuid.uuid4()) for i in todo}
         if not candidates:
             return {}
-        upsert = insert(lead_identities).values(
-            [
-                {"identity": k, "lead_id": v, "first_seen_at": now, "last_seen_at": now}
-                for k, v in candidates.items()
-            ]
-        )
+        upsert = insert(lead_identities)
         expired = lead_identities.c.last_seen_at < now - self._window
         stmt = upsert.on_conflict_do_update(
             index_elements=["identity"],
@@ -249,8 +244,14 @@ class IntakeWriter:
                 ),
                 "last_seen_at": upsert.excluded.last_seen_at,
             },
-        ).returning(lead_identities.c.identity, lead_identities.c.lead_id)
-        return {r.identity: (r.lead_id, candidates[r.identity]) for r in await conn.execute(stmt)}
+        ).returning(lead_identities.c.identity, lead_identities.c.lead_id, sort_by_parameter_order=True)
+        rows = [
+            {"identity": k, "lead_id": v, "first_seen_at": now, "last_seen_at": now}
+            for k, v in candidates.items()
+        ]
+        # executemany with RETURNING: one compiled statement whatever the batch size (insertmanyvalues).
+        result = await conn.execute(stmt, rows)
+        return {r.identity: (r.lead_id, candidates[r.identity]) for r in result}
 
     async def _merge(self, conn: AsyncConnection, captured: Any, b: _Batch) -> None:
         values = lead_columns(captured)

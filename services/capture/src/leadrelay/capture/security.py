@@ -11,7 +11,7 @@ from ipaddress import ip_address
 from fastapi import HTTPException, Request
 from limits import parse
 from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from leadrelay.capture.domain.forms import Form, FormsConfig
 from leadrelay.capture.metrics import RATE_LIMITED
@@ -89,10 +89,10 @@ def client_ip(request: Request, trusted_proxies: list[str]) -> str:
 
 
 class RateLimits:
-    """Moving-window limits per client IP and per form, in this process's memory."""
+    """Sliding-window limits per client IP and per form, in this process's memory (O(1) per request)."""
 
     def __init__(self, per_ip: str, per_form: str) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
         self._per_ip = parse(per_ip)
         self._per_form = parse(per_form)
 
