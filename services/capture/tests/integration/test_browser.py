@@ -10,6 +10,7 @@ from sqlalchemy import text
 from leadrelay.db.engine import create_engine
 from leadrelay.testing.browser import LAUNCH_ARGS, chromium_path
 from leadrelay.testing.kafka import TopicReader
+from leadrelay.testing.waiting import wait_until
 
 SCREENSHOT = Path(__file__).resolve().parents[4] / ".leadrelay" / "screenshots" / "capture-demo.png"
 
@@ -25,7 +26,12 @@ async def fill_demo_form(page, email: str, name: str) -> None:
 
 async def test_demo_page_captures_with_and_without_javascript_and_by_chat(capture_process, unique):
     url = capture_process.url
-    emails = [f"nojs.{unique}@example.com", f"widget.{unique}@example.com", f"chat.{unique}@example.com"]
+    emails = [
+        f"nojs.{unique}@example.com",
+        f"widget.{unique}@example.com",
+        f"chat.{unique}@example.com",
+        f"left.{unique}@example.com",
+    ]
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
         try:
@@ -48,6 +54,10 @@ async def test_demo_page_captures_with_and_without_javascript_and_by_chat(captur
             await page.fill(".leadrelay-chat-form textarea[name=message]", "Is there an EU data centre?")
             await page.click(".leadrelay-chat-form button[type=submit]")
             await page.wait_for_selector(f"text=We will reply to {emails[2]}")
+            leaving = await (await browser.new_context()).new_page()
+            await leaving.goto(f"{url}/demo")
+            await leaving.fill("#email", emails[3])
+            await leaving.goto("about:blank")  # abandons the form: the widget sends what was typed
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             await page.screenshot(path=str(SCREENSHOT), full_page=True)
         finally:
@@ -55,6 +65,7 @@ async def test_demo_page_captures_with_and_without_javascript_and_by_chat(captur
     assert SCREENSHOT.stat().st_size > 0
     engine = create_engine(capture_process.database_url)
     try:
+        await wait_until(lambda: _stored(engine, emails[3]), what="the abandoned form's partial lead")
         async with engine.connect() as conn:
             rows = (
                 await conn.execute(
@@ -71,9 +82,15 @@ async def test_demo_page_captures_with_and_without_javascript_and_by_chat(captur
         emails[0]: ("web_form", "FR", "+33123456789", True),
         emails[1]: ("web_form", "FR", "+33123456789", True),
         emails[2]: ("chat", None, None, False),
+        emails[3]: ("web_form", None, None, False),
     }
     kafka = capture_process.kafka
     async with TopicReader(kafka.bootstrap_servers, kafka.topics.captured) as reader:
-        await reader.wait_for(3, timeout_s=30)
+        await reader.wait_for(4, timeout_s=30)
         captured = {m.json()["data"]["contact"]["email"] for m in await reader.settle(0.5)}
     assert set(emails) <= captured
+
+
+async def _stored(engine, email: str) -> bool:
+    async with engine.connect() as conn:
+        return bool(await conn.scalar(text("SELECT count(*) FROM leads WHERE email = :e"), {"e": email}))

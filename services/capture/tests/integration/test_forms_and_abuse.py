@@ -43,6 +43,8 @@ async def test_plain_form_post_redirects_to_thanks_and_drops_fields_the_form_doe
         metrics = (await client.get("/metrics")).text
     assert response.status_code == 303 and response.headers["location"] == "/demo/thanks"
     assert response.headers["access-control-allow-origin"] == ORIGIN
+    [consent] = await stored(settings, "SELECT consent_purposes, consent_policy_version, form_id FROM leads")
+    assert tuple(consent) == (["contact", "marketing"], "2026-11", "demo")
     [row] = await stored(
         settings, "SELECT email, name, company, country, phone, consent_marketing, utm FROM leads"
     )
@@ -198,3 +200,18 @@ async def test_chat_and_activities(settings):
     assert event.json()["data"]["kind"] == "webinar" and event.key == lead_id
     [row] = await stored(settings, "SELECT source, message FROM leads")
     assert tuple(row) == ("chat", "Do you integrate with Salesforce?")
+
+
+async def test_consent_purposes_are_stored_and_announced(settings):
+    body = {"email": "c@example.com", "consent": {"purposes": ["newsletter"], "policy_version": "v7"}}
+    async with running(build_app(settings)) as client:
+        response = await client.post("/v1/leads", json=body, headers=API)
+        bad = await client.post(
+            "/v1/leads", json={**body, "consent": {"purposes": ["sell_my_data"]}}, headers=API
+        )
+        async with TopicReader(settings.kafka.bootstrap_servers, settings.kafka.topics.captured) as reader:
+            [message] = await reader.wait_for(1)
+    assert response.status_code == 202 and bad.status_code == 422
+    consent = message.json()["data"]["consent"]
+    assert consent["purposes"] == ["contact", "newsletter"] and consent["marketing"] is False
+    assert consent["policy_version"] == "v7" and consent["captured_at"]

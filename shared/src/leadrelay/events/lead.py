@@ -35,7 +35,9 @@ class Consent(Part):
     """What the person agreed to, and under which policy."""
 
     marketing: bool = False
+    purposes: list[str] = Field(default_factory=list)
     policy_version: str | None = None
+    form_id: str | None = None
     captured_at: datetime | None = None
 
 

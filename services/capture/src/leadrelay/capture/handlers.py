@@ -102,8 +102,10 @@ def lead_captured(captured: CapturedLead) -> LeadCaptured:
         utm=lead.utm,
         consent=Consent(
             marketing=lead.consent_marketing,
+            purposes=list(lead.consent_purposes),
             policy_version=lead.consent_policy_version,
-            captured_at=captured.captured_at if lead.consent_marketing else None,
+            form_id=lead.form_id,
+            captured_at=captured.captured_at,
         ),
         question_asked=asked_a_question(lead),
         disposable_email=lead.disposable_email,

@@ -255,7 +255,7 @@ class IntakeWriter:
 
     async def _merge(self, conn: AsyncConnection, captured: Any, b: _Batch) -> None:
         values = lead_columns(captured)
-        keep_first = {"source", "form_id", "completeness", "utm", "email"}
+        keep_first = {"source", "form_id", "completeness", "utm", "email", "consent_purposes"}
         sets: dict[str, Any] = {
             k: func.coalesce(leads.c[k], v)
             for k, v in values.items()

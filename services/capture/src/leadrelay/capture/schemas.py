@@ -30,7 +30,14 @@ Text200 = Annotated[
 ]
 UtmKey = Literal["source", "medium", "campaign", "term", "content"]
 Source = Literal["web_form", "chat", "api", "event", "email_click", "social", "referral", "import"]
+Purpose = Literal["contact", "marketing", "newsletter", "product_updates", "events"]
 CompanySize = Literal["1-10", "11-50", "51-200", "201-1000", "1000+"]
+
+
+def purposes_of(given: tuple[str, ...], marketing: bool) -> tuple[str, ...]:
+    """Return the consent purposes to store: contact (they asked to be contacted), then what was given."""
+    wanted = ["contact", *given, *(["marketing"] if marketing else [])]
+    return tuple(dict.fromkeys(wanted))
 
 
 class ConsentIn(BaseModel):
@@ -39,6 +46,9 @@ class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     marketing: bool = False
+    purposes: list[Purpose] = Field(
+        default_factory=list, max_length=5, description="what the person agreed to; contact is always implied"
+    )
     policy_version: Annotated[str, StringConstraints(max_length=50), AfterValidator(clean_text)] | None = None
 
 
@@ -101,6 +111,7 @@ class LeadFields(BaseModel):
         utm: dict[str, str],
         consent_marketing: bool,
         consent_policy_version: str | None,
+        consent_purposes: tuple[str, ...] = (),
     ) -> NewLead:
         """Return the domain's view of these fields."""
         return NewLead(
@@ -118,6 +129,7 @@ class LeadFields(BaseModel):
             utm=utm,
             consent_marketing=consent_marketing,
             consent_policy_version=consent_policy_version,
+            consent_purposes=purposes_of(consent_purposes, consent_marketing),
             disposable_email=is_disposable(self.email),
         )
 
@@ -138,8 +150,9 @@ class LeadIn(LeadFields):
             source=source or self.source,
             form_id=form_id or self.form_id,
             utm={str(k): v for k, v in self.utm.items()},
-            consent_marketing=self.consent.marketing,
+            consent_marketing=self.consent.marketing or "marketing" in self.consent.purposes,
             consent_policy_version=self.consent.policy_version,
+            consent_purposes=tuple(self.consent.purposes),
         )
 
 

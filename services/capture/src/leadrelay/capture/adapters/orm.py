@@ -33,6 +33,7 @@ leads = Table(
     Column("disposable_email", Boolean, nullable=False, server_default="false"),
     Column("question_asked", Boolean, nullable=False, server_default="false"),
     Column("updated_at", DateTime(timezone=True)),
+    Column("consent_purposes", JSONB, nullable=False, server_default="[]"),
 )
 
 # One row per person (normalised email): concurrent submissions of one person serialise on this key.

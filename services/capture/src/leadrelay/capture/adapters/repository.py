@@ -32,6 +32,7 @@ def lead_columns(captured: CapturedLead) -> dict[str, Any]:
         "utm": lead.utm,
         "consent_marketing": lead.consent_marketing,
         "consent_policy_version": lead.consent_policy_version,
+        "consent_purposes": list(lead.consent_purposes),
         "disposable_email": lead.disposable_email,
         "question_asked": asked_a_question(lead),
     }
@@ -54,7 +55,7 @@ class LeadRepository:
     async def merge(self, captured: CapturedLead) -> None:
         """Fold a repeat submission into the surviving lead: new values fill gaps, consent can be given."""
         values = lead_columns(captured)
-        keep_first = {"source", "form_id", "completeness", "utm", "email"}
+        keep_first = {"source", "form_id", "completeness", "utm", "email", "consent_purposes"}
         sets: dict[str, Any] = {
             k: func.coalesce(leads.c[k], v)
             for k, v in values.items()

@@ -30,6 +30,7 @@ class NewLead:
     utm: dict[str, str] = field(default_factory=dict)
     consent_marketing: bool = False
     consent_policy_version: str | None = None
+    consent_purposes: tuple[str, ...] = ("contact",)
     disposable_email: bool = False
 
 
