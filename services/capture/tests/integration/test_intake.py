@@ -116,3 +116,13 @@ async def test_leads_accepted_while_the_broker_is_down_are_all_published_once_it
         broker.stop()
     published = [m.json()["data"]["lead_id"] for m in messages]
     assert sorted(published) == sorted(accepted)  # every accepted lead, once
+
+
+async def test_without_its_database_capture_answers_503_and_stores_nothing(settings, unique):
+    missing = settings.model_copy(update={"database": f"lrt_missing_{unique}"})
+    async with running(build_app(missing)) as client:
+        response = await client.post("/v1/leads", json=LEAD, headers=HEADERS)
+        ready = await client.get("/readyz")
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert response.json()["error"] == "unavailable"
+    assert ready.status_code == 503 and ready.json()["checks"]["database"].startswith("unreachable")

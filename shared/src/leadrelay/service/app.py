@@ -7,16 +7,19 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadrelay.observability import metrics as m
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
+log = structlog.get_logger(__name__)
 
 
 def create_app(
@@ -44,6 +47,20 @@ def create_app(
         # A dict detail is the whole body ({"error": ..., "detail"/"errors": ...}); a string stays {"detail": ...}.
         body = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
         return JSONResponse(status_code=exc.status_code, content=body, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(ConnectionError)
+    async def dependency_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # Nothing was committed: tell the client to retry instead of a bare 500.
+        log.warning("request_failed_dependency_unavailable", error=type(exc).__name__)
+        return JSONResponse(
+            status_code=503,
+            content={
+                "error": "unavailable",
+                "detail": "storage is unavailable; nothing was stored, retry later",
+            },
+            headers={"Retry-After": "5"},
+        )
 
     _document_validation_problem(app)
 
