@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, DateTime, Integer, LargeBinary, MetaData, String, Table
 from sqlalchemy.dialects.postgresql import JSONB
 
 from leadrelay.db.tables import messaging_tables
@@ -26,4 +26,18 @@ scores = Table(
     Column("source", String(40)),
     Column("times_scored", Integer, nullable=False, server_default="1"),
     Column("scored_at", DateTime(timezone=True), nullable=False),
+)
+
+models = Table(
+    "models",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="false"),
+    Column("target", String(200), nullable=False),
+    Column("features", JSONB, nullable=False),
+    Column("metrics", JSONB, nullable=False),
+    Column("training", JSONB, nullable=False),
+    Column("leaky_columns", JSONB, nullable=False, server_default="[]"),
+    Column("artifact", LargeBinary, nullable=False),
 )

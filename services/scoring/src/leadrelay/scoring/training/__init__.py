@@ -1,0 +1,1 @@
+"""Training the conversion-probability model from labelled leads (CSV or outcomes)."""
