@@ -16,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from leadrelay.capture.adapters.orm import activities, idempotency_keys, lead_identities, leads, outbox
-from leadrelay.capture.adapters.repository import lead_columns
+from leadrelay.capture.adapters.repository import lead_columns, merge_changes
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
 from leadrelay.capture.domain.lead import NewLead, capture, identity_of
 from leadrelay.capture.handlers import (
@@ -254,16 +254,7 @@ class IntakeWriter:
         return {r.identity: (r.lead_id, candidates[r.identity]) for r in result}
 
     async def _merge(self, conn: AsyncConnection, captured: Any, b: _Batch) -> None:
-        values = lead_columns(captured)
-        keep_first = {"source", "form_id", "completeness", "utm", "email", "consent_purposes"}
-        sets: dict[str, Any] = {
-            k: func.coalesce(leads.c[k], v)
-            for k, v in values.items()
-            if k not in keep_first and v is not None
-        }
-        sets["consent_marketing"] = leads.c.consent_marketing | values["consent_marketing"]
-        sets["question_asked"] = leads.c.question_asked | values["question_asked"]
-        sets["updated_at"] = b.now
+        sets = merge_changes(captured)
         await conn.execute(update(leads).where(leads.c.id == captured.lead_id).values(**sets))
         activity_id = str(uuid.uuid4())
         properties = {"source": captured.lead.source, "form_id": captured.lead.form_id}
