@@ -16,6 +16,7 @@ from leadrelay.infra.net import free_port
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.settings import KafkaSettings
 from leadrelay.testing.kafka import TopicReader
+from leadrelay.testing.waiting import wait_until
 
 
 async def add_events(db, topic: str, keys: list[str], per_key: int) -> None:
@@ -54,7 +55,7 @@ async def test_relay_wakes_on_notify_long_before_its_poll(messaging_db, kafka_se
     task = asyncio.create_task(relay.run())
     try:
         async with TopicReader(kafka_settings.bootstrap_servers, kafka_settings.topics.erased) as reader:
-            await asyncio.sleep(0.5)  # let the relay's first (empty) pass and LISTEN happen
+            await asyncio.wait_for(relay.listening.wait(), 10)
             started = time.monotonic()
             await add_events(messaging_db, kafka_settings.topics.erased, ["k"], per_key=1)
             await reader.wait_for(1, timeout_s=10)
@@ -74,7 +75,7 @@ async def test_rows_wait_for_an_unreachable_broker_then_all_go_out(messaging_db,
     task = asyncio.create_task(relay.run())
     broker = EmbeddedBroker(tmp_path, port=port)
     try:
-        await asyncio.sleep(1.0)  # the relay is failing against the missing broker meanwhile
+        await wait_until(lambda: _failed(relay), what="the relay failing against the missing broker")
         assert await unsent(messaging_db) == 10
         await asyncio.to_thread(broker.start)
         async with TopicReader(settings.bootstrap_servers, settings.topics.erased) as reader:
@@ -87,3 +88,7 @@ async def test_rows_wait_for_an_unreachable_broker_then_all_go_out(messaging_db,
         await asyncio.wait_for(task, 20)
         await producer.stop()
         broker.stop()
+
+
+async def _failed(relay: OutboxRelay) -> bool:
+    return relay.failures > 0

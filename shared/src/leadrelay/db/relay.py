@@ -44,6 +44,8 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._wake = asyncio.Event()
         self._stopping = False
+        self.listening = asyncio.Event()  # set while a LISTEN connection is up
+        self.failures = 0  # publish passes that left rows unsent (broker or database down)
 
     def stop(self) -> None:
         """Ask the relay to finish its current batch and exit."""
@@ -59,14 +61,16 @@ class OutboxRelay:
         listener = asyncio.create_task(self._listen(), name=f"{self._service}-outbox-listen")
         try:
             while not self._stopping:
+                # Cleared before the pass, so a NOTIFY that lands during it triggers another pass.
+                self._wake.clear()
                 try:
                     published = await self.publish_batch()
                 except Exception as exc:  # broker or database down: retry after the poll interval
+                    self.failures += 1
                     log.warning("outbox_publish_failed", service=self._service, error=repr(exc))
                     published = 0
                 if published >= self._batch_size:
                     continue
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
         finally:
@@ -98,6 +102,8 @@ class OutboxRelay:
             if not rows:
                 return 0
             sent_ids = await self._send_in_order(rows)
+            if len(sent_ids) < len(rows):
+                self.failures += 1
             await fault_point("after_publish_before_mark")
             if sent_ids:
                 await conn.execute(
@@ -148,7 +154,9 @@ class OutboxRelay:
                     conn.add_termination_listener(lambda *_, done=closed: done.set())
                     await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
                     self._wake.set()  # rows may have been committed while we were not listening
+                    self.listening.set()
                     await closed.wait()
+                    self.listening.clear()
                 finally:
                     with contextlib.suppress(Exception):
                         await conn.close(timeout=2)
