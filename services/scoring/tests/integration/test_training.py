@@ -23,10 +23,16 @@ DATASET = Path(
 
 
 @pytest.fixture
-async def scoring_db(create_database, postgres_settings):
+def dataset() -> Path:
+    """The X Education CSV; missing fails under CI and skips, with the reason, elsewhere."""
     if not DATASET.exists():
         message = f"the team's dataset is missing: {DATASET} (set LEADRELAY_X_EDUCATION_CSV)"
         pytest.fail(message) if os.environ.get("CI") == "true" else pytest.skip(message)
+    return DATASET
+
+
+@pytest.fixture
+async def scoring_db(dataset, create_database, postgres_settings):
     name = await create_database("scoring", MIGRATIONS)
     return name, postgres_settings
 
