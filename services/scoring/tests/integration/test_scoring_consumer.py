@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from leadrelay.events import encode, new_event
-from leadrelay.events.lead import Company, Contact, LeadCaptured
+from leadrelay.events.lead import Company, Contact, LeadActivity, LeadCaptured
 from leadrelay.scoring.bootstrap import MIGRATIONS, build_app
 from leadrelay.scoring.settings import ScoringSettings
 from leadrelay.testing.apps import running
@@ -87,3 +89,37 @@ async def test_preview_scores_without_storing(settings):
         assert response.status_code == 200
         assert response.json()["stage"] == "sql"
         assert (await client.get("/v1/scores/p")).status_code == 404
+
+
+async def test_activity_re_scores_and_promotes_an_mql_to_sql(settings):
+    topics = settings.kafka.topics
+    bs = settings.kafka.bootstrap_servers
+    warm = LeadCaptured(
+        lead_id="warm",
+        source="web_form",
+        completeness="complete",
+        contact=Contact(email="warm@example.com"),
+        company=Company(size="11-50"),
+    )
+    await produce(bs, topics.captured, encode(new_event(warm, source="capture", subject="warm")), key="warm")
+    async with running(build_app(settings)) as client:
+        async with TopicReader(bs, topics.scored) as reader:
+            [first] = await reader.wait_for(1)
+            for kind in ("webinar", "demo_request"):
+                activity = LeadActivity(lead_id="warm", kind=kind, at=datetime.now(UTC))
+                await produce(
+                    bs,
+                    topics.activity,
+                    encode(new_event(activity, source="capture", subject="warm")),
+                    key="warm",
+                )
+            await wait_until(lambda: _stage(client, "warm", "sql"), what="promotion to sql")
+            scored = [m.json()["data"] for m in await reader.wait_for(3)]
+    assert first.json()["data"]["stage"] == "mql"
+    assert scored[-1]["stage"] == "sql"
+    assert any(r["factor"] == "recent activity" for r in scored[-1]["reasons"])
+
+
+async def _stage(client, lead_id: str, stage: str) -> bool:
+    score = await score_of(client, lead_id)
+    return bool(score and score["stage"] == stage)

@@ -1,7 +1,11 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from leadrelay.scoring.adapters.ruleset_file import load_ruleset
-from leadrelay.scoring.domain.rules import RuleSetError, parse_ruleset, score_lead
+from leadrelay.scoring.domain.rules import Activity, RuleSetError, parse_ruleset, score_lead
 from leadrelay.scoring.settings import DEFAULT_RULESET
 
 RULESET = load_ruleset(DEFAULT_RULESET)
@@ -85,3 +89,35 @@ def test_invalid_ruleset_reports_every_error_with_its_path():
     errors = info.value.errors
     assert any(e.startswith("version:") for e in errors)
     assert any(e.startswith("rules.0.group:") for e in errors)
+
+
+NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
+
+
+def test_activity_adds_decayed_engagement_and_can_promote_an_mql():
+    mql = facts(source="web_form", completeness="complete", company={"size": "11-50"})
+    before = score_lead(mql, RULESET, [], NOW)
+    after = score_lead(mql, RULESET, [Activity("demo_request", NOW), Activity("webinar", NOW)], NOW)
+    assert before.stage == "mql" and after.stage == "sql"
+    assert any(c.text == "recent activity: demo_request, webinar" for c in after.contributions)
+    two_weeks_later = score_lead(mql, RULESET, [Activity("demo_request", NOW)], NOW + timedelta(days=14))
+    assert [c.points for c in two_weeks_later.contributions if c.factor == "recent activity"] == [10.0]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["demo_request", "webinar", "page_view", "unknown"]), st.integers(0, 60)),
+        max_size=20,
+    ),
+    st.integers(0, 90),
+    st.integers(0, 90),
+)
+def test_decay_never_increases_a_score_and_caps_hold(events, later_a, later_b):
+    activities = [Activity(kind, NOW - timedelta(days=age)) for kind, age in events]
+    earlier, later = sorted((later_a, later_b))
+    lead = facts(source="referral", completeness="complete", company={"size": "1000+"})
+    first = score_lead(lead, RULESET, activities, NOW + timedelta(days=earlier))
+    second = score_lead(lead, RULESET, activities, NOW + timedelta(days=later))
+    assert second.score <= first.score
+    assert second.engagement <= first.engagement <= RULESET.caps["engagement"]
+    assert first.fit <= RULESET.caps["fit"] and 0 <= second.score <= 100

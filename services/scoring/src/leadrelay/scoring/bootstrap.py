@@ -8,12 +8,12 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from leadrelay.events import Envelope
-from leadrelay.events.lead import LeadCaptured, LeadErased
+from leadrelay.events.lead import LeadActivity, LeadCaptured, LeadErased
 from leadrelay.scoring.adapters.orm import outbox
 from leadrelay.scoring.adapters.ruleset_file import load_ruleset
 from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
 from leadrelay.scoring.api import router
-from leadrelay.scoring.handlers import erase_lead, score_captured_lead
+from leadrelay.scoring.handlers import erase_lead, score_activity, score_captured_lead
 from leadrelay.scoring.settings import ScoringSettings
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
@@ -32,12 +32,21 @@ def build_app(settings: ScoringSettings) -> FastAPI:
             event, ScoringUnitOfWork(runtime.sessions), ruleset, runtime.topics, datetime.now(UTC)
         )
 
+    async def on_activity(event: Envelope) -> None:
+        await score_activity(
+            event, ScoringUnitOfWork(runtime.sessions), ruleset, runtime.topics, datetime.now(UTC)
+        )
+
     async def on_erased(event: Envelope) -> None:
         await erase_lead(event, ScoringUnitOfWork(runtime.sessions))
 
     runtime.add_consumer(
-        [runtime.topics.captured, runtime.topics.erased],
-        {LeadCaptured.EVENT_TYPE: on_captured, LeadErased.EVENT_TYPE: on_erased},
+        [runtime.topics.captured, runtime.topics.activity, runtime.topics.erased],
+        {
+            LeadCaptured.EVENT_TYPE: on_captured,
+            LeadActivity.EVENT_TYPE: on_activity,
+            LeadErased.EVENT_TYPE: on_erased,
+        },
     )
     app = create_app(
         service=SERVICE,

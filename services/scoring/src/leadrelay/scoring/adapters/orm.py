@@ -41,3 +41,21 @@ models = Table(
     Column("leaky_columns", JSONB, nullable=False, server_default="[]"),
     Column("artifact", LargeBinary, nullable=False),
 )
+
+# The lead as last captured (it holds contact data: erasure deletes it).
+lead_facts = Table(
+    "lead_facts",
+    metadata,
+    Column("lead_id", String(36), primary_key=True),
+    Column("facts", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+lead_activities = Table(
+    "lead_activities",
+    metadata,
+    Column("event_id", String(200), primary_key=True),
+    Column("lead_id", String(36), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from leadrelay.db.tombstones import Tombstones
 from leadrelay.db.uow import UnitOfWork
+from leadrelay.scoring.adapters.leads import LeadMemory
 from leadrelay.scoring.adapters.orm import erased_leads, inbox, outbox
 from leadrelay.scoring.adapters.repository import ScoreRepository
 
@@ -14,6 +15,7 @@ class ScoringUnitOfWork(UnitOfWork):
     """A transaction over scores, outbox and inbox."""
 
     scores: ScoreRepository
+    leads: LeadMemory
 
     tombstones: Tombstones
 
@@ -23,3 +25,4 @@ class ScoringUnitOfWork(UnitOfWork):
     def _open_repositories(self) -> None:
         self.tombstones = Tombstones(self.session, erased_leads)
         self.scores = ScoreRepository(self.session)
+        self.leads = LeadMemory(self.session)

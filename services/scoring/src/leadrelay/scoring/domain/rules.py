@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -30,6 +32,15 @@ class Rule(BaseModel):
         return self
 
 
+class ActivityRules(BaseModel):
+    """Engagement points per activity kind, halving every half_life_days."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    points: dict[str, float] = Field(default_factory=dict)
+    half_life_days: float = Field(default=14, gt=0)
+
+
 class RuleSet(BaseModel):
     """A versioned set of rules with caps, stage thresholds and grade bands."""
 
@@ -40,6 +51,15 @@ class RuleSet(BaseModel):
     stages: dict[Literal["sql", "mql"], float]
     grades: dict[Literal["fit", "engagement"], dict[str, float]]
     rules: list[Rule]
+    activities: ActivityRules = Field(default_factory=ActivityRules)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One engagement event of a lead."""
+
+    kind: str
+    at: datetime
 
 
 class RuleSetError(ValueError):
@@ -116,6 +136,26 @@ def apply_rule(rule: Rule, facts: dict[str, Any]) -> Contribution | None:
     return Contribution(rule.factor, rule.group, points, f"{rule.factor}: {keyword}")
 
 
+def activity_points(activities: Sequence[Activity], rules: ActivityRules, now: datetime) -> float:
+    """Return the decayed engagement points of a lead's activities at `now` (future activities count fully)."""
+    total = 0.0
+    for activity in activities:
+        age_days = max(0.0, (now - activity.at).total_seconds() / 86400)
+        total += rules.points.get(activity.kind, 0.0) * 0.5 ** (age_days / rules.half_life_days)
+    return total
+
+
+def activity_contribution(
+    activities: Sequence[Activity], rules: ActivityRules, now: datetime
+) -> Contribution | None:
+    """Return what recent activity adds to engagement, or None when it adds nothing."""
+    points = round(activity_points(activities, rules, now), 1)
+    if points <= 0:
+        return None
+    kinds = sorted({a.kind for a in activities if rules.points.get(a.kind)})
+    return Contribution("recent activity", "engagement", points, f"recent activity: {', '.join(kinds)}")
+
+
 def _band(points: float, bands: dict[str, float], lowest: str) -> str:
     for label, minimum in sorted(bands.items(), key=lambda b: -b[1]):
         if points >= minimum:
@@ -123,9 +163,17 @@ def _band(points: float, bands: dict[str, float], lowest: str) -> str:
     return lowest
 
 
-def score_lead(facts: dict[str, Any], ruleset: RuleSet) -> ScoreResult:
-    """Score a lead's facts (the LeadCaptured data as a dict) against a rule set."""
+def score_lead(
+    facts: dict[str, Any],
+    ruleset: RuleSet,
+    activities: Sequence[Activity] = (),
+    now: datetime | None = None,
+) -> ScoreResult:
+    """Score a lead's facts (the LeadCaptured data as a dict) and its activities (decayed to `now`)."""
     contributions = tuple(c for rule in ruleset.rules if (c := apply_rule(rule, facts)) is not None)
+    if activities and now is not None:
+        recent = activity_contribution(activities, ruleset.activities, now)
+        contributions += (recent,) if recent else ()
     totals = {
         group: sum(c.points for c in contributions if c.group == group) for group in ("fit", "engagement")
     }
