@@ -9,7 +9,6 @@ by one in their own transactions, so one bad row cannot fail its neighbours.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -139,10 +138,12 @@ class IntakeWriter:
         for item in batch:
             if item.future.done():
                 continue
-            if isinstance(item.result, BaseException):
+            if item.result is None:  # cannot happen by construction; never answer 202 for it
+                item.future.set_exception(RuntimeError("the lead was not stored"))
+            elif isinstance(item.result, BaseException):
                 item.future.set_exception(item.result)
             else:
-                item.future.set_result(item.result or Accepted("", False, 500))
+                item.future.set_result(item.result)
 
     async def _write(self, conn: AsyncConnection, batch: list[_Pending], b: _Batch) -> None:
         todo, followers = await self._claim_keys(conn, batch)
@@ -273,9 +274,3 @@ class IntakeWriter:
 def _hash(item: _Pending) -> str:
     assert item.idempotency is not None
     return item.idempotency.request_hash
-
-
-async def stop_quietly(task: asyncio.Task[None]) -> None:
-    """Wait for a writer task that was asked to stop."""
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
