@@ -52,6 +52,7 @@ schemas: install
 
 bench: install
 	$(PY) bench/capture_intake.py --write
+	$(PY) bench/scoring_latency.py --write
 
 up:
 	docker compose up --build -d
