@@ -10,6 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadrelay.events import Envelope, encode
 
 
+def outbox_row(event: Envelope, topic: str, key: str | None = None) -> dict[str, Any]:
+    """Return the outbox row that publishes event on topic (key defaults to the event subject)."""
+    return {
+        "event_id": f"{event.id}@{topic}",
+        "topic": topic,
+        "key": key if key is not None else event.subject,
+        "value": encode(event),
+        "headers": {"ce_type": event.type},
+    }
+
+
 class Outbox:
     """Collects events during a unit of work; they are inserted in the same transaction on flush."""
 
@@ -20,15 +31,7 @@ class Outbox:
 
     def add(self, event: Envelope, topic: str, key: str | None = None) -> None:
         """Queue an event for publishing on topic (key defaults to the event subject)."""
-        self._pending.append(
-            {
-                "event_id": f"{event.id}@{topic}",
-                "topic": topic,
-                "key": key if key is not None else event.subject,
-                "value": encode(event),
-                "headers": {"ce_type": event.type},
-            }
-        )
+        self._pending.append(outbox_row(event, topic, key))
 
     async def forget(self, key: str) -> None:
         """Delete every event queued or sent under key (a lead id): they may carry its personal data."""

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _import(args: argparse.Namespace, settings: CaptureSettings) -> int:
     from leadrelay.capture.importer import import_csv, unknown_columns
-    from leadrelay.db.engine import create_engine, session_factory
+    from leadrelay.db.engine import create_engine
 
     mapping = dict(pair.split("=", 1) for pair in args.map)
     if not args.csv.exists():
@@ -59,7 +59,7 @@ async def _import(args: argparse.Namespace, settings: CaptureSettings) -> int:
     try:
         report = await import_csv(
             args.csv,
-            session_factory(engine),
+            engine,
             settings,
             source=args.source,
             form_id=args.form_id,

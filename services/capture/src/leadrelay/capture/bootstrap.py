@@ -32,7 +32,7 @@ def build_app(settings: CaptureSettings) -> FastAPI:
         await form_store.seed(configured_forms)
 
     runtime.startup_hooks.append(seed_forms)
-    intake = IntakeWriter(runtime.engine, runtime.sessions, runtime.topics, settings.dedupe_window)
+    intake = IntakeWriter(runtime.engine, runtime.topics, settings.dedupe_window)
     runtime.add_task("intake-writer", intake.run, intake.stop)
     app = create_app(
         service=SERVICE,

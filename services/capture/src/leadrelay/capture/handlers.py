@@ -1,14 +1,14 @@
-"""Capture's command handlers."""
+"""Capture's command handlers and the shapes its intake answers with (storing leads: intake.py)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
-from leadrelay.capture.domain.lead import CapturedLead, NewLead, asked_a_question, capture, identity_of
+from leadrelay.capture.domain.lead import CapturedLead, asked_a_question
 from leadrelay.events import Topics, new_event
 from leadrelay.events.lead import Company, Consent, Contact, LeadActivity, LeadCaptured
 
@@ -35,43 +35,6 @@ class Accepted:
 
 class IdempotencyKeyReused(Exception):
     """The Idempotency-Key was first used with a different request."""
-
-
-async def capture_lead(
-    lead: NewLead,
-    uow: CaptureUnitOfWork,
-    topics: Topics,
-    now: datetime,
-    dedupe_window: timedelta,
-    idempotency: Idempotency | None = None,
-) -> Accepted:
-    """Store a lead (or merge it into the same person's lead) and queue its events, in one transaction."""
-    async with uow:
-        if idempotency is not None:
-            earlier = await uow.idempotency.claim(idempotency.key, idempotency.request_hash)
-            if earlier is not None:
-                if earlier["request_hash"] != idempotency.request_hash:
-                    raise IdempotencyKeyReused(idempotency.key)
-                response = earlier["response"]
-                return Accepted(
-                    response["lead_id"], response["is_new"], earlier["status_code"], replayed=True
-                )
-        candidate = str(uuid.uuid4())
-        lead_id = await uow.identities.resolve(identity_of(lead), candidate, now, dedupe_window)
-        captured = capture(lead, lead_id, now, is_new=lead_id == candidate)
-        if captured.is_new:
-            await uow.leads.add(captured)
-        else:
-            await uow.leads.merge(captured)
-            await record_activity(
-                uow, topics, lead_id, "resubmitted", now, {"source": lead.source, "form_id": lead.form_id}
-            )
-        uow.outbox.add(new_event(lead_captured(captured), source=SOURCE, subject=lead_id), topics.captured)
-        accepted = Accepted(lead_id, captured.is_new)
-        if idempotency is not None:
-            await uow.idempotency.store(idempotency.key, 202, {"lead_id": lead_id, "is_new": captured.is_new})
-        await uow.commit()
-        return accepted
 
 
 async def record_activity(

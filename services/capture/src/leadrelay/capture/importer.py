@@ -6,19 +6,16 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
-from leadrelay.capture.adapters.uow import CaptureUnitOfWork
-from leadrelay.capture.handlers import capture_lead
+from leadrelay.capture.intake import IntakeWriter
 from leadrelay.capture.schemas import LeadFields
 from leadrelay.capture.settings import CaptureSettings
-from leadrelay.events import Topics
 from leadrelay.service.app import validation_body
 
 KNOWN_COLUMNS = set(LeadFields.model_fields) | {"consent_marketing"}
@@ -114,7 +111,7 @@ def parse_row(row: dict[str, str]) -> tuple[LeadFields | None, bool, list[tuple[
 
 async def import_csv(
     path: Path,
-    sessions: async_sessionmaker,
+    engine: AsyncEngine,
     settings: CaptureSettings,
     *,
     source: str = "import",
@@ -127,7 +124,7 @@ async def import_csv(
     """Capture every valid row (deduped like any lead, each in its own transaction); report the rest."""
     report = ImportReport()
     rows = list(read_rows(path, mapping or {}, encoding, delimiter))
-    topics: Topics = settings.kafka.topics
+    writer = IntakeWriter(engine, settings.kafka.topics, settings.dedupe_window)
     for line, row in tqdm(rows, desc=f"importing {path.name}", unit="row", disable=not progress):
         report.rows += 1
         fields, consent, errors = parse_row(row)
@@ -137,9 +134,7 @@ async def import_csv(
         lead = fields.to_domain(
             source=source, form_id=form_id, utm={}, consent_marketing=consent, consent_policy_version=None
         )
-        accepted = await capture_lead(
-            lead, CaptureUnitOfWork(sessions), topics, datetime.now(UTC), settings.dedupe_window
-        )
+        accepted = await writer.store(lead)
         if accepted.is_new:
             report.new += 1
         else:

@@ -17,21 +17,14 @@ from typing import Any
 import structlog
 from sqlalchemy import case, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from leadrelay.capture.adapters.orm import activities, idempotency_keys, lead_identities, leads, outbox
 from leadrelay.capture.adapters.repository import lead_columns, merge_changes
-from leadrelay.capture.adapters.uow import CaptureUnitOfWork
 from leadrelay.capture.domain.lead import NewLead, capture, identity_of
-from leadrelay.capture.handlers import (
-    SOURCE,
-    Accepted,
-    Idempotency,
-    IdempotencyKeyReused,
-    capture_lead,
-    lead_captured,
-)
-from leadrelay.events import Envelope, Topics, encode, new_event
+from leadrelay.capture.handlers import SOURCE, Accepted, Idempotency, IdempotencyKeyReused, lead_captured
+from leadrelay.db.outbox import outbox_row
+from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.lead import LeadActivity
 
 log = structlog.get_logger(__name__)
@@ -51,15 +44,7 @@ class _Batch:
     outbox_rows: list[dict[str, Any]] = field(default_factory=list)
 
     def queue(self, event: Envelope, topic: str) -> None:
-        self.outbox_rows.append(
-            {
-                "event_id": f"{event.id}@{topic}",
-                "topic": topic,
-                "key": event.subject,
-                "value": encode(event),
-                "headers": {"ce_type": event.type},
-            }
-        )
+        self.outbox_rows.append(outbox_row(event, topic))
 
 
 class IntakeWriter:
@@ -68,13 +53,11 @@ class IntakeWriter:
     def __init__(
         self,
         engine: AsyncEngine,
-        sessions: async_sessionmaker,
         topics: Topics,
         dedupe_window: timedelta,
         max_batch: int = 500,
     ) -> None:
         self._engine = engine
-        self._sessions = sessions
         self._topics = topics
         self._window = dedupe_window
         self._max_batch = max_batch
@@ -84,18 +67,28 @@ class IntakeWriter:
 
     async def submit(self, lead: NewLead, idempotency: Idempotency | None = None) -> Accepted:
         """Queue a lead and wait until it is committed; raise what storing it raised."""
-        if not self.running:  # no writer task (tests, tools): store it directly
-            return await capture_lead(
-                lead,
-                CaptureUnitOfWork(self._sessions),
-                self._topics,
-                datetime.now(UTC),
-                self._window,
-                idempotency,
-            )
+        if not self.running:  # no writer task (tools, or before start): store it on its own
+            return await self.store(lead, idempotency)
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Pending(lead, idempotency, future))
         return await future
+
+    async def store(self, lead: NewLead, idempotency: Idempotency | None = None) -> Accepted:
+        """Store one lead in its own transaction, now; raise what storing it raised."""
+        item = _Pending(lead, idempotency, asyncio.get_running_loop().create_future())
+        await self._store_alone(item)
+        if isinstance(item.result, BaseException):
+            raise item.result
+        if item.result is None:
+            raise RuntimeError("the lead was not stored")
+        return item.result
+
+    async def _store_alone(self, item: _Pending) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                await self._write(conn, [item], _Batch(datetime.now(UTC)))
+        except Exception as exc:
+            item.result = exc
 
     def stop(self) -> None:
         """Finish the queued leads, then exit."""
@@ -124,17 +117,7 @@ class IntakeWriter:
         except Exception as exc:
             log.warning("group_commit_failed_retrying_one_by_one", size=len(batch), error=type(exc).__name__)
             for item in batch:
-                try:
-                    item.result = await capture_lead(
-                        item.lead,
-                        CaptureUnitOfWork(self._sessions),
-                        self._topics,
-                        datetime.now(UTC),
-                        self._window,
-                        item.idempotency,
-                    )
-                except Exception as single:
-                    item.result = single
+                await self._store_alone(item)
         for item in batch:
             if item.future.done():
                 continue

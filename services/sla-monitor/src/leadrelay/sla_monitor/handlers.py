@@ -44,12 +44,11 @@ async def contact_reported(event: Envelope, uow: SlaUnitOfWork) -> None:
     async with uow:
         if not await uow.inbox.claim(event):
             return
-        handoff = await uow.handoffs.get(data.handoff_id, lock=True)
-        if handoff is None:
-            await uow.handoffs.contacted_before_handoff(
-                data.handoff_id, data.lead_id, data.owner_id, data.at, data.channel
-            )
-        else:
+        if not await uow.handoffs.contacted_early(
+            data.handoff_id, data.at, data.channel, lead_id=data.lead_id, owner_id=data.owner_id
+        ):
+            handoff = await uow.handoffs.get(data.handoff_id, lock=True)
+            assert handoff is not None
             await uow.handoffs.record_contact(
                 data.handoff_id, state_after_contact(handoff["state"]), data.at, data.channel
             )

@@ -6,22 +6,15 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from leadrelay.capture.adapters.erasure import ErasureRepository
 from leadrelay.capture.adapters.orm import inbox, outbox
-from leadrelay.capture.adapters.repository import (
-    ActivityRepository,
-    IdempotencyRepository,
-    IdentityRepository,
-    LeadRepository,
-)
+from leadrelay.capture.adapters.repository import ActivityRepository, LeadRepository
 from leadrelay.db.uow import UnitOfWork
 
 
 class CaptureUnitOfWork(UnitOfWork):
-    """A transaction over leads, identities, activities, idempotency keys, outbox and inbox."""
+    """A transaction over leads, activities, erasure, outbox and inbox (new leads go through intake.py)."""
 
     leads: LeadRepository
-    identities: IdentityRepository
     activities: ActivityRepository
-    idempotency: IdempotencyRepository
     erasure: ErasureRepository
 
     def __init__(self, sessions: async_sessionmaker) -> None:
@@ -29,7 +22,5 @@ class CaptureUnitOfWork(UnitOfWork):
 
     def _open_repositories(self) -> None:
         self.leads = LeadRepository(self.session)
-        self.identities = IdentityRepository(self.session)
         self.activities = ActivityRepository(self.session)
-        self.idempotency = IdempotencyRepository(self.session)
         self.erasure = ErasureRepository(self.session)

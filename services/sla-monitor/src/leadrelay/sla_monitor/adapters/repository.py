@@ -29,16 +29,28 @@ class HandoffRepository:
             )
         )
 
-    async def contacted_early(self, handoff_id: str, at: datetime, channel: str) -> bool:
-        """Record a contact reported before its handoff arrived; return False when the handoff exists."""
+    async def contacted_early(
+        self,
+        handoff_id: str,
+        at: datetime,
+        channel: str,
+        lead_id: str | None = None,
+        owner_id: str | None = None,
+    ) -> bool:
+        """Record a contact that arrived before its handoff; return False when the handoff already exists.
+
+        Without a lead id (an HTTP report) the LeadContacted event waits until the handoff arrives.
+        """
         result = await self._session.execute(
             insert(handoffs)
             .values(
                 handoff_id=handoff_id,
+                lead_id=lead_id,
+                owner_id=owner_id,
                 state="contacted",
                 contacted_at=at,
                 contact_channel=channel,
-                contact_event_pending=True,
+                contact_event_pending=lead_id is None,
             )
             .on_conflict_do_nothing(index_elements=["handoff_id"])
             .returning(handoffs.c.handoff_id)
@@ -65,23 +77,6 @@ class HandoffRepository:
             update(handoffs)
             .where(handoffs.c.handoff_id == handoff_id, handoffs.c.contacted_at.is_(None))
             .values(state=state, contacted_at=at, contact_channel=channel)
-        )
-
-    async def contacted_before_handoff(
-        self, handoff_id: str, lead_id: str, owner_id: str | None, at: datetime, channel: str
-    ) -> None:
-        """Remember a contact whose handoff has not arrived yet, so its clock never starts open."""
-        await self._session.execute(
-            insert(handoffs)
-            .values(
-                handoff_id=handoff_id,
-                lead_id=lead_id,
-                owner_id=owner_id,
-                state="contacted",
-                contacted_at=at,
-                contact_channel=channel,
-            )
-            .on_conflict_do_nothing(index_elements=["handoff_id"])
         )
 
     async def claim_due(self, limit: int) -> list[dict[str, Any]]:
