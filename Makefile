@@ -8,11 +8,12 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run test test-unit test-system lint schemas bench up down clean
+.PHONY: help install run demo-model test test-unit test-system lint schemas bench up down clean
 
 help:
 	@echo "make run     start broker + database (embedded unless configured) and all five services"
 	@echo "make test    run the whole test suite"
+	@echo "make demo-model  train the demo conversion model from ../shared/datasets/x-education (make run does it too)"
 	@echo "make lint    ruff + mypy"
 	@echo "make schemas regenerate docs/events/*.json from the event models"
 	@echo "make up/down docker compose (needs a Docker engine)"
@@ -29,6 +30,9 @@ install: $(VENV)/.installed
 
 run: install
 	$(PY) -m leadrelay.cli run
+
+demo-model: install
+	$(PY) -m leadrelay.cli demo-model
 
 test: install
 	$(PY) -m ruff check .

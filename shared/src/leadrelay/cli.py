@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 STATE_DIR = Path(os.environ.get("LEADRELAY_STATE_DIR", ".leadrelay"))
 STACK_FILE = STATE_DIR / "stack.json"
@@ -28,11 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     tail.add_argument("--from-beginning", action="store_true", help="start at the oldest message")
     tail.add_argument("--max", type=int, default=0, help="stop after this many messages (0: follow)")
+    sub.add_parser(
+        "demo-model", help="train the demo conversion model from the X Education CSV and activate it"
+    )
     schemas = sub.add_parser("schemas", help="write each event's JSON Schema")
     schemas.add_argument("--out", type=Path, default=Path("docs/events"))
     args = parser.parse_args(argv)
     if args.command == "run":
         return run_stack()
+    if args.command == "demo-model":
+        return build_demo_model()
     if args.command == "tail":
         return asyncio.run(
             tail_topic(args.topic, _bootstrap(args.bootstrap_servers), args.from_beginning, args.max)
@@ -85,6 +91,63 @@ async def tail_topic(topic: str, bootstrap: str, from_beginning: bool, limit: in
     return 0
 
 
+# The team's public lead data beside the project (../shared), unless LEADRELAY_DEMO_DATASET says otherwise.
+DEMO_DATASET = Path(
+    os.environ.get("LEADRELAY_DEMO_DATASET")
+    or Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "x-education" / "leads.csv"
+)
+
+
+def demo_model_command() -> list[str]:
+    """The scoring CLI call that trains the demo model and activates it, unless a model is active already."""
+    return [
+        sys.executable,
+        "-m",
+        "leadrelay.scoring",
+        "train",
+        "--csv",
+        str(DEMO_DATASET),
+        "--target",
+        "Converted",
+        "--feature-map",
+        "x-education",
+        "--activate",
+        "--unless-active",
+    ]
+
+
+def build_demo_model() -> int:
+    """Train the demo model in scoring's database (infrastructure resolved like `run`)."""
+    import subprocess
+
+    from leadrelay.devstack import service_env
+    from leadrelay.infra.resolve import resolve_infrastructure
+
+    if not DEMO_DATASET.exists():
+        print(f"no dataset at {DEMO_DATASET} (set LEADRELAY_DEMO_DATASET)", file=sys.stderr)
+        return 2
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    infra = resolve_infrastructure(STATE_DIR)
+    try:
+        env = service_env(infra.bootstrap_servers, infra.postgres_dsn)
+        return subprocess.run(demo_model_command(), env=env, check=False).returncode
+    finally:
+        infra.close()
+
+
+def _start_demo_model(env: dict[str, str]) -> Any:
+    """Train the demo model in the background while the services run (they pick it up once active)."""
+    import subprocess
+
+    if os.environ.get("LEADRELAY_DEMO_MODEL", "on").lower() in ("0", "off", "false", "no"):
+        return None
+    if not DEMO_DATASET.exists():
+        print(f"no demo model: {DEMO_DATASET} is missing; scoring uses rules only", flush=True)
+        return None
+    log = open(STATE_DIR / "logs" / "demo-model.log", "ab")
+    return subprocess.Popen(demo_model_command(), env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
 def run_stack() -> int:
     """Resolve the infrastructure, start the five services, print where to look, stop all on Ctrl-C."""
     from leadrelay.devstack import SERVICES, Stack, service_env
@@ -96,6 +159,7 @@ def run_stack() -> int:
     print("resolving infrastructure ...", flush=True)
     infra = resolve_infrastructure(STATE_DIR)
     stack: Stack | None = None
+    trainer = None
     stopping = False
 
     def request_stop(*_: object) -> None:
@@ -116,8 +180,15 @@ def run_stack() -> int:
         stack = Stack(env, STATE_DIR / "logs", ports)
         print("starting capture, scoring, routing, sla-monitor and metrics ...", flush=True)
         stack.start()
+        trainer = _start_demo_model(env)
         urls = {name: service.url for name, service in stack.services.items()}
         print(_banner(urls, env, infra.bootstrap_servers, infra.broker_kind, infra.postgres_kind), flush=True)
+        if trainer is not None:
+            print(
+                f"demo model: training from {DEMO_DATASET.name} in the background unless one is active "
+                f"(log {STATE_DIR}/logs/demo-model.log); scoring serves it once it is registered\n",
+                flush=True,
+            )
         while not stopping:
             for service in stack.services.values():
                 if not service.alive():
@@ -130,6 +201,9 @@ def run_stack() -> int:
         return 0
     finally:
         print("\nstopping ...", flush=True)
+        if trainer is not None and trainer.poll() is None:
+            trainer.terminate()
+            trainer.wait(10)
         if stack is not None:
             stack.stop()
         infra.close()
@@ -139,20 +213,25 @@ def run_stack() -> int:
 DEMO_FORM_KEY = "pk_demo_2c8f1b7e4a9d4f00"
 
 
+ADMIN_KEY_VARIABLES = tuple(
+    f"LEADRELAY_{name}_ADMIN_KEYS" for name in ("CAPTURE", "SCORING", "ROUTING", "SLA_MONITOR", "METRICS")
+)
+
+
 def _dev_keys() -> dict[str, str]:
     """Return development API and admin keys (kept in the state folder) unless set in the environment."""
     keys = {}
-    for variable, name in (
-        ("LEADRELAY_CAPTURE_API_KEYS", "dev-api-key"),
-        ("LEADRELAY_CAPTURE_ADMIN_KEYS", "dev-admin-key"),
+    for variables, name in (
+        (("LEADRELAY_CAPTURE_API_KEYS",), "dev-api-key"),
+        (ADMIN_KEY_VARIABLES, "dev-admin-key"),
     ):
-        if os.environ.get(variable):
-            continue
         path = STATE_DIR / name
         if not path.exists():
             path.write_text(f"{name.split('-')[1]}_{secrets.token_hex(16)}")
             path.chmod(0o600)
-        keys[variable] = path.read_text().strip()
+        for variable in variables:
+            if not os.environ.get(variable):
+                keys[variable] = path.read_text().strip()
     return keys
 
 
@@ -179,7 +258,7 @@ Leadrelay is running.
   postgres     [{postgres_kind}]
   logs         {STATE_DIR}/logs/
   API key      {api_key}   (LEADRELAY_CAPTURE_API_KEYS)
-  admin key    {env.get("LEADRELAY_CAPTURE_ADMIN_KEYS", "").split(",")[0]}   (LEADRELAY_CAPTURE_ADMIN_KEYS, header X-Admin-Key)
+  admin key    {env.get("LEADRELAY_CAPTURE_ADMIN_KEYS", "").split(",")[0]}   (LEADRELAY_<SERVICE>_ADMIN_KEYS, header X-Admin-Key)
   demo form    id demo, public key {form_key}   (LEADRELAY_CAPTURE_DEMO_FORM_KEY)
 
 Post a lead:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from leadrelay.events.topics import Topics
@@ -61,10 +61,36 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
+    # Keys for the service's admin API (header X-Admin-Key), comma-separated; empty disables it.
+    admin_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("admin_keys", mode="before")
+    @classmethod
+    def _admin_keys_comma_separated(cls, value: object) -> object:
+        return split_keys(value)
+
+    @field_validator("admin_keys")
+    @classmethod
+    def _admin_keys_long_enough(cls, value: list[str]) -> list[str]:
+        return long_enough_keys(value)
 
     @property
     def database_url(self) -> str:
         return self.postgres.database_url(self.database)
+
+
+def split_keys(value: object) -> object:
+    """Read a comma-separated environment value as a list."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def long_enough_keys(keys: list[str]) -> list[str]:
+    """Refuse keys shorter than 16 characters."""
+    if any(len(key) < 16 for key in keys):
+        raise ValueError("every key needs at least 16 characters")
+    return keys
 
 
 S = TypeVar("S", bound=BaseSettings)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from leadrelay.events import encode, new_event
-from leadrelay.events.lead import Company, Contact, LeadActivity, LeadCaptured
+from leadrelay.events.lead import Company, Consent, Contact, LeadActivity, LeadCaptured
 from leadrelay.scoring.bootstrap import MIGRATIONS, build_app
 from leadrelay.scoring.settings import ScoringSettings
 from leadrelay.testing.apps import running
@@ -30,6 +30,7 @@ def captured(lead_id: str, **data):
         completeness="complete",
         contact=Contact(email=f"{lead_id}@example.com", title="CTO"),
         company=Company(size="1000+"),
+        consent=data.pop("consent", Consent(purposes=["contact"])),
         **data,
     )
     return new_event(lead, source="leadrelay/capture", subject=lead_id)
@@ -83,14 +84,6 @@ async def test_an_undecodable_message_goes_to_the_dlq_and_the_ones_behind_it_are
     assert f'leadrelay_dead_lettered_total{{service="scoring",topic="{topics.captured}"}} 2.0' in metrics
 
 
-async def test_preview_scores_without_storing(settings):
-    async with running(build_app(settings)) as client:
-        response = await client.post("/v1/score/preview", json=captured("p").data.model_dump(mode="json"))
-        assert response.status_code == 200
-        assert response.json()["stage"] == "sql"
-        assert (await client.get("/v1/scores/p")).status_code == 404
-
-
 async def test_activity_re_scores_and_promotes_an_mql_to_sql(settings):
     topics = settings.kafka.topics
     bs = settings.kafka.bootstrap_servers
@@ -100,6 +93,7 @@ async def test_activity_re_scores_and_promotes_an_mql_to_sql(settings):
         completeness="complete",
         contact=Contact(email="warm@example.com"),
         company=Company(size="11-50"),
+        consent=Consent(purposes=["contact"]),
     )
     await produce(bs, topics.captured, encode(new_event(warm, source="capture", subject="warm")), key="warm")
     async with running(build_app(settings)) as client:
@@ -117,6 +111,7 @@ async def test_activity_re_scores_and_promotes_an_mql_to_sql(settings):
             scored = [m.json()["data"] for m in await reader.wait_for(3)]
     assert first.json()["data"]["stage"] == "mql"
     assert scored[-1]["stage"] == "sql"
+    assert [s["previous_stage"] for s in scored] == [None, "mql", "mql"]
     assert any(r["factor"] == "recent activity" for r in scored[-1]["reasons"])
 
 

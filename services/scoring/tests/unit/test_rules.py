@@ -17,7 +17,7 @@ def facts(**overrides):
         "completeness": "partial",
         "company": {},
         "contact": {"email": "a@example.com"},
-        "consent": {"marketing": False},
+        "consent": {"marketing": False, "purposes": ["contact"]},
     }
     base.update(overrides)
     return base
@@ -31,7 +31,7 @@ def test_hot_referral_from_a_large_company_is_sql_grade_a():
             company={"size": "1000+"},
             contact={"title": "VP of Sales"},
             message="Can we get a demo next week?",
-            consent={"marketing": True},
+            consent={"marketing": True, "purposes": ["contact", "marketing"]},
         ),
         RULESET,
     )

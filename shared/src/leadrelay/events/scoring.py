@@ -22,6 +22,23 @@ class Reason(Part):
     text: str | None = None
 
 
+class ChecklistItem(Part):
+    """One item of a qualification framework, met or not, with the evidence."""
+
+    name: str
+    met: bool
+    evidence: str | None = None
+
+
+class Checklist(Part):
+    """A qualification framework's checklist (BANT, CHAMP, MEDDIC, GPCTBA/C&I) over what the lead supplied."""
+
+    framework: str
+    met: int
+    total: int
+    criteria: list[ChecklistItem] = Field(default_factory=list)
+
+
 class LeadScored(EventData):
     """A lead was scored and given a stage, with the reasons."""
 
@@ -34,7 +51,9 @@ class LeadScored(EventData):
     probability: float | None = Field(default=None, ge=0, le=1)
     grade: str
     stage: Stage
+    previous_stage: Stage | None = None
     reasons: list[Reason] = Field(default_factory=list)
+    qualification: list[Checklist] = Field(default_factory=list)
     ruleset_version: str
     model_version: str | None = None
     source: str | None = None

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 
 from leadrelay.capture.domain.forms import Form
-from leadrelay.capture.security import require_admin
+from leadrelay.service.admin import require_admin
 from leadrelay.service.app import unprocessable
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)])

@@ -54,13 +54,6 @@ async def require_caller(request: Request) -> Caller:
     return authenticate(request, state.settings.api_keys, await state.form_store.current())
 
 
-async def require_admin(request: Request) -> None:
-    """FastAPI dependency: the admin API needs an X-Admin-Key from LEADRELAY_CAPTURE_ADMIN_KEYS."""
-    key = request.headers.get("x-admin-key", "")
-    if not any(hmac.compare_digest(key.encode(), k.encode()) for k in request.app.state.settings.admin_keys):
-        raise HTTPException(401, detail={"error": "unauthorized", "detail": "send a valid X-Admin-Key"})
-
-
 def check_origin(request: Request, form: Form) -> None:
     """Refuse a browser request from an origin the form does not allow (403)."""
     origin = request.headers.get("origin")

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from leadrelay.settings import ServiceSettings
+from leadrelay.settings import ServiceSettings, long_enough_keys, split_keys
 
 DEFAULT_FORMS = Path(__file__).resolve().parent / "forms" / "forms.yaml"
 
@@ -24,8 +24,6 @@ class CaptureSettings(ServiceSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Backend API keys, comma-separated; empty means only browser forms (with their public keys) can post.
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # Keys for the admin API (X-Admin-Key), comma-separated; empty disables the admin API.
-    admin_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     forms_path: Path = DEFAULT_FORMS
     demo_form_key: str | None = Field(default=None, description="overrides the demo form's public key")
     dedupe_window_days: float = Field(default=30, gt=0)
@@ -37,19 +35,15 @@ class CaptureSettings(ServiceSettings):
     # Proxies whose X-Forwarded-For is believed (comma-separated IPs); others' headers are ignored.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("api_keys", "admin_keys", "trusted_proxies", mode="before")
+    @field_validator("api_keys", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+        return split_keys(value)
 
-    @field_validator("api_keys", "admin_keys")
+    @field_validator("api_keys")
     @classmethod
     def _long_enough(cls, value: list[str]) -> list[str]:
-        if any(len(key) < 16 for key in value):
-            raise ValueError("every API key needs at least 16 characters")
-        return value
+        return long_enough_keys(value)
 
     @property
     def dedupe_window(self) -> timedelta:

@@ -36,7 +36,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep columns on the deny list (the model is flagged leaky and not activated)",
     )
+    train.add_argument(
+        "--feature-map",
+        help="how live leads become the model's columns: a packaged map (x-education, native) or a YAML file; "
+        "without one the model is registered but cannot be served",
+    )
     train.add_argument("--activate", action="store_true", help="make the new version the active model")
+    train.add_argument(
+        "--unless-active",
+        action="store_true",
+        help="do nothing when a model is active already (for make run)",
+    )
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--encoding")
     train.add_argument("--delimiter")
@@ -51,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 async def _train(args: argparse.Namespace, settings: ScoringSettings) -> int:
     from leadrelay.db.engine import create_engine
     from leadrelay.scoring.adapters.model_registry import ModelRegistry
+    from leadrelay.scoring.model.features import load_feature_map
     from leadrelay.scoring.training.dataset import load_csv
     from leadrelay.scoring.training.leakage import DEFAULT_DENY, leaky_columns
     from leadrelay.scoring.training.model import train
@@ -58,6 +69,21 @@ async def _train(args: argparse.Namespace, settings: ScoringSettings) -> int:
     if not args.csv.exists():
         print(f"no such file: {args.csv}", file=sys.stderr)
         return 2
+    try:
+        feature_map = load_feature_map(args.feature_map) if args.feature_map else None
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    await asyncio.to_thread(prepare_database, settings, MIGRATIONS)
+    if args.unless_active:
+        engine = create_engine(settings.database_url)
+        try:
+            active = await ModelRegistry(engine).active_version()
+        finally:
+            await engine.dispose()
+        if active is not None:
+            print(f"model {active} is active already; nothing to do")
+            return 0
     mapping = dict(pair.split("=", 1) for pair in args.map)
     try:
         dataset = load_csv(
@@ -92,7 +118,10 @@ async def _train(args: argparse.Namespace, settings: ScoringSettings) -> int:
     )
     now = datetime.now(UTC)
     version = f"m{now:%Y%m%d%H%M%S}-{args.seed}"
-    await asyncio.to_thread(prepare_database, settings, MIGRATIONS)
+    activate = args.activate and not (leaky and args.keep_leaky)
+    if args.activate and feature_map is None:
+        print("not activated: a model needs --feature-map to score live leads", file=sys.stderr)
+        activate = False
     engine = create_engine(settings.database_url)
     try:
         training = {
@@ -109,14 +138,12 @@ async def _train(args: argparse.Namespace, settings: ScoringSettings) -> int:
             training,
             leaky if args.keep_leaky else [],
             now,
-            activate=args.activate and not (leaky and args.keep_leaky),
+            activate=activate,
+            feature_map=feature_map.model_dump(mode="json") if feature_map else None,
         )
     finally:
         await engine.dispose()
-    print(
-        f"registered model {version}"
-        + (" (active)" if args.activate and not (leaky and args.keep_leaky) else "")
-    )
+    print(f"registered model {version}" + (" (active)" if activate else ""))
     return 0
 
 

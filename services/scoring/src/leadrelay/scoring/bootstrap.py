@@ -9,12 +9,20 @@ from fastapi import FastAPI
 
 from leadrelay.events import Envelope
 from leadrelay.events.lead import LeadActivity, LeadCaptured, LeadErased
+from leadrelay.events.scoring import LeadOutcome
+from leadrelay.scoring.adapters.model_registry import ModelRegistry
 from leadrelay.scoring.adapters.orm import outbox
 from leadrelay.scoring.adapters.ruleset_file import load_ruleset
+from leadrelay.scoring.adapters.rulesets import RulesetStore
 from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
-from leadrelay.scoring.api import router
-from leadrelay.scoring.handlers import erase_lead, score_activity, score_captured_lead
+from leadrelay.scoring.api import admin, router
+from leadrelay.scoring.handlers import erase_lead, record_outcome, score_activity, score_captured_lead
+from leadrelay.scoring.model.features import load_feature_map
+from leadrelay.scoring.rescore import RescoreJobs
+from leadrelay.scoring.retraining import OutcomeTrainer
+from leadrelay.scoring.scorer import Scoring
 from leadrelay.scoring.settings import ScoringSettings
+from leadrelay.scoring.state import ModelCache, ScoringState
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
 
@@ -23,39 +31,72 @@ MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
 def build_app(settings: ScoringSettings) -> FastAPI:
-    """Build scoring's app, its consumer of leads.captured and its outbox relay."""
-    ruleset = load_ruleset(settings.ruleset_path)
+    """Build scoring's app: its consumers, rule set and model state, re-score jobs, retraining and relay."""
+    seed_ruleset = load_ruleset(settings.ruleset_path)
     runtime = ServiceRuntime(SERVICE, settings, outbox)
+    rulesets = RulesetStore(runtime.engine)
+    registry = ModelRegistry(runtime.engine)
+    state = ScoringState(rulesets, registry, Scoring(seed_ruleset))
+    outcome_features = load_feature_map("native")
+    trainer = OutcomeTrainer(
+        runtime.engine,
+        runtime.sessions,
+        registry,
+        state,
+        outcome_features,
+        settings.retrain_after_outcomes,
+        settings.retrain_activate_min_auc,
+    )
+    jobs = RescoreJobs(runtime.engine, runtime.sessions, rulesets, state, runtime.topics)
+
+    def uow() -> ScoringUnitOfWork:
+        return ScoringUnitOfWork(runtime.sessions)
 
     async def on_captured(event: Envelope) -> None:
-        await score_captured_lead(
-            event, ScoringUnitOfWork(runtime.sessions), ruleset, runtime.topics, datetime.now(UTC)
-        )
+        await score_captured_lead(event, uow(), state.current, runtime.topics, datetime.now(UTC))
 
     async def on_activity(event: Envelope) -> None:
-        await score_activity(
-            event, ScoringUnitOfWork(runtime.sessions), ruleset, runtime.topics, datetime.now(UTC)
-        )
+        await score_activity(event, uow(), state.current, runtime.topics, datetime.now(UTC))
+
+    async def on_outcome(event: Envelope) -> None:
+        if await record_outcome(event, uow(), outcome_features, datetime.now(UTC)):
+            trainer.outcome_recorded()
 
     async def on_erased(event: Envelope) -> None:
-        await erase_lead(event, ScoringUnitOfWork(runtime.sessions))
+        await erase_lead(event, uow())
 
+    async def load_versions() -> None:
+        await rulesets.seed(seed_ruleset, datetime.now(UTC))
+        await state.refresh()
+
+    runtime.startup_hooks.append(load_versions)
     runtime.add_consumer(
-        [runtime.topics.captured, runtime.topics.activity, runtime.topics.erased],
+        [runtime.topics.captured, runtime.topics.activity, runtime.topics.outcomes, runtime.topics.erased],
         {
             LeadCaptured.EVENT_TYPE: on_captured,
             LeadActivity.EVENT_TYPE: on_activity,
+            LeadOutcome.EVENT_TYPE: on_outcome,
             LeadErased.EVENT_TYPE: on_erased,
         },
     )
+    runtime.add_task("state-refresh", lambda: state.keep_fresh(settings.refresh_interval_s), state.stop)
+    runtime.add_task("rescore-jobs", jobs.run, jobs.stop)
+    runtime.add_task("retraining", trainer.run, trainer.stop)
     app = create_app(
         service=SERVICE,
         title="Leadrelay scoring",
-        description="Scores and qualifies captured leads and emits LeadScored.",
+        description="Scores and qualifies captured leads and emits LeadScored; learns from LeadOutcome.",
         readiness=runtime.readiness,
         lifespan=runtime.lifespan,
     )
     app.state.runtime = runtime
-    app.state.ruleset = ruleset
+    app.state.settings = settings
+    app.state.rulesets = rulesets
+    app.state.registry = registry
+    app.state.scoring_state = state
+    app.state.model_cache = ModelCache(registry)
+    app.state.rescore_jobs = jobs
+    app.state.outcome_trainer = trainer
     app.include_router(router)
+    app.include_router(admin)
     return app

@@ -7,23 +7,16 @@ from typing import Any
 
 from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.lead import LeadActivity, LeadCaptured, LeadSnapshot
-from leadrelay.events.scoring import LeadScored, Reason
+from leadrelay.events.scoring import LeadOutcome, LeadScored
 from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
-from leadrelay.scoring.domain.rules import RuleSet, ScoreResult, score_lead
+from leadrelay.scoring.model.features import FeatureMap, features_of
+from leadrelay.scoring.scorer import Assessment, Scoring, assess
 
 SOURCE = "leadrelay/scoring"
 
 
-def reasons_of(result: ScoreResult) -> list[Reason]:
-    """Turn rule contributions into reasons a sales rep can read ("+25 source: referral")."""
-    return [
-        Reason(factor=c.factor, points=c.points, text=f"{c.points:+g} {c.text}")
-        for c in sorted(result.contributions, key=lambda c: -abs(c.points))
-    ]
-
-
 async def score_captured_lead(
-    event: Envelope, uow: ScoringUnitOfWork, ruleset: RuleSet, topics: Topics, now: datetime
+    event: Envelope, uow: ScoringUnitOfWork, scoring: Scoring, topics: Topics, now: datetime
 ) -> None:
     """Score a captured lead once (redeliveries are ignored) and queue LeadScored."""
     data: LeadCaptured = event.data
@@ -33,12 +26,12 @@ async def score_captured_lead(
             return
         facts = data.model_dump(mode="json")
         await uow.leads.remember(data.lead_id, facts, now)
-        await _score(uow, data.lead_id, facts, ruleset, topics, now)
+        await _score(uow, data.lead_id, facts, scoring, topics, now)
         await uow.commit()
 
 
 async def score_activity(
-    event: Envelope, uow: ScoringUnitOfWork, ruleset: RuleSet, topics: Topics, now: datetime
+    event: Envelope, uow: ScoringUnitOfWork, scoring: Scoring, topics: Topics, now: datetime
 ) -> None:
     """Re-score a lead on new engagement (which can promote it); an activity before the capture waits for it."""
     data: LeadActivity = event.data
@@ -49,7 +42,7 @@ async def score_activity(
         await uow.leads.add_activity(event.id, data.lead_id, data.kind, data.at)
         facts = await uow.leads.facts(data.lead_id)
         if facts is not None:
-            await _score(uow, data.lead_id, facts, ruleset, topics, now)
+            await _score(uow, data.lead_id, facts, scoring, topics, now)
         await uow.commit()
 
 
@@ -57,28 +50,93 @@ async def _score(
     uow: ScoringUnitOfWork,
     lead_id: str,
     facts: dict[str, Any],
-    ruleset: RuleSet,
+    scoring: Scoring,
     topics: Topics,
     now: datetime,
-) -> None:
-    """Score the lead's facts with its activities, store the score and queue LeadScored."""
+    only_if_changed: bool = False,
+) -> bool:
+    """Score the lead's facts with its activities, store the score and queue LeadScored.
+
+    With only_if_changed (a re-score), an unchanged score, grade and stage emits nothing. Returns whether
+    the score, grade or stage changed.
+    """
     captured = LeadCaptured.model_validate(facts)
-    result = score_lead(facts, ruleset, await uow.leads.activities(lead_id), now)
-    reasons = reasons_of(result)
-    await uow.scores.save(lead_id, captured.source, result, [r.model_dump() for r in reasons], now)
-    scored = LeadScored(
+    assessment = assess(facts, await uow.leads.activities(lead_id), now, scoring.ruleset, scoring.model)
+    previous = await uow.scores.get(lead_id)
+    result = assessment.result
+    changed = previous is None or (previous["score"], previous["grade"], previous["stage"]) != (
+        result.score,
+        result.grade,
+        result.stage,
+    )
+    if only_if_changed and not changed:
+        return False
+    await uow.scores.save(lead_id, captured.source, assessment, now)
+    uow.outbox.add(
+        new_event(scored_event(lead_id, captured, assessment, previous), source=SOURCE, subject=lead_id),
+        topics.scored,
+    )
+    return changed
+
+
+async def rescore_lead(
+    lead_id: str, uow: ScoringUnitOfWork, scoring: Scoring, topics: Topics, now: datetime
+) -> bool:
+    """Re-score one stored lead inside the caller's transaction; True when its result changed."""
+    facts = await uow.leads.facts(lead_id)
+    if facts is None:  # erased since the job listed it
+        return False
+    return await _score(uow, lead_id, facts, scoring, topics, now, only_if_changed=True)
+
+
+def scored_event(
+    lead_id: str, captured: LeadCaptured, assessment: Assessment, previous: dict[str, Any] | None
+) -> LeadScored:
+    """Build LeadScored; previous_stage is the stage of the lead's last score, if any."""
+    result = assessment.result
+    return LeadScored(
         lead_id=lead_id,
         score=result.score,
         fit=result.fit,
         engagement=result.engagement,
+        probability=assessment.probability,
         grade=result.grade,
         stage=result.stage,
-        reasons=reasons,
+        previous_stage=previous["stage"] if previous else None,
+        reasons=assessment.reasons(),
+        qualification=assessment.checklists(),
         ruleset_version=result.ruleset_version,
+        model_version=assessment.model_version,
         source=captured.source,
         lead=LeadSnapshot(contact=captured.contact, company=captured.company, message=captured.message),
     )
-    uow.outbox.add(new_event(scored, source=SOURCE, subject=lead_id), topics.scored)
+
+
+async def record_outcome(
+    event: Envelope, uow: ScoringUnitOfWork, feature_map: FeatureMap, now: datetime
+) -> bool:
+    """Keep a lead's outcome with its model columns as known before sales had it; True when recorded.
+
+    Activities after the lead first became sql (or after the outcome) are left out: they may be the
+    sales conversation itself, which a model must not learn from (it is unknown when a lead arrives).
+    """
+    data: LeadOutcome = event.data
+    async with uow:
+        if not await uow.inbox.claim(event) or await uow.tombstones.is_erased(data.lead_id):
+            await uow.commit()
+            return False
+        facts = await uow.leads.facts(data.lead_id)
+        if facts is None:  # a lead scoring never saw (created in the CRM): nothing to learn from
+            await uow.commit()
+            return False
+        score = await uow.scores.get(data.lead_id)
+        sql_at: datetime | None = score["sql_at"] if score else None
+        cutoff = min(data.at, sql_at) if sql_at is not None else data.at
+        activities = [a for a in await uow.leads.activities(data.lead_id) if a.at <= cutoff]
+        features = features_of(feature_map, facts, activities, cutoff)
+        await uow.outcomes.record(data.lead_id, data.outcome, data.value, data.at, features, now)
+        await uow.commit()
+    return True
 
 
 async def erase_lead(event: Envelope, uow: ScoringUnitOfWork) -> None:
@@ -90,5 +148,6 @@ async def erase_lead(event: Envelope, uow: ScoringUnitOfWork) -> None:
         await uow.tombstones.bury(lead_id)
         await uow.scores.forget(lead_id)
         await uow.leads.forget(lead_id)
+        await uow.outcomes.forget(lead_id)
         await uow.outbox.forget(lead_id)
         await uow.commit()

@@ -19,4 +19,11 @@ class ScoringSettings(ServiceSettings):
 
     port: int = Field(default=8002, ge=1, le=65535)
     database: str = "leadrelay_scoring"
+    # The rule set file stored (and activated when none is) at start; later versions live in the database.
     ruleset_path: Path = DEFAULT_RULESET
+    # Retrain by itself once this many outcomes arrived since the last model trained on outcomes.
+    retrain_after_outcomes: int = Field(default=500, ge=10)
+    # A model retrained by itself is activated only when its cross-validated ROC AUC reaches this.
+    retrain_activate_min_auc: float = Field(default=0.7, ge=0.5, le=1.0)
+    # How often a replica checks for rule set and model versions activated through another replica.
+    refresh_interval_s: float = Field(default=5.0, gt=0)

@@ -42,8 +42,9 @@ class ModelRegistry:
         leaky: list[str],
         now: datetime,
         activate: bool = False,
+        feature_map: dict[str, Any] | None = None,
     ) -> None:
-        """Store a trained model; optionally make it the active one."""
+        """Store a trained model (with the feature map that serves it, if any); optionally activate it."""
         async with self._engine.begin() as conn:
             if activate:
                 await conn.execute(update(models).where(models.c.active).values(active=False))
@@ -58,18 +59,39 @@ class ModelRegistry:
                     training=training,
                     leaky_columns=leaky,
                     artifact=serialise(model),
+                    feature_map=feature_map,
                 )
             )
 
     async def activate(self, version: str) -> bool:
-        """Make a version the active one; return False when it does not exist."""
+        """Make a version the active one; False when it does not exist; ValueError when it cannot be served."""
         async with self._engine.begin() as conn:
-            exists = await conn.scalar(select(models.c.version).where(models.c.version == version))
-            if exists is None:
+            row = (
+                await conn.execute(
+                    select(models.c.version, models.c.feature_map, models.c.leaky_columns).where(
+                        models.c.version == version
+                    )
+                )
+            ).first()
+            if row is None:
                 return False
+            if row.leaky_columns:
+                raise ValueError(f"model {version} was trained on leaky columns and is never activated")
+            if row.feature_map is None:
+                raise ValueError(f"model {version} has no feature map, so it cannot score live leads")
             await conn.execute(update(models).where(models.c.active).values(active=False))
             await conn.execute(update(models).where(models.c.version == version).values(active=True))
         return True
+
+    async def last_created(self, source: str) -> datetime | None:
+        """Return when the newest version trained from `source` (e.g. "outcomes") was registered."""
+        async with self._engine.connect() as conn:
+            return await conn.scalar(
+                select(models.c.created_at)
+                .where(models.c.training["source"].astext == source)
+                .order_by(models.c.created_at.desc())
+                .limit(1)
+            )
 
     async def list(self) -> list[dict[str, Any]]:
         """Return every version without its artifact, newest first."""
@@ -78,10 +100,27 @@ class ModelRegistry:
             rows = await conn.execute(select(*columns).order_by(models.c.created_at.desc()))
             return [dict(r) for r in rows.mappings()]
 
-    async def active(self) -> tuple[str, TrainedModel] | None:
-        """Return the active version and its model, or None."""
+    async def active_version(self) -> str | None:
+        """Return the active version's name (cheap: for change detection)."""
+        async with self._engine.connect() as conn:
+            return await conn.scalar(select(models.c.version).where(models.c.active))
+
+    async def active(self) -> tuple[str, TrainedModel, dict[str, Any] | None] | None:
+        """Return the active version, its model and its feature map, or None."""
         async with self._engine.connect() as conn:
             row = (
-                await conn.execute(select(models.c.version, models.c.artifact).where(models.c.active))
+                await conn.execute(
+                    select(models.c.version, models.c.artifact, models.c.feature_map).where(models.c.active)
+                )
             ).first()
-        return (row.version, deserialise(row.artifact)) if row else None
+        return (row.version, deserialise(row.artifact), row.feature_map) if row else None
+
+    async def load(self, version: str) -> tuple[TrainedModel, dict[str, Any] | None] | None:
+        """Return one version's model and feature map, or None."""
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(models.c.artifact, models.c.feature_map).where(models.c.version == version)
+                )
+            ).first()
+        return (deserialise(row.artifact), row.feature_map) if row else None

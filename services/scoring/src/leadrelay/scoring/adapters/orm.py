@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, LargeBinary, MetaData, String, Table
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, LargeBinary, MetaData, String, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from leadrelay.db.tables import messaging_tables
@@ -26,6 +26,12 @@ scores = Table(
     Column("source", String(40)),
     Column("times_scored", Integer, nullable=False, server_default="1"),
     Column("scored_at", DateTime(timezone=True), nullable=False),
+    Column("probability", Float),
+    Column("model_version", String(64)),
+    Column("qualification", JSONB, nullable=False, server_default="[]"),
+    Column(
+        "sql_at", DateTime(timezone=True)
+    ),  # when the lead first became sql: outcomes learn from before it
 )
 
 models = Table(
@@ -40,6 +46,43 @@ models = Table(
     Column("training", JSONB, nullable=False),
     Column("leaky_columns", JSONB, nullable=False, server_default="[]"),
     Column("artifact", LargeBinary, nullable=False),
+    Column("feature_map", JSONB),  # how live leads become the model's columns; None: cannot be served
+)
+
+rulesets = Table(
+    "rulesets",
+    metadata,
+    Column("version", String(100), primary_key=True),
+    Column("document", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="false"),
+    Column("activated_at", DateTime(timezone=True)),
+)
+
+rescore_jobs = Table(
+    "rescore_jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("ruleset_version", String(100), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("total", Integer, nullable=False, server_default="0"),
+    Column("done", Integer, nullable=False, server_default="0"),
+    Column("changed", Integer, nullable=False, server_default="0"),
+    Column("cursor", String(36)),
+    Column("error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("lead_id", String(36), primary_key=True),
+    Column("outcome", String(20), nullable=False),
+    Column("value", Float),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("features", JSONB, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 # The lead as last captured (it holds contact data: erasure deletes it).

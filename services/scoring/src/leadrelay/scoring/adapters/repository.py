@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadrelay.scoring.adapters.orm import scores
-from leadrelay.scoring.domain.rules import ScoreResult
+from leadrelay.scoring.scorer import Assessment
 
 
 class ScoreRepository:
@@ -23,11 +23,11 @@ class ScoreRepository:
         self,
         lead_id: str,
         source: str | None,
-        result: ScoreResult,
-        reasons: list[dict[str, Any]],
+        assessment: Assessment,
         now: datetime,
     ) -> None:
         """Insert or replace a lead's score, counting how often it was scored."""
+        result = assessment.result
         values = {
             "lead_id": lead_id,
             "score": result.score,
@@ -35,17 +35,22 @@ class ScoreRepository:
             "engagement": result.engagement,
             "grade": result.grade,
             "stage": result.stage,
-            "reasons": reasons,
+            "reasons": [r.model_dump(exclude_none=True) for r in assessment.reasons()],
             "ruleset_version": result.ruleset_version,
             "source": source,
             "scored_at": now,
+            "probability": assessment.probability,
+            "model_version": assessment.model_version,
+            "qualification": [c.model_dump() for c in assessment.checklists()],
         }
-        stmt = insert(scores).values(**values)
+        sql_at = now if result.stage == "sql" else None
+        stmt = insert(scores).values(**values, sql_at=sql_at)
         stmt = stmt.on_conflict_do_update(
             index_elements=["lead_id"],
             set_={
                 **{k: stmt.excluded[k] for k in values if k != "lead_id"},
                 "times_scored": scores.c.times_scored + 1,
+                "sql_at": func.coalesce(scores.c.sql_at, stmt.excluded.sql_at),
             },
         )
         await self._session.execute(stmt)

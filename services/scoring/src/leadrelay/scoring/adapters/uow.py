@@ -8,6 +8,7 @@ from leadrelay.db.tombstones import Tombstones
 from leadrelay.db.uow import UnitOfWork
 from leadrelay.scoring.adapters.leads import LeadMemory
 from leadrelay.scoring.adapters.orm import erased_leads, inbox, outbox
+from leadrelay.scoring.adapters.outcomes import OutcomeRepository
 from leadrelay.scoring.adapters.repository import ScoreRepository
 
 
@@ -16,6 +17,7 @@ class ScoringUnitOfWork(UnitOfWork):
 
     scores: ScoreRepository
     leads: LeadMemory
+    outcomes: OutcomeRepository
 
     tombstones: Tombstones
 
@@ -26,3 +28,4 @@ class ScoringUnitOfWork(UnitOfWork):
         self.tombstones = Tombstones(self.session, erased_leads)
         self.scores = ScoreRepository(self.session)
         self.leads = LeadMemory(self.session)
+        self.outcomes = OutcomeRepository(self.session)

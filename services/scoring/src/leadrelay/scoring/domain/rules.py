@@ -9,7 +9,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from leadrelay.scoring.domain.facts import Activity, lookup
+from leadrelay.scoring.domain.qualification import Checklist, Qualification, Verdict, qualify
+
+__all__ = ["Activity", "lookup"]  # re-exported: most callers think of them as part of the rules
+
 Group = Literal["fit", "engagement"]
+Stage = Literal["nurture", "mql", "sql", "disqualified"]
 
 
 class Rule(BaseModel):
@@ -52,31 +58,40 @@ class RuleSet(BaseModel):
     grades: dict[Literal["fit", "engagement"], dict[str, float]]
     rules: list[Rule]
     activities: ActivityRules = Field(default_factory=ActivityRules)
+    qualification: Qualification = Field(default_factory=Qualification)
 
-
-@dataclass(frozen=True)
-class Activity:
-    """One engagement event of a lead."""
-
-    kind: str
-    at: datetime
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> RuleSet:
+        if set(self.stages) != {"sql", "mql"}:
+            raise ValueError("stages: needs both sql and mql thresholds")
+        if self.stages["sql"] < self.stages["mql"]:
+            raise ValueError("stages: sql needs at least the mql score")
+        if set(self.grades) != {"fit", "engagement"}:
+            raise ValueError("grades: needs bands for both fit and engagement")
+        return self
 
 
 class RuleSetError(ValueError):
-    """A rule set is invalid; `errors` lists each problem with its path."""
+    """A rule set is invalid; `problems` lists each one as {field: its path, reason}."""
 
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
+    def __init__(self, problems: list[dict[str, str]]) -> None:
+        self.problems = problems
+        self.errors = [f"{p['field']}: {p['reason']}" for p in problems]
+        super().__init__("; ".join(self.errors))
 
 
 def parse_ruleset(raw: Any) -> RuleSet:
     """Validate a rule set document, reporting every error with its path."""
+    if not isinstance(raw, dict):
+        raise RuleSetError([{"field": "<root>", "reason": "a rule set is a mapping (YAML or JSON object)"}])
     try:
         return RuleSet.model_validate(raw)
     except ValidationError as exc:
         raise RuleSetError(
-            [f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()]
+            [
+                {"field": ".".join(str(p) for p in e["loc"]) or "<root>", "reason": e["msg"]}
+                for e in exc.errors()
+            ]
         ) from exc
 
 
@@ -98,19 +113,12 @@ class ScoreResult:
     fit: int
     engagement: int
     grade: str
-    stage: Literal["nurture", "mql", "sql", "disqualified"]
+    stage: Stage
     contributions: tuple[Contribution, ...]
     ruleset_version: str
-
-
-def lookup(facts: dict[str, Any], path: str) -> Any:
-    """Return the value at a dotted path of nested dicts, or None."""
-    value: Any = facts
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
+    disqualified: tuple[str, ...] = ()
+    sales_request: str | None = None
+    checklists: tuple[Checklist, ...] = ()
 
 
 def apply_rule(rule: Rule, facts: dict[str, Any]) -> Contribution | None:
@@ -180,11 +188,26 @@ def score_lead(
     fit = int(max(0, min(totals["fit"], ruleset.caps.get("fit", 100))))
     engagement = int(max(0, min(totals["engagement"], ruleset.caps.get("engagement", 100))))
     score = max(0, min(100, fit + engagement))
-    if score >= ruleset.stages["sql"]:
-        stage: Literal["nurture", "mql", "sql", "disqualified"] = "sql"
-    elif score >= ruleset.stages["mql"]:
-        stage = "mql"
-    else:
-        stage = "nurture"
+    verdict = qualify(ruleset.qualification, facts, activities)
     grade = _band(fit, ruleset.grades["fit"], "D") + _band(engagement, ruleset.grades["engagement"], "4")
-    return ScoreResult(score, fit, engagement, grade, stage, contributions, ruleset.version)
+    return ScoreResult(
+        score,
+        fit,
+        engagement,
+        grade,
+        decide_stage(score, ruleset.stages, verdict),
+        contributions,
+        ruleset.version,
+        verdict.disqualified,
+        verdict.sales_request,
+        verdict.checklists,
+    )
+
+
+def decide_stage(score: int, thresholds: dict[Literal["sql", "mql"], float], verdict: Verdict) -> Stage:
+    """Disqualified beats everything; an explicit request for sales is sql whatever the score."""
+    if verdict.disqualified:
+        return "disqualified"
+    if verdict.sales_request or score >= thresholds["sql"]:
+        return "sql"
+    return "mql" if score >= thresholds["mql"] else "nurture"

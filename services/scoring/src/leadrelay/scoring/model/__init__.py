@@ -1,0 +1,1 @@
+"""Serving the conversion model: a lean predictor, feature maps and explanations."""
