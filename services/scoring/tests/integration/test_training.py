@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,10 @@ import pytest
 from leadrelay.db.engine import create_engine
 from leadrelay.scoring.adapters.model_registry import ModelRegistry
 from leadrelay.scoring.bootstrap import MIGRATIONS
+from leadrelay.scoring.domain.facts import Activity
+from leadrelay.scoring.model.explain import explain
+from leadrelay.scoring.model.features import FeatureMap, features_of
+from leadrelay.scoring.training.compile import compile_model
 
 # The team folder beside the project (../shared), or wherever LEADRELAY_X_EDUCATION_CSV points.
 DATASET = Path(
@@ -60,7 +65,9 @@ def run_train(db, *extra: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_x_education_trains_leak_free_to_at_least_0_87_and_is_registered(scoring_db):
-    result = await asyncio.to_thread(run_train, scoring_db, "--seed", "42", "--activate")
+    result = await asyncio.to_thread(
+        run_train, scoring_db, "--seed", "42", "--activate", "--feature-map", "x-education"
+    )
     assert result.returncode == 0, result.stderr
     assert "dropped columns that leak the outcome" in result.stdout
     for leaky in ("Tags", "Lead Quality", "Last Notable Activity", "Asymmetrique Activity Score"):
@@ -77,10 +84,33 @@ async def test_x_education_trains_leak_free_to_at_least_0_87_and_is_registered(s
     assert entry["metrics"]["roc_auc"] >= 0.87, entry["metrics"]
     assert {"pr_auc", "brier", "calibration", "roc_auc_folds"} <= set(entry["metrics"])
     assert active is not None and active[0] == entry["version"]
-    probabilities = active[1].pipeline.predict_proba(
-        pd.DataFrame([dict.fromkeys(entry["features"]) | {"Lead Source": "Reference"}])
-    )
-    assert 0.0 <= probabilities[0][1] <= 1.0
+    assert active[2]["name"] == "x-education"
+    # served as scoring serves it: a live lead through the feature map, explained
+    served = compile_model(active[1])
+    feature_map = FeatureMap.model_validate(active[2])
+    now = datetime.now(UTC)
+    lead = {"source": "referral", "contact": {"title": "Sales manager"}, "consent": {"marketing": True}}
+    visits = [Activity("page_view", now)] * 8
+    prediction = explain(served, feature_map, features_of(feature_map, lead, visits, now))
+    reference = active[1].pipeline.predict_proba(
+        pd.DataFrame(
+            [
+                dict.fromkeys(entry["features"])
+                | {
+                    "Lead Origin": "Lead Add Form",
+                    "Lead Source": "Reference",
+                    "Do Not Email": "No",
+                    "TotalVisits": 8,
+                    "Page Views Per Visit": 8,
+                    "What is your current occupation": "Working Professional",
+                }
+            ]
+        )
+    )[0][1]
+    assert prediction.probability == pytest.approx(reference)
+    assert prediction.probability > 0.5  # referrals of working professionals convert in X Education
+    texts = [c.text for c in prediction.contributions]
+    assert any(t.startswith("model: visits 8 raised the probability from ") for t in texts), texts
 
 
 async def test_keeping_leaky_columns_flags_the_model_and_never_activates_it(scoring_db):
