@@ -36,6 +36,19 @@ def read_until(process: subprocess.Popen[str], marker: str, deadline_s: float) -
     raise AssertionError(f"no {marker!r} within {deadline_s}s; output:\n{''.join(lines)}")
 
 
+async def _wait_for_model(url: str, admin_key: str, lead: dict, deadline_s: float) -> dict:
+    """Preview a lead until scoring serves a model, or fail at the deadline."""
+    deadline = time.monotonic() + deadline_s
+    async with httpx.AsyncClient(timeout=10, headers={"X-Admin-Key": admin_key}) as http:
+        while time.monotonic() < deadline:
+            response = await http.post(f"{url}/v1/score/preview", json={"lead": lead})
+            assert response.status_code == 200, response.text
+            if response.json()["model_version"] is not None:
+                return dict(response.json())
+            await asyncio.sleep(1.0)
+    raise AssertionError(f"scoring served no model within {deadline_s}s")
+
+
 async def test_run_starts_everything_prints_where_to_look_and_stops_on_ctrl_c(infra, unique, tmp_path):
     ports = {s.name: free_port() for s in SERVICES}
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
@@ -95,6 +108,13 @@ async def test_run_starts_everything_prints_where_to_look_and_stops_on_ctrl_c(in
         handoff = json.loads(tail.stdout.splitlines()[0])
         assert handoff["key"] == lead_id
         assert handoff["value"]["data"]["owner"]["id"].startswith("rep-")
+        # the demo model is trained in the background and then scores leads by default
+        admin_key = re.search(r"admin key\s+(\S+)", banner).group(1)
+        scoring_url = f"http://127.0.0.1:{ports['scoring']}"
+        lead = {"lead_id": "preview", "source": "referral", "completeness": "complete", "contact": {}}
+        preview = await _wait_for_model(scoring_url, admin_key, lead, deadline_s=150.0)
+        assert preview["model_version"].startswith("m") and 0 <= preview["probability"] <= 1
+        assert any(r["text"].startswith("model: ") for r in preview["reasons"])
         broker_port = int(
             json.loads((tmp_path / "state" / "stack.json").read_text())["bootstrap_servers"].split(":")[1]
         )
