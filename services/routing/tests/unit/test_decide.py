@@ -1,11 +1,12 @@
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
-from hypothesis import strategies as st
+import pytest
+from pydantic import ValidationError
 
 from leadrelay.routing.adapters.config_file import load_config
-from leadrelay.routing.domain.config import Rep
-from leadrelay.routing.domain.decide import choose_queue, due_at, pick_round_robin
+from leadrelay.routing.domain.conditions import holds
+from leadrelay.routing.domain.config import RoutingConfig
+from leadrelay.routing.domain.decide import choose_queue, due_at, escalation_step
 from leadrelay.routing.settings import SEED_CONFIG
 
 CONFIG = load_config(SEED_CONFIG)
@@ -25,6 +26,25 @@ def test_non_matching_rule_says_why():
     assert "lead.company.size='1-10'" in choice.checks[0].why
 
 
+@pytest.mark.parametrize(
+    ("test", "value", "expected"),
+    [
+        ({"gte": 60}, 75, True),
+        ({"gte": 60}, 59, False),
+        ({"lt": "B"}, "A1", True),
+        ({"in": ["sql", "mql"]}, "sql", True),
+        ({"not_in": ["disqualified"]}, "sql", True),
+        ({"contains": "bank"}, "Acme Banking", True),
+        ({"exists": False}, None, True),
+        ({"exists": True}, None, False),
+        (["DE", "AT"], "CH", False),
+        ("DE", "DE", True),
+    ],
+)
+def test_conditions_test_fields_score_grade_and_stage(test, value, expected):
+    assert holds(test, value) is expected
+
+
 def test_due_at_uses_the_grade_letter():
     now = datetime(2026, 11, 22, 10, tzinfo=UTC)
     queue = CONFIG.queue("enterprise")
@@ -32,12 +52,21 @@ def test_due_at_uses_the_grade_letter():
     assert due_at(queue, "B3", now) == now + timedelta(minutes=60)
 
 
-@given(st.integers(min_value=1, max_value=7), st.integers(min_value=0, max_value=200), st.integers(0, 50))
-def test_round_robin_never_differs_by_more_than_one(rep_count, leads, start):
-    reps = [Rep(id=f"r{i}", name=f"R{i}", queue="q") for i in range(rep_count)]
-    counts = dict.fromkeys((r.id for r in reps), 0)
-    cursor = start
-    for _ in range(leads):
-        rep, cursor = pick_round_robin(reps, cursor)
-        counts[rep.id] += 1
-    assert max(counts.values()) - min(counts.values()) <= 1
+def test_the_escalation_ladder_is_next_rep_then_manager_then_pool():
+    assert [escalation_step(a) for a in (2, 3, 4, 5)] == ["next_rep", "manager", "pool", "pool"]
+
+
+def test_configuration_errors_name_what_is_wrong():
+    document = CONFIG.model_dump(mode="json")
+    document["queues"][0]["fallback"] = "smb"
+    document["queues"][1]["fallback"] = "enterprise"
+    with pytest.raises(ValidationError, match="fallbacks form a cycle"):
+        RoutingConfig.model_validate(document)
+    document = CONFIG.model_dump(mode="json")
+    document["reps"][0]["timezone"] = "Mars/Olympus"
+    document["reps"][1]["working_hours"] = {"mon": ["9-5"]}
+    document["reps"][2]["holidays"] = "XX"
+    with pytest.raises(ValidationError) as info:
+        RoutingConfig.model_validate(document)
+    locations = {".".join(map(str, e["loc"])) for e in info.value.errors()}
+    assert {"reps.0.timezone", "reps.1.working_hours", "reps.2.holidays"} <= locations

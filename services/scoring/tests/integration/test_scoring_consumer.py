@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from leadrelay.events import encode, new_event
+from leadrelay.events.handoff import HandoffRejected
 from leadrelay.events.lead import Company, Consent, Contact, LeadActivity, LeadCaptured
 from leadrelay.scoring.bootstrap import MIGRATIONS, build_app
 from leadrelay.scoring.settings import ScoringSettings
@@ -118,3 +119,27 @@ async def test_activity_re_scores_and_promotes_an_mql_to_sql(settings):
 async def _stage(client, lead_id: str, stage: str) -> bool:
     score = await score_of(client, lead_id)
     return bool(score and score["stage"] == stage)
+
+
+async def test_a_rejected_handoff_returns_the_lead_to_nurture_with_the_reason(settings):
+    topics = settings.kafka.topics
+    bs = settings.kafka.bootstrap_servers
+    await produce(bs, topics.captured, encode(captured("turned-down")), key="turned-down")
+    async with running(build_app(settings)) as client:
+        await wait_until(lambda: _stage(client, "turned-down", "sql"), what="the lead scored sql")
+        rejected = HandoffRejected(
+            handoff_id="00000000-0000-0000-0000-000000000001",
+            lead_id="turned-down",
+            owner_id="rep-ada",
+            queue="enterprise",
+            reason="no budget this year",
+            at=datetime.now(UTC),
+        )
+        await produce(bs, topics.rejected, encode(new_event(rejected, source="routing", subject="turned-down")))
+        await wait_until(lambda: _stage(client, "turned-down", "nurture"), what="back to nurture")
+        async with TopicReader(bs, topics.scored) as reader:
+            events = [m.json()["data"] for m in await reader.wait_for(2)]
+        score = await score_of(client, "turned-down")
+    assert [(e["stage"], e["previous_stage"]) for e in events] == [("sql", None), ("nurture", "sql")]
+    assert events[1]["reasons"][0]["text"] == "returned to nurture by sales: no budget this year"
+    assert score["reasons"][0]["factor"] == "returned by sales"

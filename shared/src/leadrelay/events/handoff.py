@@ -80,3 +80,17 @@ class HandoffBreached(EventData):
     breached_at: datetime
     overdue_seconds: float
     attempt: int = 1
+
+
+class HandoffRejected(EventData):
+    """Sales turned a handoff down: the lead returns to nurture, and marketing learns why."""
+
+    EVENT_TYPE: ClassVar[str] = "leadrelay.handoff.rejected.v1"
+
+    handoff_id: str
+    lead_id: str
+    owner_id: str
+    queue: str
+    attempt: int = 1
+    reason: str = Field(min_length=1, max_length=500)
+    at: datetime

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from leadrelay.events import topics
 from leadrelay.events.base import EventData
-from leadrelay.events.handoff import HandoffBreached, LeadContacted, LeadQualified
+from leadrelay.events.handoff import HandoffBreached, HandoffRejected, LeadContacted, LeadQualified
 from leadrelay.events.lead import LeadActivity, LeadCaptured, LeadErased
 from leadrelay.events.scoring import LeadOutcome, LeadScored
 
@@ -28,6 +28,7 @@ EVENT_TYPES: dict[str, EventSpec] = {
         EventSpec(LeadQualified, topics.QUALIFIED),
         EventSpec(LeadContacted, topics.CONTACTED),
         EventSpec(HandoffBreached, topics.SLA_BREACHED),
+        EventSpec(HandoffRejected, topics.REJECTED),
         EventSpec(LeadOutcome, topics.OUTCOMES),
         EventSpec(LeadErased, topics.ERASED),
     )

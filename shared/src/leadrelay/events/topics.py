@@ -11,11 +11,12 @@ QUALIFIED = "leads.qualified"
 CONTACTED = "leads.contacted"
 SLA_BREACHED = "leads.sla-breached"
 OUTCOMES = "leads.outcomes"
+REJECTED = "leads.handoff-rejected"
 ERASED = "leads.erased"
 HANDOFF_PREFIX = "handoffs."
 DLQ_SUFFIX = ".dlq"
 
-ALL = (CAPTURED, ACTIVITY, SCORED, QUALIFIED, CONTACTED, SLA_BREACHED, OUTCOMES, ERASED)
+ALL = (CAPTURED, ACTIVITY, SCORED, QUALIFIED, CONTACTED, SLA_BREACHED, OUTCOMES, REJECTED, ERASED)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,10 @@ class Topics:
     @property
     def outcomes(self) -> str:
         return self.name(OUTCOMES)
+
+    @property
+    def rejected(self) -> str:
+        return self.name(REJECTED)
 
     @property
     def erased(self) -> str:

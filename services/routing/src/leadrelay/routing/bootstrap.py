@@ -8,14 +8,25 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from leadrelay.events import Envelope
+from leadrelay.events.handoff import HandoffBreached, LeadContacted
 from leadrelay.events.lead import LeadErased
-from leadrelay.events.scoring import LeadScored
+from leadrelay.events.scoring import LeadOutcome, LeadScored
+from leadrelay.kafka.admin import ensure_topics
 from leadrelay.routing.adapters.config_file import load_config
+from leadrelay.routing.adapters.config_store import ConfigStore
 from leadrelay.routing.adapters.orm import outbox
 from leadrelay.routing.adapters.uow import RoutingUnitOfWork
-from leadrelay.routing.api import router
-from leadrelay.routing.handlers import erase_lead, route_scored_lead
+from leadrelay.routing.api import admin, router, sales
+from leadrelay.routing.domain.config import RoutingConfig
+from leadrelay.routing.handlers import (
+    erase_lead,
+    escalate_breach,
+    record_contact,
+    record_outcome,
+    route_scored_lead,
+)
 from leadrelay.routing.settings import RoutingSettings
+from leadrelay.routing.state import ConfigState
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
 
@@ -24,32 +35,73 @@ MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
 def build_app(settings: RoutingSettings) -> FastAPI:
-    """Build routing's app, its consumer of leads.scored and its outbox relay."""
-    config = load_config(settings.config_path)
+    """Build routing's app: its consumers, configuration state and outbox relay."""
+    seed = load_config(settings.config_path)
     runtime = ServiceRuntime(SERVICE, settings, outbox)
+    store = ConfigStore(runtime.engine)
 
-    async def on_scored(event: Envelope) -> None:
-        await route_scored_lead(
-            event, RoutingUnitOfWork(runtime.sessions), config, runtime.topics, datetime.now(UTC)
+    def handoff_topics(config: RoutingConfig) -> list[str]:
+        return [
+            runtime.topics.name(q.handoff_topic) if q.handoff_topic else runtime.topics.handoff(q.name)
+            for q in config.queues
+        ]
+
+    async def prepare_topics(config: RoutingConfig) -> None:
+        # created before the first handoff: concurrent auto-creation misbehaves on some brokers
+        await ensure_topics(
+            settings.kafka.bootstrap_servers, handoff_topics(config), settings.kafka.partitions
         )
 
-    runtime.extra_topics = [runtime.topics.handoff(q.name) for q in config.queues]
+    state = ConfigState(store, seed, prepare_topics)
+    runtime.extra_topics = handoff_topics(seed)
+
+    def uow() -> RoutingUnitOfWork:
+        return RoutingUnitOfWork(runtime.sessions)
+
+    async def on_scored(event: Envelope) -> None:
+        await route_scored_lead(event, uow(), state.current, runtime.topics, datetime.now(UTC))
+
+    async def on_breached(event: Envelope) -> None:
+        await escalate_breach(event, uow(), state.current, runtime.topics, datetime.now(UTC))
+
+    async def on_contacted(event: Envelope) -> None:
+        await record_contact(event, uow(), datetime.now(UTC))
+
+    async def on_outcome(event: Envelope) -> None:
+        await record_outcome(event, uow(), datetime.now(UTC))
 
     async def on_erased(event: Envelope) -> None:
-        await erase_lead(event, RoutingUnitOfWork(runtime.sessions))
+        await erase_lead(event, uow())
 
+    async def load_config_version() -> None:
+        await store.seed(seed, datetime.now(UTC))
+        await state.refresh()
+
+    runtime.startup_hooks.append(load_config_version)
+    topics = runtime.topics
     runtime.add_consumer(
-        [runtime.topics.scored, runtime.topics.erased],
-        {LeadScored.EVENT_TYPE: on_scored, LeadErased.EVENT_TYPE: on_erased},
+        [topics.scored, topics.sla_breached, topics.contacted, topics.outcomes, topics.erased],
+        {
+            LeadScored.EVENT_TYPE: on_scored,
+            HandoffBreached.EVENT_TYPE: on_breached,
+            LeadContacted.EVENT_TYPE: on_contacted,
+            LeadOutcome.EVENT_TYPE: on_outcome,
+            LeadErased.EVENT_TYPE: on_erased,
+        },
     )
+    runtime.add_task("config-refresh", lambda: state.keep_fresh(settings.refresh_interval_s), state.stop)
     app = create_app(
         service=SERVICE,
         title="Leadrelay routing",
-        description="Hands sales-ready leads to the right rep and emits LeadQualified.",
+        description="Hands sales-ready leads to the right rep, explains every decision and escalates breaches.",
         readiness=runtime.readiness,
         lifespan=runtime.lifespan,
     )
     app.state.runtime = runtime
-    app.state.config = config
+    app.state.settings = settings
+    app.state.config_store = store
+    app.state.config_state = state
     app.include_router(router)
+    app.include_router(admin)
+    app.include_router(sales)
     return app

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from leadrelay.events import Envelope
+from leadrelay.events.handoff import HandoffRejected
 from leadrelay.events.lead import LeadActivity, LeadCaptured, LeadErased
 from leadrelay.events.scoring import LeadOutcome
 from leadrelay.scoring.adapters.model_registry import ModelRegistry
@@ -16,7 +17,13 @@ from leadrelay.scoring.adapters.ruleset_file import load_ruleset
 from leadrelay.scoring.adapters.rulesets import RulesetStore
 from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
 from leadrelay.scoring.api import admin, router
-from leadrelay.scoring.handlers import erase_lead, record_outcome, score_activity, score_captured_lead
+from leadrelay.scoring.handlers import (
+    erase_lead,
+    record_outcome,
+    return_to_nurture,
+    score_activity,
+    score_captured_lead,
+)
 from leadrelay.scoring.model.features import load_feature_map
 from leadrelay.scoring.rescore import RescoreJobs
 from leadrelay.scoring.retraining import OutcomeTrainer
@@ -62,6 +69,9 @@ def build_app(settings: ScoringSettings) -> FastAPI:
         if await record_outcome(event, uow(), outcome_features, datetime.now(UTC)):
             trainer.outcome_recorded()
 
+    async def on_rejected(event: Envelope) -> None:
+        await return_to_nurture(event, uow(), runtime.topics, datetime.now(UTC))
+
     async def on_erased(event: Envelope) -> None:
         await erase_lead(event, uow())
 
@@ -71,11 +81,18 @@ def build_app(settings: ScoringSettings) -> FastAPI:
 
     runtime.startup_hooks.append(load_versions)
     runtime.add_consumer(
-        [runtime.topics.captured, runtime.topics.activity, runtime.topics.outcomes, runtime.topics.erased],
+        [
+            runtime.topics.captured,
+            runtime.topics.activity,
+            runtime.topics.outcomes,
+            runtime.topics.rejected,
+            runtime.topics.erased,
+        ],
         {
             LeadCaptured.EVENT_TYPE: on_captured,
             LeadActivity.EVENT_TYPE: on_activity,
             LeadOutcome.EVENT_TYPE: on_outcome,
+            HandoffRejected.EVENT_TYPE: on_rejected,
             LeadErased.EVENT_TYPE: on_erased,
         },
     )

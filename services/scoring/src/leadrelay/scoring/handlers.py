@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from leadrelay.events import Envelope, Topics, new_event
+from leadrelay.events.handoff import HandoffRejected
 from leadrelay.events.lead import LeadActivity, LeadCaptured, LeadSnapshot
-from leadrelay.events.scoring import LeadOutcome, LeadScored
+from leadrelay.events.scoring import LeadOutcome, LeadScored, Reason
 from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
 from leadrelay.scoring.model.features import FeatureMap, features_of
 from leadrelay.scoring.scorer import Assessment, Scoring, assess
@@ -137,6 +138,44 @@ async def record_outcome(
         await uow.outcomes.record(data.lead_id, data.outcome, data.value, data.at, features, now)
         await uow.commit()
     return True
+
+
+async def return_to_nurture(event: Envelope, uow: ScoringUnitOfWork, topics: Topics, now: datetime) -> None:
+    """Sales rejected the handoff: the lead goes back to nurture, and LeadScored says why."""
+    data: HandoffRejected = event.data
+    async with uow:
+        if not await uow.inbox.claim(event) or await uow.tombstones.is_erased(data.lead_id):
+            await uow.commit()
+            return
+        score = await uow.scores.get(data.lead_id)
+        facts = await uow.leads.facts(data.lead_id)
+        if score is None or facts is None:
+            await uow.commit()
+            return
+        returned = Reason(factor="returned by sales", text=f"returned to nurture by sales: {data.reason}")
+        reasons = [returned, *(Reason.model_validate(r) for r in score["reasons"])]
+        await uow.scores.return_to_nurture(
+            data.lead_id, [r.model_dump(exclude_none=True) for r in reasons], now
+        )
+        captured = LeadCaptured.model_validate(facts)
+        scored = LeadScored(
+            lead_id=data.lead_id,
+            score=score["score"],
+            fit=score["fit"],
+            engagement=score["engagement"],
+            probability=score["probability"],
+            grade=score["grade"],
+            stage="nurture",
+            previous_stage=score["stage"],
+            reasons=reasons,
+            qualification=score["qualification"],
+            ruleset_version=score["ruleset_version"],
+            model_version=score["model_version"],
+            source=captured.source,
+            lead=LeadSnapshot(contact=captured.contact, company=captured.company, message=captured.message),
+        )
+        uow.outbox.add(new_event(scored, source=SOURCE, subject=data.lead_id), topics.scored)
+        await uow.commit()
 
 
 async def erase_lead(event: Envelope, uow: ScoringUnitOfWork) -> None:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from leadrelay.db.tables import messaging_tables
@@ -32,9 +42,70 @@ decisions = Table(
     Column("decided_at", DateTime(timezone=True), nullable=False),
 )
 
-round_robin_cursors = Table(
-    "round_robin_cursors",
+config_versions = Table(
+    "config_versions",
+    metadata,
+    Column("version", String(100), primary_key=True),
+    Column("document", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="false"),
+    Column("activated_at", DateTime(timezone=True)),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("subject", String(200)),
+    Column("detail", JSONB, nullable=False, server_default="{}"),
+)
+
+# open -> accepted -> (contacted | closed); open/accepted -> rejected | reassigned
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("handoff_id", String(36), primary_key=True),
+    Column("lead_id", String(36), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("queue", String(63), nullable=False),
+    Column("owner_id", String(100), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("reason", String(500)),
+    Column("trace_id", String(36), nullable=False),
+    UniqueConstraint("lead_id", "attempt", name="handoffs_one_per_attempt"),
+)
+
+queue_state = Table(
+    "queue_state",
     metadata,
     Column("queue", String(63), primary_key=True),
-    Column("position", Integer, nullable=False, server_default="0"),
+    Column("cursor", Integer, nullable=False, server_default="0"),
+    Column("credits", JSONB, nullable=False, server_default="{}"),
+)
+
+rep_locks = Table("rep_locks", metadata, Column("rep_id", String(100), primary_key=True))
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), nullable=False, unique=True),
+    Column("domain", String(253), unique=True),
+    Column("owner_id", String(100), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+routed_leads = Table(
+    "routed_leads",
+    metadata,
+    Column("lead_id", String(36), primary_key=True),
+    Column("scored", JSONB, nullable=False),
+    Column("person_key", String(64), index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,14 +1,24 @@
-"""Storing decisions and round-robin cursors."""
+"""Storing decisions, handoffs, queue state, accounts and what routing keeps of each lead."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadrelay.routing.adapters.orm import decisions, round_robin_cursors
+from leadrelay.routing.adapters.orm import accounts, decisions, handoffs, queue_state, rep_locks, routed_leads
+from leadrelay.routing.domain.strategies import QueueState
+
+OPEN_STATES = ("open", "accepted")
+
+
+def person_key(email: str | None) -> str | None:
+    """Return the key that recognises a returning person without storing the email twice."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest() if email else None
 
 
 class DecisionRepository:
@@ -20,22 +30,6 @@ class DecisionRepository:
     async def add(self, **values: Any) -> None:
         """Record a decision."""
         await self._session.execute(insert(decisions).values(**values))
-
-    async def handoff_of(self, lead_id: str) -> dict[str, Any] | None:
-        """Return the lead's first handoff decision, if it was handed off."""
-        row = (
-            (
-                await self._session.execute(
-                    select(decisions)
-                    .where(decisions.c.lead_id == lead_id, decisions.c.handed_off.is_(True))
-                    .order_by(decisions.c.attempt)
-                    .limit(1)
-                )
-            )
-            .mappings()
-            .first()
-        )
-        return dict(row) if row else None
 
     async def anonymise(self, lead_id: str) -> None:
         """Keep who got an erased lead and why by rule name, but drop the trace's field values."""
@@ -50,29 +44,204 @@ class DecisionRepository:
         )
         return [dict(r) for r in rows.mappings()]
 
+    async def recent_handoffs(self, limit: int) -> list[dict[str, Any]]:
+        """Return the last `limit` first-attempt handoff decisions, oldest first (for backtests)."""
+        rows = await self._session.execute(
+            select(decisions)
+            .where(decisions.c.handed_off.is_(True), decisions.c.attempt == 1)
+            .order_by(decisions.c.decided_at.desc())
+            .limit(limit)
+        )
+        return list(reversed([dict(r) for r in rows.mappings()]))
 
-class CursorRepository:
-    """Round-robin positions per queue, locked for the length of the transaction."""
+
+class HandoffRepository:
+    """Handoffs and their state; open ones count against their owner's caps."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def lock(self, queue: str) -> int:
-        """Return the queue's cursor, holding its row lock until commit (concurrent routers take turns)."""
-        await self._session.execute(
-            pg_insert(round_robin_cursors).values(queue=queue, position=0).on_conflict_do_nothing()
+    async def add(self, **values: Any) -> None:
+        """Record a new handoff (open)."""
+        await self._session.execute(insert(handoffs).values(state="open", **values))
+
+    async def get(self, handoff_id: str, lock: bool = False) -> dict[str, Any] | None:
+        """Return one handoff (locked for the transaction when asked)."""
+        query = select(handoffs).where(handoffs.c.handoff_id == handoff_id)
+        row = (await self._session.execute(query.with_for_update() if lock else query)).mappings().first()
+        return dict(row) if row else None
+
+    async def of_lead(self, lead_id: str) -> list[dict[str, Any]]:
+        """Return the lead's handoffs, first attempt first."""
+        rows = await self._session.execute(
+            select(handoffs).where(handoffs.c.lead_id == lead_id).order_by(handoffs.c.attempt)
         )
-        return int(
-            await self._session.scalar(
-                select(round_robin_cursors.c.position)
-                .where(round_robin_cursors.c.queue == queue)
-                .with_for_update()
-            )
-            or 0
+        return [dict(r) for r in rows.mappings()]
+
+    async def move(self, handoff_id: str, to: str, now: datetime, reason: str | None = None) -> None:
+        """Set a handoff's state; leaving the open states closes it."""
+        values: dict[str, Any] = {"state": to}
+        if to not in OPEN_STATES:
+            values["closed_at"] = now
+        if reason is not None:
+            values["reason"] = reason
+        await self._session.execute(
+            update(handoffs).where(handoffs.c.handoff_id == handoff_id).values(**values)
         )
 
-    async def set(self, queue: str, position: int) -> None:
-        """Store the queue's next cursor."""
+    async def close_lead(self, lead_id: str, now: datetime, reason: str) -> None:
+        """Close the lead's open handoffs (an outcome arrived)."""
         await self._session.execute(
-            update(round_robin_cursors).where(round_robin_cursors.c.queue == queue).values(position=position)
+            update(handoffs)
+            .where(handoffs.c.lead_id == lead_id, handoffs.c.state.in_(OPEN_STATES))
+            .values(state="closed", closed_at=now, reason=reason)
         )
+
+    async def loads(self, day_starts: dict[str, datetime]) -> dict[str, tuple[int, int]]:
+        """Return (open handoffs, handoffs assigned since the rep's local day began) per rep id."""
+        if not day_starts:
+            return {}
+        earliest = min(day_starts.values())
+        rows = await self._session.execute(
+            select(handoffs.c.owner_id, handoffs.c.state, handoffs.c.assigned_at).where(
+                handoffs.c.owner_id.in_(list(day_starts)),
+                or_(handoffs.c.state.in_(OPEN_STATES), handoffs.c.assigned_at >= earliest),
+            )
+        )
+        counts = {rep: [0, 0] for rep in day_starts}
+        for owner, state, assigned_at in rows:
+            counts[owner][0] += state in OPEN_STATES
+            counts[owner][1] += assigned_at >= day_starts[owner]
+        return {rep: (c[0], c[1]) for rep, c in counts.items()}
+
+
+class QueueStateRepository:
+    """Each queue's round-robin cursor and weighted credits, locked for the length of a decision."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def lock(self, queue: str) -> QueueState:
+        """Return the queue's state, holding its row lock until commit (replicas take turns per queue)."""
+        await self._session.execute(pg_insert(queue_state).values(queue=queue).on_conflict_do_nothing())
+        row = (
+            await self._session.execute(
+                select(queue_state).where(queue_state.c.queue == queue).with_for_update()
+            )
+        ).one()
+        return QueueState(cursor=row.cursor, credits=dict(row.credits))
+
+    async def save(self, queue: str, state: QueueState) -> None:
+        """Store the queue's state."""
+        await self._session.execute(
+            update(queue_state)
+            .where(queue_state.c.queue == queue)
+            .values(cursor=state.cursor, credits=state.credits)
+        )
+
+    async def lock_rep(self, rep_id: str) -> None:
+        """Hold the rep's lock until commit: a rep in several queues is never assigned past a cap."""
+        await self._session.execute(pg_insert(rep_locks).values(rep_id=rep_id).on_conflict_do_nothing())
+        await self._session.execute(
+            select(rep_locks.c.rep_id).where(rep_locks.c.rep_id == rep_id).with_for_update()
+        )
+
+
+class AccountRepository:
+    """Known accounts (company name, email domain) and their owners."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def upsert(self, rows: list[dict[str, Any]], now: datetime) -> int:
+        """Insert or update accounts by name; return how many were written."""
+        for row in rows:
+            stmt = pg_insert(accounts).values(
+                name=row["name"],
+                name_key=row["name"].strip().lower(),
+                domain=row.get("domain"),
+                owner_id=row["owner_id"],
+                updated_at=now,
+            )
+            await self._session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["name_key"],
+                    set_={
+                        "name": stmt.excluded.name,
+                        "domain": stmt.excluded.domain,
+                        "owner_id": stmt.excluded.owner_id,
+                        "updated_at": now,
+                    },
+                )
+            )
+        return len(rows)
+
+    async def match(self, domain: str | None, company: str | None) -> dict[str, Any] | None:
+        """Return the account whose domain or name matches the lead's, domain first."""
+        tests = []
+        if domain:
+            tests.append(accounts.c.domain == domain.lower())
+        if company:
+            tests.append(accounts.c.name_key == company.strip().lower())
+        if not tests:
+            return None
+        rows = (await self._session.execute(select(accounts).where(or_(*tests)))).mappings().all()
+        by_domain = [r for r in rows if domain and r["domain"] == domain.lower()]
+        found = by_domain or list(rows)
+        return dict(found[0]) if found else None
+
+    async def all(self) -> list[dict[str, Any]]:
+        """Return every account."""
+        rows = await self._session.execute(select(accounts).order_by(accounts.c.name_key))
+        return [dict(r) for r in rows.mappings()]
+
+    async def count(self) -> int:
+        """Return how many accounts are known."""
+        return int(await self._session.scalar(select(func.count()).select_from(accounts)) or 0)
+
+
+class RoutedLeadRepository:
+    """The last LeadScored of each routed lead (to escalate it) and who it belongs to (returning people)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def remember(self, lead_id: str, scored: dict[str, Any], key: str | None, now: datetime) -> None:
+        """Store the lead's latest scored data."""
+        stmt = pg_insert(routed_leads).values(lead_id=lead_id, scored=scored, person_key=key, updated_at=now)
+        await self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["lead_id"],
+                set_={
+                    "scored": stmt.excluded.scored,
+                    "person_key": stmt.excluded.person_key,
+                    "updated_at": now,
+                },
+            )
+        )
+
+    async def scored(self, lead_id: str) -> dict[str, Any] | None:
+        """Return the lead's latest scored data."""
+        return await self._session.scalar(
+            select(routed_leads.c.scored).where(routed_leads.c.lead_id == lead_id)
+        )
+
+    async def previous_owner(self, key: str | None, lead_id: str) -> str | None:
+        """Return who last owned an earlier lead of the same person, if any."""
+        if key is None:
+            return None
+        return await self._session.scalar(
+            select(handoffs.c.owner_id)
+            .join(routed_leads, routed_leads.c.lead_id == handoffs.c.lead_id)
+            .where(
+                routed_leads.c.person_key == key,
+                routed_leads.c.lead_id != lead_id,
+                ~handoffs.c.owner_id.like("pool:%"),
+            )
+            .order_by(handoffs.c.assigned_at.desc())
+            .limit(1)
+        )
+
+    async def forget(self, lead_id: str) -> None:
+        """Delete what routing kept of an erased lead."""
+        await self._session.execute(delete(routed_leads).where(routed_leads.c.lead_id == lead_id))

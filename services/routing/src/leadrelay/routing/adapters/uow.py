@@ -7,15 +7,23 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from leadrelay.db.tombstones import Tombstones
 from leadrelay.db.uow import UnitOfWork
 from leadrelay.routing.adapters.orm import erased_leads, inbox, outbox
-from leadrelay.routing.adapters.repository import CursorRepository, DecisionRepository
+from leadrelay.routing.adapters.repository import (
+    AccountRepository,
+    DecisionRepository,
+    HandoffRepository,
+    QueueStateRepository,
+    RoutedLeadRepository,
+)
 
 
 class RoutingUnitOfWork(UnitOfWork):
-    """A transaction over decisions, cursors, outbox and inbox."""
+    """A transaction over decisions, handoffs, queue state, accounts, leads, outbox and inbox."""
 
     decisions: DecisionRepository
-    cursors: CursorRepository
-
+    handoffs: HandoffRepository
+    queue_states: QueueStateRepository
+    accounts: AccountRepository
+    leads: RoutedLeadRepository
     tombstones: Tombstones
 
     def __init__(self, sessions: async_sessionmaker) -> None:
@@ -24,4 +32,7 @@ class RoutingUnitOfWork(UnitOfWork):
     def _open_repositories(self) -> None:
         self.tombstones = Tombstones(self.session, erased_leads)
         self.decisions = DecisionRepository(self.session)
-        self.cursors = CursorRepository(self.session)
+        self.handoffs = HandoffRepository(self.session)
+        self.queue_states = QueueStateRepository(self.session)
+        self.accounts = AccountRepository(self.session)
+        self.leads = RoutedLeadRepository(self.session)

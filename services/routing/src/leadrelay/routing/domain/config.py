@@ -1,43 +1,146 @@
-"""Routing configuration: queues, reps and ordered rules."""
+"""Routing configuration: queues, reps (with their calendars and caps) and ordered rules."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+Strategy = Literal["round_robin", "weighted_round_robin", "load_balanced", "skills_match"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+POOL = "pool"
 
 
 class Queue(BaseModel):
-    """A team that receives leads, with its strategy and follow-up terms."""
+    """A team that receives leads: how it picks a rep, where handoffs go, who backs it up."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
-    strategy: Literal["round_robin"] = "round_robin"
+    strategy: Strategy = "round_robin"
+    handoff_topic: str | None = Field(default=None, description="default: handoffs.<name>")
     sla_policy: str
     sla_minutes: dict[str, float] = Field(description="first-contact deadline by grade letter")
+    manager: str | None = Field(default=None, description="rep id: the escalation ladder's second step")
+    fallback: str | None = Field(default=None, description="queue that takes leads nobody here can take")
+
+
+class Window(BaseModel):
+    """A period of absence (out of office)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: datetime
+    end: datetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("out-of-office times need a time zone offset")
+        if self.end <= self.start:
+            raise ValueError("out-of-office end must be after its start")
+        return self
 
 
 class Rep(BaseModel):
-    """A sales rep in one queue."""
+    """A sales rep: queues, calendar (time zone, hours, holidays, absences), caps, skills."""
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
+    id: str = Field(min_length=1, max_length=100)
     name: str
     email: str | None = None
-    queue: str
+    queues: list[str] = Field(min_length=1)
     active: bool = True
+    timezone: str = "UTC"
+    # Local working hours per weekday ("09:00-17:00"; "22:00-06:00" runs past midnight). None: always.
+    working_hours: dict[Weekday, list[str]] | None = None
+    holidays: str | None = Field(
+        default=None, description="country (and subdivision) code: US, DE-BY, GB-SCT"
+    )
+    out_of_office: list[Window] = Field(default_factory=list)
+    daily_cap: int | None = Field(default=None, ge=0)
+    concurrent_cap: int | None = Field(default=None, ge=0)
+    weight: float = Field(default=1.0, gt=0, description="share under weighted round robin")
+    skills: list[str] = Field(default_factory=list)
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_queue_shorthand(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "queue" in data and "queues" not in data:
+            data = {**data, "queues": [data["queue"]]}
+            del data["queue"]
+        return data
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: dict[Weekday, list[str]] | None) -> dict[Weekday, list[str]] | None:
+        for windows in (value or {}).values():
+            for window in windows:
+                parse_hours(window)
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _calendar(cls, value: str | None) -> str | None:
+        if value is not None:
+            from leadrelay.routing.domain.availability import holiday_calendar
+
+            holiday_calendar(value, 2026)  # raises ValueError for an unknown country or subdivision
+        return value
+
+
+def parse_hours(window: str) -> tuple[int, int]:
+    """Return a "HH:MM-HH:MM" window as minutes after midnight (start, end); end < start runs overnight."""
+    try:
+        start, end = (part.strip() for part in window.split("-"))
+        minutes = [int(t.split(":")[0]) * 60 + int(t.split(":")[1]) for t in (start, end)]
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"working hours {window!r}: expected HH:MM-HH:MM") from exc
+    if not all(0 <= m <= 24 * 60 for m in minutes) or minutes[0] == minutes[1]:
+        raise ValueError(f"working hours {window!r}: times must differ and lie within 00:00-24:00")
+    return minutes[0], minutes[1]
 
 
 class Rule(BaseModel):
-    """If every condition holds (field path -> allowed values), the lead goes to `queue`."""
+    """If every condition holds the lead goes to `queue`.
+
+    A condition maps a field path (lead.company.size, score, grade, stage, ...) to an allowed value, a list
+    of them, or operators: {in, not_in, gte, gt, lte, lt, contains, exists}.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    when: dict[str, list[Any] | Any] = Field(default_factory=dict)
+    name: str = Field(min_length=1)
+    when: dict[str, Any] = Field(default_factory=dict)
     queue: str
+    require_skills: list[str] = Field(default_factory=list, description="for skills_match queues")
+
+    @field_validator("when")
+    @classmethod
+    def _operators(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for path, test in value.items():
+            if isinstance(test, dict):
+                unknown = set(test) - OPERATORS
+                if unknown:
+                    raise ValueError(f"{path}: unknown operator {sorted(unknown)[0]!r}")
+        return value
+
+
+OPERATORS = {"in", "not_in", "gte", "gt", "lte", "lt", "contains", "exists"}
 
 
 class RoutingConfig(BaseModel):
@@ -45,20 +148,45 @@ class RoutingConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: str
-    queues: list[Queue]
+    version: str = Field(min_length=1, max_length=100)
+    queues: list[Queue] = Field(min_length=1)
     reps: list[Rep]
     rules: list[Rule]
 
+    _by_queue: dict[str, list[Rep]] = PrivateAttr(default_factory=dict)
+    _by_id: dict[str, Rep] = PrivateAttr(default_factory=dict)
+    _queues: dict[str, Queue] = PrivateAttr(default_factory=dict)
+
     @model_validator(mode="after")
     def _references_exist(self) -> RoutingConfig:
-        names = {q.name for q in self.queues}
+        names = [q.name for q in self.queues]
+        if len(set(names)) != len(names):
+            raise ValueError("queue names must be unique")
+        rep_ids = [r.id for r in self.reps]
+        if len(set(rep_ids)) != len(rep_ids):
+            raise ValueError("rep ids must be unique")
         for rule in self.rules:
             if rule.queue not in names:
                 raise ValueError(f"rule {rule.name!r} names unknown queue {rule.queue!r}")
         for rep in self.reps:
-            if rep.queue not in names:
-                raise ValueError(f"rep {rep.id!r} is in unknown queue {rep.queue!r}")
+            for member_of in rep.queues:
+                if member_of not in names:
+                    raise ValueError(f"rep {rep.id!r} is in unknown queue {member_of!r}")
+        for queue in self.queues:
+            if queue.manager is not None and queue.manager not in rep_ids:
+                raise ValueError(f"queue {queue.name!r} names unknown manager {queue.manager!r}")
+            if queue.fallback is not None and queue.fallback not in names:
+                raise ValueError(f"queue {queue.name!r} falls back to unknown queue {queue.fallback!r}")
+        for start in self.queues:  # fallback chains must end
+            seen, step = {start.name}, start.fallback
+            while step is not None:
+                if step in seen:
+                    raise ValueError(f"queue {start.name!r}: fallbacks form a cycle through {step!r}")
+                seen.add(step)
+                step = self.queue(step).fallback
+        self._by_queue = {n: [r for r in self.reps if n in r.queues and r.active] for n in names}
+        self._by_id = {r.id: r for r in self.reps}
+        self._queues = {q.name: q for q in self.queues}
         return self
 
     def queue(self, name: str) -> Queue:
@@ -67,4 +195,16 @@ class RoutingConfig(BaseModel):
 
     def reps_of(self, queue: str) -> list[Rep]:
         """Return the active reps of a queue, in configured order."""
-        return [r for r in self.reps if r.queue == queue and r.active]
+        return list(self._by_queue.get(queue, []))
+
+    def rep(self, rep_id: str) -> Rep | None:
+        """Return a rep by id."""
+        return self._by_id.get(rep_id)
+
+    def fallback_chain(self, queue: str) -> list[Queue]:
+        """Return the queue and its fallbacks, in order."""
+        chain, current = [], self._queues.get(queue)
+        while current is not None:
+            chain.append(current)
+            current = self._queues.get(current.fallback) if current.fallback else None
+        return chain

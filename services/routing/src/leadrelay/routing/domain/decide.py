@@ -1,14 +1,21 @@
-"""Routing decisions as pure functions: which queue, which rep, when contact is due, and why."""
+"""Routing decisions as pure functions: which queue, which reps may take the lead, when contact is due."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from leadrelay.routing.domain.config import Queue, Rep, RoutingConfig, Rule
+from leadrelay.routing.domain.availability import availability, returned_recently
+from leadrelay.routing.domain.conditions import first_failure, lookup
+from leadrelay.routing.domain.config import Queue, Rep, RoutingConfig
+from leadrelay.routing.domain.strategies import Candidate, RepLoad
 
 HANDED_OFF_STAGES = frozenset({"sql"})
+RETURN_RAMP = timedelta(hours=4)
+
+__all__ = ["HANDED_OFF_STAGES", "lookup"]
 
 
 @dataclass(frozen=True)
@@ -27,45 +34,44 @@ class QueueChoice:
     queue: Queue | None
     rule: str | None
     checks: list[RuleCheck] = field(default_factory=list)
-
-
-def lookup(facts: dict[str, Any], path: str) -> Any:
-    """Return the value at a dotted path of nested dicts, or None."""
-    value: Any = facts
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
-def check_rule(rule: Rule, facts: dict[str, Any]) -> RuleCheck:
-    """Test every condition of a rule; say which one failed."""
-    for path, allowed in rule.when.items():
-        options = allowed if isinstance(allowed, list) else [allowed]
-        value = lookup(facts, path)
-        if value not in options:
-            return RuleCheck(rule.name, False, f"{path}={value!r} not in {options!r}")
-    return RuleCheck(rule.name, True, "all conditions hold" if rule.when else "matches every lead")
+    require_skills: list[str] = field(default_factory=list)
 
 
 def choose_queue(facts: dict[str, Any], config: RoutingConfig) -> QueueChoice:
     """Return the queue of the first matching rule (first match wins)."""
     checks = []
     for rule in config.rules:
-        check = check_rule(rule, facts)
-        checks.append(check)
-        if check.matched:
-            return QueueChoice(config.queue(rule.queue), rule.name, checks)
+        failure = first_failure(rule, facts)
+        if failure is None:
+            why = "all conditions hold" if rule.when else "matches every lead"
+            checks.append(RuleCheck(rule.name, True, why))
+            return QueueChoice(config.queue(rule.queue), rule.name, checks, list(rule.require_skills))
+        checks.append(RuleCheck(rule.name, False, failure))
     return QueueChoice(None, None, checks)
 
 
-def pick_round_robin(reps: list[Rep], cursor: int) -> tuple[Rep, int]:
-    """Return the rep at the cursor and the next cursor; the queue takes turns strictly."""
-    if not reps:
-        raise ValueError("no eligible reps")
-    index = cursor % len(reps)
-    return reps[index], index + 1
+def candidate(rep: Rep, now: datetime, load: RepLoad, excluded: Mapping[str, str] | None = None) -> Candidate:
+    """Judge one rep for this lead now: excluded (already had it), away, or at a cap."""
+    if excluded and rep.id in excluded:
+        return Candidate(rep, False, excluded[rep.id], load)
+    available, why = availability(rep, now)
+    if not available:
+        return Candidate(rep, False, why, load)
+    if rep.concurrent_cap is not None and load.open >= rep.concurrent_cap:
+        return Candidate(rep, False, f"at concurrent cap ({load.open} open of {rep.concurrent_cap})", load)
+    if rep.daily_cap is not None and load.today >= rep.daily_cap:
+        return Candidate(rep, False, f"at daily cap ({load.today} today of {rep.daily_cap})", load)
+    return Candidate(rep, True, why, load, returning=returned_recently(rep, now, RETURN_RAMP))
+
+
+def candidates(
+    reps: list[Rep],
+    now: datetime,
+    loads: Mapping[str, RepLoad],
+    excluded: Mapping[str, str] | None = None,
+) -> list[Candidate]:
+    """Judge every rep of a queue, in configured order."""
+    return [candidate(rep, now, loads.get(rep.id, RepLoad()), excluded) for rep in reps]
 
 
 def due_at(queue: Queue, grade: str, now: datetime) -> datetime:
@@ -73,3 +79,8 @@ def due_at(queue: Queue, grade: str, now: datetime) -> datetime:
     letter = grade[:1].upper() if grade else "D"
     minutes = queue.sla_minutes.get(letter, max(queue.sla_minutes.values()))
     return now + timedelta(minutes=minutes)
+
+
+def escalation_step(attempt: int) -> str:
+    """Return who takes a breached handoff's next attempt: the next rep, then the manager, then the pool."""
+    return "next_rep" if attempt == 2 else "manager" if attempt == 3 else "pool"

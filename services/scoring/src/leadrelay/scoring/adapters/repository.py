@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +54,14 @@ class ScoreRepository:
             },
         )
         await self._session.execute(stmt)
+
+    async def return_to_nurture(self, lead_id: str, reasons: list[dict[str, Any]], now: datetime) -> None:
+        """Set the lead's stage back to nurture (sales rejected it), keeping the reasons why."""
+        await self._session.execute(
+            update(scores)
+            .where(scores.c.lead_id == lead_id)
+            .values(stage="nurture", reasons=reasons, scored_at=now, times_scored=scores.c.times_scored + 1)
+        )
 
     async def get(self, lead_id: str) -> dict[str, Any] | None:
         """Return a lead's score row, or None."""
