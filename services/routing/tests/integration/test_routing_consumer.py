@@ -13,12 +13,18 @@ from leadrelay.testing.apps import running
 from leadrelay.testing.kafka import TopicReader, produce
 from leadrelay.testing.waiting import wait_until
 
+ADMIN_KEY = "test-admin-key-0123456789"
+
 
 @pytest.fixture
 async def settings(create_database, kafka_settings, postgres_settings) -> RoutingSettings:
     database = await create_database("routing", MIGRATIONS)
     return RoutingSettings(
-        database=database, kafka=kafka_settings, postgres=postgres_settings, outbox_poll_interval_s=0.2
+        database=database,
+        kafka=kafka_settings,
+        postgres=postgres_settings,
+        outbox_poll_interval_s=0.2,
+        admin_keys=[ADMIN_KEY],
     )
 
 
@@ -67,19 +73,23 @@ async def test_sql_leads_are_handed_off_round_robin_with_a_decision_trace(settin
     assert first["lead"]["contact"]["email"] == "big-0@example.com"
     assert big0["handed_off"] is True and big0["handoff_id"] == first["handoff_id"]
     assert big0["trace"]["rules"][0]["matched"] is True
-    assert big0["trace"]["strategy"]["chosen"] == "rep-ada"
+    assert big0["trace"]["queues"][0]["chosen"] == "rep-ada"
+    assert {c["rep"] for c in big0["trace"]["queues"][0]["candidates"]} == {"rep-ada", "rep-grace"}
     assert cold["handed_off"] is False and "nurture" in cold["trace"]["why"]
 
 
 async def test_preview_and_config_endpoints(settings):
     async with running(build_app(settings)) as client:
         preview = await client.post(
-            "/v1/route/preview", json=scored("p", size="1-10").data.model_dump(mode="json")
+            "/v1/route/preview",
+            json={"lead": scored("p", size="1-10").data.model_dump(mode="json")},
+            headers={"X-Admin-Key": ADMIN_KEY},
         )
         queues = await client.get("/v1/queues")
         missing = await client.get("/v1/decisions/nobody")
     assert preview.json()["queue"] == "smb" and preview.json()["rule"] == "everyone-else"
-    assert {q["name"] for q in queues.json()} == {"enterprise", "smb"}
+    assert preview.json()["owner"] == "rep-alan"
+    assert {q["name"] for q in queues.json()} == {"enterprise", "smb", "leadership"}
     assert missing.status_code == 404
 
 

@@ -135,7 +135,9 @@ async def test_a_rejected_handoff_returns_the_lead_to_nurture_with_the_reason(se
             reason="no budget this year",
             at=datetime.now(UTC),
         )
-        await produce(bs, topics.rejected, encode(new_event(rejected, source="routing", subject="turned-down")))
+        await produce(
+            bs, topics.rejected, encode(new_event(rejected, source="routing", subject="turned-down"))
+        )
         await wait_until(lambda: _stage(client, "turned-down", "nurture"), what="back to nurture")
         async with TopicReader(bs, topics.scored) as reader:
             events = [m.json()["data"] for m in await reader.wait_for(2)]

@@ -133,7 +133,9 @@ async def route(
         rep, view = await _pick_in(queue, config, now, ledger, choice.require_skills, {})
         trace["queues"].append(view)
         if rep is not None:
-            return Decision(queue, rep, choice.rule, queue.strategy, trace, fell_back=queue is not first)
+            return Decision(
+                queue, rep, choice.rule, queue.strategy, trace, fell_back=queue.name != first.name
+            )
     return Decision(first, None, choice.rule, "pool", trace, fell_back=True)
 
 

@@ -1,0 +1,315 @@
+"""Routing end to end on the real broker and database: matching, fallbacks and pools, caps, escalation,
+accept and reject, configuration versions with an audit log, and backtests."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import yaml
+
+from leadrelay.events import encode, new_event
+from leadrelay.events.handoff import HandoffBreached, LeadContacted
+from leadrelay.events.lead import Company, Contact, LeadSnapshot
+from leadrelay.events.scoring import LeadScored
+from leadrelay.routing.adapters.config_file import load_config
+from leadrelay.routing.bootstrap import MIGRATIONS, build_app
+from leadrelay.routing.settings import SEED_CONFIG, RoutingSettings
+from leadrelay.testing.apps import running
+from leadrelay.testing.kafka import TopicReader, produce
+from leadrelay.testing.waiting import wait_until
+
+ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
+SALES = {"X-API-Key": "test-sales-key-0123456789"}
+SEED = load_config(SEED_CONFIG).model_dump(mode="json")
+
+
+def config_with(**changes) -> dict:
+    """The seed configuration with changes: reps={id: {field: value}}, version=..., rules=[...]."""
+    document = yaml.safe_load(yaml.safe_dump(SEED))
+    for rep in document["reps"]:
+        rep.update(changes.get("reps", {}).get(rep["id"], {}))
+    if "rules" in changes:
+        document["rules"] = changes["rules"]
+    document["version"] = changes.get("version", "test-1")
+    return document
+
+
+@pytest.fixture
+def make_settings(create_database, kafka_settings, postgres_settings, tmp_path):
+    async def make(config: dict | None = None) -> RoutingSettings:
+        path = SEED_CONFIG
+        if config is not None:
+            path = tmp_path / f"{config['version']}.yaml"
+            path.write_text(yaml.safe_dump(config))
+        return RoutingSettings(
+            database=await create_database("routing", MIGRATIONS),
+            kafka=kafka_settings,
+            postgres=postgres_settings,
+            outbox_poll_interval_s=0.2,
+            admin_keys=[ADMIN["X-Admin-Key"]],
+            sales_api_keys=[SALES["X-API-Key"]],
+            config_path=path,
+        )
+
+    return make
+
+
+def scored(lead_id: str, email: str | None = None, size: str = "1000+", company: str | None = None):
+    data = LeadScored(
+        lead_id=lead_id,
+        score=80,
+        fit=70,
+        engagement=10,
+        grade="A1",
+        stage="sql",
+        ruleset_version="test",
+        source="referral",
+        lead=LeadSnapshot(
+            contact=Contact(email=email or f"{lead_id}@example.com", company=company),
+            company=Company(size=size),
+        ),
+    )
+    return encode(new_event(data, source="leadrelay/scoring", subject=lead_id))
+
+
+async def handoffs_of(client, lead_id: str, count: int = 1):
+    response = await client.get(f"/v1/decisions/{lead_id}")
+    if response.status_code != 200:
+        return None
+    handoffs = response.json()["handoffs"]
+    return handoffs if len(handoffs) >= count else None
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    found = re.search(rf"^{name}{{{re.escape(wanted)}}} (\S+)$", text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+async def test_an_account_match_wins_over_rules_and_a_returning_person_gets_their_owner(make_settings):
+    settings = await make_settings()
+    bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
+    async with running(build_app(settings)) as client:
+        bad = await client.post(
+            "/v1/accounts/import",
+            content="name,domain,owner_id\nBigCo,bigco.example,rep-nobody\n,x,rep-ada\n",
+            headers={**ADMIN, "content-type": "text/csv"},
+        )
+        imported = await client.post(
+            "/v1/accounts/import",
+            content="name,domain,owner_id\nBigCo,bigco.example,rep-katherine\nOther Inc,,rep-alan\n",
+            headers={**ADMIN, "content-type": "text/csv"},
+        )
+        await produce(bs, topics.scored, scored("by-domain", email="cio@bigco.example"), key="k")
+        await produce(bs, topics.scored, scored("by-name", company="other inc"), key="k")
+        await produce(bs, topics.scored, scored("first-visit", email="pat@returning.example"), key="k")
+        await produce(bs, topics.scored, scored("second-visit", email="Pat@returning.example"), key="k")
+        [by_domain] = await wait_until(lambda: handoffs_of(client, "by-domain"), what="by-domain")
+        [by_name] = await wait_until(lambda: handoffs_of(client, "by-name"), what="by-name")
+        [first] = await wait_until(lambda: handoffs_of(client, "first-visit"), what="first visit")
+        [second] = await wait_until(lambda: handoffs_of(client, "second-visit"), what="second visit")
+        trace = (await client.get("/v1/decisions/by-domain")).json()["decisions"][0]
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"line 3.name", "line 3.domain"}
+    assert imported.json() == {"imported": 2}
+    assert (by_domain["owner_id"], by_domain["queue"]) == ("rep-katherine", "smb")
+    assert trace["strategy"] == "account_owner" and trace["trace"]["matching"]["used"] is True
+    assert by_name["owner_id"] == "rep-alan"
+    # round robin would have given the second lead to the other enterprise rep
+    assert first["owner_id"] == "rep-ada" and second["owner_id"] == "rep-ada"
+
+
+async def test_nobody_available_falls_back_then_goes_to_the_pool_with_alert_metrics(make_settings):
+    now = datetime.now(UTC)
+    away = {
+        "out_of_office": [
+            {"start": (now - timedelta(days=1)).isoformat(), "end": (now + timedelta(days=2)).isoformat()}
+        ]
+    }
+    settings = await make_settings(config_with(reps={"rep-ada": away, "rep-grace": away}))
+    bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
+    async with running(build_app(settings)) as client:
+        before = (await client.get("/metrics")).text
+        await produce(bs, topics.scored, scored("fallback"), key="k")
+        [fallback] = await wait_until(lambda: handoffs_of(client, "fallback"), what="fallback handoff")
+        everyone_away = config_with(version="test-2", reps={r["id"]: away for r in SEED["reps"]})
+        activated = await client.post("/v1/config?activate=true", json=everyone_away, headers=ADMIN)
+        await produce(bs, topics.scored, scored("pooled"), key="k")
+        [pooled] = await wait_until(lambda: handoffs_of(client, "pooled"), what="pooled handoff")
+        decision = (await client.get("/v1/decisions/fallback")).json()["decisions"][0]
+        after = (await client.get("/metrics")).text
+        async with TopicReader(bs, topics.handoff("enterprise")) as reader:
+            mirrored = [m.json()["data"] for m in await reader.wait_for(1)]
+    assert activated.status_code == 201
+    assert (fallback["queue"], fallback["owner_id"]) == ("smb", "rep-alan")
+    enterprise = decision["trace"]["queues"][0]
+    assert enterprise["queue"] == "enterprise" and enterprise["chosen"] is None
+    assert all(c["why"].startswith("out of office until") for c in enterprise["candidates"])
+    assert (pooled["queue"], pooled["owner_id"]) == ("enterprise", "pool:enterprise")
+    assert [m["owner"]["id"] for m in mirrored] == ["pool:enterprise"]
+    fell = metric(after, "leadrelay_routing_fallback_total", queue="enterprise", fallback="smb")
+    assert fell - metric(before, "leadrelay_routing_fallback_total", queue="enterprise", fallback="smb") == 1
+    pool = metric(after, "leadrelay_routing_pooled_total", queue="enterprise")
+    assert pool - metric(before, "leadrelay_routing_pooled_total", queue="enterprise") == 1
+
+
+async def test_a_rep_at_the_concurrent_cap_is_skipped_until_first_contact(make_settings):
+    settings = await make_settings(
+        config_with(reps={"rep-ada": {"concurrent_cap": 1}, "rep-grace": {"concurrent_cap": 1}})
+    )
+    bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
+    async with running(build_app(settings)) as client:
+        for lead in ("c1", "c2", "c3"):
+            await produce(bs, topics.scored, scored(lead), key="k")
+        [c1] = await wait_until(lambda: handoffs_of(client, "c1"), what="c1")
+        [c2] = await wait_until(lambda: handoffs_of(client, "c2"), what="c2")
+        [c3] = await wait_until(lambda: handoffs_of(client, "c3"), what="c3")
+        contact = LeadContacted(handoff_id=c1["handoff_id"], lead_id="c1", at=datetime.now(UTC))
+        await produce(bs, topics.contacted, encode(new_event(contact, source="crm", subject="c1")), key="k")
+
+        async def contacted():
+            [h] = await handoffs_of(client, "c1")
+            return h["state"] == "contacted"
+
+        await wait_until(contacted, what="contact recorded")
+        await produce(bs, topics.scored, scored("c4"), key="k")
+        [c4] = await wait_until(lambda: handoffs_of(client, "c4"), what="c4")
+    assert [c1["owner_id"], c2["owner_id"], c3["owner_id"]] == ["rep-ada", "rep-grace", "rep-alan"]
+    assert c4["owner_id"] == "rep-ada"
+
+
+async def test_breaches_escalate_to_the_next_rep_then_the_manager_then_the_pool(make_settings):
+    settings = await make_settings()
+    bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
+
+    def breach(handoff: dict) -> bytes:
+        event = HandoffBreached(
+            handoff_id=handoff["handoff_id"],
+            lead_id="late",
+            owner_id=handoff["owner_id"],
+            queue=handoff["queue"],
+            due_at=handoff["assigned_at"],
+            breached_at=datetime.now(UTC),
+            overdue_seconds=1.0,
+            attempt=handoff["attempt"],
+        )
+        return encode(new_event(event, source="leadrelay/sla-monitor", subject="late"))
+
+    async with running(build_app(settings)) as client:
+        await produce(bs, topics.scored, scored("late"), key="late")
+        chain = await wait_until(lambda: handoffs_of(client, "late", 1), what="first handoff")
+        for attempt in (2, 3, 4):
+            await produce(bs, topics.sla_breached, breach(chain[-1]), key="late")
+            chain = await wait_until(
+                lambda a=attempt: handoffs_of(client, "late", a), what=f"attempt {attempt}"
+            )
+        await produce(bs, topics.sla_breached, breach(chain[0]), key="late")  # stale: changes nothing
+        async with TopicReader(bs, topics.qualified) as reader:
+            await reader.wait_for(4)
+            qualified = [m.json()["data"] for m in await reader.settle(1.0)]
+        decisions = (await client.get("/v1/decisions/late")).json()["decisions"]
+    assert [(h["attempt"], h["owner_id"]) for h in chain] == [
+        (1, "rep-ada"),
+        (2, "rep-grace"),
+        (3, "rep-mary"),
+        (4, "pool:enterprise"),
+    ]
+    assert [h["state"] for h in chain[:3]] == ["reassigned"] * 3
+    assert [(q["attempt"], q["owner"]["id"]) for q in qualified] == [
+        (h["attempt"], h["owner_id"]) for h in chain
+    ]
+    second = next(d for d in decisions if d["attempt"] == 2)
+    excluded = {c["rep"]: c["why"] for c in second["trace"]["queues"][0]["candidates"]}
+    assert excluded["rep-ada"] == "already had this lead"
+    assert [d["strategy"] for d in decisions if d["attempt"] > 1] == [
+        "escalation: next rep",
+        "escalation: manager",
+        "escalation: pool",
+    ]
+
+
+async def test_sales_tools_accept_and_reject_handoffs(make_settings):
+    settings = await make_settings()
+    bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
+    async with running(build_app(settings)) as client:
+        for lead in ("taken", "refused"):
+            await produce(bs, topics.scored, scored(lead), key="k")
+        [taken] = await wait_until(lambda: handoffs_of(client, "taken"), what="taken")
+        [refused] = await wait_until(lambda: handoffs_of(client, "refused"), what="refused")
+        anonymous = await client.post(f"/v1/handoffs/{taken['handoff_id']}/accept")
+        accepted = await client.post(f"/v1/handoffs/{taken['handoff_id']}/accept", headers=SALES)
+        empty = await client.post(
+            f"/v1/handoffs/{refused['handoff_id']}/reject", json={"reason": ""}, headers=SALES
+        )
+        rejected = await client.post(
+            f"/v1/handoffs/{refused['handoff_id']}/reject",
+            json={"reason": "student, no budget"},
+            headers=SALES,
+        )
+        again = await client.post(
+            f"/v1/handoffs/{refused['handoff_id']}/reject", json={"reason": "x"}, headers=SALES
+        )
+        async with TopicReader(bs, topics.rejected) as reader:
+            [event] = await reader.wait_for(1)
+        [state] = await handoffs_of(client, "refused")
+    assert anonymous.status_code == 401
+    assert accepted.json()["state"] == "accepted"
+    assert empty.status_code == 422
+    assert rejected.status_code == 200 and again.status_code == 409
+    assert state["state"] == "rejected" and state["reason"] == "student, no budget"
+    assert event.json()["type"] == "leadrelay.handoff.rejected.v1"
+    assert (
+        event.json()["data"]["reason"] == "student, no budget"
+        and event.json()["data"]["lead_id"] == "refused"
+    )
+
+
+async def test_configuration_versions_are_validated_exported_and_audited(make_settings):
+    settings = await make_settings()
+    async with running(build_app(settings)) as client:
+        bad = config_with(version="broken")
+        bad["rules"][0]["queue"] = "nowhere"
+        bad["reps"][0]["timezone"] = "Atlantis/Capital"
+        invalid = await client.post("/v1/config", json=bad, headers=ADMIN)
+        exported = await client.get("/v1/config?format=yaml", headers=ADMIN)
+        edited = yaml.safe_load(exported.text)
+        edited["version"] = "edited-1"
+        edited["reps"][0]["working_hours"] = {"mon": ["09:00-17:00"]}
+        added = await client.post(
+            "/v1/config",
+            content=yaml.safe_dump(edited),
+            headers={**ADMIN, "content-type": "application/yaml"},
+        )
+        clash = await client.post("/v1/config", json={**edited, "rules": edited["rules"][:1]}, headers=ADMIN)
+        activated = await client.post("/v1/config/versions/edited-1/activate", headers=ADMIN)
+        reps = (await client.get("/v1/reps")).json()
+        versions = (await client.get("/v1/config/versions", headers=ADMIN)).json()
+        audit = (await client.get("/v1/audit", headers=ADMIN)).json()
+        unauthorised = await client.get("/v1/audit")
+    assert invalid.status_code == 422
+    assert {e["field"] for e in invalid.json()["errors"]} == {"reps.0.timezone"}
+    assert exported.headers["content-type"].startswith("application/yaml")
+    assert added.status_code == 201 and clash.status_code == 409 and activated.json()["active"] is True
+    assert reps[0]["working_hours"] == {"mon": ["09:00-17:00"]}
+    assert [(v["version"], v["active"]) for v in versions] == [("edited-1", True), ("seed-2", False)]
+    assert [a["action"] for a in audit][:2] == ["config_activated", "config_added"]
+    assert audit[0]["actor"].startswith("admin key ") and audit[0]["detail"] == {"previous": "seed-2"}
+    assert unauthorised.status_code == 401
+
+
+async def test_a_backtest_replays_recent_leads_against_a_draft(make_settings):
+    settings = await make_settings()
+    bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
+    async with running(build_app(settings)) as client:
+        for i in range(4):
+            await produce(bs, topics.scored, scored(f"bt-{i}"), key="k")
+        await wait_until(lambda: handoffs_of(client, "bt-3"), what="four handoffs")
+        draft = config_with(version="draft", rules=[{"name": "all-to-smb", "when": {}, "queue": "smb"}])
+        report = await client.post("/v1/backtest", json={"config": draft, "last": 10}, headers=ADMIN)
+    result = report.json()
+    assert result["replayed"] == 4 and result["changed"] == 4
+    assert result["per_queue"] == {"enterprise": {"before": 4, "after": 0}, "smb": {"before": 0, "after": 4}}
+    assert result["per_rep"]["rep-alan"] == {"before": 0, "after": 2}
+    assert result["per_rep"]["rep-ada"] == {"before": 2, "after": 0}
