@@ -31,6 +31,10 @@ def test_each_event_counts_with_bounded_dimensions_only():
     assert funnel_entry(qualified, "chat") == FunnelEntry(
         "handed_off", stage="sql", source="chat", queue="smb"
     )
+    escalated = qualified.model_copy(update={"attempt": 2})
+    assert funnel_entry(escalated, "chat") == FunnelEntry(
+        "reassigned", stage="sql", source="chat", queue="smb"
+    )
     breached = HandoffBreached(
         handoff_id="H", lead_id="L", owner_id="r", queue="smb", due_at=NOW, breached_at=NOW, overdue_seconds=0
     )

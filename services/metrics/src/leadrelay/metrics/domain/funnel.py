@@ -29,7 +29,9 @@ def funnel_entry(data: Any, known_source: str | None) -> FunnelEntry | None:
         case LeadScored():
             return FunnelEntry("scored", stage=data.stage, source=data.source or source)
         case LeadQualified():
-            return FunnelEntry("handed_off", stage=data.stage, source=data.source or source, queue=data.queue)
+            # a lead is handed off once; later attempts are escalations of that handoff
+            step = "handed_off" if data.attempt == 1 else "reassigned"
+            return FunnelEntry(step, stage=data.stage, source=data.source or source, queue=data.queue)
         case LeadContacted():
             return FunnelEntry("contacted", source=source)
         case HandoffBreached():
