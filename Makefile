@@ -57,6 +57,7 @@ schemas: install
 bench: install
 	$(PY) bench/capture_intake.py --write
 	$(PY) bench/scoring_latency.py --write
+	$(PY) bench/routing_decision.py --write
 
 up:
 	docker compose up --build -d

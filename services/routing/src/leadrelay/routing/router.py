@@ -7,7 +7,7 @@ never exceed a cap and take fair turns) and for previews and backtests (MemoryLe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -98,7 +98,7 @@ async def route(
     else the pool of the rule's queue (the first queue when no rule matches): never dropped."""
     trace: dict[str, Any] = {}
     choice = choose_queue(facts, config)
-    trace["rules"] = [asdict(c) for c in choice.checks]
+    trace["rules"] = [{"rule": c.rule, "matched": c.matched, "why": c.why} for c in choice.checks]
     if match is not None:
         rep = config.rep(match.rep_id)
         if rep is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadrelay.routing.domain.config import Rule
+from leadrelay.routing.domain.config import CompiledRule
 
 
 def lookup(facts: dict[str, Any], path: str) -> Any:
@@ -50,10 +50,12 @@ def _compare(op: str, value: Any, operand: Any) -> bool:
     return {"gte": left >= right, "gt": left > right, "lte": left <= right, "lt": left < right}[op]  # type: ignore[operator]
 
 
-def first_failure(rule: Rule, facts: dict[str, Any]) -> str | None:
+def first_failure(rule: CompiledRule, facts: dict[str, Any]) -> str | None:
     """Return why the rule does not match (the first failing condition), or None when it matches."""
-    for path, test in rule.when.items():
-        value = lookup(facts, path)
+    for path, parts, test, shown in rule.conditions:
+        value: Any = facts
+        for part in parts:
+            value = value.get(part) if isinstance(value, dict) else None
         if not holds(test, value):
-            return f"{path}={value!r} fails {test!r}"
+            return f"{path}={value!r} fails {shown}"
     return None

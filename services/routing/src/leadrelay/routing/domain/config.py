@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -129,6 +130,23 @@ class Rule(BaseModel):
     queue: str
     require_skills: list[str] = Field(default_factory=list, description="for skills_match queues")
 
+    def compiled(self) -> CompiledRule:
+        """Return the rule with each condition as (path, path parts, test, the test as text)."""
+        conditions = tuple(
+            (path, tuple(path.split(".")), test, repr(test)) for path, test in self.when.items()
+        )
+        return CompiledRule(self.name, self.queue, conditions, tuple(self.require_skills))
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A rule prepared for evaluation: paths split and tests shown once, not per lead."""
+
+    name: str
+    queue: str
+    conditions: tuple[tuple[str, tuple[str, ...], Any, str], ...]
+    require_skills: tuple[str, ...]
+
     @field_validator("when")
     @classmethod
     def _operators(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -156,6 +174,7 @@ class RoutingConfig(BaseModel):
     _by_queue: dict[str, list[Rep]] = PrivateAttr(default_factory=dict)
     _by_id: dict[str, Rep] = PrivateAttr(default_factory=dict)
     _queues: dict[str, Queue] = PrivateAttr(default_factory=dict)
+    _rules: list[CompiledRule] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
     def _references_exist(self) -> RoutingConfig:
@@ -187,7 +206,12 @@ class RoutingConfig(BaseModel):
         self._by_queue = {n: [r for r in self.reps if n in r.queues and r.active] for n in names}
         self._by_id = {r.id: r for r in self.reps}
         self._queues = {q.name: q for q in self.queues}
+        self._rules = [rule.compiled() for rule in self.rules]
         return self
+
+    def compiled_rules(self) -> list[CompiledRule]:
+        """Return the rules in order, prepared for evaluation."""
+        return self._rules
 
     def queue(self, name: str) -> Queue:
         """Return a queue by name."""

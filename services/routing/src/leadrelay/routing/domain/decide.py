@@ -40,10 +40,10 @@ class QueueChoice:
 def choose_queue(facts: dict[str, Any], config: RoutingConfig) -> QueueChoice:
     """Return the queue of the first matching rule (first match wins)."""
     checks = []
-    for rule in config.rules:
+    for rule in config.compiled_rules():
         failure = first_failure(rule, facts)
         if failure is None:
-            why = "all conditions hold" if rule.when else "matches every lead"
+            why = "all conditions hold" if rule.conditions else "matches every lead"
             checks.append(RuleCheck(rule.name, True, why))
             return QueueChoice(config.queue(rule.queue), rule.name, checks, list(rule.require_skills))
         checks.append(RuleCheck(rule.name, False, failure))
