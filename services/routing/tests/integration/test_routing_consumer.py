@@ -85,10 +85,21 @@ async def test_preview_and_config_endpoints(settings):
             json={"lead": scored("p", size="1-10").data.model_dump(mode="json")},
             headers={"X-Admin-Key": ADMIN_KEY},
         )
+        draft = {
+            **(await client.get("/v1/config", headers={"X-Admin-Key": ADMIN_KEY})).json(),
+            "version": "d",
+        }
+        draft["rules"] = [{"name": "all-enterprise", "when": {}, "queue": "enterprise"}]
+        drafted = await client.post(
+            "/v1/route/preview",
+            json={"lead": scored("p", size="1-10").data.model_dump(mode="json"), "config": draft},
+            headers={"X-Admin-Key": ADMIN_KEY},
+        )
         queues = await client.get("/v1/queues")
         missing = await client.get("/v1/decisions/nobody")
     assert preview.json()["queue"] == "smb" and preview.json()["rule"] == "everyone-else"
     assert preview.json()["owner"] == "rep-alan"
+    assert drafted.json()["queue"] == "enterprise" and drafted.json()["config_version"] == "d"
     assert {q["name"] for q in queues.json()} == {"enterprise", "smb", "leadership"}
     assert missing.status_code == 404
 
