@@ -6,47 +6,11 @@ Everything is decided in the rep's own time zone (zoneinfo), so daylight-saving 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime, timedelta
-from functools import lru_cache
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-import holidays as holiday_data
-
-from leadrelay.routing.domain.config import WEEKDAYS, Rep, parse_hours
-
-
-@lru_cache(maxsize=256)
-def holiday_calendar(code: str, year: int) -> dict[date, str]:
-    """Return the public holidays of a country ("US") or subdivision ("DE-BY") in a year."""
-    country, _, subdivision = code.partition("-")
-    try:
-        calendar = holiday_data.country_holidays(country, subdiv=subdivision or None, years=year)
-    except NotImplementedError as exc:
-        raise ValueError(f"unknown holiday calendar {code!r}") from exc
-    return dict(calendar.items())
-
-
-@lru_cache(maxsize=4096)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
-def in_working_hours(hours: Mapping[Any, list[str]], local: datetime) -> bool:
-    """Return True when the local time falls in one of the day's windows (or yesterday's overnight one)."""
-    minute = local.hour * 60 + local.minute
-    today = WEEKDAYS[local.weekday()]
-    for window in hours.get(today, []):
-        start, end = parse_hours(window)
-        if (start < end and start <= minute < end) or (start > end and minute >= start):
-            return True
-    yesterday = WEEKDAYS[(local.weekday() - 1) % 7]
-    for window in hours.get(yesterday, []):
-        start, end = parse_hours(window)
-        if start > end and minute < end:
-            return True
-    return False
+from leadrelay.calendars import holiday_calendar, in_working_hours
+from leadrelay.calendars import zone as _zone
+from leadrelay.routing.domain.config import Rep
 
 
 def availability(rep: Rep, now: datetime) -> tuple[bool, str]:

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from leadrelay.calendars import holiday_calendar, parse_hours
+
 Strategy = Literal["round_robin", "weighted_round_robin", "load_balanced", "skills_match"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 POOL = "pool"
 
 
@@ -98,22 +99,8 @@ class Rep(BaseModel):
     @classmethod
     def _calendar(cls, value: str | None) -> str | None:
         if value is not None:
-            from leadrelay.routing.domain.availability import holiday_calendar
-
             holiday_calendar(value, 2026)  # raises ValueError for an unknown country or subdivision
         return value
-
-
-def parse_hours(window: str) -> tuple[int, int]:
-    """Return a "HH:MM-HH:MM" window as minutes after midnight (start, end); end < start runs overnight."""
-    try:
-        start, end = (part.strip() for part in window.split("-"))
-        minutes = [int(t.split(":")[0]) * 60 + int(t.split(":")[1]) for t in (start, end)]
-    except (ValueError, IndexError) as exc:
-        raise ValueError(f"working hours {window!r}: expected HH:MM-HH:MM") from exc
-    if not all(0 <= m <= 24 * 60 for m in minutes) or minutes[0] == minutes[1]:
-        raise ValueError(f"working hours {window!r}: times must differ and lie within 00:00-24:00")
-    return minutes[0], minutes[1]
 
 
 class Rule(BaseModel):
