@@ -16,6 +16,7 @@ from leadrelay.infra.net import free_port
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.routing.settings import SEED_CONFIG
 from leadrelay.settings import KafkaSettings
+from leadrelay.sla_monitor.settings import DEFAULT_POLICIES
 
 SLA_SECONDS = 4.0
 API_KEY = "system-test-api-key-0123"
@@ -28,6 +29,15 @@ class RunningStack:
 
     def url(self, service: str) -> str:
         return self.stack[service].url
+
+
+def sla_policies(path: Path) -> Path:
+    """The SLA monitor's default policies with first-contact deadlines of a few seconds."""
+    policies = yaml.safe_load(DEFAULT_POLICIES.read_text())
+    for policy in policies["policies"]:
+        policy["deadlines"] = dict.fromkeys("ABCD", SLA_SECONDS / 60)
+    path.write_text(yaml.safe_dump(policies))
+    return path
 
 
 def routing_config(path: Path) -> Path:
@@ -52,6 +62,7 @@ async def system(infra, unique, tmp_path) -> AsyncIterator[RunningStack]:
         "LEADRELAY_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
         "LEADRELAY_ROUTING_CONFIG_PATH": str(routing_config(tmp_path / "routing.yaml")),
         "LEADRELAY_SLA_MONITOR_BREACH_POLL_INTERVAL_S": "0.1",
+        "LEADRELAY_SLA_MONITOR_POLICIES_PATH": str(sla_policies(tmp_path / "policies.yaml")),
         "LEADRELAY_CAPTURE_API_KEYS": API_KEY,
     }
     for spec in SERVICES:

@@ -20,9 +20,10 @@ def test_committed_schemas_match_the_models():
 
 
 def test_there_is_a_model_for_every_event_in_the_product():
-    # the product's eight events, plus HandoffRejected (a sales tool's reject, for nurture and marketing)
+    # the product's eight events, plus HandoffRejected (a sales tool's reject) and HandoffAtRisk (a warning)
     assert set(EVENT_TYPES) == {
         "leadrelay.handoff.rejected.v1",
+        "leadrelay.handoff.at-risk.v1",
         "leadrelay.lead.captured.v1",
         "leadrelay.lead.activity.v1",
         "leadrelay.lead.scored.v1",

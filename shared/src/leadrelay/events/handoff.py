@@ -53,6 +53,7 @@ class LeadQualified(EventData):
     sla: SlaTerms
     decision: DecisionRef
     source: str | None = None
+    captured_at: datetime | None = Field(default=None, description="when capture first accepted the lead")
 
 
 class LeadContacted(EventData):
@@ -94,3 +95,17 @@ class HandoffRejected(EventData):
     attempt: int = 1
     reason: str = Field(min_length=1, max_length=500)
     at: datetime
+
+
+class HandoffAtRisk(EventData):
+    """A handoff's first-contact deadline is near (the policy's warning fraction has passed) without contact."""
+
+    EVENT_TYPE: ClassVar[str] = "leadrelay.handoff.at-risk.v1"
+
+    handoff_id: str
+    lead_id: str
+    owner_id: str
+    queue: str
+    attempt: int = 1
+    due_at: datetime
+    warned_at: datetime

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 from leadrelay.events import topics
 from leadrelay.events.base import EventData
-from leadrelay.events.handoff import HandoffBreached, HandoffRejected, LeadContacted, LeadQualified
+from leadrelay.events.handoff import (
+    HandoffAtRisk,
+    HandoffBreached,
+    HandoffRejected,
+    LeadContacted,
+    LeadQualified,
+)
 from leadrelay.events.lead import LeadActivity, LeadCaptured, LeadErased
 from leadrelay.events.scoring import LeadOutcome, LeadScored
 
@@ -29,6 +35,7 @@ EVENT_TYPES: dict[str, EventSpec] = {
         EventSpec(LeadContacted, topics.CONTACTED),
         EventSpec(HandoffBreached, topics.SLA_BREACHED),
         EventSpec(HandoffRejected, topics.REJECTED),
+        EventSpec(HandoffAtRisk, topics.AT_RISK),
         EventSpec(LeadOutcome, topics.OUTCOMES),
         EventSpec(LeadErased, topics.ERASED),
     )

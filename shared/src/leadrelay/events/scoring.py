@@ -58,6 +58,7 @@ class LeadScored(EventData):
     model_version: str | None = None
     source: str | None = None
     lead: LeadSnapshot = Field(default_factory=LeadSnapshot)
+    captured_at: datetime | None = Field(default=None, description="when capture first accepted the lead")
 
 
 class LeadOutcome(EventData):

@@ -12,11 +12,12 @@ CONTACTED = "leads.contacted"
 SLA_BREACHED = "leads.sla-breached"
 OUTCOMES = "leads.outcomes"
 REJECTED = "leads.handoff-rejected"
+AT_RISK = "leads.sla-at-risk"
 ERASED = "leads.erased"
 HANDOFF_PREFIX = "handoffs."
 DLQ_SUFFIX = ".dlq"
 
-ALL = (CAPTURED, ACTIVITY, SCORED, QUALIFIED, CONTACTED, SLA_BREACHED, OUTCOMES, REJECTED, ERASED)
+ALL = (CAPTURED, ACTIVITY, SCORED, QUALIFIED, CONTACTED, SLA_BREACHED, AT_RISK, OUTCOMES, REJECTED, ERASED)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ class Topics:
     @property
     def outcomes(self) -> str:
         return self.name(OUTCOMES)
+
+    @property
+    def at_risk(self) -> str:
+        return self.name(AT_RISK)
 
     @property
     def rejected(self) -> str:

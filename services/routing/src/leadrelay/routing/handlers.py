@@ -175,6 +175,7 @@ async def _hand_off(
         sla=SlaTerms(policy=queue.sla_policy, due_at=due),
         decision=DecisionRef(trace_id=trace_id, rule=decision.rule, strategy=decision.strategy),
         source=data.source,
+        captured_at=data.captured_at,
     )
     trace = {"outcome": "pooled" if decision.pooled else "handed_off", "owner": owner.id, **decision.trace}
     await uow.decisions.add(

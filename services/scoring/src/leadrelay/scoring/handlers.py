@@ -25,7 +25,9 @@ async def score_captured_lead(
         if not await uow.inbox.claim(event) or await uow.tombstones.is_erased(data.lead_id):
             await uow.commit()  # keep the inbox claim of a late event about an erased lead
             return
-        facts = data.model_dump(mode="json")
+        earlier = await uow.leads.facts(data.lead_id)
+        first_capture = earlier.get("captured_at") if earlier else None
+        facts = {**data.model_dump(mode="json"), "captured_at": first_capture or event.time.isoformat()}
         await uow.leads.remember(data.lead_id, facts, now)
         await _score(uow, data.lead_id, facts, scoring, topics, now)
         await uow.commit()
@@ -110,6 +112,7 @@ def scored_event(
         model_version=assessment.model_version,
         source=captured.source,
         lead=LeadSnapshot(contact=captured.contact, company=captured.company, message=captured.message),
+        captured_at=(captured.model_extra or {}).get("captured_at"),
     )
 
 
@@ -173,6 +176,7 @@ async def return_to_nurture(event: Envelope, uow: ScoringUnitOfWork, topics: Top
             model_version=score["model_version"],
             source=captured.source,
             lead=LeadSnapshot(contact=captured.contact, company=captured.company, message=captured.message),
+            captured_at=(captured.model_extra or {}).get("captured_at"),
         )
         uow.outbox.add(new_event(scored, source=SOURCE, subject=data.lead_id), topics.scored)
         await uow.commit()

@@ -1,18 +1,27 @@
-"""The SLA monitor's HTTP API."""
+"""The SLA monitor's HTTP API: contact and callbacks, the read side, and (with X-Admin-Key) policies."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+import yaml
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from leadrelay.db.documents import VersionExists
+from leadrelay.service.admin import require_admin
 from leadrelay.service.app import unprocessable
 from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
-from leadrelay.sla_monitor.handlers import report_contact
+from leadrelay.sla_monitor.domain.policy import PolicySet
+from leadrelay.sla_monitor.handlers import report_contact, schedule_callback
 
 router = APIRouter(prefix="/v1", tags=["handoffs"])
+admin = APIRouter(prefix="/v1", tags=["sla admin"], dependencies=[Depends(require_admin)])
+
+HandoffId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 
 
 class ContactIn(BaseModel):
@@ -26,9 +35,7 @@ class ContactIn(BaseModel):
 
 @router.post("/handoffs/{handoff_id}/contact")
 async def post_contact(
-    handoff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")],
-    request: Request,
-    body: ContactIn | None = None,
+    handoff_id: HandoffId, request: Request, body: ContactIn | None = None
 ) -> dict[str, Any]:
     """Report first contact for a handoff; stops its clock (repeating the call changes nothing)."""
     body = body or ContactIn()
@@ -42,15 +49,45 @@ async def post_contact(
     return dict(handoff)
 
 
+class CallbackIn(BaseModel):
+    """A callback time the lead asked for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime = Field(description="when the lead wants to be called, with a time zone offset")
+
+
+@router.post("/handoffs/{handoff_id}/callback")
+async def post_callback(handoff_id: HandoffId, body: CallbackIn, request: Request) -> dict[str, Any]:
+    """Move an open handoff's deadline to the callback time the lead asked for, plus the policy's grace."""
+    if body.at.tzinfo is None:
+        raise unprocessable("at", "needs a time zone offset")
+    if body.at > datetime.now(UTC) + timedelta(days=90):
+        raise unprocessable("at", "a callback more than 90 days ahead is not a first contact")
+    state = request.app.state
+    try:
+        handoff = await schedule_callback(
+            handoff_id, body.at, SlaUnitOfWork(state.runtime.sessions), state.policies.current
+        )
+    except ValueError as exc:
+        raise HTTPException(409, detail={"error": "clock_closed", "detail": str(exc)}) from exc
+    if handoff is None:
+        raise HTTPException(404, detail=f"unknown handoff {handoff_id}")
+    return handoff
+
+
 @router.get("/handoffs")
 async def list_handoffs(
     request: Request,
-    state: Literal["open", "contacted", "breached"] | None = None,
+    state: Literal["open", "contacted", "breached", "replaced"] | None = None,
+    queue: str | None = Query(default=None, max_length=63),
+    owner: str | None = Query(default=None, max_length=100),
+    overdue: bool | None = Query(default=None, description="breached, or open past the deadline"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
-    """List handoffs, soonest deadline first, optionally by state."""
+    """List handoffs, soonest deadline first, filtered by state, queue, owner and being overdue."""
     async with SlaUnitOfWork(request.app.state.runtime.sessions) as uow:
-        return await uow.handoffs.list(state, limit)
+        return await uow.handoffs.list(state, limit, queue=queue, owner=owner, overdue=overdue)
 
 
 @router.get("/handoffs/{handoff_id}")
@@ -61,3 +98,79 @@ async def get_handoff(handoff_id: str, request: Request) -> dict[str, Any]:
     if handoff is None:
         raise HTTPException(404, detail=f"unknown handoff {handoff_id}")
     return handoff
+
+
+@router.get("/compliance")
+async def compliance(
+    request: Request,
+    by: Literal["owner", "queue"] = "queue",
+    hours: float = Query(default=24 * 7, gt=0, le=24 * 366),
+) -> dict[str, Any]:
+    """SLA compliance per rep or queue over the last hours, with routing and rep time p50/p95."""
+    since = datetime.now(UTC) - timedelta(hours=hours)
+    async with SlaUnitOfWork(request.app.state.runtime.sessions) as uow:
+        rows = await uow.handoffs.compliance(by, since)
+    return {"by": by, "since": since, "rows": rows}
+
+
+def _policies(raw: Any) -> PolicySet:
+    try:
+        return PolicySet.model_validate(raw)
+    except ValidationError as exc:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"]) or "<root>",
+                "reason": e["msg"].removeprefix("Value error, "),
+            }
+            for e in exc.errors()
+        ]
+        raise HTTPException(422, detail={"error": "validation_failed", "errors": errors}) from exc
+
+
+@admin.get("/policies")
+async def active_policies(request: Request, format: str = Query("json", pattern="^(json|yaml)$")) -> Any:
+    """Return the active policies, as JSON or (format=yaml) YAML to edit and send back."""
+    document = request.app.state.policies.current.model_dump(mode="json")
+    if format == "yaml":
+        return Response(yaml.safe_dump(document, sort_keys=False), media_type="application/yaml")
+    return document
+
+
+@admin.get("/policies/versions")
+async def policy_versions(request: Request) -> list[dict[str, Any]]:
+    """List stored policy versions, newest first."""
+    return await request.app.state.policy_store.list()  # type: ignore[no-any-return]
+
+
+@admin.post("/policies", status_code=201)
+async def add_policies(request: Request, activate: bool = False) -> dict[str, Any]:
+    """Store a new policy version (JSON or YAML); optionally activate it for clocks started from now on."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    try:
+        raw = yaml.safe_load(body) if content_type in YAML_TYPES else json.loads(body or b"null")
+    except (yaml.YAMLError, ValueError) as exc:
+        raise unprocessable("<body>", f"not parseable: {exc}") from exc
+    policies = _policies(raw)
+    state = request.app.state
+    try:
+        await state.policy_store.add(
+            policies.version, policies.model_dump(mode="json"), datetime.now(UTC), activate
+        )
+    except VersionExists as exc:
+        raise HTTPException(409, detail={"error": "version_exists", "detail": str(exc)}) from exc
+    if activate:
+        await state.policies.refresh()
+    return {"version": policies.version, "active": activate}
+
+
+@admin.post("/policies/versions/{version}/activate")
+async def activate_policies(
+    version: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")], request: Request
+) -> dict[str, Any]:
+    """Use a stored policy version for clocks started from now on."""
+    state = request.app.state
+    if not await state.policy_store.activate(version, datetime.now(UTC)):
+        raise HTTPException(404, detail=f"no policy version {version}")
+    await state.policies.refresh()
+    return {"version": version, "active": True}

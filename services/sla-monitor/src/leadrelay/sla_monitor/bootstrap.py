@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import yaml
 from fastapi import FastAPI
 
+from leadrelay.db.documents import ActiveDocument, VersionedDocuments
 from leadrelay.events import Envelope
 from leadrelay.events.handoff import LeadContacted, LeadQualified
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
-from leadrelay.sla_monitor.adapters.orm import outbox
+from leadrelay.sla_monitor.adapters.orm import outbox, policy_versions
 from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
-from leadrelay.sla_monitor.api import router
+from leadrelay.sla_monitor.api import admin, router
+from leadrelay.sla_monitor.domain.policy import PolicySet
 from leadrelay.sla_monitor.handlers import contact_reported, start_clock
+from leadrelay.sla_monitor.metrics import COMPLIANCE, SPEED_TO_LEAD_QUANTILE
 from leadrelay.sla_monitor.settings import SlaMonitorSettings
 from leadrelay.sla_monitor.timers import BreachPoller
 
@@ -22,15 +27,34 @@ MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
 def build_app(settings: SlaMonitorSettings) -> FastAPI:
-    """Build the SLA monitor's app, consumers, breach poller and outbox relay."""
+    """Build the SLA monitor's app, consumers, breach and warning poller, and outbox relay."""
     runtime = ServiceRuntime(SERVICE, settings, outbox)
+    seed = PolicySet.model_validate(yaml.safe_load(settings.policies_path.read_text()))
+    store = VersionedDocuments(runtime.engine, policy_versions)
+    policies = ActiveDocument(store, PolicySet, seed)
 
     async def on_qualified(event: Envelope) -> None:
-        await start_clock(event, SlaUnitOfWork(runtime.sessions), runtime.topics)
+        await start_clock(event, SlaUnitOfWork(runtime.sessions), runtime.topics, policies.current)
 
     async def on_contacted(event: Envelope) -> None:
         await contact_reported(event, SlaUnitOfWork(runtime.sessions))
 
+    async def load_policies() -> None:
+        await store.seed(seed.version, seed.model_dump(mode="json"), datetime.now(UTC))
+        await policies.refresh()
+
+    async def refresh_gauges() -> None:
+        """Speed to lead and compliance from the database, so every replica reports the same."""
+        async with SlaUnitOfWork(runtime.sessions) as uow:
+            rows = await uow.handoffs.compliance("queue", datetime.now(UTC) - timedelta(hours=24))
+        for row in rows:
+            if row["compliance"] is not None:
+                COMPLIANCE.labels(row["queue"] or "").set(row["compliance"])
+        overall = await _overall_quantiles(runtime)
+        for (part, quantile), value in overall.items():
+            SPEED_TO_LEAD_QUANTILE.labels(part, quantile).set(value)
+
+    runtime.startup_hooks.append(load_policies)
     runtime.add_consumer(
         [runtime.topics.qualified, runtime.topics.contacted],
         {LeadQualified.EVENT_TYPE: on_qualified, LeadContacted.EVENT_TYPE: on_contacted},
@@ -43,13 +67,40 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
         runtime.relay.wake,
     )
     runtime.add_task("breach-poller", poller.run, poller.stop)
+    runtime.add_task(
+        "policy-refresh", lambda: policies.keep_fresh(settings.refresh_interval_s), policies.stop
+    )
     app = create_app(
         service=SERVICE,
         title="Leadrelay SLA monitor",
-        description="Runs follow-up clocks for handoffs and emits HandoffBreached when they run out.",
+        description="Runs follow-up clocks for handoffs, warns before and breaches after their deadlines.",
         readiness=runtime.readiness,
         lifespan=runtime.lifespan,
+        before_metrics=refresh_gauges,
     )
     app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.policy_store = store
+    app.state.policies = policies
     app.include_router(router)
+    app.include_router(admin)
     return app
+
+
+async def _overall_quantiles(runtime: ServiceRuntime) -> dict[tuple[str, str], float]:
+    from sqlalchemy import text
+
+    async with runtime.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM handed_off_at - captured_at)),"
+                    " percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM handed_off_at - captured_at)),"
+                    " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM contacted_at - handed_off_at)),"
+                    " percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM contacted_at - handed_off_at))"
+                    " FROM handoffs WHERE handed_off_at >= now() - interval '24 hours'"
+                )
+            )
+        ).one()
+    keys = [("routing", "0.5"), ("routing", "0.95"), ("rep", "0.5"), ("rep", "0.95")]
+    return {key: float(value) for key, value in zip(keys, row, strict=True) if value is not None}

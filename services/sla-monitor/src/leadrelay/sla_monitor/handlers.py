@@ -6,16 +6,32 @@ from datetime import datetime
 from typing import Any
 
 from leadrelay.events import Envelope, Topics, new_event
-from leadrelay.events.handoff import HandoffBreached, LeadContacted, LeadQualified
+from leadrelay.events.handoff import HandoffAtRisk, HandoffBreached, LeadContacted, LeadQualified
 from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
-from leadrelay.sla_monitor.domain.clock import breach_event_id, overdue_seconds, state_after_contact
+from leadrelay.sla_monitor.domain.clock import (
+    breach_event_id,
+    overdue_seconds,
+    state_after_contact,
+    warning_event_id,
+)
+from leadrelay.sla_monitor.domain.policy import PolicySet, callback_deadline, deadline
+from leadrelay.sla_monitor.metrics import REP_TIME, ROUTING_TIME
 
 SOURCE = "leadrelay/sla-monitor"
 
 
-async def start_clock(event: Envelope, uow: SlaUnitOfWork, topics: Topics) -> None:
-    """Start the follow-up clock of a handoff (once)."""
+async def start_clock(
+    event: Envelope, uow: SlaUnitOfWork, topics: Topics, policies: PolicySet | None = None
+) -> None:
+    """Start the follow-up clock of a handoff (once); its policy, when known here, sets the deadline.
+
+    A later attempt of the same lead (a reassignment) replaces the clocks of the earlier ones.
+    """
     data: LeadQualified = event.data
+    policy = policies.policy(data.sla.policy) if policies else None
+    due_at, warn_at = (
+        deadline(policies, policy, data.grade, event.time) if policies and policy else (data.sla.due_at, None)
+    )
     async with uow:
         if not await uow.inbox.claim(event):
             return
@@ -27,9 +43,15 @@ async def start_clock(event: Envelope, uow: SlaUnitOfWork, topics: Topics) -> No
             attempt=data.attempt,
             grade=data.grade,
             policy=data.sla.policy,
-            due_at=data.sla.due_at,
+            due_at=due_at,
+            warn_at=warn_at,
             handed_off_at=event.time,
+            captured_at=data.captured_at,
         )
+        if data.attempt > 1:
+            await uow.handoffs.replace_earlier(data.lead_id, data.attempt)
+        if data.captured_at is not None and data.attempt == 1:
+            ROUTING_TIME.labels(data.queue).observe(max(0.0, (event.time - data.captured_at).total_seconds()))
         clock = await uow.handoffs.get(data.handoff_id, lock=True)
         if clock and clock["contact_event_pending"]:
             # Contact was reported over HTTP before this handoff arrived; now the lead is known, announce it.
@@ -52,6 +74,7 @@ async def contact_reported(event: Envelope, uow: SlaUnitOfWork) -> None:
             await uow.handoffs.record_contact(
                 data.handoff_id, state_after_contact(handoff["state"]), data.at, data.channel
             )
+            _observe_rep_time(handoff, data.at)
         await uow.commit()
 
 
@@ -69,9 +92,69 @@ async def report_contact(
                 await uow.handoffs.record_contact(
                     handoff_id, state_after_contact(handoff["state"]), at, channel
                 )
+                _observe_rep_time(handoff, at)
                 _queue_contacted(uow, topics, {**handoff, "contacted_at": at, "contact_channel": channel})
         await uow.commit()
         return await uow.handoffs.get(handoff_id) or {}
+
+
+def _observe_rep_time(handoff: dict[str, Any], at: datetime) -> None:
+    """Count the first contact's response time (handoff to contact), late contacts included."""
+    if handoff["contacted_at"] is None and handoff["handed_off_at"] is not None:
+        REP_TIME.labels(handoff["queue"] or "").observe(
+            max(0.0, (at - handoff["handed_off_at"]).total_seconds())
+        )
+
+
+async def schedule_callback(
+    handoff_id: str, callback_at: datetime, uow: SlaUnitOfWork, policies: PolicySet | None
+) -> dict[str, Any] | None:
+    """Move an open clock's deadline to the callback time the lead asked for (plus the policy's grace).
+
+    Returns the handoff, or None when it is unknown; ValueError when its clock is no longer open.
+    """
+    async with uow:
+        handoff = await uow.handoffs.get(handoff_id, lock=True)
+        if handoff is None:
+            return None
+        policy = policies.policy(handoff["policy"]) if policies and handoff["policy"] else None
+        if not await uow.handoffs.move_deadline(
+            handoff_id, callback_deadline(policy, callback_at), callback_at
+        ):
+            raise ValueError(f"the handoff's clock is {handoff['state']}")
+        await uow.commit()
+        return await uow.handoffs.get(handoff_id)
+
+
+async def warn_due_handoffs(
+    uow: SlaUnitOfWork, topics: Topics, limit: int, at: datetime | None = None
+) -> int:
+    """Emit HandoffAtRisk for every open clock whose warning time passed (database time); return how many."""
+    async with uow:
+        due = await uow.handoffs.claim_warnings(limit, at)
+        if not due:
+            return 0
+        await uow.handoffs.mark_warned([row["handoff_id"] for row in due], due[0]["db_now"])
+        for row in due:
+            warning = HandoffAtRisk(
+                handoff_id=row["handoff_id"],
+                lead_id=row["lead_id"],
+                owner_id=row["owner_id"] or "",
+                queue=row["queue"] or "",
+                attempt=row["attempt"],
+                due_at=row["due_at"],
+                warned_at=row["db_now"],
+            )
+            envelope = new_event(
+                warning,
+                source=SOURCE,
+                subject=row["lead_id"],
+                event_id=warning_event_id(row["handoff_id"], row["attempt"]),
+                time=row["db_now"],
+            )
+            uow.outbox.add(envelope, topics.at_risk)
+        await uow.commit()
+        return len(due)
 
 
 def _queue_contacted(uow: SlaUnitOfWork, topics: Topics, clock: dict[str, Any]) -> None:
@@ -85,13 +168,15 @@ def _queue_contacted(uow: SlaUnitOfWork, topics: Topics, clock: dict[str, Any]) 
     uow.outbox.add(new_event(contacted, source=SOURCE, subject=clock["lead_id"]), topics.contacted)
 
 
-async def breach_due_handoffs(uow: SlaUnitOfWork, topics: Topics, limit: int) -> int:
-    """Breach every open clock whose deadline passed (database time); return how many."""
+async def breach_due_handoffs(
+    uow: SlaUnitOfWork, topics: Topics, limit: int, at: datetime | None = None
+) -> int:
+    """Breach every open clock whose deadline passed (database time; `at` only in tests); return how many."""
     async with uow:
-        due = await uow.handoffs.claim_due(limit)
+        due = await uow.handoffs.claim_due(limit, at)
         if not due:
             return 0
-        await uow.handoffs.mark_breached([row["handoff_id"] for row in due])
+        await uow.handoffs.mark_breached([row["handoff_id"] for row in due], due[0]["db_now"])
         for row in due:
             breached_at: datetime = row["db_now"]
             breached = HandoffBreached(

@@ -1,4 +1,4 @@
-"""The breach poller: a loop that breaches due clocks, safe with several replicas."""
+"""The breach poller: a loop that breaches due clocks and warns of near ones, safe with several replicas."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import structlog
 
 from leadrelay.events import Topics
 from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
-from leadrelay.sla_monitor.handlers import breach_due_handoffs
+from leadrelay.sla_monitor.handlers import breach_due_handoffs, warn_due_handoffs
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +42,7 @@ class BreachPoller:
         while not self._stopping.is_set():
             try:
                 breached = await breach_due_handoffs(self._new_uow(), self._topics, self._batch)
+                breached += await warn_due_handoffs(self._new_uow(), self._topics, self._batch)
             except Exception as exc:
                 log.warning("breach_poll_failed", error=repr(exc))
                 breached = 0

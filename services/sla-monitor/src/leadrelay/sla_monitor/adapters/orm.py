@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table
 
+from leadrelay.db.documents import versioned_documents_table
 from leadrelay.db.tables import messaging_tables
 
 metadata = MetaData()
 outbox, inbox = messaging_tables(metadata)
+policy_versions = versioned_documents_table(metadata, "policy_versions")
+
+# open -> contacted | breached | replaced (a reassignment's new attempt took over); breached -> contacted late
 
 handoffs = Table(
     "handoffs",
@@ -26,5 +30,16 @@ handoffs = Table(
     Column("contact_channel", String(40)),
     Column("breached_at", DateTime(timezone=True)),
     Column("contact_event_pending", Boolean, nullable=False, server_default="false"),
+    Column("warn_at", DateTime(timezone=True)),
+    Column("warned_at", DateTime(timezone=True)),
+    Column("captured_at", DateTime(timezone=True)),
+    Column("callback_at", DateTime(timezone=True)),
+    Column("replaced_at", DateTime(timezone=True)),
     Index("ix_handoffs_open_due", "due_at", postgresql_where="state = 'open'"),
+    Index(
+        "ix_handoffs_open_warn",
+        "warn_at",
+        postgresql_where="state = 'open' AND warned_at IS NULL AND warn_at IS NOT NULL",
+    ),
+    Index("ix_handoffs_owner", "owner_id", "state"),
 )

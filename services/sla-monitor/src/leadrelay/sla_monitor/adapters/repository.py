@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,29 +80,114 @@ class HandoffRepository:
             .values(state=state, contacted_at=at, contact_channel=channel)
         )
 
-    async def claim_due(self, limit: int) -> list[dict[str, Any]]:
-        """Lock open clocks whose deadline passed by database time; other replicas skip them."""
+    async def replace_earlier(self, lead_id: str, attempt: int) -> None:
+        """Close the open clocks of the lead's earlier attempts: the new attempt's clock replaces them."""
+        await self._session.execute(
+            update(handoffs)
+            .where(handoffs.c.lead_id == lead_id, handoffs.c.attempt < attempt, handoffs.c.state == "open")
+            .values(state="replaced", replaced_at=func.now())
+        )
+
+    async def move_deadline(self, handoff_id: str, due_at: datetime, callback_at: datetime) -> bool:
+        """Move an open clock's deadline to a callback the lead asked for; False when it is not open."""
+        result = await self._session.execute(
+            update(handoffs)
+            .where(handoffs.c.handoff_id == handoff_id, handoffs.c.state == "open")
+            .values(due_at=due_at, callback_at=callback_at, warn_at=None)
+            .returning(handoffs.c.handoff_id)
+        )
+        return result.first() is not None
+
+    async def claim_warnings(self, limit: int, at: datetime | None = None) -> list[dict[str, Any]]:
+        """Lock open, unwarned clocks whose warning time passed by database time (or `at`, in tests)."""
         rows = await self._session.execute(
             text(
-                "SELECT handoff_id, lead_id, owner_id, queue, attempt, due_at, now() AS db_now "
-                "FROM handoffs WHERE state = 'open' AND due_at <= now() "
-                "ORDER BY due_at LIMIT :limit FOR UPDATE SKIP LOCKED"
+                "SELECT handoff_id, lead_id, owner_id, queue, attempt, due_at, "
+                "COALESCE(CAST(:at AS timestamptz), now()) AS db_now "
+                "FROM handoffs WHERE state = 'open' AND warned_at IS NULL AND warn_at IS NOT NULL "
+                "AND warn_at <= COALESCE(CAST(:at AS timestamptz), now()) "
+                "ORDER BY warn_at LIMIT :limit FOR UPDATE SKIP LOCKED"
             ),
-            {"limit": limit},
+            {"limit": limit, "at": at},
         )
         return [dict(r) for r in rows.mappings()]
 
-    async def mark_breached(self, handoff_ids: list[str]) -> None:
-        """Mark clocks breached at database time."""
+    async def mark_warned(self, handoff_ids: list[str], at: datetime) -> None:
+        """Note that these clocks' warnings are queued."""
+        await self._session.execute(
+            update(handoffs).where(handoffs.c.handoff_id.in_(handoff_ids)).values(warned_at=at)
+        )
+
+    async def claim_due(self, limit: int, at: datetime | None = None) -> list[dict[str, Any]]:
+        """Lock open clocks whose deadline passed by database time (or `at`, in tests); replicas skip them."""
+        rows = await self._session.execute(
+            text(
+                "SELECT handoff_id, lead_id, owner_id, queue, attempt, due_at, "
+                "COALESCE(CAST(:at AS timestamptz), now()) AS db_now "
+                "FROM handoffs WHERE state = 'open' AND due_at <= COALESCE(CAST(:at AS timestamptz), now()) "
+                "ORDER BY due_at LIMIT :limit FOR UPDATE SKIP LOCKED"
+            ),
+            {"limit": limit, "at": at},
+        )
+        return [dict(r) for r in rows.mappings()]
+
+    async def mark_breached(self, handoff_ids: list[str], at: datetime) -> None:
+        """Mark clocks breached at the claim's time."""
         await self._session.execute(
             update(handoffs)
             .where(handoffs.c.handoff_id.in_(handoff_ids))
-            .values(state="breached", breached_at=func.now())
+            .values(state="breached", breached_at=at)
         )
 
-    async def list(self, state: str | None, limit: int) -> list[dict[str, Any]]:
-        """Return handoffs, soonest deadline first, optionally of one state."""
+    async def list(
+        self,
+        state: str | None,
+        limit: int,
+        queue: str | None = None,
+        owner: str | None = None,
+        overdue: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        """Return handoffs, soonest deadline first, filtered by state, queue, owner and being overdue."""
         stmt = select(handoffs).order_by(handoffs.c.due_at).limit(limit)
         if state:
             stmt = stmt.where(handoffs.c.state == state)
+        if queue:
+            stmt = stmt.where(handoffs.c.queue == queue)
+        if owner:
+            stmt = stmt.where(handoffs.c.owner_id == owner)
+        if overdue is not None:
+            late = or_(
+                handoffs.c.state == "breached",
+                and_(handoffs.c.state == "open", handoffs.c.due_at < func.now()),
+            )
+            stmt = stmt.where(late if overdue else ~late)
         return [dict(r) for r in (await self._session.execute(stmt)).mappings()]
+
+    async def compliance(self, by: str, since: datetime) -> builtins.list[dict[str, Any]]:
+        """Per owner or queue since a time: handoffs decided (contacted or breached), on time, compliance,
+        and p50/p95 of routing time (capture to handoff) and rep time (handoff to first contact)."""
+        column = handoffs.c.owner_id if by == "owner" else handoffs.c.queue
+        rep_time = func.extract("epoch", handoffs.c.contacted_at - handoffs.c.handed_off_at)
+        routing_time = func.extract("epoch", handoffs.c.handed_off_at - handoffs.c.captured_at)
+        on_time = and_(handoffs.c.contacted_at.is_not(None), handoffs.c.contacted_at <= handoffs.c.due_at)
+        decided = or_(handoffs.c.contacted_at.is_not(None), handoffs.c.state == "breached")
+        stmt = (
+            select(
+                column.label(by),
+                func.count().label("handoffs"),
+                func.count().filter(decided).label("decided"),
+                func.count().filter(on_time).label("on_time"),
+                func.count().filter(handoffs.c.state == "breached").label("breached"),
+                func.percentile_cont(0.5).within_group(rep_time).label("rep_time_p50_s"),
+                func.percentile_cont(0.95).within_group(rep_time).label("rep_time_p95_s"),
+                func.percentile_cont(0.5).within_group(routing_time).label("routing_time_p50_s"),
+                func.percentile_cont(0.95).within_group(routing_time).label("routing_time_p95_s"),
+            )
+            .where(handoffs.c.handed_off_at >= since, handoffs.c.state != "replaced")
+            .group_by(column)
+            .order_by(column)
+        )
+        rows = [dict(r) for r in (await self._session.execute(stmt)).mappings()]
+        for row in rows:
+            row["compliance"] = round(row["on_time"] / row["decided"], 4) if row["decided"] else None
+        return rows

@@ -6,8 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-State = Literal["open", "contacted", "breached"]
+State = Literal["open", "contacted", "breached", "replaced"]
 BREACH_NAMESPACE = uuid.UUID("0f3f7c1e-8a55-4d0b-a6a4-5f7c2b1d9e10")
+
+
+def warning_event_id(handoff_id: str, attempt: int) -> str:
+    """Return the deterministic id of a handoff attempt's at-risk warning."""
+    return str(uuid.uuid5(BREACH_NAMESPACE, f"{handoff_id}:{attempt}:at-risk"))
 
 
 def breach_event_id(handoff_id: str, attempt: int) -> str:
@@ -16,7 +21,7 @@ def breach_event_id(handoff_id: str, attempt: int) -> str:
 
 
 def state_after_contact(state: State) -> State:
-    """Contact closes an open clock; a breached clock stays breached (contact is still recorded)."""
+    """Contact closes an open clock; a breached or replaced clock keeps its state (contact is still recorded)."""
     return "contacted" if state == "open" else state
 
 

@@ -1,0 +1,127 @@
+"""SLA policies: first-contact deadlines per grade, in business hours of a team calendar or wall-clock time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from leadrelay.calendars import add_business_time, holiday_calendar, parse_hours
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Calendar(BaseModel):
+    """A team's working time: time zone, hours per weekday, public holidays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str
+    working_hours: dict[Weekday, list[str]]
+    holidays: str | None = Field(default=None, description="country (and subdivision) code: US, DE-BY")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: dict[Weekday, list[str]]) -> dict[Weekday, list[str]]:
+        if not any(value.values()):
+            raise ValueError("a calendar needs some working hours")
+        for windows in value.values():
+            for window in windows:
+                parse_hours(window)
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, value: str | None) -> str | None:
+        if value is not None:
+            holiday_calendar(value, 2026)
+        return value
+
+
+class Policy(BaseModel):
+    """Minutes to first contact per grade letter, counted in a calendar's business hours or wall-clock time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    clock: Literal["business_hours", "wall_clock"] = "wall_clock"
+    calendar: str | None = None
+    deadlines: dict[str, float] = Field(
+        min_length=1, description="grade letter -> minutes; others get the longest"
+    )
+    warn_at: float | None = Field(
+        default=None, gt=0, lt=1, description="warn when this share of the time is gone"
+    )
+    callback_grace_minutes: float = Field(
+        default=15, ge=0, description="after a callback time the lead asked for"
+    )
+
+    @field_validator("deadlines")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(minutes <= 0 for minutes in value.values()):
+            raise ValueError("deadlines are positive minutes")
+        return value
+
+
+class PolicySet(BaseModel):
+    """A versioned set of SLA policies and the calendars they count in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(min_length=1, max_length=100)
+    calendars: dict[str, Calendar] = Field(default_factory=dict)
+    policies: list[Policy]
+
+    @model_validator(mode="after")
+    def _calendars_exist(self) -> PolicySet:
+        for policy in self.policies:
+            if policy.clock == "business_hours" and policy.calendar is None:
+                raise ValueError(f"policy {policy.name!r} counts business hours but names no calendar")
+            if policy.calendar is not None and policy.calendar not in self.calendars:
+                raise ValueError(f"policy {policy.name!r} names unknown calendar {policy.calendar!r}")
+        names = [p.name for p in self.policies]
+        if len(set(names)) != len(names):
+            raise ValueError("policy names must be unique")
+        return self
+
+    def policy(self, name: str) -> Policy | None:
+        """Return a policy by name."""
+        return next((p for p in self.policies if p.name == name), None)
+
+
+def _after(policy: PolicySet, chosen: Policy, start: datetime, minutes: float) -> datetime:
+    if chosen.clock == "wall_clock" or chosen.calendar is None:
+        return start + timedelta(minutes=minutes)
+    calendar = policy.calendars[chosen.calendar]
+    return add_business_time(
+        start, timedelta(minutes=minutes), calendar.working_hours, calendar.timezone, calendar.holidays
+    )
+
+
+def deadline(
+    policies: PolicySet, chosen: Policy, grade: str, start: datetime
+) -> tuple[datetime, datetime | None]:
+    """Return (due_at, warn_at or None) of a handoff that started at `start`."""
+    letter = grade[:1].upper() if grade else ""
+    minutes = chosen.deadlines.get(letter, max(chosen.deadlines.values()))
+    due = _after(policies, chosen, start, minutes)
+    warn = _after(policies, chosen, start, minutes * chosen.warn_at) if chosen.warn_at else None
+    return due, warn
+
+
+def callback_deadline(chosen: Policy | None, callback_at: datetime) -> datetime:
+    """Return the new deadline when the lead asked to be called back at a time: that time plus the grace."""
+    grace = chosen.callback_grace_minutes if chosen else 15
+    return callback_at + timedelta(minutes=grace)

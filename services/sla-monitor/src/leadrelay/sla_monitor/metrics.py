@@ -1,0 +1,34 @@
+"""The SLA monitor's business metrics: speed to lead, split into routing time and rep time."""
+
+from prometheus_client import Gauge, Histogram
+
+from leadrelay.observability.metrics import REGISTRY
+
+BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 172800)
+
+ROUTING_TIME = Histogram(
+    "leadrelay_speed_to_lead_routing_seconds",
+    "Capture to handoff: Leadrelay's own share of speed to lead.",
+    ["queue"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+    registry=REGISTRY,
+)
+REP_TIME = Histogram(
+    "leadrelay_speed_to_lead_rep_seconds",
+    "Handoff to first contact: sales' share of speed to lead.",
+    ["queue"],
+    buckets=BUCKETS,
+    registry=REGISTRY,
+)
+SPEED_TO_LEAD_QUANTILE = Gauge(
+    "leadrelay_speed_to_lead_quantile_seconds",
+    "p50 and p95 of routing time and rep time over the last 24 hours, from the database (all replicas).",
+    ["part", "quantile"],
+    registry=REGISTRY,
+)
+COMPLIANCE = Gauge(
+    "leadrelay_sla_compliance_ratio",
+    "Share of handoffs decided in the last 24 hours that were contacted before their deadline, per queue.",
+    ["queue"],
+    registry=REGISTRY,
+)
