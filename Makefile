@@ -58,6 +58,7 @@ bench: install
 	$(PY) bench/capture_intake.py --write
 	$(PY) bench/scoring_latency.py --write
 	$(PY) bench/routing_decision.py --write
+	$(PY) bench/sla_deadlines.py --write
 
 up:
 	docker compose up --build -d
