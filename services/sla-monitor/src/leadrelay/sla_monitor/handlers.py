@@ -15,7 +15,7 @@ from leadrelay.sla_monitor.domain.clock import (
     warning_event_id,
 )
 from leadrelay.sla_monitor.domain.policy import PolicySet, callback_deadline, deadline
-from leadrelay.sla_monitor.metrics import REP_TIME, ROUTING_TIME
+from leadrelay.sla_monitor.metrics import BREACHES, CLOCKS_STARTED, REP_TIME, ROUTING_TIME, WARNINGS
 
 SOURCE = "leadrelay/sla-monitor"
 
@@ -50,6 +50,7 @@ async def start_clock(
         )
         if data.attempt > 1:
             await uow.handoffs.replace_earlier(data.lead_id, data.attempt)
+        CLOCKS_STARTED.labels(data.queue).inc()
         if data.captured_at is not None and data.attempt == 1:
             ROUTING_TIME.labels(data.queue).observe(max(0.0, (event.time - data.captured_at).total_seconds()))
         clock = await uow.handoffs.get(data.handoff_id, lock=True)
@@ -154,6 +155,8 @@ async def warn_due_handoffs(
             )
             uow.outbox.add(envelope, topics.at_risk)
         await uow.commit()
+        for row in due:
+            WARNINGS.labels(row["queue"] or "").inc()
         return len(due)
 
 
@@ -198,4 +201,6 @@ async def breach_due_handoffs(
             )
             uow.outbox.add(envelope, topics.sla_breached)
         await uow.commit()
+        for row in due:
+            BREACHES.labels(row["queue"] or "").inc()
         return len(due)

@@ -1,6 +1,6 @@
 """The SLA monitor's business metrics: speed to lead, split into routing time and rep time."""
 
-from prometheus_client import Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from leadrelay.observability.metrics import REGISTRY
 
@@ -29,6 +29,24 @@ SPEED_TO_LEAD_QUANTILE = Gauge(
 COMPLIANCE = Gauge(
     "leadrelay_sla_compliance_ratio",
     "Share of handoffs decided in the last 24 hours that were contacted before their deadline, per queue.",
+    ["queue"],
+    registry=REGISTRY,
+)
+CLOCKS_STARTED = Counter(
+    "leadrelay_sla_clocks_started_total",
+    "Follow-up clocks started (one per handoff attempt).",
+    ["queue"],
+    registry=REGISTRY,
+)
+BREACHES = Counter(
+    "leadrelay_sla_breaches_total",
+    "Follow-up deadlines missed (HandoffBreached emitted).",
+    ["queue"],
+    registry=REGISTRY,
+)
+WARNINGS = Counter(
+    "leadrelay_sla_warnings_total",
+    "Handoffs at risk (HandoffAtRisk emitted).",
     ["queue"],
     registry=REGISTRY,
 )
