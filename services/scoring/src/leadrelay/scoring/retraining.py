@@ -50,10 +50,15 @@ class OutcomeTrainer:
         """Note a new outcome: the background loop checks whether enough have arrived."""
         self._wake.set()
 
-    async def retrain(self, activate: bool = True, seed: int = 42) -> dict[str, Any]:
-        """Train and register a version from every recorded outcome; ValueError when there are too few."""
+    async def retrain(self, activate: bool = True, seed: int = 42, wait: bool = True) -> dict[str, Any]:
+        """Train and register a version from every recorded outcome; ValueError when there are too few.
+
+        With wait, a retraining already running (in any replica) is waited for; without, it is an error.
+        """
         async with self._engine.connect() as lock:
-            if not await lock.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": RETRAIN_LOCK}):
+            if wait:
+                await lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": RETRAIN_LOCK})
+            elif not await lock.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": RETRAIN_LOCK}):
                 raise ValueError("another retraining is running")
             try:
                 return await self._retrain(activate, seed)
@@ -133,6 +138,6 @@ class OutcomeTrainer:
             if new < self._retrain_after:
                 continue
             try:
-                await self.retrain(activate=True)
+                await self.retrain(activate=True, wait=False)
             except ValueError as exc:
                 log.info("retrain_skipped", reason=str(exc))
