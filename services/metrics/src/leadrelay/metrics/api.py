@@ -1,48 +1,147 @@
-"""The metrics service's HTTP API."""
+"""The metrics service's HTTP API: KPIs (JSON or CSV) and, with X-Admin-Key, marketing spend."""
 
 from __future__ import annotations
 
-from datetime import date
+import csv
+import io
+from datetime import UTC, date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field, model_validator
 
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
 from leadrelay.metrics.domain.funnel import summarise
+from leadrelay.metrics.domain.timeline import ratio
+from leadrelay.service.admin import require_admin
 from leadrelay.service.app import unprocessable
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
+admin = APIRouter(prefix="/v1", tags=["kpis admin"], dependencies=[Depends(require_admin)])
+CSV_COLUMNS = ["day", "step", "stage", "source", "queue", "count"]
 
 
-@router.get("/kpis")
+@router.get("/kpis", responses={200: {"content": {"text/csv": {}}}})
 async def kpis(
     request: Request,
     start: date | None = Query(default=None, alias="from", description="first day (inclusive)"),
     end: date | None = Query(default=None, alias="to", description="last day (inclusive)"),
     source: str | None = Query(default=None, max_length=40),
+    campaign: str | None = Query(default=None, max_length=100),
     queue: str | None = Query(default=None, max_length=63),
-) -> dict[str, Any]:
-    """Return funnel counts per day, stage, source and queue, with totals and conversion rates."""
+    format: str = Query(default="json", pattern="^(json|csv)$"),
+) -> Any:
+    """Funnel counts per day, and KPIs over the leads captured in the period (conversion, speed to lead,
+    SLA compliance, cost per lead, acquisition cost, cycle length, value, ROI, lost and rejection reasons)."""
     if start and end and start > end:
         raise unprocessable("from", "must not be after 'to'")
     async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
         rows = await uow.funnel.rows(start, end, source, queue)
+        if format == "csv":
+            return _csv(rows)
+        journey = await uow.timeline.summary(start, end, source=source, campaign=campaign, queue=queue)
+        spent = await uow.spend.total(start, end, source, campaign)
+        lost = await uow.reasons.top(start, end, "lost")
+        rejected = await uow.reasons.top(start, end, "rejected")
     totals = summarise(rows)
     return {
         "period": {"from": start, "to": end},
-        "filters": {"source": source, "queue": queue},
+        "filters": {"source": source, "campaign": campaign, "queue": queue},
         "totals": totals,
         "conversion": _conversion(totals),
+        "kpis": _kpis(journey, spent, lost, rejected),
         "rows": rows,
     }
 
 
-def _conversion(totals: dict[str, int]) -> dict[str, float | None]:
-    def ratio(a: str, b: str) -> float | None:
-        return round(totals.get(b, 0) / totals[a], 4) if totals.get(a) else None
-
+def _kpis(j: dict[str, Any], spent: float, lost: list[Any], rejected: list[Any]) -> dict[str, Any]:
     return {
-        "lead_to_mql": ratio("captured", "mql"),
-        "lead_to_sql": ratio("captured", "sql"),
-        "sql_to_won": ratio("sql", "won"),
+        "leads": j["leads"],
+        "funnel": {k: j[k] for k in ("mql", "sql", "handed_off", "contacted", "won", "lost", "rejected")},
+        "conversion": {
+            "lead_to_mql": ratio(j["mql"], j["leads"]),
+            "mql_to_sql": ratio(j["sql"], j["mql"]),
+            "sql_to_won": ratio(j["won"], j["sql"]),
+            "lead_to_won": ratio(j["won"], j["leads"]),
+        },
+        "speed_to_lead_seconds": {
+            name: round(j[f"{name}_s"], 3) if j[f"{name}_s"] is not None else None
+            for name in ("routing_p50", "routing_p95", "rep_p50", "rep_p95")
+        },
+        "sla": {
+            "breached": j["breached"],
+            "contacted_in_time": j["contacted_in_time"],
+            "compliance": ratio(j["contacted_in_time"], j["sla_decided"]),
+        },
+        "money": {
+            "spend": spent,
+            "cost_per_lead": round(spent / j["leads"], 2) if j["leads"] and spent else None,
+            "customer_acquisition_cost": round(spent / j["won"], 2) if j["won"] and spent else None,
+            "revenue": j["revenue"],
+            "value_per_customer": round(j["value_per_customer"], 2)
+            if j["value_per_customer"] is not None
+            else None,
+            "roi": ratio(j["revenue"] - spent, spent) if spent else None,
+        },
+        "sales_cycle_days": {
+            "average": round(j["cycle_days_avg"], 2) if j["cycle_days_avg"] is not None else None,
+            "median": round(j["cycle_days_p50"], 2) if j["cycle_days_p50"] is not None else None,
+        },
+        "lost_reasons": lost,
+        "rejection_reasons": rejected,
     }
+
+
+def _csv(rows: list[dict[str, Any]]) -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="kpis.csv"'},
+    )
+
+
+def _conversion(totals: dict[str, int]) -> dict[str, float | None]:
+    return {
+        "lead_to_mql": ratio(totals.get("mql"), totals.get("captured")),
+        "lead_to_sql": ratio(totals.get("sql"), totals.get("captured")),
+        "sql_to_won": ratio(totals.get("won"), totals.get("sql")),
+    }
+
+
+class SpendIn(BaseModel):
+    """Marketing spend of a source (optionally one campaign) over a period."""
+
+    source: str = Field(min_length=1, max_length=40)
+    campaign: str = Field(default="", max_length=100)
+    period_start: date
+    period_end: date
+    amount: float = Field(ge=0, le=1e12)
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SpendIn:
+        if self.period_end < self.period_start:
+            raise ValueError("period_end must not be before period_start")
+        return self
+
+
+@admin.post("/spend", status_code=201)
+async def add_spend(entries: list[SpendIn], request: Request) -> dict[str, Any]:
+    """Record spend entries (cost per lead, acquisition cost and ROI use them)."""
+    if len({e.currency for e in entries}) > 1:
+        raise unprocessable("currency", "send one currency at a time")
+    async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
+        await uow.spend.add([e.model_dump() for e in entries], datetime.now(UTC))
+        await uow.commit()
+    return {"recorded": len(entries)}
+
+
+@admin.get("/spend")
+async def list_spend(request: Request) -> list[dict[str, Any]]:
+    """List recorded spend."""
+    async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
+        return await uow.spend.all()

@@ -10,7 +10,7 @@ from prometheus_client import Gauge
 from leadrelay.events import EVENT_TYPES, Envelope
 from leadrelay.metrics.adapters.orm import outbox
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
-from leadrelay.metrics.api import router
+from leadrelay.metrics.api import admin, router
 from leadrelay.metrics.handlers import count_event
 from leadrelay.metrics.settings import MetricsSettings
 from leadrelay.observability.metrics import REGISTRY
@@ -52,5 +52,7 @@ def build_app(settings: MetricsSettings) -> FastAPI:
         before_metrics=refresh_funnel_gauge,
     )
     app.state.runtime = runtime
+    app.state.settings = settings
     app.include_router(router)
+    app.include_router(admin)
     return app

@@ -6,10 +6,11 @@ from leadrelay.events import Envelope
 from leadrelay.events.lead import LeadCaptured, LeadErased
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
 from leadrelay.metrics.domain.funnel import funnel_entry
+from leadrelay.metrics.domain.timeline import timeline_change
 
 
 async def count_event(event: Envelope, uow: MetricsUnitOfWork) -> None:
-    """Fold one event into the funnel counts, once per event id."""
+    """Fold one event into the funnel counts and its lead's journey, once per event id."""
     data = event.data
     lead_id = getattr(data, "lead_id", None)
     async with uow:
@@ -21,6 +22,12 @@ async def count_event(event: Envelope, uow: MetricsUnitOfWork) -> None:
         entry = funnel_entry(data, known_source)
         if entry is not None:
             await uow.funnel.add(event.time.date(), entry)
+        change = timeline_change(data, event.time)
+        if change is not None and lead_id:
+            await uow.timeline.apply(lead_id, change)
+            if change.reason is not None:
+                await uow.reasons.add(event.time.date(), *change.reason)
         if isinstance(data, LeadErased):
             await uow.sources.forget(data.lead_id)
+            await uow.timeline.forget(data.lead_id)
         await uow.commit()

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, MetaData, PrimaryKeyConstraint, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+)
 
 from leadrelay.db.tables import messaging_tables
 
@@ -26,4 +36,49 @@ lead_sources = Table(
     metadata,
     Column("lead_id", String(36), primary_key=True),
     Column("source", String(40), nullable=False),
+)
+
+# Each lead's journey: first time at each step (no personal data: ids, dimensions and times).
+lead_timeline = Table(
+    "lead_timeline",
+    metadata,
+    Column("lead_id", String(36), primary_key=True),
+    Column("source", String(40), nullable=False, server_default=""),
+    Column("campaign", String(100), nullable=False, server_default=""),
+    Column("form", String(100), nullable=False, server_default=""),
+    Column("queue", String(63), nullable=False, server_default=""),
+    Column("owner", String(100), nullable=False, server_default=""),
+    Column("captured_at", DateTime(timezone=True), index=True),
+    Column("mql_at", DateTime(timezone=True)),
+    Column("sql_at", DateTime(timezone=True)),
+    Column("handed_off_at", DateTime(timezone=True)),
+    Column("contacted_at", DateTime(timezone=True)),
+    Column("breached_at", DateTime(timezone=True)),
+    Column("rejected_at", DateTime(timezone=True)),
+    Column("outcome", String(20)),
+    Column("outcome_at", DateTime(timezone=True)),
+    Column("value", Numeric(14, 2)),
+)
+
+spend = Table(
+    "spend",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("source", String(40), nullable=False),
+    Column("campaign", String(100), nullable=False, server_default=""),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("amount", Numeric(14, 2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+reasons = Table(
+    "reasons",
+    metadata,
+    Column("day", Date, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("reason", String(100), nullable=False),
+    Column("count", BigInteger, nullable=False),
+    PrimaryKeyConstraint("day", "kind", "reason"),
 )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadrelay.metrics.adapters.orm import funnel_counts, lead_sources
+from leadrelay.metrics.adapters.orm import funnel_counts, lead_sources, lead_timeline, reasons, spend
 from leadrelay.metrics.domain.funnel import FunnelEntry
+from leadrelay.metrics.domain.timeline import TimelineChange
 
 
 class FunnelRepository:
@@ -79,3 +81,134 @@ class LeadSourceRepository:
     async def forget(self, lead_id: str) -> None:
         """Drop an erased lead's link."""
         await self._session.execute(delete(lead_sources).where(lead_sources.c.lead_id == lead_id))
+
+
+class TimelineRepository:
+    """Each lead's journey, and KPIs over the leads captured in a period."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def apply(self, lead_id: str, change: TimelineChange) -> None:
+        """Set first-time columns that are still empty and latest columns always (one statement)."""
+        values = {**change.first, **change.latest}
+        if not values:
+            return
+        stmt = insert(lead_timeline).values(lead_id=lead_id, **values)
+        sets: dict[str, Any] = {}
+        for name in change.first:
+            column = lead_timeline.c[name]
+            kept = func.nullif(column, "") if isinstance(column.type, String) else column
+            sets[name] = func.coalesce(kept, stmt.excluded[name])
+        for name in change.latest:
+            sets[name] = stmt.excluded[name]
+        await self._session.execute(stmt.on_conflict_do_update(index_elements=["lead_id"], set_=sets))
+
+    async def forget(self, lead_id: str) -> None:
+        """Delete an erased lead's journey (the day counts stay)."""
+        await self._session.execute(delete(lead_timeline).where(lead_timeline.c.lead_id == lead_id))
+
+    async def summary(self, start: date | None, end: date | None, **dimensions: str | None) -> dict[str, Any]:
+        """Counts, speed to lead, SLA and value over the leads captured in [start, end]."""
+        t = lead_timeline.c
+        seconds = lambda a, b: func.extract("epoch", a - b)  # noqa: E731
+        routing, rep = seconds(t.handed_off_at, t.captured_at), seconds(t.contacted_at, t.handed_off_at)
+        cycle_days = seconds(t.outcome_at, t.captured_at) / 86400
+        won = t.outcome == "won"
+        in_time = and_(
+            t.contacted_at.is_not(None), or_(t.breached_at.is_(None), t.contacted_at <= t.breached_at)
+        )
+        stmt = select(
+            func.count().label("leads"),
+            func.count(t.mql_at).label("mql"),
+            func.count(t.sql_at).label("sql"),
+            func.count(t.handed_off_at).label("handed_off"),
+            func.count(t.contacted_at).label("contacted"),
+            func.count(t.breached_at).label("breached"),
+            func.count(t.rejected_at).label("rejected"),
+            func.count().filter(won).label("won"),
+            func.count().filter(t.outcome == "lost").label("lost"),
+            func.count().filter(in_time).label("contacted_in_time"),
+            func.count()
+            .filter(or_(t.contacted_at.is_not(None), t.breached_at.is_not(None)))
+            .label("sla_decided"),
+            func.percentile_cont(0.5).within_group(routing).label("routing_p50_s"),
+            func.percentile_cont(0.95).within_group(routing).label("routing_p95_s"),
+            func.percentile_cont(0.5).within_group(rep).label("rep_p50_s"),
+            func.percentile_cont(0.95).within_group(rep).label("rep_p95_s"),
+            func.avg(cycle_days).filter(won).label("cycle_days_avg"),
+            func.percentile_cont(0.5).within_group(cycle_days).filter(won).label("cycle_days_p50"),
+            func.coalesce(func.sum(t.value).filter(won), 0).label("revenue"),
+            func.avg(t.value).filter(won).label("value_per_customer"),
+        ).where(t.captured_at.is_not(None))
+        if start:
+            stmt = stmt.where(t.captured_at >= datetime.combine(start, time.min, UTC))
+        if end:
+            stmt = stmt.where(t.captured_at < datetime.combine(end + timedelta(days=1), time.min, UTC))
+        for name, value in dimensions.items():
+            if value:
+                stmt = stmt.where(lead_timeline.c[name] == value)
+        row = (await self._session.execute(stmt)).mappings().one()
+        return {k: (float(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
+
+
+class SpendRepository:
+    """Marketing spend per source (and campaign) and period."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, rows: list[dict[str, Any]], now: datetime) -> None:
+        """Record spend entries."""
+        await self._session.execute(insert(spend), [{**r, "recorded_at": now} for r in rows])
+
+    async def total(
+        self, start: date | None, end: date | None, source: str | None, campaign: str | None
+    ) -> float:
+        """Return the spend whose period lies within [start, end], for a source or campaign if given."""
+        stmt = select(func.coalesce(func.sum(spend.c.amount), 0))
+        if start:
+            stmt = stmt.where(spend.c.period_start >= start)
+        if end:
+            stmt = stmt.where(spend.c.period_end <= end)
+        if source:
+            stmt = stmt.where(spend.c.source == source)
+        if campaign:
+            stmt = stmt.where(spend.c.campaign == campaign)
+        return float(await self._session.scalar(stmt) or 0)
+
+    async def all(self) -> list[dict[str, Any]]:
+        """Return every spend entry."""
+        rows = await self._session.execute(select(spend).order_by(spend.c.period_start, spend.c.id))
+        return [
+            {k: (float(v) if isinstance(v, Decimal) else v) for k, v in r.items()} for r in rows.mappings()
+        ]
+
+
+class ReasonRepository:
+    """How often leads were lost or rejected, by reason and day."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, day: date, kind: str, reason: str) -> None:
+        """Count one reason."""
+        stmt = insert(reasons).values(day=day, kind=kind, reason=reason, count=1)
+        await self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["day", "kind", "reason"], set_={"count": reasons.c.count + 1}
+            )
+        )
+
+    async def top(
+        self, start: date | None, end: date | None, kind: str, limit: int = 10
+    ) -> list[dict[str, Any]]:
+        """Return the most frequent reasons of a kind in [start, end]."""
+        total = func.sum(reasons.c.count).label("count")
+        stmt = select(reasons.c.reason, total).where(reasons.c.kind == kind).group_by(reasons.c.reason)
+        if start:
+            stmt = stmt.where(reasons.c.day >= start)
+        if end:
+            stmt = stmt.where(reasons.c.day <= end)
+        rows = await self._session.execute(stmt.order_by(total.desc(), reasons.c.reason).limit(limit))
+        return [{"reason": r[0], "count": int(r[1])} for r in rows]

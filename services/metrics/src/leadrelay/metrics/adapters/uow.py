@@ -6,14 +6,23 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from leadrelay.db.uow import UnitOfWork
 from leadrelay.metrics.adapters.orm import inbox, outbox
-from leadrelay.metrics.adapters.repository import FunnelRepository, LeadSourceRepository
+from leadrelay.metrics.adapters.repository import (
+    FunnelRepository,
+    LeadSourceRepository,
+    ReasonRepository,
+    SpendRepository,
+    TimelineRepository,
+)
 
 
 class MetricsUnitOfWork(UnitOfWork):
-    """A transaction over funnel counts, lead sources and the inbox."""
+    """A transaction over funnel counts, lead journeys, spend, reasons, lead sources and the inbox."""
 
     funnel: FunnelRepository
     sources: LeadSourceRepository
+    timeline: TimelineRepository
+    spend: SpendRepository
+    reasons: ReasonRepository
 
     def __init__(self, sessions: async_sessionmaker) -> None:
         super().__init__(sessions, outbox, inbox)
@@ -21,3 +30,6 @@ class MetricsUnitOfWork(UnitOfWork):
     def _open_repositories(self) -> None:
         self.funnel = FunnelRepository(self.session)
         self.sources = LeadSourceRepository(self.session)
+        self.timeline = TimelineRepository(self.session)
+        self.spend = SpendRepository(self.session)
+        self.reasons = ReasonRepository(self.session)
