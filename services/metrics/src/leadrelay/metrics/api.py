@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, model_validator
 
+from leadrelay.metrics.adapters.repository import SPEED_BUCKETS
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
 from leadrelay.metrics.domain.funnel import summarise
 from leadrelay.metrics.domain.timeline import ratio
@@ -19,6 +22,33 @@ from leadrelay.service.app import unprocessable
 router = APIRouter(prefix="/v1", tags=["kpis"])
 admin = APIRouter(prefix="/v1", tags=["kpis admin"], dependencies=[Depends(require_admin)])
 CSV_COLUMNS = ["day", "step", "stage", "source", "queue", "count"]
+
+
+@router.get("/breakdown")
+async def breakdown(
+    request: Request,
+    start: date | None = Query(default=None, alias="from"),
+    end: date | None = Query(default=None, alias="to"),
+) -> dict[str, Any]:
+    """For the dashboard: leads per source, speed-to-lead histograms, SLA compliance per day."""
+    async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
+        return {
+            "sources": await uow.breakdown.sources(start, end),
+            "speed": {
+                "buckets_seconds": list(SPEED_BUCKETS),
+                **await uow.breakdown.speed_histogram(start, end),
+            },
+            "sla_daily": await uow.breakdown.sla_daily(start, end),
+        }
+
+
+@router.get("/feed")
+async def live_feed(
+    request: Request, after: int = Query(default=0, ge=0), limit: int = Query(default=50, ge=1, le=500)
+) -> list[dict[str, Any]]:
+    """The latest handoffs and breaches after an id, newest first (the dashboard polls it)."""
+    async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
+        return await uow.feed.after(after, limit)
 
 
 @router.get("/kpis", responses={200: {"content": {"text/csv": {}}}})
@@ -60,6 +90,7 @@ def _kpis(j: dict[str, Any], spent: float, lost: list[Any], rejected: list[Any])
         "funnel": {k: j[k] for k in ("mql", "sql", "handed_off", "contacted", "won", "lost", "rejected")},
         "conversion": {
             "lead_to_mql": ratio(j["mql"], j["leads"]),
+            "lead_to_sql": ratio(j["sql"], j["leads"]),
             "mql_to_sql": ratio(j["sql"], j["mql"]),
             "sql_to_won": ratio(j["won"], j["sql"]),
             "lead_to_won": ratio(j["won"], j["leads"]),
@@ -145,3 +176,19 @@ async def list_spend(request: Request) -> list[dict[str, Any]]:
     """List recorded spend."""
     async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
         return await uow.spend.all()
+
+
+STATIC = Path(__file__).resolve().parent / "static"
+pages = APIRouter(tags=["dashboard"])
+
+
+@pages.get("/", response_class=HTMLResponse)
+async def dashboard() -> HTMLResponse:
+    """The dashboard for people: funnel, key figures, speed to lead, SLA compliance, sources, live feed."""
+    return HTMLResponse((STATIC / "dashboard.html").read_text())
+
+
+@pages.get("/dashboard.js", include_in_schema=False)
+async def dashboard_script() -> Response:
+    """The dashboard's script (plain JavaScript, no build step)."""
+    return Response((STATIC / "dashboard.js").read_text(), media_type="text/javascript")

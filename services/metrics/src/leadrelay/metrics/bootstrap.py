@@ -10,7 +10,7 @@ from prometheus_client import Gauge
 from leadrelay.events import EVENT_TYPES, Envelope
 from leadrelay.metrics.adapters.orm import outbox
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
-from leadrelay.metrics.api import admin, router
+from leadrelay.metrics.api import admin, pages, router
 from leadrelay.metrics.handlers import count_event
 from leadrelay.metrics.settings import MetricsSettings
 from leadrelay.observability.metrics import REGISTRY
@@ -55,4 +55,5 @@ def build_app(settings: MetricsSettings) -> FastAPI:
     app.state.settings = settings
     app.include_router(router)
     app.include_router(admin)
+    app.include_router(pages)
     return app

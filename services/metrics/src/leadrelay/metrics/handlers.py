@@ -6,7 +6,7 @@ from leadrelay.events import Envelope
 from leadrelay.events.lead import LeadCaptured, LeadErased
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
 from leadrelay.metrics.domain.funnel import funnel_entry
-from leadrelay.metrics.domain.timeline import timeline_change
+from leadrelay.metrics.domain.timeline import feed_item, timeline_change
 
 
 async def count_event(event: Envelope, uow: MetricsUnitOfWork) -> None:
@@ -27,6 +27,9 @@ async def count_event(event: Envelope, uow: MetricsUnitOfWork) -> None:
             await uow.timeline.apply(lead_id, change)
             if change.reason is not None:
                 await uow.reasons.add(event.time.date(), *change.reason)
+        item = feed_item(data)
+        if item is not None:
+            await uow.feed.add(event.id, event.time, *item)
         if isinstance(data, LeadErased):
             await uow.sources.forget(data.lead_id)
             await uow.timeline.forget(data.lead_id)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from leadrelay.db.tables import messaging_tables
 
@@ -81,4 +82,15 @@ reasons = Table(
     Column("reason", String(100), nullable=False),
     Column("count", BigInteger, nullable=False),
     PrimaryKeyConstraint("day", "kind", "reason"),
+)
+
+# The latest handoffs and breaches for the dashboard's live feed: queue, owner, grade, times; no lead data.
+feed = Table(
+    "feed",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("event_id", String(200), nullable=False, unique=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("detail", JSONB, nullable=False),
 )

@@ -10,7 +10,7 @@ from sqlalchemy import String, and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadrelay.metrics.adapters.orm import funnel_counts, lead_sources, lead_timeline, reasons, spend
+from leadrelay.metrics.adapters.orm import feed, funnel_counts, lead_sources, lead_timeline, reasons, spend
 from leadrelay.metrics.domain.funnel import FunnelEntry
 from leadrelay.metrics.domain.timeline import TimelineChange
 
@@ -212,3 +212,113 @@ class ReasonRepository:
             stmt = stmt.where(reasons.c.day <= end)
         rows = await self._session.execute(stmt.order_by(total.desc(), reasons.c.reason).limit(limit))
         return [{"reason": r[0], "count": int(r[1])} for r in rows]
+
+
+SPEED_BUCKETS = (60, 300, 900, 1800, 3600, 4 * 3600, 24 * 3600)  # seconds; the last bucket is open-ended
+
+
+class FeedRepository:
+    """The latest handoffs and breaches (the newest 1,000 are kept)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, event_id: str, at: datetime, kind: str, detail: dict[str, Any]) -> None:
+        """Append one item and trim the oldest beyond 1,000."""
+        await self._session.execute(
+            insert(feed).values(event_id=event_id, at=at, kind=kind, detail=detail).on_conflict_do_nothing()
+        )
+        newest = select(feed.c.id).order_by(feed.c.id.desc()).offset(1000).limit(1).scalar_subquery()
+        await self._session.execute(delete(feed).where(feed.c.id <= newest))
+
+    async def after(self, after_id: int, limit: int) -> list[dict[str, Any]]:
+        """Return items newer than after_id, newest first."""
+        rows = await self._session.execute(
+            select(feed.c.id, feed.c.at, feed.c.kind, feed.c.detail)
+            .where(feed.c.id > after_id)
+            .order_by(feed.c.id.desc())
+            .limit(limit)
+        )
+        return [dict(r) for r in rows.mappings()]
+
+
+class BreakdownRepository:
+    """Per source, per day and per speed bucket views over the leads captured in a period."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def _period(self, stmt: Any, start: date | None, end: date | None) -> Any:
+        t = lead_timeline.c
+        if start:
+            stmt = stmt.where(t.captured_at >= datetime.combine(start, time.min, UTC))
+        if end:
+            stmt = stmt.where(t.captured_at < datetime.combine(end + timedelta(days=1), time.min, UTC))
+        return stmt.where(t.captured_at.is_not(None))
+
+    async def sources(self, start: date | None, end: date | None) -> list[dict[str, Any]]:
+        """Leads, sql, won and revenue per source."""
+        t = lead_timeline.c
+        stmt = (
+            select(
+                t.source,
+                func.count().label("leads"),
+                func.count(t.sql_at).label("sql"),
+                func.count().filter(t.outcome == "won").label("won"),
+                func.coalesce(func.sum(t.value).filter(t.outcome == "won"), 0).label("revenue"),
+            )
+            .group_by(t.source)
+            .order_by(func.count().desc(), t.source)
+        )
+        rows = await self._session.execute(self._period(stmt, start, end))
+        return [
+            {k: (float(v) if isinstance(v, Decimal) else v) for k, v in r.items()} for r in rows.mappings()
+        ]
+
+    async def speed_histogram(self, start: date | None, end: date | None) -> dict[str, list[int]]:
+        """Counts of routing time and rep time per bucket of SPEED_BUCKETS."""
+        t = lead_timeline.c
+        histogram = {}
+        for part, (later, earlier) in {
+            "routing": (t.handed_off_at, t.captured_at),
+            "rep": (t.contacted_at, t.handed_off_at),
+        }.items():
+            seconds = func.extract("epoch", later - earlier)
+            bucket = func.width_bucket(seconds, [0, *SPEED_BUCKETS])
+            stmt = select(bucket.label("bucket"), func.count().label("n")).where(
+                later.is_not(None), earlier.is_not(None)
+            )
+            rows = await self._session.execute(self._period(stmt.group_by(bucket), start, end))
+            counts = [0] * (len(SPEED_BUCKETS) + 1)
+            for row in rows:
+                counts[min(max(int(row.bucket), 1), len(counts)) - 1] += int(row.n)
+            histogram[part] = counts
+        return histogram
+
+    async def sla_daily(self, start: date | None, end: date | None) -> list[dict[str, Any]]:
+        """Per day of handoff: handoffs decided (contacted or breached) and the share contacted in time."""
+        t = lead_timeline.c
+        day = func.date(func.timezone("UTC", t.handed_off_at))
+        in_time = and_(
+            t.contacted_at.is_not(None), or_(t.breached_at.is_(None), t.contacted_at <= t.breached_at)
+        )
+        decided = or_(t.contacted_at.is_not(None), t.breached_at.is_not(None))
+        stmt = (
+            select(
+                day.label("day"),
+                func.count().filter(decided).label("decided"),
+                func.count().filter(in_time).label("in_time"),
+            )
+            .where(t.handed_off_at.is_not(None))
+            .group_by(day)
+            .order_by(day)
+        )
+        rows = await self._session.execute(self._period(stmt, start, end))
+        return [
+            {
+                "day": r.day,
+                "decided": r.decided,
+                "compliance": round(r.in_time / r.decided, 4) if r.decided else None,
+            }
+            for r in rows
+        ]

@@ -7,6 +7,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from leadrelay.db.uow import UnitOfWork
 from leadrelay.metrics.adapters.orm import inbox, outbox
 from leadrelay.metrics.adapters.repository import (
+    BreakdownRepository,
+    FeedRepository,
     FunnelRepository,
     LeadSourceRepository,
     ReasonRepository,
@@ -23,6 +25,8 @@ class MetricsUnitOfWork(UnitOfWork):
     timeline: TimelineRepository
     spend: SpendRepository
     reasons: ReasonRepository
+    feed: FeedRepository
+    breakdown: BreakdownRepository
 
     def __init__(self, sessions: async_sessionmaker) -> None:
         super().__init__(sessions, outbox, inbox)
@@ -33,3 +37,5 @@ class MetricsUnitOfWork(UnitOfWork):
         self.timeline = TimelineRepository(self.session)
         self.spend = SpendRepository(self.session)
         self.reasons = ReasonRepository(self.session)
+        self.feed = FeedRepository(self.session)
+        self.breakdown = BreakdownRepository(self.session)

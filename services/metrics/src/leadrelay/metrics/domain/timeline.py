@@ -65,3 +65,24 @@ def ratio(part: float | None, whole: float | None) -> float | None:
     if part is None or not whole:
         return None
     return round(float(part) / float(whole), 4)
+
+
+def feed_item(data: Any) -> tuple[str, dict[str, Any]] | None:
+    """Return (kind, detail) for the live feed: handoffs and breaches, without any lead data."""
+    match data:
+        case LeadQualified():
+            detail = {
+                "queue": data.queue,
+                "owner": data.owner.id,
+                "grade": data.grade,
+                "attempt": data.attempt,
+            }
+            return ("handoff" if data.attempt == 1 else "reassigned"), detail
+        case HandoffBreached():
+            detail = {
+                "queue": data.queue,
+                "owner": data.owner_id,
+                "overdue_seconds": round(data.overdue_seconds, 1),
+            }
+            return "breach", detail
+    return None
