@@ -253,7 +253,7 @@ Leadrelay is running.
   scoring      {urls["scoring"]}/docs
   routing      {urls["routing"]}/docs
   sla-monitor  {urls["sla-monitor"]}/docs   (open handoffs: /v1/handoffs?state=open)
-  metrics      {urls["metrics"]}/v1/kpis (Prometheus: /metrics on every port)
+  metrics      {urls["metrics"]}/ (dashboard), /v1/kpis (Prometheus: /metrics on every port)
   broker       {bootstrap}  [{broker_kind}]
   postgres     [{postgres_kind}]
   logs         {STATE_DIR}/logs/
