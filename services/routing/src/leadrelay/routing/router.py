@@ -109,6 +109,13 @@ async def route(
                 "why": "not a configured rep",
             }
         else:
+            home = (
+                choice.queue
+                if choice.queue and choice.queue.name in rep.queues
+                else config.queue(rep.queues[0])
+            )
+            # Locks are always taken queue first, then rep (as the strategies do): decisions never deadlock.
+            await ledger.queue_state(home.name)
             judged = candidate(rep, now, await ledger.lock_rep(rep, now))
             trace["matching"] = {
                 "kind": match.kind,
@@ -118,11 +125,6 @@ async def route(
                 "why": judged.why,
             }
             if judged.eligible:
-                home = (
-                    choice.queue
-                    if choice.queue and choice.queue.name in rep.queues
-                    else config.queue(rep.queues[0])
-                )
                 return Decision(home, rep, choice.rule, match.kind, trace)
     first = choice.queue or config.queues[0]
     if choice.queue is None:
