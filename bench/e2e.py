@@ -30,6 +30,7 @@ from leadrelay.infra.net import free_port
 from leadrelay.infra.resolve import resolve_infrastructure
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.settings import KafkaSettings
+from leadrelay.testing.load import post_leads
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "bench-e2e-api-key-0123456789"
@@ -67,56 +68,6 @@ def rss(pid: int) -> float:
     return 0.0
 
 
-def lead(i: int, run: str) -> dict[str, str]:
-    """A lead that qualifies at once (a complete form with a question) and is handed off."""
-    return {
-        "email": f"e2e-{run}-{i}@example.com",
-        "name": "Bench Lead",
-        "company": "Acme",
-        "phone": "+44 20 7946 0958",
-        "company_size": "201-1000",
-        "source": "referral",
-        "message": "Can we see a demo?",
-    }
-
-
-async def drive(capture_url: str, rate: int, seconds: float, run: str) -> tuple[dict[str, float], int, int]:
-    """Post leads open-loop at `rate` per second; return lead_id -> scheduled send time, sent, failed.
-
-    Latency counts from the scheduled time, so a backlog in the client or the system is counted, not hidden
-    (no coordinated omission). In-flight requests are bounded: httpx's pool slows down badly with thousands.
-    """
-    sent_at: dict[str, float] = {}
-    failed = 0
-    in_flight = asyncio.Semaphore(64)
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(timeout=30, limits=limits, headers={"X-API-Key": API_KEY}) as http:
-
-        async def post(i: int, scheduled: float) -> None:
-            nonlocal failed
-            async with in_flight:
-                try:
-                    response = await http.post(f"{capture_url}/v1/leads", json=lead(i, run))
-                except httpx.HTTPError:
-                    failed += 1
-                    return
-            if response.status_code == 202:
-                sent_at[response.json()["lead_id"]] = scheduled
-            else:
-                failed += 1
-
-        tasks = []
-        begin, wall = time.monotonic(), time.time()
-        total = int(rate * seconds)
-        for i in range(total):
-            delay = begin + i / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(post(i, wall + i / rate)))
-        await asyncio.gather(*tasks)
-    return sent_at, total, failed
-
-
 async def collect(consumer: AIOKafkaConsumer, seen: dict[str, float], stop: asyncio.Event) -> None:
     """Record when each lead's first LeadQualified arrives."""
     while not stop.is_set():
@@ -136,6 +87,7 @@ async def step(stack: Stack, kafka: KafkaSettings, rate: int, seconds: float, dr
         bootstrap_servers=kafka.bootstrap_servers,
         group_id=None,
         auto_offset_reset="latest",
+        fetch_max_wait_ms=kafka.fetch_max_wait_ms,
     )
     await consumer.start()
     await consumer.seek_to_end()
@@ -154,9 +106,8 @@ async def step(stack: Stack, kafka: KafkaSettings, rate: int, seconds: float, dr
 
     sampler = asyncio.create_task(sample())
     started = time.monotonic()
-    sent_at, result.sent, result.failed = await drive(
-        stack["capture"].url, rate, seconds, uuid.uuid4().hex[:6]
-    )
+    load = await post_leads(stack["capture"].url, API_KEY, rate, seconds)
+    sent_at, result.sent, result.failed = load.accepted, load.sent, load.failed
     deadline = time.monotonic() + drain_s
     while time.monotonic() < deadline and not set(sent_at) <= set(seen):  # noqa: ASYNC110 (the collector fills seen)
         await asyncio.sleep(0.2)
@@ -190,7 +141,11 @@ async def broker_floor(kafka: KafkaSettings, rate: int, seconds: float) -> list[
     topic = kafka.topics.name(f"bench.floor.{uuid.uuid4().hex[:6]}")
     await ensure_topics(kafka.bootstrap_servers, [topic], 3)
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka.bootstrap_servers, group_id=None, auto_offset_reset="earliest"
+        topic,
+        bootstrap_servers=kafka.bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=kafka.fetch_max_wait_ms,
     )
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
     await consumer.start()

@@ -1,9 +1,16 @@
-"""Fault injection points, inert unless LEADRELAY_FAULT_POINT names one (used by fault tests only)."""
+"""Fault injection points, inert unless LEADRELAY_FAULT_POINT names one (used by the fault suite only).
+
+The points: `after_commit_before_publish` (outbox rows committed, the relay dies before sending them),
+`after_publish_before_mark` (sent, not yet marked sent: they go out again), `after_handle_before_commit`
+(a consumer's DB transaction committed, its offset not: the batch is redelivered and the inbox dedupes).
+"""
 
 from __future__ import annotations
 
 import os
 import signal
+
+POINTS = ("after_commit_before_publish", "after_publish_before_mark", "after_handle_before_commit")
 
 _hits: dict[str, int] = {}
 

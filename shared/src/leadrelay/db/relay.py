@@ -101,6 +101,7 @@ class OutboxRelay:
             await self._observe_backlog(conn)
             if not rows:
                 return 0
+            await fault_point("after_commit_before_publish")
             sent_ids = await self._send_in_order(rows)
             if len(sent_ids) < len(rows):
                 self.failures += 1

@@ -97,6 +97,7 @@ class ConsumerRunner:
             auto_offset_reset="earliest",
             request_timeout_ms=int(self._settings.request_timeout_s * 1000) + 30000,
             max_poll_records=200,
+            fetch_max_wait_ms=self._settings.fetch_max_wait_ms,
             session_timeout_ms=self._settings.session_timeout_ms,
             heartbeat_interval_ms=self._settings.heartbeat_interval_ms,
         )

@@ -28,7 +28,11 @@ class TopicReader:
 
     def __init__(self, bootstrap_servers: str, topic: str) -> None:
         self._consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=bootstrap_servers, group_id=None, auto_offset_reset="earliest"
+            topic,
+            bootstrap_servers=bootstrap_servers,
+            group_id=None,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=50,  # the embedded broker holds a fetch this long even when data is there
         )
         self.topic = topic
         self.messages: list[Received] = []

@@ -1,0 +1,198 @@
+"""The whole-system checker: every accepted lead accounted for downstream, no duplicate side effects, no
+order inversions. `check` is pure (so a planted fault proves it is not vacuous); `collect` reads the topics."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from leadrelay.events import Topics
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One event as read from a topic, in offset order within its partition."""
+
+    partition: int
+    offset: int
+    event_id: str
+    lead_id: str
+    data: Mapping[str, Any]
+
+
+@dataclass
+class Observations:
+    """What the load generator got accepted, what each lead topic holds, and what routing's database holds."""
+
+    accepted: set[str]
+    captured: list[Seen] = field(default_factory=list)
+    scored: list[Seen] = field(default_factory=list)
+    qualified: list[Seen] = field(default_factory=list)
+    breached: list[Seen] = field(default_factory=list)
+    capture_db_leads: set[str] | None = None  # None: the database was not read
+    routing_db_handoffs: dict[str, tuple[str, int]] | None = None  # handoff_id -> (lead_id, attempt)
+
+
+@dataclass
+class Report:
+    """The checker's verdict: counts per stage, then every loss, duplicate and inversion by lead."""
+
+    accepted: int
+    captured: int
+    scored: int
+    handed_off: int
+    breached: int
+    lost: dict[str, list[str]]
+    duplicates: dict[str, list[str]]
+    inversions: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was lost, duplicated or reordered."""
+        return not any(self.lost.values()) and not any(self.duplicates.values()) and not self.inversions
+
+    def summary(self) -> str:
+        """One line for logs and test failures."""
+        lost = sum(len(v) for v in self.lost.values())
+        duplicates = sum(len(v) for v in self.duplicates.values())
+        detail = {k: v[:5] for k, v in {**self.lost, **self.duplicates}.items() if v}
+        return (
+            f"accepted {self.accepted}, captured {self.captured}, scored {self.scored}, "
+            f"handed off {self.handed_off}, breached {self.breached}; lost {lost}, duplicates {duplicates}, "
+            f"inversions {len(self.inversions)}"
+            + (f"; {detail} {self.inversions[:5]}" if not self.ok else "")
+        )
+
+
+def _distinct(events: Iterable[Seen]) -> list[Seen]:
+    """Drop redeliveries of the same event (at-least-once publishing repeats an event id, harmlessly)."""
+    seen: set[str] = set()
+    out = []
+    for event in sorted(events, key=lambda e: (e.partition, e.offset)):
+        if event.event_id not in seen:
+            seen.add(event.event_id)
+            out.append(event)
+    return out
+
+
+def _by_lead(events: Iterable[Seen]) -> dict[str, list[Seen]]:
+    grouped: dict[str, list[Seen]] = defaultdict(list)
+    for event in events:
+        grouped[event.lead_id].append(event)
+    return grouped
+
+
+def check(obs: Observations) -> Report:
+    """Account for every accepted lead through capture, scoring and handoff; find duplicates and inversions."""
+    captured, scored = _by_lead(_distinct(obs.captured)), _by_lead(_distinct(obs.scored))
+    qualified, breached = _by_lead(_distinct(obs.qualified)), _by_lead(_distinct(obs.breached))
+    accepted = obs.accepted
+    sql = {lead for lead, events in scored.items() if events[-1].data.get("stage") == "sql"}
+    lost = {
+        "not_captured": sorted(accepted - set(captured)),
+        "not_scored": sorted((accepted & set(captured)) - set(scored)),
+        "sql_not_handed_off": sorted((accepted & sql) - set(qualified)),
+    }
+    if obs.capture_db_leads is not None:
+        lost["not_in_capture_db"] = sorted(accepted - obs.capture_db_leads)
+    duplicates: dict[str, list[str]] = {
+        # a consumer that handled one capture twice scores the lead twice, with different event ids
+        "scored_twice": sorted(
+            lead for lead, events in scored.items() if len(events) > len(captured.get(lead, ()))
+        ),
+        "handoffs_per_attempt": sorted(
+            f"{lead}#{attempt}"
+            for lead, events in qualified.items()
+            for attempt, count in _count(e.data.get("attempt", 1) for e in events).items()
+            if count > 1
+        ),
+        "breaches_per_handoff": sorted(
+            f"{lead}:{handoff}"
+            for lead, events in breached.items()
+            for handoff, count in _count(e.data["handoff_id"] for e in events).items()
+            if count > 1
+        ),
+    }
+    if obs.routing_db_handoffs is not None:
+        published = {e.data["handoff_id"]: e.lead_id for events in qualified.values() for e in events}
+        duplicates["published_not_in_routing_db"] = sorted(
+            f"{lead}:{handoff}"
+            for handoff, lead in published.items()
+            if handoff not in obs.routing_db_handoffs
+        )
+    inversions = [
+        f"{lead} {name}: attempt {a} after {b}"
+        for name, grouped in (("qualified", qualified), ("breached", breached))
+        for lead, events in grouped.items()
+        for b, a in pairwise(e.data.get("attempt", 1) for e in events)
+        if a < b
+    ]
+    inversions += [
+        f"{lead} {name}: events in partitions {sorted(parts)}"
+        for name, grouped in (("captured", captured), ("scored", scored), ("qualified", qualified))
+        for lead, events in grouped.items()
+        if len(parts := {e.partition for e in events}) > 1
+    ]
+    return Report(
+        accepted=len(accepted),
+        captured=len(accepted & set(captured)),
+        scored=len(accepted & set(scored)),
+        handed_off=len(accepted & set(qualified)),
+        breached=sum(len(events) for events in breached.values()),
+        lost=lost,
+        duplicates=duplicates,
+        inversions=inversions,
+    )
+
+
+def _count(values: Iterable[Any]) -> dict[Any, int]:
+    counts: dict[Any, int] = defaultdict(int)
+    for value in values:
+        counts[value] += 1
+    return counts
+
+
+async def read_topic(bootstrap_servers: str, topic: str) -> list[Seen]:
+    """Read a topic from the beginning to its current end; undecodable messages are skipped (the DLQ's job)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=50
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches metadata, so partitions_for_topic knows the topic
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        out: list[Seen] = []
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            for tp, records in (await consumer.getmany(timeout_ms=500, max_records=5000)).items():
+                for record in records:
+                    if record.offset >= ends[tp]:
+                        continue
+                    try:
+                        body = json.loads(record.value or b"")
+                        data = body["data"]
+                        out.append(Seen(tp.partition, record.offset, body["id"], data["lead_id"], data))
+                    except (ValueError, KeyError, TypeError):
+                        continue
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def collect(bootstrap_servers: str, topics: Topics, accepted: set[str]) -> Observations:
+    """Read the four lead topics that carry the pipeline's side effects."""
+    return Observations(
+        accepted=set(accepted),
+        captured=await read_topic(bootstrap_servers, topics.captured),
+        scored=await read_topic(bootstrap_servers, topics.scored),
+        qualified=await read_topic(bootstrap_servers, topics.qualified),
+        breached=await read_topic(bootstrap_servers, topics.sla_breached),
+    )

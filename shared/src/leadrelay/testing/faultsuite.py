@@ -1,0 +1,263 @@
+"""The fault suite: leads posted at a fixed rate into the five services while processes are killed at chosen
+points and at random, PostgreSQL restarts, the broker freezes and consumers come and go; then the checker
+accounts for every accepted lead."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from leadrelay.db.provision import drop_database
+from leadrelay.devstack import SERVICES, ServiceProcess, Stack, service_env
+from leadrelay.infra.broker import EmbeddedBroker
+from leadrelay.infra.net import free_port
+from leadrelay.infra.postgres import EmbeddedPostgres
+from leadrelay.kafka.admin import ensure_topics
+from leadrelay.settings import KafkaSettings
+from leadrelay.testing.checker import Report, check, collect
+from leadrelay.testing.load import LoadResult, post_leads
+
+API_KEY = "fault-suite-api-key-0123456789"
+
+
+@dataclass
+class FaultPlan:
+    """Which faults, when, and at what load. Times are seconds after the load starts."""
+
+    rate: float
+    seconds: float
+    # service -> "point:N": its first process dies the Nth time it reaches the point (leadrelay.faults)
+    fault_points: dict[str, str]
+    random_kills: int = 0
+    postgres_restart_at: float | None = None  # needs a private PostgreSQL
+    broker_pause: tuple[float, float] | None = None  # (at, for how long); needs a private broker
+    rebalance_every_s: float = 0.0  # start or stop an extra scoring and routing replica this often
+    settle_s: float = 90.0
+    retry_for_s: float = 30.0
+    seed: int = 7
+
+
+@dataclass
+class FaultRun:
+    """The checker's report, the load's figures and what was done to the system."""
+
+    report: Report
+    load: LoadResult
+    kills: dict[str, list[str]] = field(default_factory=dict)  # service -> why each process died
+    timeline: list[str] = field(default_factory=list)
+    drained_s: float = 0.0
+
+    def describe(self) -> str:
+        """A few lines for the test log and docs/benchmarks.md."""
+        kills = ", ".join(f"{s}: {', '.join(why)}" for s, why in sorted(self.kills.items()))
+        return (
+            f"{self.report.summary()}\n"
+            f"load: sent {self.load.sent}, acknowledged {len(self.load.accepted)}, retried {self.load.retried}, "
+            f"never acknowledged {self.load.failed}; drained {self.drained_s:.1f} s after the load\n"
+            f"kills: {kills}\ntimeline: {'; '.join(self.timeline)}"
+        )
+
+
+class Supervisor:
+    """Restarts any service process that died, recording why (its fault point, or a kill of ours)."""
+
+    def __init__(self, services: dict[str, ServiceProcess], note: Callable[[str], None]) -> None:
+        self.services = services
+        self._note = note
+        self.kills: dict[str, list[str]] = {}
+        self._cause: dict[str, str] = {}
+
+    def kill(self, name: str, why: str) -> None:
+        """SIGKILL a service now; the supervisor brings it back."""
+        self._cause[name] = why
+        self.services[name].kill()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Watch every 0.1 s until stopped."""
+        while not stop.is_set():
+            for name, service in self.services.items():
+                if not service.alive():
+                    point = service.env.pop("LEADRELAY_FAULT_POINT", None)
+                    why = self._cause.pop(name, None) or (
+                        f"fault point {point}" if point else "exited by itself"
+                    )
+                    self.kills.setdefault(name, []).append(why)
+                    self._note(f"{name} died ({why}), restarted")
+                    service.start()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.1)
+
+
+def _database_dsn(dsn: str, database: str) -> str:
+    return make_url(dsn).set(database=database).render_as_string(hide_password=False)
+
+
+async def _read_databases(dsn: str, databases: dict[str, str]) -> tuple[set[str], dict[str, tuple[str, int]]]:
+    capture = await asyncpg.connect(_database_dsn(dsn, databases["capture"]))
+    try:
+        leads = {row["id"] for row in await capture.fetch("SELECT id FROM leads")}
+    finally:
+        await capture.close()
+    routing = await asyncpg.connect(_database_dsn(dsn, databases["routing"]))
+    try:
+        rows = await routing.fetch("SELECT handoff_id, lead_id, attempt FROM handoffs")
+    finally:
+        await routing.close()
+    return leads, {r["handoff_id"]: (r["lead_id"], r["attempt"]) for r in rows}
+
+
+async def run_fault_suite(
+    plan: FaultPlan,
+    workdir: Path,
+    bootstrap_servers: str,
+    postgres_dsn: str,
+    *,
+    broker: EmbeddedBroker | None = None,
+    postgres: EmbeddedPostgres | None = None,
+    log: Callable[[str], None] = print,
+) -> FaultRun:
+    """Start the five services, inject the plan's faults under load, drain, and check."""
+    if plan.postgres_restart_at is not None and postgres is None:
+        raise ValueError("a PostgreSQL restart needs a private PostgreSQL")
+    if plan.broker_pause is not None and broker is None:
+        raise ValueError("pausing the broker needs a private broker")
+    unique = f"{random.Random(plan.seed).getrandbits(16):04x}{int(time.time() * 1000) % 10**6}"
+    kafka = KafkaSettings(bootstrap_servers=bootstrap_servers, topic_prefix=f"f{unique}.")
+    await ensure_topics(
+        bootstrap_servers,
+        [
+            *kafka.topics.all_with_dlq(),
+            *(kafka.topics.handoff(q) for q in ("enterprise", "smb", "leadership")),
+        ],
+    )
+    databases = {s.name: f"lrt_fault_{s.name.replace('-', '_')}_{unique}" for s in SERVICES}
+    env = service_env(
+        bootstrap_servers,
+        postgres_dsn,
+        LEADRELAY_KAFKA_TOPIC_PREFIX=kafka.topic_prefix,
+        LEADRELAY_KAFKA_SESSION_TIMEOUT_MS="3000",
+        LEADRELAY_KAFKA_HEARTBEAT_INTERVAL_MS="500",
+        LEADRELAY_CAPTURE_API_KEYS=API_KEY,
+        LEADRELAY_CAPTURE_RATE_LIMIT_PER_IP="100000000/minute",
+        LEADRELAY_CAPTURE_RATE_LIMIT_PER_FORM="100000000/minute",
+        **{f"{s.env_prefix}DATABASE": databases[s.name] for s in SERVICES},
+        **{f"{s.env_prefix}OUTBOX_POLL_INTERVAL_S": "0.2" for s in SERVICES},
+        **{f"{s.env_prefix}LOG_LEVEL": "WARNING" for s in SERVICES},
+    )
+    stack = Stack(env, workdir / "logs", {s.name: free_port() for s in SERVICES})
+    rng = random.Random(plan.seed)
+    timeline: list[str] = []
+    begin = time.monotonic()
+
+    def note(what: str) -> None:
+        line = f"{time.monotonic() - begin:5.1f}s {what}"
+        timeline.append(line)
+        log(line)
+
+    extras: list[ServiceProcess] = []
+    stop = asyncio.Event()
+    try:
+        for name, point in plan.fault_points.items():
+            stack[name].env["LEADRELAY_FAULT_POINT"] = point  # the first life dies there; restarts are clean
+        await asyncio.to_thread(stack.start, 120.0)
+        supervisor = Supervisor(stack.services, note)
+        watching = asyncio.create_task(supervisor.run(stop))
+        begin = time.monotonic()
+
+        async def at(second: float) -> None:
+            await asyncio.sleep(max(0.0, begin + second - time.monotonic()))
+
+        async def random_kills() -> None:
+            moments = sorted(rng.uniform(3, max(4.0, plan.seconds - 3)) for _ in range(plan.random_kills))
+            for moment in moments:
+                await at(moment)
+                name = rng.choice([s.name for s in SERVICES])
+                note(f"SIGKILL {name}")
+                await asyncio.to_thread(supervisor.kill, name, "SIGKILL at random")
+
+        async def restart_postgres() -> None:
+            assert postgres is not None and plan.postgres_restart_at is not None
+            await at(plan.postgres_restart_at)
+            note("PostgreSQL stopped")
+            await asyncio.to_thread(postgres.stop)
+            await asyncio.sleep(3)
+            await asyncio.to_thread(postgres.start)
+            note("PostgreSQL started")
+
+        async def pause_broker() -> None:
+            assert broker is not None and plan.broker_pause is not None
+            moment, length = plan.broker_pause
+            await at(moment)
+            note(f"broker SIGSTOP for {length:.0f} s")
+            broker.pause()
+            await asyncio.sleep(length)
+            broker.resume()
+            note("broker SIGCONT")
+
+        async def rebalance() -> None:
+            specs = [s for s in SERVICES if s.name in ("scoring", "routing")]
+            moment = plan.rebalance_every_s
+            while moment < plan.seconds:
+                await at(moment)
+                if extras:
+                    note("extra scoring and routing replicas stopped")
+                    await asyncio.gather(*(asyncio.to_thread(p.stop) for p in extras))
+                    extras.clear()
+                else:
+                    note("extra scoring and routing replicas started")
+                    for spec in specs:
+                        extra = ServiceProcess(spec, env, workdir / "logs" / "extra", port=free_port())
+                        extra.start()
+                        extras.append(extra)
+                moment += plan.rebalance_every_s
+
+        faults = [asyncio.create_task(random_kills())]
+        if plan.postgres_restart_at is not None:
+            faults.append(asyncio.create_task(restart_postgres()))
+        if plan.broker_pause is not None:
+            faults.append(asyncio.create_task(pause_broker()))
+        if plan.rebalance_every_s:
+            faults.append(asyncio.create_task(rebalance()))
+        note(f"load: {plan.rate:.0f} leads/s for {plan.seconds:.0f} s")
+        load = await post_leads(
+            stack["capture"].url, API_KEY, plan.rate, plan.seconds, retry_for_s=plan.retry_for_s
+        )
+        note(f"load done: {len(load.accepted)} acknowledged")
+        await asyncio.gather(*faults)
+        await asyncio.gather(*(asyncio.to_thread(p.stop) for p in extras))
+        extras.clear()
+        drain_started = time.monotonic()
+        deadline = drain_started + plan.settle_s
+        report = check(await collect(bootstrap_servers, kafka.topics, set(load.accepted)))
+        while report.handed_off < report.accepted and time.monotonic() < deadline:
+            await asyncio.sleep(2)
+            report = check(await collect(bootstrap_servers, kafka.topics, set(load.accepted)))
+        drained = time.monotonic() - drain_started
+        await asyncio.sleep(3)  # late duplicates, if any, would land now
+        observations = await collect(bootstrap_servers, kafka.topics, set(load.accepted))
+        observations.capture_db_leads, observations.routing_db_handoffs = await _read_databases(
+            postgres.dsn if postgres else postgres_dsn, databases
+        )
+        stop.set()
+        await watching
+        return FaultRun(check(observations), load, supervisor.kills, timeline, drained)
+    finally:
+        stop.set()
+        for extra in extras:
+            await asyncio.to_thread(extra.stop)
+        await asyncio.to_thread(stack.stop)
+        await _drop(postgres.dsn if postgres else postgres_dsn, databases.values())
+
+
+async def _drop(dsn: str, names: Iterable[str]) -> None:
+    for name in names:
+        with contextlib.suppress(Exception):
+            await drop_database(dsn, name)

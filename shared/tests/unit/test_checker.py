@@ -1,0 +1,64 @@
+"""The whole-system checker catches planted losses, duplicates and inversions, so it cannot pass vacuously."""
+
+from __future__ import annotations
+
+from leadrelay.testing.checker import Observations, Seen, check
+
+
+def event(lead: str, kind: str, offset: int, **data: object) -> Seen:
+    return Seen(
+        partition=hash(lead) % 3, offset=offset, event_id=f"{kind}-{lead}-{offset}", lead_id=lead, data=data
+    )
+
+
+def clean_run(leads: list[str]) -> Observations:
+    obs = Observations(accepted=set(leads))
+    for i, lead in enumerate(leads):
+        obs.captured.append(event(lead, "c", i, lead_id=lead))
+        obs.scored.append(event(lead, "s", i, lead_id=lead, stage="sql"))
+        obs.qualified.append(event(lead, "q", i, lead_id=lead, handoff_id=f"h-{lead}", attempt=1))
+    return obs
+
+
+def test_a_clean_run_passes_and_redeliveries_of_one_event_are_not_duplicates():
+    obs = clean_run(["a", "b", "c"])
+    obs.qualified.append(obs.qualified[0])  # the relay sent it again after a crash: same event id
+    report = check(obs)
+    assert report.ok, report.summary()
+    assert (report.accepted, report.captured, report.scored, report.handed_off) == (3, 3, 3, 3)
+
+
+def test_a_planted_loss_is_caught_at_the_stage_it_happened():
+    obs = clean_run(["a", "b", "c"])
+    obs.accepted.add("never-captured")
+    obs.qualified = [e for e in obs.qualified if e.lead_id != "b"]
+    report = check(obs)
+    assert not report.ok
+    assert report.lost["not_captured"] == ["never-captured"]
+    assert report.lost["sql_not_handed_off"] == ["b"]
+
+
+def test_a_planted_duplicate_handoff_and_breach_are_caught():
+    obs = clean_run(["a", "b"])
+    obs.qualified.append(event("a", "q", 99, lead_id="a", handoff_id="h-a-again", attempt=1))
+    obs.scored.append(event("b", "s", 98, lead_id="b", stage="sql"))
+    for offset in (5, 6):
+        obs.breached.append(event("b", "b", offset, lead_id="b", handoff_id="h-b", attempt=1))
+    report = check(obs)
+    assert not report.ok
+    assert report.duplicates["handoffs_per_attempt"] == ["a#1"]
+    assert report.duplicates["scored_twice"] == ["b"]
+    assert report.duplicates["breaches_per_handoff"] == ["b:h-b"]
+
+
+def test_an_escalation_published_before_its_first_attempt_is_an_inversion():
+    obs = clean_run(["a"])
+    obs.qualified.insert(0, event("a", "q", -1, lead_id="a", handoff_id="h-a-2", attempt=2))
+    report = check(obs)
+    assert report.inversions == ["a qualified: attempt 1 after 2"]
+
+
+def test_a_published_handoff_missing_from_routings_database_is_a_phantom():
+    obs = clean_run(["a"])
+    obs.routing_db_handoffs = {}
+    assert check(obs).duplicates["published_not_in_routing_db"] == ["a:h-a"]
