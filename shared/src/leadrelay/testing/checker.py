@@ -169,17 +169,20 @@ async def read_topic(bootstrap_servers: str, topic: str) -> list[Seen]:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
+        # Tansu's high watermark can trail the log when a produce request carried several records, so
+        # end_offsets is a lower bound: read past it until a whole second brings nothing new.
         ends = await consumer.end_offsets(partitions)
         out: list[Seen] = []
-        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-            for tp, records in (await consumer.getmany(timeout_ms=500, max_records=5000)).items():
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            if not batches and not [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+                break
+            for records in batches.values():
                 for record in records:
-                    if record.offset >= ends[tp]:
-                        continue
                     try:
                         body = json.loads(record.value or b"")
                         data = body["data"]
-                        out.append(Seen(tp.partition, record.offset, body["id"], data["lead_id"], data))
+                        out.append(Seen(record.partition, record.offset, body["id"], data["lead_id"], data))
                     except (ValueError, KeyError, TypeError):
                         continue
         return out

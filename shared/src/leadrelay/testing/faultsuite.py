@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -254,7 +255,10 @@ async def run_fault_suite(
         for extra in extras:
             await asyncio.to_thread(extra.stop)
         await asyncio.to_thread(stack.stop)
-        await _drop(postgres.dsn if postgres else postgres_dsn, databases.values())
+        if not os.environ.get("LEADRELAY_FAULT_SUITE_KEEP"):  # keep them to investigate a failure
+            await _drop(postgres.dsn if postgres else postgres_dsn, databases.values())
+        else:
+            log(f"kept databases {sorted(databases.values())} and topics {kafka.topic_prefix}*")
 
 
 async def _drop(dsn: str, names: Iterable[str]) -> None:
