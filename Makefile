@@ -8,12 +8,14 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run demo-model test test-unit test-system lint schemas bench up down clean
+.PHONY: help install run demo-model test test-unit test-system test-faults lint schemas bench up down clean
 
 help:
 	@echo "make run     start broker + database (embedded unless configured) and all five services"
 	@echo "make test    run the whole test suite"
 	@echo "make demo-model  train the demo conversion model from ../shared/datasets/x-education (make run does it too)"
+	@echo "make test-faults  the full fault run (kills, PostgreSQL restart, broker pause, rebalances); figures to docs/benchmarks.md"
+	@echo "make bench   every benchmark; figures to docs/benchmarks.md"
 	@echo "make lint    ruff + mypy"
 	@echo "make schemas regenerate docs/events/*.json from the event models"
 	@echo "make up/down docker compose (needs a Docker engine)"
@@ -46,6 +48,9 @@ test-unit: install
 test-system: install
 	$(PY) -m pytest -q tests/system
 
+test-faults: install
+	$(PY) tests/system/fault_suite_full.py --write
+
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
@@ -55,10 +60,12 @@ schemas: install
 	$(PY) -m leadrelay.cli schemas --out docs/events
 
 bench: install
+	$(PY) bench/machine.py
 	$(PY) bench/capture_intake.py --write
 	$(PY) bench/scoring_latency.py --write
 	$(PY) bench/routing_decision.py --write
 	$(PY) bench/sla_deadlines.py --write
+	$(PY) bench/e2e.py --write
 
 up:
 	docker compose up --build -d

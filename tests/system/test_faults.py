@@ -29,8 +29,7 @@ SHORT = FaultPlan(
 async def test_short_fault_run_loses_nothing_and_duplicates_nothing(infra, tmp_path):
     run = await run_fault_suite(SHORT, tmp_path, infra.bootstrap_servers, infra.postgres_dsn)
     print("\n" + run.describe())
-    for service, point in SHORT.fault_points.items():
-        assert f"fault point {point}" in run.kills.get(service, []), f"{service} never reached {point}"
+    assert not run.missed_faults, f"planned faults never happened: {run.missed_faults}"
     assert sum(w == "SIGKILL at random" for why in run.kills.values() for w in why) == SHORT.random_kills
     assert run.report.accepted >= SHORT.rate * SHORT.seconds * 0.95, "most leads must be acknowledged"
-    assert run.report.ok, run.describe()
+    assert run.ok, run.describe()

