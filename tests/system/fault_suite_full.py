@@ -85,7 +85,7 @@ reads every lead topic and the capture and routing databases.
 | {r.accepted:,} | {r.captured:,} | {r.scored:,} | {r.handed_off:,} | {sum(map(len, r.lost.values()))} | {sum(map(len, r.duplicates.values()))} | {len(r.inversions)} | **{verdict}** |
 
 Load: {result.load.sent:,} sent, {len(result.load.accepted):,} acknowledged, {result.load.retried:,} retries,
-{result.load.failed} never acknowledged; every accepted lead was handed off {result.drained_s:.0f} s after the
+{result.load.failed} never acknowledged; the last accepted lead was handed off {result.drained_s:.0f} s after the
 load stopped (the routing backlog built up during the outages). {result.report.breached} first-contact deadlines
 (5 minutes for A leads) breached during the run and were escalated, as they should be. Process deaths:
 
