@@ -6,8 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    """Create an asyncpg engine that checks connections before use (survives database restarts)."""
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    """Create an asyncpg engine; after a database restart the first failed use invalidates the whole pool."""
+    # No pre-ping: it cost a round trip per transaction. A dead connection fails as a transient error instead
+    # (consumers restart and redeliver, APIs answer 503), and SQLAlchemy then recycles every pooled connection.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,8 @@ log = structlog.get_logger(__name__)
 
 # One relay per database publishes at a time, so rows leave in id order (per-lead order holds).
 _RELAY_LOCK_KEY = 0x6C656164  # "lead"
+# The backlog gauges cost a query; once a second is plenty for a gauge scraped every 15 s.
+BACKLOG_OBSERVE_INTERVAL_S = 1.0
 
 
 class OutboxRelay:
@@ -46,6 +49,7 @@ class OutboxRelay:
         self._stopping = False
         self.listening = asyncio.Event()  # set while a LISTEN connection is up
         self.failures = 0  # publish passes that left rows unsent (broker or database down)
+        self._backlog_observed_at = 0.0
 
     def stop(self) -> None:
         """Ask the relay to finish its current batch and exit."""
@@ -98,7 +102,9 @@ class OutboxRelay:
                     .limit(self._batch_size)
                 )
             ).all()
-            await self._observe_backlog(conn)
+            if time.monotonic() - self._backlog_observed_at >= BACKLOG_OBSERVE_INTERVAL_S:
+                await self._observe_backlog(conn)
+                self._backlog_observed_at = time.monotonic()
             if not rows:
                 return 0
             await fault_point("after_commit_before_publish")

@@ -123,19 +123,32 @@ class ConsumerRunner:
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=200)
-            for tp, records in batches.items():
-                for record in records:
-                    await self._process(record)
-                    self._handled[tp] = record.offset + 1
-                    self._last_progress = time.monotonic()
-                await fault_point("after_handle_before_commit")
-                try:
-                    await consumer.commit({tp: records[-1].offset + 1})
-                except CommitFailedError as exc:
-                    # Partition moved to another member during a rebalance; it redelivers, the inbox dedupes.
-                    log.info("commit_after_rebalance_failed", service=self._service, error=repr(exc))
             if not batches:
                 self._last_progress = time.monotonic()
+                continue
+            # Partitions are handled concurrently, each in order: a handler mostly waits on the database, and
+            # on a busy machine one-at-a-time turns every round trip into a queue.
+            try:
+                async with asyncio.TaskGroup() as partitions:
+                    for tp, records in batches.items():
+                        partitions.create_task(self._consume_partition(consumer, tp, records))
+            except ExceptionGroup as group:  # the first failure restarts the consumer, as before
+                raise group.exceptions[0] from group
+
+    async def _consume_partition(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord]
+    ) -> None:
+        """Handle one partition's records in order, then commit the offset after the last one."""
+        for record in records:
+            await self._process(record)
+            self._handled[tp] = record.offset + 1
+            self._last_progress = time.monotonic()
+        await fault_point("after_handle_before_commit")
+        try:
+            await consumer.commit({tp: records[-1].offset + 1})
+        except CommitFailedError as exc:
+            # Partition moved to another member during a rebalance; it redelivers, the inbox dedupes.
+            log.info("commit_after_rebalance_failed", service=self._service, error=repr(exc))
 
     async def _watch(self, consumer: AIOKafkaConsumer) -> None:
         """Raise ConsumerStalled when there is lag but no progress for stall_timeout_s."""

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from leadrelay.routing.adapters.repository import HandoffRepository, QueueStateRepository
-from leadrelay.routing.domain.availability import local_day_start
+from leadrelay.routing.domain.availability import availability, local_day_start
 from leadrelay.routing.domain.config import Queue, Rep, RoutingConfig
 from leadrelay.routing.domain.decide import candidate, candidates, choose_queue
 from leadrelay.routing.domain.strategies import Candidate, QueueState, RepLoad, pick
@@ -69,6 +69,17 @@ async def _pick_in(
 ) -> tuple[Rep | None, dict[str, Any]]:
     """Run the queue's strategy; the chosen rep is re-checked under its lock (another queue may share it)."""
     reps = config.reps_of(queue.name)
+    if not any(rep.id not in excluded and availability(rep, now)[0] for rep in reps):
+        # Nobody here is working now, so caps and turns cannot matter: no lock, and off-hours leads never
+        # queue behind each other on the queue's row (the loads are read only to explain the decision).
+        judged = candidates(reps, now, await ledger.loads(reps, now), excluded)
+        choice = pick(queue.strategy, judged, QueueState(), skills)
+        view = {
+            "queue": queue.name,
+            "strategy": queue.strategy,
+            "candidates": [_candidate_view(c) for c in judged],
+        }
+        return None, {**view, "chosen": None, "why": choice.why}
     state = await ledger.queue_state(queue.name)
     loads = await ledger.loads(reps, now)
     judged = candidates(reps, now, loads, excluded)

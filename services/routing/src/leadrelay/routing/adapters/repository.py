@@ -123,10 +123,13 @@ class QueueStateRepository:
 
     async def lock(self, queue: str) -> QueueState:
         """Return the queue's state, holding its row lock until commit (replicas take turns per queue)."""
-        await self._session.execute(pg_insert(queue_state).values(queue=queue).on_conflict_do_nothing())
+        # One round trip: an upsert that touches the row locks it, as SELECT ... FOR UPDATE would.
+        statement = pg_insert(queue_state).values(queue=queue)
         row = (
             await self._session.execute(
-                select(queue_state).where(queue_state.c.queue == queue).with_for_update()
+                statement.on_conflict_do_update(
+                    index_elements=[queue_state.c.queue], set_={"queue": statement.excluded.queue}
+                ).returning(queue_state.c.cursor, queue_state.c.credits)
             )
         ).one()
         return QueueState(cursor=row.cursor, credits=dict(row.credits))
@@ -141,9 +144,11 @@ class QueueStateRepository:
 
     async def lock_rep(self, rep_id: str) -> None:
         """Hold the rep's lock until commit: a rep in several queues is never assigned past a cap."""
-        await self._session.execute(pg_insert(rep_locks).values(rep_id=rep_id).on_conflict_do_nothing())
+        statement = pg_insert(rep_locks).values(rep_id=rep_id)
         await self._session.execute(
-            select(rep_locks.c.rep_id).where(rep_locks.c.rep_id == rep_id).with_for_update()
+            statement.on_conflict_do_update(
+                index_elements=[rep_locks.c.rep_id], set_={"rep_id": statement.excluded.rep_id}
+            )
         )
 
 
