@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from doc_sections import replace_marked
 from sqlalchemy import text
 
 from leadrelay.db.engine import create_engine
@@ -241,18 +242,7 @@ handling and body validation (about a quarter), SQLAlchemy statement execution i
 I/O. Next steps: several capture worker processes, and a leaner writer (asyncpg prepared statements
 instead of SQLAlchemy execution on the hot path).
 <!-- capture-intake:end -->"""
-    doc = ROOT / "docs" / "benchmarks.md"
-    current = (
-        doc.read_text()
-        if doc.exists()
-        else "# Benchmarks\n\nFigures from `make bench`; each section names its script, machine and date.\n"
-    )
-    pattern = re.compile(r"<!-- capture-intake:start -->.*<!-- capture-intake:end -->", re.S)
-    doc.write_text(
-        pattern.sub(section, current)
-        if pattern.search(current)
-        else current.rstrip() + "\n\n" + section + "\n"
-    )
+    replace_marked(section)
 
 
 if __name__ == "__main__":

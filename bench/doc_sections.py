@@ -18,3 +18,11 @@ def write_section(name: str, body: str, doc: Path = DOC) -> None:
         if pattern.search(current)
         else current.rstrip() + "\n\n" + section + "\n"
     )
+
+
+def replace_marked(section: str, doc: Path = DOC) -> None:
+    """Write a section that already carries its <!-- name:start --> and <!-- name:end --> markers."""
+    found = re.match(r"<!-- ([\w-]+):start -->(.*)<!-- \1:end -->\s*$", section.strip(), re.S)
+    if found is None:
+        raise ValueError("the section must start and end with its markers")
+    write_section(found.group(1), found.group(2), doc)

@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import json
 import random
-import re
 import statistics
 import sys
 import time
@@ -18,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from doc_sections import replace_marked
 
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.domain.strategies import RepLoad
@@ -189,14 +189,7 @@ strategy, and the trace; state and loads come from memory (the database's row lo
 Target: p99 under 1 ms. What it took: rules are compiled once per configuration version (paths split, tests
 shown as text), not per lead, and the trace is built from plain values.
 <!-- routing-decision:end -->"""
-    doc = ROOT / "docs" / "benchmarks.md"
-    current = doc.read_text()
-    pattern = re.compile(r"<!-- routing-decision:start -->.*<!-- routing-decision:end -->", re.S)
-    doc.write_text(
-        pattern.sub(section, current)
-        if pattern.search(current)
-        else current.rstrip() + "\n\n" + section + "\n"
-    )
+    replace_marked(section)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from doc_sections import replace_marked
 
 from leadrelay.scoring.adapters.ruleset_file import load_ruleset
 from leadrelay.scoring.domain.rules import Activity, score_lead
@@ -174,14 +174,7 @@ into flat numpy arrays (`scoring/model/forest.py`) and all trees are walked at o
 same call, for the lead without each known column (the explanation). A unit test checks that it gives
 scikit-learn's probabilities on every row.
 <!-- scoring-latency:end -->"""
-    doc = ROOT / "docs" / "benchmarks.md"
-    current = doc.read_text()
-    pattern = re.compile(r"<!-- scoring-latency:start -->.*<!-- scoring-latency:end -->", re.S)
-    doc.write_text(
-        pattern.sub(section, current)
-        if pattern.search(current)
-        else current.rstrip() + "\n\n" + section + "\n"
-    )
+    replace_marked(section)
 
 
 if __name__ == "__main__":

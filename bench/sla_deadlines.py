@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import statistics
 import sys
 import tempfile
@@ -19,6 +18,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+from doc_sections import replace_marked
 from sqlalchemy import text
 
 from leadrelay.db.engine import create_engine
@@ -188,14 +188,7 @@ Memory with {args.open:,} open deadlines is **{s["rss_ratio"]:.2f}x** the baseli
 memory; PostgreSQL finds due clocks through a partial index on open deadlines (`FOR UPDATE SKIP LOCKED`, by
 database time). Target: lateness p99 under 1 s, memory independent of the number of open deadlines.
 <!-- sla-deadlines:end -->"""
-    doc = ROOT / "docs" / "benchmarks.md"
-    current = doc.read_text()
-    pattern = re.compile(r"<!-- sla-deadlines:start -->.*<!-- sla-deadlines:end -->", re.S)
-    doc.write_text(
-        pattern.sub(section, current)
-        if pattern.search(current)
-        else current.rstrip() + "\n\n" + section + "\n"
-    )
+    replace_marked(section)
 
 
 if __name__ == "__main__":
