@@ -186,3 +186,66 @@ async def test_a_stalled_consumer_restarts_itself(messaging_db, kafka_settings, 
         assert calls["n"] == 2
     finally:
         await stop_runner(runner, task, producer)
+
+
+async def test_runs_of_one_type_go_to_the_batch_handler_and_a_failing_batch_is_retried_one_by_one(
+    messaging_db, kafka_settings, unique
+):
+    topic, bs = kafka_settings.topics.erased, kafka_settings.bootstrap_servers
+    for value in (
+        encode(erased("a")),
+        encode(erased("b")),
+        b"\x00not json",
+        encode(erased("c")),
+        encode(erased("explodes")),
+        encode(erased("d")),
+    ):
+        await produce(bs, topic, value, key="same-key")
+    record = recording_handler(messaging_db)
+    batches: list[list[str]] = []
+    singles: list[str] = []
+
+    async def batch_handler(events: list[Envelope]) -> None:
+        batches.append([e.data.lead_id for e in events])
+        async with messaging_db.uow() as uow:
+            for event in await uow.inbox.claim_many(events):
+                if event.data.lead_id == "explodes":
+                    raise ValueError("handler bug")  # rolls back the whole batch
+                await uow.session.execute(insert(messaging_db.items).values(id=event.data.lead_id))
+            await uow.commit()
+
+    async def handler(event: Envelope) -> None:
+        singles.append(event.data.lead_id)
+        if event.data.lead_id == "explodes":
+            raise ValueError("handler bug")
+        await record(event)
+
+    runner, producer = make_runner(
+        kafka_settings,
+        unique,
+        {LeadErased.EVENT_TYPE: handler},
+        batch_handlers={LeadErased.EVENT_TYPE: batch_handler},
+    )
+    task = await run_runner(runner)
+    try:
+        await wait_until(lambda: _has(messaging_db, {"a", "b", "c", "d"}), what="good events handled")
+        async with TopicReader(bs, kafka_settings.topics.dlq(topic)) as dlq:
+            dead = await dlq.wait_for(2)
+        assert dead[0].headers["attempts"] == "0" and dead[0].value == b"\x00not json"
+        assert dead[1].headers["error"].startswith("ValueError") and dead[1].headers["attempts"] == "3"
+        assert ["a", "b"] in batches  # the undecodable record splits the runs, in order
+        assert ["c", "explodes", "d"] in batches  # failed as a whole ...
+        assert singles == ["c", "explodes", "explodes", "explodes", "d"]  # ... then one by one
+        assert await messaging_db.item_ids() == ["a", "b", "c", "d"]
+    finally:
+        await stop_runner(runner, task, producer)
+
+
+async def test_a_batch_claims_each_event_once_even_when_it_holds_a_redelivery(messaging_db):
+    first, second = erased("x"), erased("y")
+    async with messaging_db.uow() as uow:
+        assert [e.id for e in await uow.inbox.claim_many([first, second, first])] == [first.id, second.id]
+        await uow.commit()
+    third = erased("z")
+    async with messaging_db.uow() as uow:
+        assert await uow.inbox.claim_many([second, third, first]) == [third]

@@ -26,3 +26,17 @@ class Inbox:
         )
         result = await self._session.execute(stmt)
         return result.first() is not None
+
+    async def claim_many(self, events: list[Envelope]) -> list[Envelope]:
+        """Return the events seen for the first time, in order and each once (one statement for all)."""
+        unique = list({event.id: event for event in events}.values())
+        if not unique:
+            return []
+        stmt = (
+            insert(self._table)
+            .values([{"event_id": e.id, "event_type": e.type} for e in unique])
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(self._table.c.event_id)
+        )
+        claimed = set((await self._session.scalars(stmt)).all())
+        return [event for event in unique if event.id in claimed]

@@ -34,3 +34,12 @@ class Tombstones:
             select(self._table.c.lead_id).where(self._table.c.lead_id == lead_id)
         )
         return found is not None
+
+    async def erased(self, lead_ids: set[str]) -> set[str]:
+        """Return which of lead_ids were erased."""
+        if not lead_ids:
+            return set()
+        found = await self._session.scalars(
+            select(self._table.c.lead_id).where(self._table.c.lead_id.in_(lead_ids))
+        )
+        return set(found.all())

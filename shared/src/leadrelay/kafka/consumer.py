@@ -21,6 +21,9 @@ from leadrelay.settings import KafkaSettings
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
+BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
+# A batch handler gets at most this many consecutive events of its type in one call (one transaction).
+MAX_BATCH = 100
 
 
 class ConsumerStalled(Exception):
@@ -34,6 +37,10 @@ class ConsumerRunner:
     its own DB transaction, deduping through the inbox); a message that cannot be decoded, has no
     handler, or fails `max_attempts` times goes to `<topic>.dlq` and the partition moves on; transient
     infrastructure errors never dead-letter, they restart the consumer from the last committed offset.
+
+    Event types with a batch handler are handed over in runs of consecutive records of one partition (one
+    transaction for many events); a batch that fails is handled again one event at a time by the single
+    handler, so retries and the DLQ treat each event on its own.
     """
 
     def __init__(
@@ -44,6 +51,7 @@ class ConsumerRunner:
         group_id: str,
         handlers: Mapping[str, Handler],
         topics: Sequence[str],
+        batch_handlers: Mapping[str, BatchHandler] | None = None,
         producer: SafeProducer,
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
@@ -55,6 +63,7 @@ class ConsumerRunner:
         self._service = service
         self._group_id = group_id
         self._handlers = dict(handlers)
+        self._batch_handlers = dict(batch_handlers or {})
         self._topics = list(topics)
         self._producer = producer
         self._max_attempts = max_attempts
@@ -139,9 +148,12 @@ class ConsumerRunner:
         self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord]
     ) -> None:
         """Handle one partition's records in order, then commit the offset after the last one."""
-        for record in records:
-            await self._process(record)
-            self._handled[tp] = record.offset + 1
+        for run, events in self._runs(records):
+            if events is None:
+                await self._process(run[0])
+            else:
+                await self._process_batch(run, events)
+            self._handled[tp] = run[-1].offset + 1
             self._last_progress = time.monotonic()
         await fault_point("after_handle_before_commit")
         try:
@@ -194,6 +206,50 @@ class ConsumerRunner:
         for topic, lag in per_topic.items():
             m.CONSUMER_LAG.labels(self._service, topic).set(lag)
         return sum(per_topic.values())
+
+    def _runs(
+        self, records: list[ConsumerRecord]
+    ) -> list[tuple[list[ConsumerRecord], list[Envelope] | None]]:
+        """Split records into runs for one batch handler each, and single records (events None)."""
+        runs: list[tuple[list[ConsumerRecord], list[Envelope] | None]] = []
+        batch: list[ConsumerRecord] = []
+        events: list[Envelope] = []
+        for record in records:
+            try:
+                event = decode(record.value) if self._batch_handlers else None
+            except DecodeError:
+                event = None
+            if event is None or event.type not in self._batch_handlers:
+                if batch:
+                    runs.append((batch, events))
+                    batch, events = [], []
+                runs.append(([record], None))
+                continue
+            if batch and (events[0].type != event.type or len(batch) >= MAX_BATCH):
+                runs.append((batch, events))
+                batch, events = [], []
+            batch.append(record)
+            events.append(event)
+        if batch:
+            runs.append((batch, events))
+        return runs
+
+    async def _process_batch(self, records: list[ConsumerRecord], events: list[Envelope]) -> None:
+        """Hand a run to its batch handler; if it fails, handle each record alone (retries, DLQ)."""
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(self._batch_handlers[events[0].type](events), self._handler_timeout_s)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.warning("batch_failed", service=self._service, events=len(events), error=repr(exc))
+            for record in records:
+                await self._process(record)
+            return
+        seconds = (time.perf_counter() - started) / len(records)
+        for record in records:
+            m.CONSUMED.labels(self._service, record.topic, "ok").inc()
+            m.HANDLER_SECONDS.labels(self._service, record.topic).observe(seconds)
 
     async def _process(self, record: ConsumerRecord) -> None:
         started = time.perf_counter()

@@ -14,7 +14,7 @@ from leadrelay.db.engine import create_engine, session_factory
 from leadrelay.db.housekeeping import Housekeeper
 from leadrelay.db.relay import OutboxRelay
 from leadrelay.kafka.admin import ensure_topics
-from leadrelay.kafka.consumer import ConsumerRunner, Handler
+from leadrelay.kafka.consumer import BatchHandler, ConsumerRunner, Handler
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.settings import ServiceSettings
 
@@ -43,13 +43,19 @@ class ServiceRuntime:
         housekeeper = Housekeeper(self.engine, service)
         self.add_task("housekeeping", housekeeper.run, housekeeper.stop)
 
-    def add_consumer(self, topics: Sequence[str], handlers: Mapping[str, Handler]) -> ConsumerRunner:
-        """Register the service's consumer group over topics."""
+    def add_consumer(
+        self,
+        topics: Sequence[str],
+        handlers: Mapping[str, Handler],
+        batch_handlers: Mapping[str, BatchHandler] | None = None,
+    ) -> ConsumerRunner:
+        """Register the service's consumer group over topics (batch handlers take runs of one event type)."""
         runner = ConsumerRunner(
             settings=self.settings.kafka,
             service=self.service,
             group_id=f"{self.settings.kafka.topic_prefix}leadrelay-{self.service}",
             handlers=handlers,
+            batch_handlers=batch_handlers,
             topics=topics,
             producer=self.producer,
             max_attempts=self.settings.consumer_max_attempts,

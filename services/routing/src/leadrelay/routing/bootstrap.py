@@ -23,7 +23,7 @@ from leadrelay.routing.handlers import (
     escalate_breach,
     record_contact,
     record_outcome,
-    route_scored_lead,
+    route_scored_leads,
 )
 from leadrelay.routing.settings import RoutingSettings
 from leadrelay.routing.state import ConfigState
@@ -59,7 +59,10 @@ def build_app(settings: RoutingSettings) -> FastAPI:
         return RoutingUnitOfWork(runtime.sessions)
 
     async def on_scored(event: Envelope) -> None:
-        await route_scored_lead(event, uow(), state.current, runtime.topics, datetime.now(UTC))
+        await route_scored_leads([event], uow(), state.current, runtime.topics, datetime.now(UTC))
+
+    async def on_scored_batch(events: list[Envelope]) -> None:
+        await route_scored_leads(events, uow(), state.current, runtime.topics, datetime.now(UTC))
 
     async def on_breached(event: Envelope) -> None:
         await escalate_breach(event, uow(), state.current, runtime.topics, datetime.now(UTC))
@@ -88,6 +91,7 @@ def build_app(settings: RoutingSettings) -> FastAPI:
             LeadOutcome.EVENT_TYPE: on_outcome,
             LeadErased.EVENT_TYPE: on_erased,
         },
+        batch_handlers={LeadScored.EVENT_TYPE: on_scored_batch},
     )
     runtime.add_task("config-refresh", lambda: state.keep_fresh(settings.refresh_interval_s), state.stop)
     app = create_app(

@@ -22,8 +22,9 @@ from leadrelay.routing.adapters.repository import OPEN_STATES, person_key
 from leadrelay.routing.adapters.uow import RoutingUnitOfWork
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.domain.decide import HANDED_OFF_STAGES, due_at
+from leadrelay.routing.matching import Matcher
 from leadrelay.routing.metrics import FELL_BACK, POOLED, UNROUTED
-from leadrelay.routing.router import DbLedger, Decision, Match, escalate, route
+from leadrelay.routing.router import DbLedger, Decision, escalate, route
 
 SOURCE = "leadrelay/routing"
 HANDOFF_NAMESPACE = uuid.UUID("5b0c7a56-3f1e-4c8e-9a39-9f3c1c0d2b71")
@@ -40,54 +41,69 @@ def pool_owner(queue: str) -> Owner:
     return Owner(id=f"pool:{queue}", name=f"{queue} pool")
 
 
-async def _match(uow: RoutingUnitOfWork, data: LeadScored) -> Match | None:
-    """The account owner (by email domain or company), else the person's previous owner."""
-    email = data.lead.contact.email
-    domain = email.rsplit("@", 1)[-1] if email else None
-    account = await uow.accounts.match(domain, data.lead.contact.company)
-    if account is not None:
-        return Match("account_owner", account["owner_id"], f"account {account['name']}")
-    previous = await uow.leads.previous_owner(person_key(email), data.lead_id)
-    return Match("previous_owner", previous, "an earlier lead of the same person") if previous else None
-
-
-async def route_scored_lead(
-    event: Envelope, uow: RoutingUnitOfWork, config: RoutingConfig, topics: Topics, now: datetime
+async def route_scored_leads(
+    events: list[Envelope], uow: RoutingUnitOfWork, config: RoutingConfig, topics: Topics, now: datetime
 ) -> None:
-    """Hand a sales-ready lead to a rep (matching, rules, strategy, fallbacks); record every decision."""
-    data: LeadScored = event.data
-    trace_id = str(uuid.uuid4())
-    base: dict[str, Any] = {
-        "trace_id": trace_id,
+    """Hand sales-ready leads to reps (matching, rules, strategy, fallbacks) and record every decision, all
+    in one transaction: each queue and rep is locked once for the batch and the writes are multi-row."""
+    async with uow:
+        claimed = await uow.inbox.claim_many(events)
+        erased = await uow.tombstones.erased({e.data.lead_id for e in claimed})
+        scored: list[LeadScored] = [e.data for e in claimed if e.data.lead_id not in erased]
+        ready = [d for d in scored if d.stage in HANDED_OFF_STAGES]
+        earlier = await uow.handoffs.first_of_leads({d.lead_id for d in ready})
+        fresh = {d.lead_id: d for d in ready if d.lead_id not in earlier}  # the latest score of each lead
+        await uow.leads.remember_many(
+            [
+                {
+                    "lead_id": lead_id,
+                    "scored": d.model_dump(mode="json"),
+                    "person_key": person_key(d.lead.contact.email),
+                }
+                for lead_id, d in fresh.items()
+            ],
+            now,
+        )
+        matcher = await Matcher.load(uow, list(fresh.values()))
+        ledger = DbLedger(uow.queue_states, uow.handoffs)
+        decisions: list[dict[str, Any]] = []
+        handoffs: list[dict[str, Any]] = []
+        for data in scored:
+            base = _decision_base(data, 1, now)
+            if data.stage not in HANDED_OFF_STAGES:
+                why = f"stage {data.stage} is not handed off"
+                decisions.append({**base, "handed_off": False, "trace": {"outcome": "recorded", "why": why}})
+                continue
+            if data.lead_id in earlier:
+                # A re-score (repeat submission, new activity) never hands the same lead off a second time.
+                first = earlier[data.lead_id]
+                why = f"already handed off to {first['owner_id']} in {first['queue']}"
+                decisions.append({**base, "handed_off": False, "trace": {"outcome": "recorded", "why": why}})
+                continue
+            decision = await route(data.model_dump(mode="json"), config, now, ledger, matcher.match(data))
+            decision_row, handoff_row = _hand_off(uow, topics, data, decision, 1, base, now)
+            decisions.append(decision_row)
+            handoffs.append(handoff_row)
+            earlier[data.lead_id] = handoff_row
+            matcher.handed_off(data, handoff_row["owner_id"])
+            if decision.owner is not None:
+                ledger.assigned(decision.owner.id)
+        await ledger.save()
+        await uow.decisions.add_many(decisions)
+        await uow.handoffs.add_many(handoffs)
+        await uow.commit()
+
+
+def _decision_base(data: LeadScored, attempt: int, now: datetime) -> dict[str, Any]:
+    return {
+        "trace_id": str(uuid.uuid4()),
         "lead_id": data.lead_id,
-        "attempt": 1,
+        "attempt": attempt,
         "stage": data.stage,
         "grade": data.grade,
         "score": data.score,
         "decided_at": now,
     }
-    async with uow:
-        if not await uow.inbox.claim(event) or await uow.tombstones.is_erased(data.lead_id):
-            await uow.commit()  # keep the inbox claim of a late event about an erased lead
-            return
-        if data.stage not in HANDED_OFF_STAGES:
-            why = f"stage {data.stage} is not handed off"
-            await uow.decisions.add(**base, handed_off=False, trace={"outcome": "recorded", "why": why})
-            await uow.commit()
-            return
-        earlier = await uow.handoffs.of_lead(data.lead_id)
-        if earlier:
-            # A re-score (repeat submission, new activity) never hands the same lead off a second time.
-            why = f"already handed off to {earlier[0]['owner_id']} in {earlier[0]['queue']}"
-            await uow.decisions.add(**base, handed_off=False, trace={"outcome": "recorded", "why": why})
-            await uow.commit()
-            return
-        facts = data.model_dump(mode="json")
-        await uow.leads.remember(data.lead_id, facts, person_key(data.lead.contact.email), now)
-        ledger = DbLedger(uow.queue_states, uow.handoffs)
-        decision = await route(facts, config, now, ledger, await _match(uow, data))
-        await _hand_off(uow, topics, data, decision, 1, trace_id, base, now)
-        await uow.commit()
 
 
 async def escalate_breach(
@@ -118,34 +134,29 @@ async def escalate_breach(
             return
         attempt = handoff["attempt"] + 1
         previous = [h["owner_id"] for h in history]
-        decision = await escalate(
-            handoff["queue"], attempt, previous, config, now, DbLedger(uow.queue_states, uow.handoffs)
-        )
+        ledger = DbLedger(uow.queue_states, uow.handoffs)
+        decision = await escalate(handoff["queue"], attempt, previous, config, now, ledger)
         lead = LeadScored.model_validate(scored)
-        trace_id = str(uuid.uuid4())
-        base = {
-            "trace_id": trace_id,
-            "lead_id": data.lead_id,
-            "attempt": attempt,
-            "stage": lead.stage,
-            "grade": lead.grade,
-            "score": lead.score,
-            "decided_at": now,
-        }
-        await _hand_off(uow, topics, lead, decision, attempt, trace_id, base, now)
+        decision_row, handoff_row = _hand_off(
+            uow, topics, lead, decision, attempt, _decision_base(lead, attempt, now), now
+        )
+        await ledger.save()
+        await uow.decisions.add_many([decision_row])
+        await uow.handoffs.add_many([handoff_row])
         await uow.commit()
 
 
-async def _hand_off(
+def _hand_off(
     uow: RoutingUnitOfWork,
     topics: Topics,
     data: LeadScored,
     decision: Decision,
     attempt: int,
-    trace_id: str,
     base: dict[str, Any],
     now: datetime,
-) -> None:
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Queue the LeadQualified events of a decision; return its decision and handoff rows to write."""
+    trace_id = base["trace_id"]
     queue = decision.queue
     owner = (
         Owner(id=decision.owner.id, name=decision.owner.name, email=decision.owner.email)
@@ -178,31 +189,32 @@ async def _hand_off(
         captured_at=data.captured_at,
     )
     trace = {"outcome": "pooled" if decision.pooled else "handed_off", "owner": owner.id, **decision.trace}
-    await uow.decisions.add(
+    decision_row = {
         **base,
-        handoff_id=handoff_id,
-        handed_off=True,
-        queue=queue.name,
-        owner_id=owner.id,
-        rule=decision.rule,
-        strategy=decision.strategy,
-        due_at=due,
-        trace=trace,
-    )
-    await uow.handoffs.add(
-        handoff_id=handoff_id,
-        lead_id=data.lead_id,
-        attempt=attempt,
-        queue=queue.name,
-        owner_id=owner.id,
-        assigned_at=now,
-        trace_id=trace_id,
-    )
+        "handoff_id": handoff_id,
+        "handed_off": True,
+        "queue": queue.name,
+        "owner_id": owner.id,
+        "rule": decision.rule,
+        "strategy": decision.strategy,
+        "due_at": due,
+        "trace": trace,
+    }
+    handoff_row = {
+        "handoff_id": handoff_id,
+        "lead_id": data.lead_id,
+        "attempt": attempt,
+        "queue": queue.name,
+        "owner_id": owner.id,
+        "assigned_at": now,
+        "trace_id": trace_id,
+    }
     envelope = new_event(qualified, source=SOURCE, subject=data.lead_id)
     uow.outbox.add(envelope, topics.qualified)
     uow.outbox.add(
         envelope, topics.name(queue.handoff_topic) if queue.handoff_topic else topics.handoff(queue.name)
     )
+    return decision_row, handoff_row
 
 
 async def record_contact(event: Envelope, uow: RoutingUnitOfWork, now: datetime) -> None:

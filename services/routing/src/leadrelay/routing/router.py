@@ -181,25 +181,58 @@ async def escalate(
 
 
 class DbLedger:
-    """Queue state and loads from routing's database, locked for the transaction."""
+    """Queue state and loads from routing's database, locked for the transaction.
+
+    Each lock is taken once per transaction and what it protects is then kept here: a batch of decisions
+    reads a queue's state and a locked rep's load once, counts its own assignments, and saves each queue's
+    state once (save()) before commit.
+    """
 
     def __init__(self, states: QueueStateRepository, handoffs: HandoffRepository) -> None:
         self._states = states
         self._handoffs = handoffs
+        self._queues: dict[str, QueueState] = {}
+        self._changed: set[str] = set()
+        self._locked_reps: dict[str, RepLoad] = {}  # exact while we hold the rep's lock
+        self._hints: dict[str, RepLoad] = {}
 
     async def queue_state(self, queue: str) -> QueueState:
-        return await self._states.lock(queue)
+        if queue not in self._queues:
+            self._queues[queue] = await self._states.lock(queue)
+        return self._queues[queue]
 
     async def save_queue_state(self, queue: str, state: QueueState) -> None:
-        await self._states.save(queue, state)
+        self._queues[queue] = state
+        self._changed.add(queue)
 
     async def loads(self, reps: list[Rep], now: datetime) -> dict[str, RepLoad]:
-        counts = await self._handoffs.loads({r.id: local_day_start(r, now) for r in reps})
-        return {rep: RepLoad(open=c[0], today=c[1]) for rep, c in counts.items()}
+        # Loads of reps we have not locked are hints (a choice is re-checked under the rep's lock), so they
+        # are read once per transaction too.
+        unread = {r.id: local_day_start(r, now) for r in reps if r.id not in self._locked_reps}
+        unread = {rep: start for rep, start in unread.items() if rep not in self._hints}
+        if unread:
+            self._hints.update({rep: RepLoad(*c) for rep, c in (await self._handoffs.loads(unread)).items()})
+        return {
+            r.id: self._locked_reps[r.id] if r.id in self._locked_reps else self._hints[r.id] for r in reps
+        }
 
     async def lock_rep(self, rep: Rep, now: datetime) -> RepLoad:
-        await self._states.lock_rep(rep.id)
-        return (await self.loads([rep], now))[rep.id]
+        if rep.id not in self._locked_reps:
+            await self._states.lock_rep(rep.id)
+            counts = await self._handoffs.loads({rep.id: local_day_start(rep, now)})
+            self._locked_reps[rep.id] = RepLoad(*counts[rep.id])
+        return self._locked_reps[rep.id]
+
+    def assigned(self, rep_id: str) -> None:
+        """Count an assignment made in this transaction against the (locked) rep."""
+        load = self._locked_reps[rep_id]
+        self._locked_reps[rep_id] = RepLoad(open=load.open + 1, today=load.today + 1)
+
+    async def save(self) -> None:
+        """Store the state of every queue whose state changed (call before commit)."""
+        for queue in sorted(self._changed):
+            await self._states.save(queue, self._queues[queue])
+        self._changed.clear()
 
 
 class MemoryLedger:

@@ -27,9 +27,12 @@ class DecisionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, **values: Any) -> None:
-        """Record a decision."""
-        await self._session.execute(insert(decisions).values(**values))
+    async def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Record several decisions in one statement (absent columns are NULL)."""
+        if rows:
+            await self._session.execute(
+                insert(decisions), [{c.name: row.get(c.name) for c in decisions.c} for row in rows]
+            )
 
     async def anonymise(self, lead_id: str) -> None:
         """Keep who got an erased lead and why by rule name, but drop the trace's field values."""
@@ -61,9 +64,19 @@ class HandoffRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, **values: Any) -> None:
-        """Record a new handoff (open)."""
-        await self._session.execute(insert(handoffs).values(state="open", **values))
+    async def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Record several new handoffs (open) in one statement."""
+        if rows:
+            await self._session.execute(insert(handoffs), [{"state": "open", **row} for row in rows])
+
+    async def first_of_leads(self, lead_ids: set[str]) -> dict[str, dict[str, Any]]:
+        """Return each lead's first handoff, for the leads that have one."""
+        if not lead_ids:
+            return {}
+        rows = await self._session.execute(
+            select(handoffs).where(handoffs.c.lead_id.in_(lead_ids)).order_by(handoffs.c.attempt.desc())
+        )
+        return {row["lead_id"]: dict(row) for row in rows.mappings()}  # the lowest attempt is written last
 
     async def get(self, handoff_id: str, lock: bool = False) -> dict[str, Any] | None:
         """Return one handoff (locked for the transaction when asked)."""
@@ -192,19 +205,18 @@ class AccountRepository:
             )
         return len(rows)
 
-    async def match(self, domain: str | None, company: str | None) -> dict[str, Any] | None:
-        """Return the account whose domain or name matches the lead's, domain first."""
+    async def matching(self, domains: set[str], companies: set[str]) -> list[dict[str, Any]]:
+        """Return the accounts whose domain or name is among those given (lower-cased, trimmed)."""
         tests = []
-        if domain:
-            tests.append(accounts.c.domain == domain.lower())
-        if company:
-            tests.append(accounts.c.name_key == company.strip().lower())
+        if domains:
+            tests.append(accounts.c.domain.in_({d.lower() for d in domains}))
+        if companies:
+            tests.append(accounts.c.name_key.in_({c.strip().lower() for c in companies}))
         if not tests:
-            return None
-        rows = (await self._session.execute(select(accounts).where(or_(*tests)))).mappings().all()
-        by_domain = [r for r in rows if domain and r["domain"] == domain.lower()]
-        found = by_domain or list(rows)
-        return dict(found[0]) if found else None
+            return []
+        return [
+            dict(r) for r in (await self._session.execute(select(accounts).where(or_(*tests)))).mappings()
+        ]
 
     async def all(self) -> list[dict[str, Any]]:
         """Return every account."""
@@ -222,40 +234,38 @@ class RoutedLeadRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def remember(self, lead_id: str, scored: dict[str, Any], key: str | None, now: datetime) -> None:
-        """Store the lead's latest scored data."""
-        stmt = pg_insert(routed_leads).values(lead_id=lead_id, scored=scored, person_key=key, updated_at=now)
+    async def remember_many(self, rows: list[dict[str, Any]], now: datetime) -> None:
+        """Store several leads' latest scored data (rows: lead_id, scored, person_key; one per lead)."""
+        if not rows:
+            return
+        stmt = pg_insert(routed_leads).values([{**row, "updated_at": now} for row in rows])
         await self._session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["lead_id"],
                 set_={
                     "scored": stmt.excluded.scored,
                     "person_key": stmt.excluded.person_key,
-                    "updated_at": now,
+                    "updated_at": stmt.excluded.updated_at,
                 },
             )
         )
+
+    async def owners_of_people(self, keys: set[str]) -> list[tuple[str, str, str]]:
+        """Return (person key, lead id, owner id) of each person's leads' rep owners, latest first."""
+        if not keys:
+            return []
+        rows = await self._session.execute(
+            select(routed_leads.c.person_key, handoffs.c.lead_id, handoffs.c.owner_id)
+            .join(routed_leads, routed_leads.c.lead_id == handoffs.c.lead_id)
+            .where(routed_leads.c.person_key.in_(keys), ~handoffs.c.owner_id.like("pool:%"))
+            .order_by(handoffs.c.assigned_at.desc())
+        )
+        return [(key, lead, owner) for key, lead, owner in rows]
 
     async def scored(self, lead_id: str) -> dict[str, Any] | None:
         """Return the lead's latest scored data."""
         return await self._session.scalar(
             select(routed_leads.c.scored).where(routed_leads.c.lead_id == lead_id)
-        )
-
-    async def previous_owner(self, key: str | None, lead_id: str) -> str | None:
-        """Return who last owned an earlier lead of the same person, if any."""
-        if key is None:
-            return None
-        return await self._session.scalar(
-            select(handoffs.c.owner_id)
-            .join(routed_leads, routed_leads.c.lead_id == handoffs.c.lead_id)
-            .where(
-                routed_leads.c.person_key == key,
-                routed_leads.c.lead_id != lead_id,
-                ~handoffs.c.owner_id.like("pool:%"),
-            )
-            .order_by(handoffs.c.assigned_at.desc())
-            .limit(1)
         )
 
     async def forget(self, lead_id: str) -> None:
