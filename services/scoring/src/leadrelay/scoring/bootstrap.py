@@ -22,7 +22,7 @@ from leadrelay.scoring.handlers import (
     record_outcome,
     return_to_nurture,
     score_activity,
-    score_captured_lead,
+    score_captured_leads,
 )
 from leadrelay.scoring.model.features import load_feature_map
 from leadrelay.scoring.rescore import RescoreJobs
@@ -60,7 +60,10 @@ def build_app(settings: ScoringSettings) -> FastAPI:
         return ScoringUnitOfWork(runtime.sessions)
 
     async def on_captured(event: Envelope) -> None:
-        await score_captured_lead(event, uow(), state.current, runtime.topics, datetime.now(UTC))
+        await score_captured_leads([event], uow(), state.current, runtime.topics, datetime.now(UTC))
+
+    async def on_captured_batch(events: list[Envelope]) -> None:
+        await score_captured_leads(events, uow(), state.current, runtime.topics, datetime.now(UTC))
 
     async def on_activity(event: Envelope) -> None:
         await score_activity(event, uow(), state.current, runtime.topics, datetime.now(UTC))
@@ -95,6 +98,7 @@ def build_app(settings: ScoringSettings) -> FastAPI:
             HandoffRejected.EVENT_TYPE: on_rejected,
             LeadErased.EVENT_TYPE: on_erased,
         },
+        batch_handlers={LeadCaptured.EVENT_TYPE: on_captured_batch},
     )
     runtime.add_task("state-refresh", lambda: state.keep_fresh(settings.refresh_interval_s), state.stop)
     runtime.add_task("rescore-jobs", jobs.run, jobs.stop)

@@ -16,21 +16,41 @@ from leadrelay.scoring.scorer import Assessment, Scoring, assess
 SOURCE = "leadrelay/scoring"
 
 
-async def score_captured_lead(
-    event: Envelope, uow: ScoringUnitOfWork, scoring: Scoring, topics: Topics, now: datetime
+async def score_captured_leads(
+    events: list[Envelope], uow: ScoringUnitOfWork, scoring: Scoring, topics: Topics, now: datetime
 ) -> None:
-    """Score a captured lead once (redeliveries are ignored) and queue LeadScored."""
-    data: LeadCaptured = event.data
+    """Score captured leads once each (redeliveries are ignored) and queue LeadScored, in one transaction."""
     async with uow:
-        if not await uow.inbox.claim(event) or await uow.tombstones.is_erased(data.lead_id):
-            await uow.commit()  # keep the inbox claim of a late event about an erased lead
-            return
-        earlier = await uow.leads.facts(data.lead_id)
-        first_capture = earlier.get("captured_at") if earlier else None
-        facts = {**data.model_dump(mode="json"), "captured_at": first_capture or event.time.isoformat()}
-        await uow.leads.remember(data.lead_id, facts, now)
-        await _score(uow, data.lead_id, facts, scoring, topics, now)
+        claimed = await uow.inbox.claim_many(events)
+        erased = await uow.tombstones.erased({e.data.lead_id for e in claimed})
+        # Keep a late event about an erased lead claimed; a lead captured twice in the batch (a repeat
+        # submission) is scored in a second round that sees the first.
+        for round_ in _one_event_per_lead([e for e in claimed if e.data.lead_id not in erased]):
+            earlier = await uow.leads.facts_of([e.data.lead_id for e in round_])
+            facts = {}
+            for event in round_:
+                data: LeadCaptured = event.data
+                first_capture = earlier.get(data.lead_id, {}).get("captured_at")
+                facts[data.lead_id] = {
+                    **data.model_dump(mode="json"),
+                    "captured_at": first_capture or event.time.isoformat(),
+                }
+            await uow.leads.remember_many(facts, now)
+            await _score_many(uow, facts, scoring, topics, now)
         await uow.commit()
+
+
+def _one_event_per_lead(events: list[Envelope]) -> list[list[Envelope]]:
+    """Split events, in order, into rounds in which each lead appears at most once."""
+    rounds: list[list[Envelope]] = []
+    seen: set[str] = set()
+    for event in events:
+        if not rounds or event.data.lead_id in seen:
+            rounds.append([])
+            seen = set()
+        rounds[-1].append(event)
+        seen.add(event.data.lead_id)
+    return rounds
 
 
 async def score_activity(
@@ -58,27 +78,46 @@ async def _score(
     now: datetime,
     only_if_changed: bool = False,
 ) -> bool:
-    """Score the lead's facts with its activities, store the score and queue LeadScored.
+    """Score one lead (see _score_many); returns whether its score, grade or stage changed."""
+    return lead_id in await _score_many(uow, {lead_id: facts}, scoring, topics, now, only_if_changed)
 
-    With only_if_changed (a re-score), an unchanged score, grade and stage emits nothing. Returns whether
-    the score, grade or stage changed.
+
+async def _score_many(
+    uow: ScoringUnitOfWork,
+    facts: dict[str, dict[str, Any]],
+    scoring: Scoring,
+    topics: Topics,
+    now: datetime,
+    only_if_changed: bool = False,
+) -> set[str]:
+    """Score leads' facts (lead id -> facts) with their activities, store the scores and queue LeadScored.
+
+    With only_if_changed (a re-score), an unchanged score, grade and stage emits nothing. Returns the leads
+    whose score, grade or stage changed.
     """
-    captured = LeadCaptured.model_validate(facts)
-    assessment = assess(facts, await uow.leads.activities(lead_id), now, scoring.ruleset, scoring.model)
-    previous = await uow.scores.get(lead_id)
-    result = assessment.result
-    changed = previous is None or (previous["score"], previous["grade"], previous["stage"]) != (
-        result.score,
-        result.grade,
-        result.stage,
-    )
-    if only_if_changed and not changed:
-        return False
-    await uow.scores.save(lead_id, captured.source, assessment, now)
-    uow.outbox.add(
-        new_event(scored_event(lead_id, captured, assessment, previous), source=SOURCE, subject=lead_id),
-        topics.scored,
-    )
+    lead_ids = list(facts)
+    activities = await uow.leads.activities_of(lead_ids)
+    previous = await uow.scores.get_many(lead_ids)
+    changed: set[str] = set()
+    scored: list[tuple[str, str | None, Assessment]] = []
+    for lead_id, lead_facts in facts.items():
+        captured = LeadCaptured.model_validate(lead_facts)
+        assessment = assess(lead_facts, activities[lead_id], now, scoring.ruleset, scoring.model)
+        result, before = assessment.result, previous.get(lead_id)
+        if before is None or (before["score"], before["grade"], before["stage"]) != (
+            result.score,
+            result.grade,
+            result.stage,
+        ):
+            changed.add(lead_id)
+        elif only_if_changed:
+            continue
+        scored.append((lead_id, captured.source, assessment))
+        uow.outbox.add(
+            new_event(scored_event(lead_id, captured, assessment, before), source=SOURCE, subject=lead_id),
+            topics.scored,
+        )
+    await uow.scores.save_many(scored, now)
     return changed
 
 

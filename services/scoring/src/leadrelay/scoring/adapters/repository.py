@@ -19,36 +19,41 @@ class ScoreRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def save(
-        self,
-        lead_id: str,
-        source: str | None,
-        assessment: Assessment,
-        now: datetime,
-    ) -> None:
+    async def save(self, lead_id: str, source: str | None, assessment: Assessment, now: datetime) -> None:
         """Insert or replace a lead's score, counting how often it was scored."""
-        result = assessment.result
-        values = {
-            "lead_id": lead_id,
-            "score": result.score,
-            "fit": result.fit,
-            "engagement": result.engagement,
-            "grade": result.grade,
-            "stage": result.stage,
-            "reasons": [r.model_dump(exclude_none=True) for r in assessment.reasons()],
-            "ruleset_version": result.ruleset_version,
-            "source": source,
-            "scored_at": now,
-            "probability": assessment.probability,
-            "model_version": assessment.model_version,
-            "qualification": [c.model_dump() for c in assessment.checklists()],
-        }
-        sql_at = now if result.stage == "sql" else None
-        stmt = insert(scores).values(**values, sql_at=sql_at)
+        await self.save_many([(lead_id, source, assessment)], now)
+
+    async def save_many(self, scored: list[tuple[str, str | None, Assessment]], now: datetime) -> None:
+        """Insert or replace several leads' scores (each lead once) in one statement."""
+        if not scored:
+            return
+        rows = []
+        for lead_id, source, assessment in scored:
+            result = assessment.result
+            rows.append(
+                {
+                    "lead_id": lead_id,
+                    "score": result.score,
+                    "fit": result.fit,
+                    "engagement": result.engagement,
+                    "grade": result.grade,
+                    "stage": result.stage,
+                    "reasons": [r.model_dump(exclude_none=True) for r in assessment.reasons()],
+                    "ruleset_version": result.ruleset_version,
+                    "source": source,
+                    "scored_at": now,
+                    "probability": assessment.probability,
+                    "model_version": assessment.model_version,
+                    "qualification": [c.model_dump() for c in assessment.checklists()],
+                    "sql_at": now if result.stage == "sql" else None,
+                }
+            )
+        stmt = insert(scores).values(rows)
+        replaced = [k for k in rows[0] if k not in ("lead_id", "sql_at")]
         stmt = stmt.on_conflict_do_update(
             index_elements=["lead_id"],
             set_={
-                **{k: stmt.excluded[k] for k in values if k != "lead_id"},
+                **{k: stmt.excluded[k] for k in replaced},
                 "times_scored": scores.c.times_scored + 1,
                 "sql_at": func.coalesce(scores.c.sql_at, stmt.excluded.sql_at),
             },
@@ -71,6 +76,11 @@ class ScoreRepository:
             .first()
         )
         return dict(row) if row else None
+
+    async def get_many(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Return the score rows of those leads that have one."""
+        rows = await self._session.execute(select(scores).where(scores.c.lead_id.in_(lead_ids)))
+        return {row["lead_id"]: dict(row) for row in rows.mappings()}
 
     async def forget(self, lead_id: str) -> None:
         """Delete a lead's score."""
