@@ -11,7 +11,7 @@ from leadrelay.events import EVENT_TYPES, Envelope
 from leadrelay.metrics.adapters.orm import outbox
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
 from leadrelay.metrics.api import admin, pages, router
-from leadrelay.metrics.handlers import count_event
+from leadrelay.metrics.handlers import count_events
 from leadrelay.metrics.settings import MetricsSettings
 from leadrelay.observability.metrics import REGISTRY
 from leadrelay.service.app import create_app
@@ -33,10 +33,15 @@ def build_app(settings: MetricsSettings) -> FastAPI:
     runtime = ServiceRuntime(SERVICE, settings, outbox)
 
     async def on_event(event: Envelope) -> None:
-        await count_event(event, MetricsUnitOfWork(runtime.sessions))
+        await count_events([event], MetricsUnitOfWork(runtime.sessions))
+
+    async def on_events(events: list[Envelope]) -> None:
+        await count_events(events, MetricsUnitOfWork(runtime.sessions))
 
     topics = sorted({runtime.topics.name(spec.topic) for spec in EVENT_TYPES.values()})
-    runtime.add_consumer(topics, dict.fromkeys(EVENT_TYPES, on_event))
+    runtime.add_consumer(
+        topics, dict.fromkeys(EVENT_TYPES, on_event), batch_handlers=dict.fromkeys(EVENT_TYPES, on_events)
+    )
 
     async def refresh_funnel_gauge() -> None:
         async with MetricsUnitOfWork(runtime.sessions) as uow:

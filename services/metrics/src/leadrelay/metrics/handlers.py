@@ -2,35 +2,50 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import date, datetime
+from typing import Any
+
 from leadrelay.events import Envelope
 from leadrelay.events.lead import LeadCaptured, LeadErased
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
-from leadrelay.metrics.domain.funnel import funnel_entry
+from leadrelay.metrics.domain.funnel import FunnelEntry, funnel_entry
 from leadrelay.metrics.domain.timeline import feed_item, timeline_change
 
 
-async def count_event(event: Envelope, uow: MetricsUnitOfWork) -> None:
-    """Fold one event into the funnel counts and its lead's journey, once per event id."""
-    data = event.data
-    lead_id = getattr(data, "lead_id", None)
+async def count_events(events: list[Envelope], uow: MetricsUnitOfWork) -> None:
+    """Fold events into the funnel counts and their leads' journeys, once per event id, in one transaction."""
     async with uow:
-        if not await uow.inbox.claim(event):
-            return
-        if isinstance(data, LeadCaptured):
-            await uow.sources.remember(data.lead_id, data.source)
-        known_source = await uow.sources.source_of(lead_id) if lead_id else None
-        entry = funnel_entry(data, known_source)
-        if entry is not None:
-            await uow.funnel.add(event.time.date(), entry)
-        change = timeline_change(data, event.time)
-        if change is not None and lead_id:
-            await uow.timeline.apply(lead_id, change)
-            if change.reason is not None:
-                await uow.reasons.add(event.time.date(), *change.reason)
-        item = feed_item(data)
-        if item is not None:
-            await uow.feed.add(event.id, event.time, *item)
-        if isinstance(data, LeadErased):
-            await uow.sources.forget(data.lead_id)
-            await uow.timeline.forget(data.lead_id)
+        claimed = await uow.inbox.claim_many(events)
+        await uow.sources.remember_many(
+            {e.data.lead_id: e.data.source for e in claimed if isinstance(e.data, LeadCaptured)}
+        )
+        sources = await uow.sources.sources_of({lead for e in claimed if (lead := _lead_of(e))})
+        funnel: Counter[tuple[date, FunnelEntry]] = Counter()
+        reasons: Counter[tuple[date, str, str]] = Counter()
+        feed: list[tuple[str, datetime, str, dict[str, Any]]] = []
+        for event in claimed:
+            data, lead_id = event.data, _lead_of(event)
+            entry = funnel_entry(data, sources.get(lead_id) if lead_id else None)
+            if entry is not None:
+                funnel[(event.time.date(), entry)] += 1
+            change = timeline_change(data, event.time)
+            if change is not None and lead_id:
+                await uow.timeline.apply(lead_id, change)  # in order: a journey's columns depend on the last
+                if change.reason is not None:
+                    reasons[(event.time.date(), *change.reason)] += 1
+            item = feed_item(data)
+            if item is not None:
+                feed.append((event.id, event.time, *item))
+            if isinstance(data, LeadErased):
+                await uow.sources.forget(data.lead_id)
+                await uow.timeline.forget(data.lead_id)
+                sources.pop(data.lead_id, None)
+        await uow.funnel.add_counts(funnel)
+        await uow.reasons.add_counts(reasons)
+        await uow.feed.add_many(feed)
         await uow.commit()
+
+
+def _lead_of(event: Envelope) -> str | None:
+    return getattr(event.data, "lead_id", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,13 +24,29 @@ class FunnelRepository:
 
     async def add(self, day: date, entry: FunnelEntry) -> None:
         """Add one to a count."""
+        await self.add_counts({(day, entry): 1})
+
+    async def add_counts(self, counts: Mapping[tuple[date, FunnelEntry], int]) -> None:
+        """Add to several counts in one statement."""
+        if not counts:
+            return
         stmt = insert(funnel_counts).values(
-            day=day, step=entry.step, stage=entry.stage, source=entry.source, queue=entry.queue, count=1
+            [
+                {
+                    "day": day,
+                    "step": e.step,
+                    "stage": e.stage,
+                    "source": e.source,
+                    "queue": e.queue,
+                    "count": n,
+                }
+                for (day, e), n in counts.items()
+            ]
         )
         await self._session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["day", "step", "stage", "source", "queue"],
-                set_={"count": funnel_counts.c.count + 1},
+                set_={"count": funnel_counts.c.count + stmt.excluded.count},
             )
         )
 
@@ -71,6 +88,24 @@ class LeadSourceRepository:
         await self._session.execute(
             insert(lead_sources).values(lead_id=lead_id, source=source).on_conflict_do_nothing()
         )
+
+    async def remember_many(self, sources: Mapping[str, str]) -> None:
+        """Store several leads' sources (lead id -> source; first one wins)."""
+        if sources:
+            await self._session.execute(
+                insert(lead_sources)
+                .values([{"lead_id": lead, "source": source} for lead, source in sources.items()])
+                .on_conflict_do_nothing()
+            )
+
+    async def sources_of(self, lead_ids: set[str]) -> dict[str, str]:
+        """Return the known sources of those leads."""
+        if not lead_ids:
+            return {}
+        rows = await self._session.execute(
+            select(lead_sources.c.lead_id, lead_sources.c.source).where(lead_sources.c.lead_id.in_(lead_ids))
+        )
+        return {lead: source for lead, source in rows}
 
     async def source_of(self, lead_id: str) -> str | None:
         """Return a lead's source, if known."""
@@ -193,10 +228,22 @@ class ReasonRepository:
 
     async def add(self, day: date, kind: str, reason: str) -> None:
         """Count one reason."""
-        stmt = insert(reasons).values(day=day, kind=kind, reason=reason, count=1)
+        await self.add_counts({(day, kind, reason): 1})
+
+    async def add_counts(self, counts: Mapping[tuple[date, str, str], int]) -> None:
+        """Add to several reasons' counts in one statement."""
+        if not counts:
+            return
+        stmt = insert(reasons).values(
+            [
+                {"day": day, "kind": kind, "reason": reason, "count": n}
+                for (day, kind, reason), n in counts.items()
+            ]
+        )
         await self._session.execute(
             stmt.on_conflict_do_update(
-                index_elements=["day", "kind", "reason"], set_={"count": reasons.c.count + 1}
+                index_elements=["day", "kind", "reason"],
+                set_={"count": reasons.c.count + stmt.excluded.count},
             )
         )
 
@@ -225,8 +272,16 @@ class FeedRepository:
 
     async def add(self, event_id: str, at: datetime, kind: str, detail: dict[str, Any]) -> None:
         """Append one item and trim the oldest beyond 1,000."""
+        await self.add_many([(event_id, at, kind, detail)])
+
+    async def add_many(self, items: list[tuple[str, datetime, str, dict[str, Any]]]) -> None:
+        """Append items (event id, time, kind, detail) in order and trim the oldest beyond 1,000."""
+        if not items:
+            return
         await self._session.execute(
-            insert(feed).values(event_id=event_id, at=at, kind=kind, detail=detail).on_conflict_do_nothing()
+            insert(feed)
+            .values([{"event_id": e, "at": at, "kind": kind, "detail": d} for e, at, kind, d in items])
+            .on_conflict_do_nothing()
         )
         newest = select(feed.c.id).order_by(feed.c.id.desc()).offset(1000).limit(1).scalar_subquery()
         await self._session.execute(delete(feed).where(feed.c.id <= newest))

@@ -1,0 +1,54 @@
+"""Counting events in batches (one transaction each, as the consumer hands them over per topic) stores
+exactly what counting them one at a time does, and a redelivered batch changes nothing."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from sqlalchemy import text
+
+from leadrelay.db.engine import create_engine, session_factory
+from leadrelay.events import EVENT_TYPES
+from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
+from leadrelay.metrics.bootstrap import MIGRATIONS
+from leadrelay.metrics.handlers import count_events
+
+TABLES = {
+    "funnel_counts": "day, step, stage, source, queue, count",
+    "reasons": "day, kind, reason, count",
+    "lead_timeline": "*",
+    "lead_sources": "*",
+    "feed": "event_id, at, kind, detail",
+}
+
+
+async def snapshot(engine) -> dict[str, list[tuple]]:
+    async with engine.connect() as conn:
+        return {
+            table: sorted(map(tuple, await conn.execute(text(f"SELECT {columns} FROM {table}"))), key=repr)
+            for table, columns in TABLES.items()
+        }
+
+
+async def test_batches_store_what_single_events_store(create_database, postgres_settings, script):
+    one_by_one = create_engine(postgres_settings.database_url(await create_database("metrics", MIGRATIONS)))
+    batched = create_engine(postgres_settings.database_url(await create_database("metrics", MIGRATIONS)))
+    try:
+        for event in script:
+            await count_events([event], MetricsUnitOfWork(session_factory(one_by_one)))
+        by_topic = sorted(
+            script, key=lambda e: EVENT_TYPES[e.type].topic
+        )  # stable: each topic keeps its order
+        runs = [list(run) for _, run in groupby(by_topic, key=lambda e: e.type)]
+        assert max(map(len, runs)) > 1
+        for run in runs:
+            await count_events(run, MetricsUnitOfWork(session_factory(batched)))
+        expected = await snapshot(one_by_one)
+        assert expected["funnel_counts"] and expected["lead_timeline"] and expected["feed"]
+        assert await snapshot(batched) == expected
+        for run in runs:  # redelivered
+            await count_events(run, MetricsUnitOfWork(session_factory(batched)))
+        assert await snapshot(batched) == expected
+    finally:
+        await one_by_one.dispose()
+        await batched.dispose()
