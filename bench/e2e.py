@@ -18,6 +18,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -51,6 +52,7 @@ class Step:
     cpu: dict[str, float] = field(default_factory=dict)
     rss_mib: dict[str, float] = field(default_factory=dict)
     lag: dict[str, float] = field(default_factory=dict)
+    hops_ms: dict[str, float] = field(default_factory=dict)
 
     def p(self, q: float) -> float:
         return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
@@ -68,21 +70,54 @@ def rss(pid: int) -> float:
     return 0.0
 
 
-async def collect(consumer: AIOKafkaConsumer, seen: dict[str, float], stop: asyncio.Event) -> None:
-    """Record when each lead's first LeadQualified arrives."""
+async def collect(consumer: AIOKafkaConsumer, kafka: KafkaSettings, hops: Hops, stop: asyncio.Event) -> None:
+    """Record when each lead's first LeadQualified arrives, and when each hop's event was made."""
     while not stop.is_set():
         batches = await consumer.getmany(timeout_ms=200)
         now = time.time()
         for records in batches.values():
             for record in records:
-                data = json.loads(record.value)["data"]
-                if data.get("attempt", 1) == 1:
-                    seen.setdefault(data["lead_id"], now)
+                event = json.loads(record.value)
+                data = event["data"]
+                made = datetime.fromisoformat(event["time"]).timestamp()
+                if record.topic == kafka.topics.captured:
+                    hops.captured.setdefault(data["lead_id"], made)
+                elif record.topic == kafka.topics.scored:
+                    hops.scored.setdefault(data["lead_id"], made)
+                elif data.get("attempt", 1) == 1:
+                    hops.seen.setdefault(data["lead_id"], now)
+                    hops.qualified.setdefault(data["lead_id"], made)
+
+
+@dataclass
+class Hops:
+    """Per lead: when its LeadCaptured, LeadScored and LeadQualified were made, and when the handoff arrived."""
+
+    captured: dict[str, float] = field(default_factory=dict)
+    scored: dict[str, float] = field(default_factory=dict)
+    qualified: dict[str, float] = field(default_factory=dict)
+    seen: dict[str, float] = field(default_factory=dict)
+
+    def medians_ms(self, sent_at: dict[str, float]) -> dict[str, float]:
+        """Median time of each hop over the leads that made it through all of them."""
+        leads = [
+            lead for lead in sent_at if lead in self.seen and lead in self.captured and lead in self.scored
+        ]
+        if not leads:
+            return {}
+        marks = [sent_at, self.captured, self.scored, self.qualified, self.seen]
+        names = ["capture", "to scoring", "to routing", "to the sales tool"]
+        return {
+            name: float(np.median([(marks[i + 1][lead] - marks[i][lead]) * 1000 for lead in leads]))
+            for i, name in enumerate(names)
+        }
 
 
 async def step(stack: Stack, kafka: KafkaSettings, rate: int, seconds: float, drain_s: float) -> Step:
     result = Step(rate, seconds)
     consumer = AIOKafkaConsumer(
+        kafka.topics.captured,
+        kafka.topics.scored,
         kafka.topics.qualified,
         bootstrap_servers=kafka.bootstrap_servers,
         group_id=None,
@@ -91,9 +126,10 @@ async def step(stack: Stack, kafka: KafkaSettings, rate: int, seconds: float, dr
     )
     await consumer.start()
     await consumer.seek_to_end()
-    seen: dict[str, float] = {}
+    hops = Hops()
+    seen = hops.seen
     stop = asyncio.Event()
-    collector = asyncio.create_task(collect(consumer, seen, stop))
+    collector = asyncio.create_task(collect(consumer, kafka, hops, stop))
     pids = {name: s.process.pid for name, s in stack.services.items() if s.process}
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     peak = dict.fromkeys(pids, 0.0)
@@ -118,6 +154,7 @@ async def step(stack: Stack, kafka: KafkaSettings, rate: int, seconds: float, dr
     result.accepted = len(sent_at)
     result.latencies_ms = [(seen[lead] - at) * 1000 for lead, at in sent_at.items() if lead in seen]
     result.lost = sum(1 for lead in sent_at if lead not in seen)
+    result.hops_ms = hops.medians_ms(sent_at)
     result.cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / elapsed for name, pid in pids.items()}
     result.rss_mib = peak
     result.lag = await consumer_lag(stack)
@@ -218,7 +255,8 @@ def run_rate(rate: int, args: argparse.Namespace, workdir: Path) -> tuple[Step, 
         f"p50 {result.p(50):.0f} ms p95 {result.p(95):.0f} ms p99 {result.p(99):.0f} ms; "
         f"broker floor p99 {np.percentile(floor, 99):.1f} ms; "
         f"CPU {', '.join(f'{k} {v:.0%}' for k, v in result.cpu.items())}; "
-        f"lag after drain {', '.join(f'{k} {v:.0f}' for k, v in result.lag.items())}",
+        f"lag after drain {', '.join(f'{k} {v:.0f}' for k, v in result.lag.items())}; "
+        f"median hops {', '.join(f'{k} {v:.0f} ms' for k, v in result.hops_ms.items())}",
         flush=True,
     )
     return result, floor
