@@ -22,6 +22,7 @@ SHORT = FaultPlan(
         "metrics": "after_handle_before_commit:40",
     },
     random_kills=3,
+    first_contact_minutes=0.25,  # leads breach during the run, so escalations happen under the kills too
 )
 
 
@@ -32,4 +33,5 @@ async def test_short_fault_run_loses_nothing_and_duplicates_nothing(infra, tmp_p
     assert not run.missed_faults, f"planned faults never happened: {run.missed_faults}"
     assert sum(w == "SIGKILL at random" for why in run.kills.values() for w in why) == SHORT.random_kills
     assert run.report.accepted >= SHORT.rate * SHORT.seconds * 0.95, "most leads must be acknowledged"
+    assert run.report.breached > 0, "first-contact deadlines must breach and escalate during the run"
     assert run.ok, run.describe()

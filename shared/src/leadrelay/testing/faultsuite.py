@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+import yaml
 from sqlalchemy.engine import make_url
 
 from leadrelay.db.provision import drop_database
@@ -41,9 +42,23 @@ class FaultPlan:
     postgres_restart_at: float | None = None  # needs a private PostgreSQL
     broker_pause: tuple[float, float] | None = None  # (at, for how long); needs a private broker
     rebalance_every_s: float = 0.0  # start or stop an extra scoring and routing replica this often
+    # Every first-contact deadline (all grades, all queues) in minutes, so breaches and escalations happen
+    # during the run; None keeps the SLA monitor's own policies.
+    first_contact_minutes: float | None = None
     settle_s: float = 90.0
     retry_for_s: float = 30.0
     seed: int = 7
+
+
+def short_deadlines(path: Path, minutes: float) -> Path:
+    """Write SLA policies giving every queue's leads `minutes` to first contact, around the clock."""
+    deadlines = dict.fromkeys("ABCD", minutes)
+    policies = [
+        {"name": name, "clock": "wall_clock", "deadlines": deadlines}
+        for name in ("enterprise-first-contact", "smb-first-contact", "escalation")
+    ]
+    path.write_text(yaml.safe_dump({"version": f"fault-run-{minutes}", "policies": policies}))
+    return path
 
 
 @dataclass
@@ -162,6 +177,10 @@ async def run_fault_suite(
         **{f"{s.env_prefix}OUTBOX_POLL_INTERVAL_S": "0.2" for s in SERVICES},
         **{f"{s.env_prefix}LOG_LEVEL": "WARNING" for s in SERVICES},
     )
+    if plan.first_contact_minutes is not None:
+        env["LEADRELAY_SLA_MONITOR_POLICIES_PATH"] = str(
+            short_deadlines(workdir / "sla-policies.yaml", plan.first_contact_minutes)
+        )
     stack = Stack(env, workdir / "logs", {s.name: free_port() for s in SERVICES})
     rng = random.Random(plan.seed)
     timeline: list[str] = []
