@@ -32,11 +32,13 @@ class Inbox:
         unique = list({event.id: event for event in events}.values())
         if not unique:
             return []
+        # One cached statement run over many rows (SQLAlchemy sends it as one multi-row INSERT): a statement
+        # with the rows in its VALUES would be compiled afresh for every batch.
         stmt = (
             insert(self._table)
-            .values([{"event_id": e.id, "event_type": e.type} for e in unique])
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(self._table.c.event_id)
         )
-        claimed = set((await self._session.scalars(stmt)).all())
+        rows = [{"event_id": e.id, "event_type": e.type} for e in unique]
+        claimed = set((await self._session.scalars(stmt, rows)).all())
         return [event for event in unique if event.id in claimed]

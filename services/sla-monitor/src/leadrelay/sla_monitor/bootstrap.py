@@ -17,7 +17,7 @@ from leadrelay.sla_monitor.adapters.orm import outbox, policy_versions
 from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
 from leadrelay.sla_monitor.api import admin, router
 from leadrelay.sla_monitor.domain.policy import PolicySet
-from leadrelay.sla_monitor.handlers import contact_reported, start_clock
+from leadrelay.sla_monitor.handlers import contact_reported, start_clock, start_clocks
 from leadrelay.sla_monitor.metrics import COMPLIANCE, SPEED_TO_LEAD_QUANTILE
 from leadrelay.sla_monitor.settings import SlaMonitorSettings
 from leadrelay.sla_monitor.timers import BreachPoller
@@ -35,6 +35,9 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
 
     async def on_qualified(event: Envelope) -> None:
         await start_clock(event, SlaUnitOfWork(runtime.sessions), runtime.topics, policies.current)
+
+    async def on_qualified_batch(events: list[Envelope]) -> None:
+        await start_clocks(events, SlaUnitOfWork(runtime.sessions), runtime.topics, policies.current)
 
     async def on_contacted(event: Envelope) -> None:
         await contact_reported(event, SlaUnitOfWork(runtime.sessions))
@@ -58,6 +61,7 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
     runtime.add_consumer(
         [runtime.topics.qualified, runtime.topics.contacted],
         {LeadQualified.EVENT_TYPE: on_qualified, LeadContacted.EVENT_TYPE: on_contacted},
+        batch_handlers={LeadQualified.EVENT_TYPE: on_qualified_batch},
     )
     poller = BreachPoller(
         lambda: SlaUnitOfWork(runtime.sessions),

@@ -23,41 +23,58 @@ SOURCE = "leadrelay/sla-monitor"
 async def start_clock(
     event: Envelope, uow: SlaUnitOfWork, topics: Topics, policies: PolicySet | None = None
 ) -> None:
-    """Start the follow-up clock of a handoff (once); its policy, when known here, sets the deadline.
+    """Start the follow-up clock of one handoff (see start_clocks)."""
+    await start_clocks([event], uow, topics, policies)
+
+
+async def start_clocks(
+    events: list[Envelope], uow: SlaUnitOfWork, topics: Topics, policies: PolicySet | None = None
+) -> None:
+    """Start the follow-up clocks of handoffs (each once) in one transaction; a handoff's policy, when known
+    here, sets its deadline.
 
     A later attempt of the same lead (a reassignment) replaces the clocks of the earlier ones.
     """
-    data: LeadQualified = event.data
-    policy = policies.policy(data.sla.policy) if policies else None
-    due_at, warn_at = (
-        deadline(policies, policy, data.grade, event.time) if policies and policy else (data.sla.due_at, None)
-    )
     async with uow:
-        if not await uow.inbox.claim(event):
-            return
-        await uow.handoffs.start(
-            handoff_id=data.handoff_id,
-            lead_id=data.lead_id,
-            owner_id=data.owner.id,
-            queue=data.queue,
-            attempt=data.attempt,
-            grade=data.grade,
-            policy=data.sla.policy,
-            due_at=due_at,
-            warn_at=warn_at,
-            handed_off_at=event.time,
-            captured_at=data.captured_at,
-        )
-        if data.attempt > 1:
-            await uow.handoffs.replace_earlier(data.lead_id, data.attempt)
-        CLOCKS_STARTED.labels(data.queue).inc()
-        if data.captured_at is not None and data.attempt == 1:
-            ROUTING_TIME.labels(data.queue).observe(max(0.0, (event.time - data.captured_at).total_seconds()))
-        clock = await uow.handoffs.get(data.handoff_id, lock=True)
-        if clock and clock["contact_event_pending"]:
+        claimed = await uow.inbox.claim_many(events)
+        clocks: list[dict[str, Any]] = []
+        for event in claimed:
+            data: LeadQualified = event.data
+            policy = policies.policy(data.sla.policy) if policies else None
+            due_at, warn_at = (
+                deadline(policies, policy, data.grade, event.time)
+                if policies and policy
+                else (data.sla.due_at, None)
+            )
+            clocks.append(
+                {
+                    "handoff_id": data.handoff_id,
+                    "lead_id": data.lead_id,
+                    "owner_id": data.owner.id,
+                    "queue": data.queue,
+                    "attempt": data.attempt,
+                    "grade": data.grade,
+                    "policy": data.sla.policy,
+                    "due_at": due_at,
+                    "warn_at": warn_at,
+                    "handed_off_at": event.time,
+                    "captured_at": data.captured_at,
+                }
+            )
+        await uow.handoffs.start_many(clocks)
+        for event in claimed:
+            data = event.data
+            if data.attempt > 1:
+                await uow.handoffs.replace_earlier(data.lead_id, data.attempt)
+            CLOCKS_STARTED.labels(data.queue).inc()
+            if data.captured_at is not None and data.attempt == 1:
+                ROUTING_TIME.labels(data.queue).observe(
+                    max(0.0, (event.time - data.captured_at).total_seconds())
+                )
+        for clock in await uow.handoffs.with_contact_event_pending([c["handoff_id"] for c in clocks]):
             # Contact was reported over HTTP before this handoff arrived; now the lead is known, announce it.
             _queue_contacted(uow, topics, clock)
-            await uow.handoffs.clear_contact_event_pending(data.handoff_id)
+            await uow.handoffs.clear_contact_event_pending(clock["handoff_id"])
         await uow.commit()
 
 

@@ -30,25 +30,16 @@ class FunnelRepository:
         """Add to several counts in one statement."""
         if not counts:
             return
-        stmt = insert(funnel_counts).values(
-            [
-                {
-                    "day": day,
-                    "step": e.step,
-                    "stage": e.stage,
-                    "source": e.source,
-                    "queue": e.queue,
-                    "count": n,
-                }
-                for (day, e), n in counts.items()
-            ]
+        stmt = insert(funnel_counts)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["day", "step", "stage", "source", "queue"],
+            set_={"count": funnel_counts.c.count + stmt.excluded.count},
         )
-        await self._session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["day", "step", "stage", "source", "queue"],
-                set_={"count": funnel_counts.c.count + stmt.excluded.count},
-            )
-        )
+        rows = [
+            {"day": day, "step": e.step, "stage": e.stage, "source": e.source, "queue": e.queue, "count": n}
+            for (day, e), n in counts.items()
+        ]
+        await self._session.execute(stmt, rows)
 
     async def rows(
         self, start: date | None, end: date | None, source: str | None, queue: str | None
@@ -93,9 +84,8 @@ class LeadSourceRepository:
         """Store several leads' sources (lead id -> source; first one wins)."""
         if sources:
             await self._session.execute(
-                insert(lead_sources)
-                .values([{"lead_id": lead, "source": source} for lead, source in sources.items()])
-                .on_conflict_do_nothing()
+                insert(lead_sources).on_conflict_do_nothing(),
+                [{"lead_id": lead, "source": source} for lead, source in sources.items()],
             )
 
     async def sources_of(self, lead_ids: set[str]) -> dict[str, str]:
@@ -234,18 +224,15 @@ class ReasonRepository:
         """Add to several reasons' counts in one statement."""
         if not counts:
             return
-        stmt = insert(reasons).values(
-            [
-                {"day": day, "kind": kind, "reason": reason, "count": n}
-                for (day, kind, reason), n in counts.items()
-            ]
+        stmt = insert(reasons)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["day", "kind", "reason"], set_={"count": reasons.c.count + stmt.excluded.count}
         )
-        await self._session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["day", "kind", "reason"],
-                set_={"count": reasons.c.count + stmt.excluded.count},
-            )
-        )
+        rows = [
+            {"day": day, "kind": kind, "reason": reason, "count": n}
+            for (day, kind, reason), n in counts.items()
+        ]
+        await self._session.execute(stmt, rows)
 
     async def top(
         self, start: date | None, end: date | None, kind: str, limit: int = 10
@@ -279,9 +266,8 @@ class FeedRepository:
         if not items:
             return
         await self._session.execute(
-            insert(feed)
-            .values([{"event_id": e, "at": at, "kind": kind, "detail": d} for e, at, kind, d in items])
-            .on_conflict_do_nothing()
+            insert(feed).on_conflict_do_nothing(),
+            [{"event_id": e, "at": at, "kind": kind, "detail": d} for e, at, kind, d in items],
         )
         newest = select(feed.c.id).order_by(feed.c.id.desc()).offset(1000).limit(1).scalar_subquery()
         await self._session.execute(delete(feed).where(feed.c.id <= newest))

@@ -238,17 +238,16 @@ class RoutedLeadRepository:
         """Store several leads' latest scored data (rows: lead_id, scored, person_key; one per lead)."""
         if not rows:
             return
-        stmt = pg_insert(routed_leads).values([{**row, "updated_at": now} for row in rows])
-        await self._session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["lead_id"],
-                set_={
-                    "scored": stmt.excluded.scored,
-                    "person_key": stmt.excluded.person_key,
-                    "updated_at": stmt.excluded.updated_at,
-                },
-            )
+        stmt = pg_insert(routed_leads)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["lead_id"],
+            set_={
+                "scored": stmt.excluded.scored,
+                "person_key": stmt.excluded.person_key,
+                "updated_at": stmt.excluded.updated_at,
+            },
         )
+        await self._session.execute(stmt, [{**row, "updated_at": now} for row in rows])
 
     async def owners_of_people(self, keys: set[str]) -> list[tuple[str, str, str]]:
         """Return (person key, lead id, owner id) of each person's leads' rep owners, latest first."""

@@ -32,13 +32,13 @@ class LeadMemory:
         """Store several leads' latest captured facts (lead id -> facts) in one statement."""
         if not facts:
             return
-        stmt = insert(lead_facts).values(
-            [{"lead_id": lead_id, "facts": f, "updated_at": now} for lead_id, f in facts.items()]
+        stmt = insert(lead_facts)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["lead_id"],
+            set_={"facts": stmt.excluded.facts, "updated_at": stmt.excluded.updated_at},
         )
         await self._session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["lead_id"], set_={"facts": stmt.excluded.facts, "updated_at": now}
-            )
+            stmt, [{"lead_id": lead_id, "facts": f, "updated_at": now} for lead_id, f in facts.items()]
         )
 
     async def facts_of(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -48,7 +48,7 @@ class ScoreRepository:
                     "sql_at": now if result.stage == "sql" else None,
                 }
             )
-        stmt = insert(scores).values(rows)
+        stmt = insert(scores)
         replaced = [k for k in rows[0] if k not in ("lead_id", "sql_at")]
         stmt = stmt.on_conflict_do_update(
             index_elements=["lead_id"],
@@ -58,7 +58,7 @@ class ScoreRepository:
                 "sql_at": func.coalesce(scores.c.sql_at, stmt.excluded.sql_at),
             },
         )
-        await self._session.execute(stmt)
+        await self._session.execute(stmt, rows)
 
     async def return_to_nurture(self, lead_id: str, reasons: list[dict[str, Any]], now: datetime) -> None:
         """Set the lead's stage back to nurture (sales rejected it), keeping the reasons why."""

@@ -21,14 +21,31 @@ class HandoffRepository:
 
     async def start(self, **values: Any) -> None:
         """Start a clock once; a row made by an early contact gets the handoff's details and stays contacted."""
-        stmt = insert(handoffs).values(state="open", **values)
-        await self._session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["handoff_id"],
-                set_={k: stmt.excluded[k] for k in values if k != "handoff_id"},
-                where=handoffs.c.due_at.is_(None),
-            )
+        await self.start_many([values])
+
+    async def start_many(self, clocks: list[dict[str, Any]]) -> None:
+        """Start several clocks (rows with the same columns), each as start() would."""
+        if not clocks:
+            return
+        stmt = insert(handoffs)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["handoff_id"],
+            set_={k: stmt.excluded[k] for k in clocks[0] if k != "handoff_id"},
+            where=handoffs.c.due_at.is_(None),
         )
+        await self._session.execute(stmt, [{"state": "open", **clock} for clock in clocks])
+
+    async def with_contact_event_pending(self, handoff_ids: list[str]) -> list[dict[str, Any]]:
+        """Return those handoffs whose early contact still waits to be announced, locked."""
+        if not handoff_ids:
+            return []
+        rows = await self._session.execute(
+            select(handoffs)
+            .where(handoffs.c.handoff_id.in_(handoff_ids), handoffs.c.contact_event_pending.is_(True))
+            .order_by(handoffs.c.handoff_id)
+            .with_for_update()
+        )
+        return [dict(r) for r in rows.mappings()]
 
     async def contacted_early(
         self,
