@@ -10,7 +10,7 @@ from leadrelay.events import Envelope
 from leadrelay.events.lead import LeadCaptured, LeadErased
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
 from leadrelay.metrics.domain.funnel import FunnelEntry, funnel_entry
-from leadrelay.metrics.domain.timeline import feed_item, timeline_change
+from leadrelay.metrics.domain.timeline import TimelineChange, combined, feed_item, timeline_change
 
 
 async def count_events(events: list[Envelope], uow: MetricsUnitOfWork) -> None:
@@ -24,6 +24,7 @@ async def count_events(events: list[Envelope], uow: MetricsUnitOfWork) -> None:
         funnel: Counter[tuple[date, FunnelEntry]] = Counter()
         reasons: Counter[tuple[date, str, str]] = Counter()
         feed: list[tuple[str, datetime, str, dict[str, Any]]] = []
+        journeys: dict[str, list[TimelineChange]] = {}  # per lead, in order
         for event in claimed:
             data, lead_id = event.data, _lead_of(event)
             entry = funnel_entry(data, sources.get(lead_id) if lead_id else None)
@@ -31,7 +32,7 @@ async def count_events(events: list[Envelope], uow: MetricsUnitOfWork) -> None:
                 funnel[(event.time.date(), entry)] += 1
             change = timeline_change(data, event.time)
             if change is not None and lead_id:
-                await uow.timeline.apply(lead_id, change)  # in order: a journey's columns depend on the last
+                journeys.setdefault(lead_id, []).append(change)
                 if change.reason is not None:
                     reasons[(event.time.date(), *change.reason)] += 1
             item = feed_item(data)
@@ -41,6 +42,8 @@ async def count_events(events: list[Envelope], uow: MetricsUnitOfWork) -> None:
                 await uow.sources.forget(data.lead_id)
                 await uow.timeline.forget(data.lead_id)
                 sources.pop(data.lead_id, None)
+                journeys.pop(data.lead_id, None)
+        await uow.timeline.apply_many({lead: combined(changes) for lead, changes in journeys.items()})
         await uow.funnel.add_counts(funnel)
         await uow.reasons.add_counts(reasons)
         await uow.feed.add_many(feed)

@@ -116,18 +116,27 @@ class TimelineRepository:
 
     async def apply(self, lead_id: str, change: TimelineChange) -> None:
         """Set first-time columns that are still empty and latest columns always (one statement)."""
-        values = {**change.first, **change.latest}
-        if not values:
-            return
-        stmt = insert(lead_timeline).values(lead_id=lead_id, **values)
-        sets: dict[str, Any] = {}
-        for name in change.first:
-            column = lead_timeline.c[name]
-            kept = func.nullif(column, "") if isinstance(column.type, String) else column
-            sets[name] = func.coalesce(kept, stmt.excluded[name])
-        for name in change.latest:
-            sets[name] = stmt.excluded[name]
-        await self._session.execute(stmt.on_conflict_do_update(index_elements=["lead_id"], set_=sets))
+        await self.apply_many({lead_id: change})
+
+    async def apply_many(self, changes: Mapping[str, TimelineChange]) -> None:
+        """Apply one change per lead; leads whose changes touch the same columns share one statement."""
+        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
+        for lead_id, change in changes.items():
+            if change.first or change.latest:
+                shape = (tuple(sorted(change.first)), tuple(sorted(change.latest)))
+                groups.setdefault(shape, []).append({"lead_id": lead_id, **change.first, **change.latest})
+        for (first, latest), rows in groups.items():
+            stmt = insert(lead_timeline)
+            sets: dict[str, Any] = {}
+            for name in first:
+                column = lead_timeline.c[name]
+                kept = func.nullif(column, "") if isinstance(column.type, String) else column
+                sets[name] = func.coalesce(kept, stmt.excluded[name])
+            for name in latest:
+                sets[name] = stmt.excluded[name]
+            await self._session.execute(
+                stmt.on_conflict_do_update(index_elements=["lead_id"], set_=sets), rows
+            )
 
     async def forget(self, lead_id: str) -> None:
         """Delete an erased lead's journey (the day counts stay)."""

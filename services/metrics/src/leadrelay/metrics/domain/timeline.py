@@ -20,6 +20,19 @@ class TimelineChange:
     reason: tuple[str, str] | None = None  # (kind, reason) to count
 
 
+def combined(changes: list[TimelineChange]) -> TimelineChange:
+    """One change with the effect of applying changes in order: a `first` value replaces an empty one (None
+    or ''), a `latest` value always replaces (reasons are counted separately)."""
+    first: dict[str, Any] = {}
+    latest: dict[str, Any] = {}
+    for change in changes:
+        for name, value in change.first.items():
+            if first.get(name) in (None, ""):
+                first[name] = value
+        latest.update(change.latest)
+    return TimelineChange(first=first, latest=latest)
+
+
 def reason_text(reason: str | None) -> str:
     """Fold a free-text reason into a bounded label (lower case, 100 characters, 'unspecified' when empty)."""
     text = " ".join((reason or "").lower().split())[:100]
