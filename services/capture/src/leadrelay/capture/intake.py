@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -144,6 +144,7 @@ class IntakeWriter:
                 new_rows.append({"id": lead_id, "captured_at": b.now, **lead_columns(captured)})
         if new_rows:  # before any merge, which updates these rows
             await conn.execute(insert(leads), new_rows)
+        answered = []
         for item, captured in planned:
             if not captured.is_new:
                 await self._merge(conn, captured, b)
@@ -152,11 +153,13 @@ class IntakeWriter:
             item.result = Accepted(captured.lead_id, captured.is_new)
             if item.idempotency is not None:
                 response = {"lead_id": captured.lead_id, "is_new": captured.is_new}
-                await conn.execute(
-                    update(idempotency_keys)
-                    .where(idempotency_keys.c.key == item.idempotency.key)
-                    .values(status_code=202, response=response)
+                answered.append(
+                    {"answered_key": item.idempotency.key, "status_code": 202, "response": response}
                 )
+        if answered:  # the stored answers of every keyed request, in one statement run over the rows
+            await conn.execute(
+                update(idempotency_keys).where(idempotency_keys.c.key == bindparam("answered_key")), answered
+            )
         if b.outbox_rows:
             await conn.execute(insert(outbox), b.outbox_rows)
         for follower, leader in followers:
@@ -179,8 +182,8 @@ class IntakeWriter:
         if not leaders:
             return batch, []
         rows = [{"key": key, "request_hash": _hash(item)} for key, item in leaders.items()]
-        claim = insert(idempotency_keys).values(rows).on_conflict_do_nothing(index_elements=["key"])
-        claimed = set((await conn.execute(claim.returning(idempotency_keys.c.key))).scalars())
+        claim = insert(idempotency_keys).on_conflict_do_nothing(index_elements=["key"])
+        claimed = set((await conn.execute(claim.returning(idempotency_keys.c.key), rows)).scalars())
         unclaimed = set(leaders) - claimed
         earlier = {}
         if unclaimed:

@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String, column, delete, func, insert, or_, select, update, values
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,18 @@ from leadrelay.routing.adapters.orm import accounts, decisions, handoffs, queue_
 from leadrelay.routing.domain.strategies import QueueState
 
 OPEN_STATES = ("open", "accepted")
+_LOADS = text(
+    """
+    SELECT h.owner_id,
+           count(*) FILTER (WHERE h.state IN ('open', 'accepted')),
+           count(*) FILTER (WHERE h.assigned_at >= reps.day_start)
+    FROM handoffs AS h
+    JOIN unnest(CAST(:rep_ids AS varchar[]), CAST(:day_starts AS timestamptz[])) AS reps (rep_id, day_start)
+      ON h.owner_id = reps.rep_id
+    WHERE h.state IN ('open', 'accepted') OR h.assigned_at >= reps.day_start
+    GROUP BY h.owner_id
+    """
+)
 
 
 def person_key(email: str | None) -> str | None:
@@ -115,23 +127,10 @@ class HandoffRepository:
         if not day_starts:
             return {}
         # Counted in the database through the owner indexes, one row per rep: fetching every open handoff
-        # made each decision slower as handoffs piled up.
-        reps = (
-            values(column("rep_id", String), column("day_start", DateTime(timezone=True)), name="reps")
-            .data(list(day_starts.items()))
-            .alias("reps")
-        )
-        is_open = handoffs.c.state.in_(OPEN_STATES)
-        assigned_today = handoffs.c.assigned_at >= reps.c.day_start
+        # made each decision slower as handoffs piled up. The reps arrive as two arrays, so the statement is
+        # compiled once (a VALUES list would be compiled for every call).
         rows = await self._session.execute(
-            select(
-                handoffs.c.owner_id,
-                func.count().filter(is_open),
-                func.count().filter(assigned_today),
-            )
-            .select_from(handoffs.join(reps, handoffs.c.owner_id == reps.c.rep_id))
-            .where(or_(is_open, assigned_today))
-            .group_by(handoffs.c.owner_id)
+            _LOADS, {"rep_ids": list(day_starts), "day_starts": list(day_starts.values())}
         )
         counts = dict.fromkeys(day_starts, (0, 0))
         for owner, open_count, today in rows:
