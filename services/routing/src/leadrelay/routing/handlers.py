@@ -95,6 +95,7 @@ async def route_scored_leads(
 
 
 def _decision_base(data: LeadScored, attempt: int, now: datetime) -> dict[str, Any]:
+    """The columns every decision about this lead's attempt records, with a fresh trace id."""
     return {
         "trace_id": str(uuid.uuid4()),
         "lead_id": data.lead_id,
