@@ -347,7 +347,7 @@ def medians(rate: int, results: list[tuple[Step, list[float]]]) -> RateFigures:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rates", default="100,200,500")
+    parser.add_argument("--rates", default="50,100,200,500")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--drain", type=float, default=30)
     parser.add_argument("--runs", type=int, default=3, help="runs per rate; the figures are medians")

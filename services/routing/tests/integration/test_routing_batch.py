@@ -4,6 +4,7 @@ off twice, and a returning person in the same batch gets the same owner."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -98,3 +99,22 @@ async def test_a_returning_person_in_the_same_batch_gets_the_same_owner(routing_
     strategies = dict(await rows(routing_db, "SELECT lead_id, strategy FROM decisions"))
     assert owners["p-2"] == owners["p-1"] != owners["q-1"]
     assert strategies["p-2"] == "previous_owner"
+
+
+async def test_concurrent_batches_that_reach_queues_in_opposite_orders_both_hand_off(routing_db):
+    config = load_config(SEED_CONFIG)
+    sessions = session_factory(routing_db)
+    # large companies go to enterprise, the rest to smb: the two batches meet the queues in opposite orders
+    first = [scored("e-1"), scored("s-1", size="1-10")]
+    second = [scored("s-2", size="1-10"), scored("e-2")]
+
+    await asyncio.wait_for(
+        asyncio.gather(
+            route_scored_leads(first, RoutingUnitOfWork(sessions), config, Topics(), NOW),
+            route_scored_leads(second, RoutingUnitOfWork(sessions), config, Topics(), NOW),
+        ),
+        30,
+    )
+
+    queues = dict(await rows(routing_db, "SELECT lead_id, queue FROM handoffs"))
+    assert queues == {"e-1": "enterprise", "e-2": "enterprise", "s-1": "smb", "s-2": "smb"}
