@@ -66,6 +66,10 @@ async def route_scored_leads(
         )
         matcher = await Matcher.load(uow, list(fresh.values()))
         ledger = DbLedger(uow.queue_states, uow.handoffs)
+        if fresh:
+            # A batch can reach several queues (rules, fallbacks) in any order; taking every queue's lock up
+            # front, in one order, keeps two batches from waiting on each other in a cycle.
+            await ledger.lock_queues([queue.name for queue in config.queues])
         decisions: list[dict[str, Any]] = []
         handoffs: list[dict[str, Any]] = []
         for data in scored:

@@ -205,6 +205,11 @@ class DbLedger:
         self._queues[queue] = state
         self._changed.add(queue)
 
+    async def lock_queues(self, queues: list[str]) -> None:
+        """Lock these queues now, in name order, so transactions that lock several never deadlock."""
+        for queue in sorted(queues):
+            await self.queue_state(queue)
+
     async def loads(self, reps: list[Rep], now: datetime) -> dict[str, RepLoad]:
         # Loads of reps we have not locked are hints (a choice is re-checked under the rep's lock), so they
         # are read once per transaction too.
