@@ -9,9 +9,8 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
 
-from leadrelay.db.engine import create_engine, session_factory
+from leadrelay.db.engine import session_factory
 from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.lead import Company, Contact, LeadSnapshot
 from leadrelay.events.scoring import LeadScored
@@ -21,6 +20,7 @@ from leadrelay.routing.bootstrap import MIGRATIONS
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.handlers import route_scored_leads
 from leadrelay.routing.settings import SEED_CONFIG
+from leadrelay.testing.plugin import rows
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -43,15 +43,8 @@ def scored(lead_id: str, *, stage: str = "sql", email: str | None = None, size: 
 
 
 @pytest.fixture
-async def routing_db(create_database, postgres_settings):
-    engine = create_engine(postgres_settings.database_url(await create_database("routing", MIGRATIONS)))
-    yield engine
-    await engine.dispose()
-
-
-async def rows(engine, sql: str) -> list[tuple]:
-    async with engine.connect() as conn:
-        return [tuple(r) for r in await conn.execute(text(sql))]
+async def routing_db(open_database):
+    return await open_database("routing", MIGRATIONS)
 
 
 async def test_a_batch_keeps_caps_turns_and_once_only_handoffs(routing_db):

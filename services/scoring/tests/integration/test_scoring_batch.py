@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from leadrelay.db.engine import create_engine, session_factory
+from leadrelay.db.engine import session_factory
 from leadrelay.events import Topics, new_event
 from leadrelay.events.lead import Company, Consent, Contact, LeadCaptured
 from leadrelay.scoring.adapters.ruleset_file import load_ruleset
@@ -19,6 +19,7 @@ from leadrelay.scoring.bootstrap import MIGRATIONS
 from leadrelay.scoring.handlers import score_captured_leads
 from leadrelay.scoring.scorer import Scoring
 from leadrelay.scoring.settings import DEFAULT_RULESET
+from leadrelay.testing.plugin import rows
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -37,15 +38,8 @@ def captured(lead_id: str, size: str = "1000+", is_new: bool = True):
 
 
 @pytest.fixture
-async def scoring_db(create_database, postgres_settings):
-    engine = create_engine(postgres_settings.database_url(await create_database("scoring", MIGRATIONS)))
-    yield engine
-    await engine.dispose()
-
-
-async def rows(engine, sql: str) -> list[tuple]:
-    async with engine.connect() as conn:
-        return [tuple(r) for r in await conn.execute(text(sql))]
+async def scoring_db(open_database):
+    return await open_database("scoring", MIGRATIONS)
 
 
 async def test_a_batch_scores_each_event_once_and_a_repeat_after_the_first(scoring_db):

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
-
-from leadrelay.db.engine import create_engine, session_factory
+from leadrelay.db.engine import session_factory
 from leadrelay.events import Topics, new_event
 from leadrelay.events.handoff import DecisionRef, LeadQualified, Owner, SlaTerms
 from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
 from leadrelay.sla_monitor.bootstrap import MIGRATIONS
 from leadrelay.sla_monitor.handlers import report_contact, start_clocks
+from leadrelay.testing.plugin import rows
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -34,26 +33,18 @@ def qualified(handoff_id: str, lead_id: str, attempt: int = 1):
 
 
 async def test_a_batch_starts_each_clock_once_replaces_earlier_attempts_and_announces_early_contact(
-    create_database, postgres_settings
+    open_database,
 ):
-    engine = create_engine(postgres_settings.database_url(await create_database("sla-monitor", MIGRATIONS)))
+    engine = await open_database("sla-monitor", MIGRATIONS)
     sessions, topics = session_factory(engine), Topics()
-    try:
-        await report_contact("h-called", "phone", NOW, SlaUnitOfWork(sessions), topics)  # before its handoff
-        first = qualified("h-1", "lead-a")
-        batch = [first, qualified("h-called", "lead-b"), first, qualified("h-2", "lead-a", attempt=2)]
+    await report_contact("h-called", "phone", NOW, SlaUnitOfWork(sessions), topics)  # before its handoff
+    first = qualified("h-1", "lead-a")
+    batch = [first, qualified("h-called", "lead-b"), first, qualified("h-2", "lead-a", attempt=2)]
 
-        await start_clocks(batch, SlaUnitOfWork(sessions), topics)
-        await start_clocks(batch, SlaUnitOfWork(sessions), topics)  # redelivered
+    await start_clocks(batch, SlaUnitOfWork(sessions), topics)
+    await start_clocks(batch, SlaUnitOfWork(sessions), topics)  # redelivered
 
-        async with engine.connect() as conn:
-            states = {
-                h: state for h, state in await conn.execute(text("SELECT handoff_id, state FROM handoffs"))
-            }
-            announced = (
-                await conn.execute(text("SELECT key FROM outbox WHERE topic = :t"), {"t": topics.contacted})
-            ).all()
-        assert states == {"h-1": "replaced", "h-2": "open", "h-called": "contacted"}
-        assert [key for (key,) in announced] == ["lead-b"]
-    finally:
-        await engine.dispose()
+    states = dict(await rows(engine, "SELECT handoff_id, state FROM handoffs"))
+    announced = await rows(engine, f"SELECT key FROM outbox WHERE topic = '{topics.contacted}'")
+    assert states == {"h-1": "replaced", "h-2": "open", "h-called": "contacted"}
+    assert [key for (key,) in announced] == ["lead-b"]

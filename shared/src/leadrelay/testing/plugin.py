@@ -9,13 +9,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from leadrelay.db.engine import create_engine
 from leadrelay.db.migrations import upgrade
 from leadrelay.db.provision import drop_database, ensure_database
 from leadrelay.infra.resolve import Infrastructure, resolve_infrastructure
 from leadrelay.settings import KafkaSettings, PostgresSettings
 
 CreateDatabase = Callable[[str, Path], Awaitable[str]]
+OpenDatabase = Callable[[str, Path], Awaitable[AsyncEngine]]
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +69,27 @@ async def create_database(infra: Infrastructure, unique: str) -> AsyncIterator[C
     yield create
     for name in created:
         await drop_database(infra.postgres_dsn, name)
+
+
+@pytest.fixture
+async def open_database(
+    create_database: CreateDatabase, postgres_settings: PostgresSettings
+) -> AsyncIterator[OpenDatabase]:
+    """Create a migrated database for this test and return an engine on it (disposed afterwards)."""
+    engines: list[AsyncEngine] = []
+
+    async def open_(service: str, migrations: Path) -> AsyncEngine:
+        engines.append(
+            create_engine(postgres_settings.database_url(await create_database(service, migrations)))
+        )
+        return engines[-1]
+
+    yield open_
+    for engine in engines:
+        await engine.dispose()
+
+
+async def rows(engine: AsyncEngine, sql: str) -> list[tuple]:
+    """Run a query and return its rows as tuples (for assertions on what a handler stored)."""
+    async with engine.connect() as conn:
+        return [tuple(row) for row in await conn.execute(text(sql))]
