@@ -22,10 +22,6 @@ class FunnelRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, day: date, entry: FunnelEntry) -> None:
-        """Add one to a count."""
-        await self.add_counts({(day, entry): 1})
-
     async def add_counts(self, counts: Mapping[tuple[date, FunnelEntry], int]) -> None:
         """Add to several counts in one statement."""
         if not counts:
@@ -74,12 +70,6 @@ class LeadSourceRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def remember(self, lead_id: str, source: str) -> None:
-        """Store a lead's source (first one wins)."""
-        await self._session.execute(
-            insert(lead_sources).values(lead_id=lead_id, source=source).on_conflict_do_nothing()
-        )
-
     async def remember_many(self, sources: Mapping[str, str]) -> None:
         """Store several leads' sources (lead id -> source; first one wins)."""
         if sources:
@@ -97,12 +87,6 @@ class LeadSourceRepository:
         )
         return {lead: source for lead, source in rows}
 
-    async def source_of(self, lead_id: str) -> str | None:
-        """Return a lead's source, if known."""
-        return await self._session.scalar(
-            select(lead_sources.c.source).where(lead_sources.c.lead_id == lead_id)
-        )
-
     async def forget(self, lead_id: str) -> None:
         """Drop an erased lead's link."""
         await self._session.execute(delete(lead_sources).where(lead_sources.c.lead_id == lead_id))
@@ -113,10 +97,6 @@ class TimelineRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-
-    async def apply(self, lead_id: str, change: TimelineChange) -> None:
-        """Set first-time columns that are still empty and latest columns always (one statement)."""
-        await self.apply_many({lead_id: change})
 
     async def apply_many(self, changes: Mapping[str, TimelineChange]) -> None:
         """Apply one change per lead; leads whose changes touch the same columns share one statement."""
@@ -225,10 +205,6 @@ class ReasonRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, day: date, kind: str, reason: str) -> None:
-        """Count one reason."""
-        await self.add_counts({(day, kind, reason): 1})
-
     async def add_counts(self, counts: Mapping[tuple[date, str, str], int]) -> None:
         """Add to several reasons' counts in one statement."""
         if not counts:
@@ -265,10 +241,6 @@ class FeedRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-
-    async def add(self, event_id: str, at: datetime, kind: str, detail: dict[str, Any]) -> None:
-        """Append one item and trim the oldest beyond 1,000."""
-        await self.add_many([(event_id, at, kind, detail)])
 
     async def add_many(self, items: list[tuple[str, datetime, str, dict[str, Any]]]) -> None:
         """Append items (event id, time, kind, detail) in order and trim the oldest beyond 1,000."""

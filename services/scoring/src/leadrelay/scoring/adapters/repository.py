@@ -19,10 +19,6 @@ class ScoreRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def save(self, lead_id: str, source: str | None, assessment: Assessment, now: datetime) -> None:
-        """Insert or replace a lead's score, counting how often it was scored."""
-        await self.save_many([(lead_id, source, assessment)], now)
-
     async def save_many(self, scored: list[tuple[str, str | None, Assessment]], now: datetime) -> None:
         """Insert or replace several leads' scores (each lead once) in one statement."""
         if not scored:

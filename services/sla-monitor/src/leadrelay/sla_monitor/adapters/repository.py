@@ -19,10 +19,6 @@ class HandoffRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def start(self, **values: Any) -> None:
-        """Start a clock once; a row made by an early contact gets the handoff's details and stays contacted."""
-        await self.start_many([values])
-
     async def start_many(self, clocks: list[dict[str, Any]]) -> None:
         """Start several clocks (rows with the same columns), each as start() would."""
         if not clocks:
