@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import structlog
-from sqlalchemy import bindparam, case, select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from leadrelay.capture.adapters.orm import activities, idempotency_keys, lead_identities, leads, outbox
-from leadrelay.capture.adapters.repository import lead_columns, merge_changes
+from leadrelay.capture.adapters import intake_store as store
 from leadrelay.capture.domain.lead import NewLead, capture, identity_of
 from leadrelay.capture.handlers import SOURCE, Accepted, Idempotency, IdempotencyKeyReused, lead_captured
 from leadrelay.db.outbox import outbox_row
@@ -85,10 +83,21 @@ class IntakeWriter:
 
     async def _store_alone(self, item: _Pending) -> None:
         try:
-            async with self._engine.begin() as conn:
-                await self._write(conn, [item], _Batch(datetime.now(UTC)))
+            await self._transaction([item])
         except Exception as exc:
-            item.result = exc
+            item.result = exc if not _is_database_error(exc) else StorageUnavailable(type(exc).__name__)
+
+    async def _transaction(self, batch: list[_Pending]) -> None:
+        """Write batch in one transaction on a pooled connection's asyncpg driver."""
+        async with self._engine.connect() as pooled:
+            raw = await pooled.get_raw_connection()
+            conn: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+            try:
+                async with conn.transaction():
+                    await self._write(conn, batch, _Batch(datetime.now(UTC)))
+            except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError):
+                await pooled.invalidate()  # the pool must not hand this connection out again
+                raise
 
     def stop(self) -> None:
         """Finish the queued leads, then exit."""
@@ -112,11 +121,11 @@ class IntakeWriter:
 
     async def _commit(self, batch: list[_Pending]) -> None:
         try:
-            async with self._engine.begin() as conn:
-                await self._write(conn, batch, _Batch(datetime.now(UTC)))
+            await self._transaction(batch)
         except Exception as exc:
             log.warning("group_commit_failed_retrying_one_by_one", size=len(batch), error=type(exc).__name__)
             for item in batch:
+                item.result = None
                 await self._store_alone(item)
         for item in batch:
             if item.future.done():
@@ -128,23 +137,25 @@ class IntakeWriter:
             else:
                 item.future.set_result(item.result)
 
-    async def _write(self, conn: AsyncConnection, batch: list[_Pending], b: _Batch) -> None:
+    async def _write(self, conn: asyncpg.Connection, batch: list[_Pending], b: _Batch) -> None:
         todo, followers = await self._claim_keys(conn, batch)
-        survivors = await self._resolve_identities(conn, todo, b.now)
-        planned, new_rows, seen = [], [], set()
+        candidates = {identity_of(i.lead): str(uuid.uuid4()) for i in todo}
+        survivors = (
+            await store.resolve_identities(conn, candidates, b.now, self._window) if candidates else {}
+        )
+        planned, new_leads, seen = [], [], set()
         for item in todo:
             identity = identity_of(item.lead)
-            lead_id, candidate = survivors[identity]
-            captured = capture(
-                item.lead, lead_id, b.now, is_new=lead_id == candidate and identity not in seen
-            )
+            lead_id = survivors[identity]
+            is_new = lead_id == candidates[identity] and identity not in seen
+            captured = capture(item.lead, lead_id, b.now, is_new=is_new)
             seen.add(identity)
             planned.append((item, captured))
             if captured.is_new:
-                new_rows.append({"id": lead_id, "captured_at": b.now, **lead_columns(captured)})
-        if new_rows:  # before any merge, which updates these rows
-            await conn.execute(insert(leads), new_rows)
-        answered = []
+                new_leads.append(captured)
+        if new_leads:  # before any merge, which updates these rows
+            await store.insert_leads(conn, new_leads)
+        answers: dict[str, dict[str, Any]] = {}
         for item, captured in planned:
             if not captured.is_new:
                 await self._merge(conn, captured, b)
@@ -152,16 +163,11 @@ class IntakeWriter:
             b.queue(event, self._topics.captured)
             item.result = Accepted(captured.lead_id, captured.is_new)
             if item.idempotency is not None:
-                response = {"lead_id": captured.lead_id, "is_new": captured.is_new}
-                answered.append(
-                    {"answered_key": item.idempotency.key, "status_code": 202, "response": response}
-                )
-        if answered:  # the stored answers of every keyed request, in one statement run over the rows
-            await conn.execute(
-                update(idempotency_keys).where(idempotency_keys.c.key == bindparam("answered_key")), answered
-            )
+                answers[item.idempotency.key] = {"lead_id": captured.lead_id, "is_new": captured.is_new}
+        if answers:  # the stored answers of every keyed request, in one statement
+            await store.store_answers(conn, answers)
         if b.outbox_rows:
-            await conn.execute(insert(outbox), b.outbox_rows)
+            await store.insert_outbox(conn, b.outbox_rows)
         for follower, leader in followers:
             first = leader.result
             follower.result = (
@@ -169,7 +175,7 @@ class IntakeWriter:
             )
 
     async def _claim_keys(
-        self, conn: AsyncConnection, batch: list[_Pending]
+        self, conn: asyncpg.Connection, batch: list[_Pending]
     ) -> tuple[list[_Pending], list[tuple[_Pending, _Pending]]]:
         """Claim idempotency keys and answer replays and reuses now.
 
@@ -181,14 +187,9 @@ class IntakeWriter:
                 leaders.setdefault(item.idempotency.key, item)
         if not leaders:
             return batch, []
-        rows = [{"key": key, "request_hash": _hash(item)} for key, item in leaders.items()]
-        claim = insert(idempotency_keys).on_conflict_do_nothing(index_elements=["key"])
-        claimed = set((await conn.execute(claim.returning(idempotency_keys.c.key), rows)).scalars())
-        unclaimed = set(leaders) - claimed
-        earlier = {}
-        if unclaimed:
-            found = await conn.execute(select(idempotency_keys).where(idempotency_keys.c.key.in_(unclaimed)))
-            earlier = {r.key: r for r in found}
+        claimed = await store.claim_keys(conn, {key: _hash(item) for key, item in leaders.items()})
+        unclaimed = [key for key in leaders if key not in claimed]
+        earlier = await store.earlier_answers(conn, unclaimed) if unclaimed else {}
         todo: list[_Pending] = []
         followers: list[tuple[_Pending, _Pending]] = []
         for item in batch:
@@ -197,14 +198,15 @@ class IntakeWriter:
                 continue
             key = item.idempotency.key
             leader = leaders[key]
-            first_hash = earlier[key].request_hash if key in earlier else _hash(leader)
+            first_hash = earlier[key]["request_hash"] if key in earlier else _hash(leader)
             if _hash(item) != first_hash:
                 item.result = IdempotencyKeyReused(key)
             elif key in earlier:
                 stored = earlier[key]
+                response = stored["response"]
                 item.result = (
-                    Accepted(stored.response["lead_id"], stored.response["is_new"], stored.status_code, True)
-                    if stored.response is not None
+                    Accepted(response["lead_id"], response["is_new"], stored["status_code"], True)
+                    if response is not None
                     else RuntimeError("the first request with this Idempotency-Key is still being stored")
                 )
             elif leader is item:
@@ -213,48 +215,24 @@ class IntakeWriter:
                 followers.append((item, leader))
         return todo, followers
 
-    async def _resolve_identities(
-        self, conn: AsyncConnection, todo: list[_Pending], now: datetime
-    ) -> dict[str, tuple[str, str]]:
-        """Upsert each distinct identity once; return identity -> (surviving lead id, this batch's candidate)."""
-        candidates = {identity_of(i.lead): str(uuid.uuid4()) for i in todo}
-        if not candidates:
-            return {}
-        upsert = insert(lead_identities)
-        expired = lead_identities.c.last_seen_at < now - self._window
-        stmt = upsert.on_conflict_do_update(
-            index_elements=["identity"],
-            set_={
-                "lead_id": case((expired, upsert.excluded.lead_id), else_=lead_identities.c.lead_id),
-                "first_seen_at": case(
-                    (expired, upsert.excluded.first_seen_at), else_=lead_identities.c.first_seen_at
-                ),
-                "last_seen_at": upsert.excluded.last_seen_at,
-            },
-        ).returning(lead_identities.c.identity, lead_identities.c.lead_id, sort_by_parameter_order=True)
-        rows = [
-            {"identity": k, "lead_id": v, "first_seen_at": now, "last_seen_at": now}
-            for k, v in candidates.items()
-        ]
-        # executemany with RETURNING: one compiled statement whatever the batch size (insertmanyvalues).
-        result = await conn.execute(stmt, rows)
-        return {r.identity: (r.lead_id, candidates[r.identity]) for r in result}
-
-    async def _merge(self, conn: AsyncConnection, captured: Any, b: _Batch) -> None:
-        sets = merge_changes(captured)
-        await conn.execute(update(leads).where(leads.c.id == captured.lead_id).values(**sets))
+    async def _merge(self, conn: asyncpg.Connection, captured: Any, b: _Batch) -> None:
+        await store.merge_lead(conn, captured)
         activity_id = str(uuid.uuid4())
         properties = {"source": captured.lead.source, "form_id": captured.lead.form_id}
-        await conn.execute(
-            insert(activities).values(
-                id=activity_id, lead_id=captured.lead_id, kind="resubmitted", at=b.now, properties=properties
-            )
-        )
+        await store.insert_activity(conn, activity_id, captured.lead_id, "resubmitted", b.now, properties)
         event = LeadActivity(lead_id=captured.lead_id, kind="resubmitted", at=b.now, properties=properties)
         b.queue(
             new_event(event, source=SOURCE, subject=captured.lead_id, event_id=activity_id),
             self._topics.activity,
         )
+
+
+class StorageUnavailable(ConnectionError):
+    """The database failed while storing a lead; nothing of it was committed (answered as 503)."""
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    return isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError | OSError)
 
 
 def _hash(item: _Pending) -> str:

@@ -37,22 +37,6 @@ def lead_columns(captured: CapturedLead) -> dict[str, Any]:
     }
 
 
-def merge_changes(captured: CapturedLead) -> dict[str, Any]:
-    """Return the column updates that fold a repeat submission into the surviving lead.
-
-    New values fill gaps, consent and the question flag can only be gained; where it came from stays first.
-    """
-    values = lead_columns(captured)
-    keep_first = {"source", "form_id", "completeness", "utm", "email", "consent_purposes"}
-    sets: dict[str, Any] = {
-        k: func.coalesce(leads.c[k], v) for k, v in values.items() if k not in keep_first and v is not None
-    }
-    sets["consent_marketing"] = leads.c.consent_marketing | values["consent_marketing"]
-    sets["question_asked"] = leads.c.question_asked | values["question_asked"]
-    sets["updated_at"] = captured.captured_at
-    return sets
-
-
 class LeadRepository:
     """Leads in capture's database."""
 

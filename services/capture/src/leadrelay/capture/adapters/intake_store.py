@@ -1,0 +1,191 @@
+"""The statements group commit runs, on asyncpg directly: one prepared statement per step, rows as arrays.
+
+Intake is capture's hot path. SQLAlchemy's execution machinery (compiling, parameter processing, result
+wrapping) cost more CPU per lead than everything else the writer does, so these statements bypass it;
+`unnest` over bound arrays makes each one a single round trip whatever the batch size, and asyncpg's
+statement cache prepares each text once per connection. The connections come from SQLAlchemy's pool,
+whose asyncpg dialect installs a jsonb codec: jsonb goes in as JSON text and comes out decoded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from leadrelay.capture.adapters.repository import lead_columns
+from leadrelay.capture.domain.lead import CapturedLead
+
+# The leads columns in the order of the insert's arrays, with each one's PostgreSQL array type.
+LEAD_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "text"),
+    ("captured_at", "timestamptz"),
+    ("email", "text"),
+    ("name", "text"),
+    ("phone", "text"),
+    ("company", "text"),
+    ("title", "text"),
+    ("company_size", "text"),
+    ("industry", "text"),
+    ("country", "text"),
+    ("message", "text"),
+    ("source", "text"),
+    ("form_id", "text"),
+    ("completeness", "text"),
+    ("utm", "jsonb"),
+    ("consent_marketing", "boolean"),
+    ("consent_policy_version", "text"),
+    ("consent_purposes", "jsonb"),
+    ("disposable_email", "boolean"),
+    ("question_asked", "boolean"),
+)
+_JSON_COLUMNS = {name for name, kind in LEAD_COLUMNS if kind == "jsonb"}
+
+INSERT_LEADS = "INSERT INTO leads ({cols}) SELECT * FROM unnest({arrays})".format(
+    cols=", ".join(name for name, _ in LEAD_COLUMNS),
+    arrays=", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(LEAD_COLUMNS, start=1)),
+)
+
+# A person's identity keeps its lead within the dedupe window; past it, the identity starts a new lead.
+RESOLVE_IDENTITIES = """
+INSERT INTO lead_identities AS li (identity, lead_id, first_seen_at, last_seen_at)
+SELECT identity, lead_id, $3, $3 FROM unnest($1::text[], $2::text[]) AS t(identity, lead_id)
+ON CONFLICT (identity) DO UPDATE SET
+    lead_id = CASE WHEN li.last_seen_at < $4 THEN excluded.lead_id ELSE li.lead_id END,
+    first_seen_at = CASE WHEN li.last_seen_at < $4 THEN excluded.first_seen_at ELSE li.first_seen_at END,
+    last_seen_at = excluded.last_seen_at
+RETURNING identity, lead_id
+"""
+
+CLAIM_KEYS = """
+INSERT INTO idempotency_keys (key, request_hash)
+SELECT * FROM unnest($1::text[], $2::text[])
+ON CONFLICT (key) DO NOTHING
+RETURNING key
+"""
+
+EARLIER_ANSWERS = (
+    "SELECT key, request_hash, status_code, response FROM idempotency_keys WHERE key = ANY($1::text[])"
+)
+
+STORE_ANSWERS = """
+UPDATE idempotency_keys AS k SET status_code = 202, response = a.response
+FROM unnest($1::text[], $2::jsonb[]) AS a(key, response)
+WHERE k.key = a.key
+"""
+
+INSERT_OUTBOX = """
+INSERT INTO outbox (event_id, topic, key, value, headers)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[])
+"""
+
+# A repeat submission fills gaps; consent and the question flag can only be gained; the origin stays first.
+MERGE_LEAD = """
+UPDATE leads SET
+    name = coalesce(name, $2), phone = coalesce(phone, $3), company = coalesce(company, $4),
+    title = coalesce(title, $5), company_size = coalesce(company_size, $6),
+    industry = coalesce(industry, $7), country = coalesce(country, $8), message = coalesce(message, $9),
+    consent_policy_version = coalesce(consent_policy_version, $10),
+    disposable_email = coalesce(disposable_email, $11),
+    consent_marketing = consent_marketing OR $12, question_asked = question_asked OR $13,
+    updated_at = $14
+WHERE id = $1
+"""
+
+INSERT_ACTIVITY = (
+    "INSERT INTO activities (id, lead_id, kind, at, properties) VALUES ($1, $2, $3, $4, $5::jsonb)"
+)
+
+
+async def claim_keys(conn: asyncpg.Connection, keys: dict[str, str]) -> set[str]:
+    """Insert idempotency keys (key -> request hash); return those this call claimed."""
+    rows = await conn.fetch(CLAIM_KEYS, list(keys), list(keys.values()))
+    return {r["key"] for r in rows}
+
+
+async def earlier_answers(conn: asyncpg.Connection, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Return the stored hash and answer of keys claimed by earlier requests."""
+    rows = await conn.fetch(EARLIER_ANSWERS, list(keys))
+    return {
+        r["key"]: {
+            "request_hash": r["request_hash"],
+            "status_code": r["status_code"],
+            "response": r["response"],  # SQLAlchemy's jsonb codec on pooled connections decodes it
+        }
+        for r in rows
+    }
+
+
+async def resolve_identities(
+    conn: asyncpg.Connection, candidates: dict[str, str], now: datetime, window: timedelta
+) -> dict[str, str]:
+    """Upsert identities (identity -> candidate lead id); return identity -> surviving lead id."""
+    rows = await conn.fetch(
+        RESOLVE_IDENTITIES, list(candidates), list(candidates.values()), now, now - window
+    )
+    return {r["identity"]: r["lead_id"] for r in rows}
+
+
+async def insert_leads(conn: asyncpg.Connection, captured: Sequence[CapturedLead]) -> None:
+    """Insert new leads, one array per column."""
+    columns: dict[str, list[Any]] = {name: [] for name, _ in LEAD_COLUMNS}
+    for lead in captured:
+        values = {"id": lead.lead_id, "captured_at": lead.captured_at, **lead_columns(lead)}
+        for name, column in columns.items():
+            value = values[name]
+            column.append(json.dumps(value) if name in _JSON_COLUMNS else value)
+    await conn.execute(INSERT_LEADS, *columns.values())
+
+
+async def merge_lead(conn: asyncpg.Connection, captured: CapturedLead) -> None:
+    """Fold a repeat submission into its surviving lead."""
+    v = lead_columns(captured)
+    await conn.execute(
+        MERGE_LEAD,
+        captured.lead_id,
+        v["name"],
+        v["phone"],
+        v["company"],
+        v["title"],
+        v["company_size"],
+        v["industry"],
+        v["country"],
+        v["message"],
+        v["consent_policy_version"],
+        v["disposable_email"],
+        v["consent_marketing"],
+        v["question_asked"],
+        captured.captured_at,
+    )
+
+
+async def insert_activity(
+    conn: asyncpg.Connection,
+    activity_id: str,
+    lead_id: str,
+    kind: str,
+    at: datetime,
+    properties: dict[str, Any],
+) -> None:
+    """Record one activity of a lead."""
+    await conn.execute(INSERT_ACTIVITY, activity_id, lead_id, kind, at, json.dumps(properties))
+
+
+async def store_answers(conn: asyncpg.Connection, answers: dict[str, dict[str, Any]]) -> None:
+    """Store the 202 answer of each idempotency key (key -> response body)."""
+    await conn.execute(STORE_ANSWERS, list(answers), [json.dumps(a) for a in answers.values()])
+
+
+async def insert_outbox(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Queue events for the relay (rows as `leadrelay.db.outbox.outbox_row` builds them)."""
+    await conn.execute(
+        INSERT_OUTBOX,
+        [r["event_id"] for r in rows],
+        [r["topic"] for r in rows],
+        [r["key"] for r in rows],
+        [r["value"] for r in rows],
+        [json.dumps(r["headers"]) for r in rows],
+    )
