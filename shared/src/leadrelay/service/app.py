@@ -151,6 +151,7 @@ class RedMetrics:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -169,9 +170,21 @@ class RedMetrics:
             await self.app(scope, receive, remember_status)
         finally:
             path = getattr(scope.get("route"), "path", "unmatched")  # the router fills in scope["route"]
-            method = scope["method"]
-            m.HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
-            m.HTTP_SECONDS.labels(self.service, method, path).observe(time.perf_counter() - started)
+            requests, seconds = self._series(scope["method"], path, status)
+            requests.inc()
+            seconds.observe(time.perf_counter() - started)
+
+    def _series(self, method: str, path: str, status: int) -> tuple[Any, Any]:
+        # Looking a labelled child up by its labels takes a lock and builds tuples on every request; the
+        # label values are bounded (route templates, status codes), so each child is looked up once.
+        key = (method, path, status)
+        series = self._children.get(key)
+        if series is None:
+            series = self._children[key] = (
+                m.HTTP_REQUESTS.labels(self.service, method, path, str(status)),
+                m.HTTP_SECONDS.labels(self.service, method, path),
+            )
+        return series
 
 
 class BodySizeLimit:

@@ -41,9 +41,9 @@ async def post_lead(
     Idempotency-Key get the first answer; the same person within the dedupe window merges into one lead."""
     state = request.app.state
     form = caller.form
-    state.rate_limits.check(client_ip(request, state.settings.trusted_proxies), form.id if form else None)
+    ip = client_ip(request, state.settings.trusted_proxies)
+    state.rate_limits.check(ip, form.id if form else None)
     if form is not None:
-        ip = client_ip(request, state.settings.trusted_proxies)
         await state.captcha.require(token_from({}, request.headers.get("x-captcha-token")), ip)
     lead = body.to_new_lead(form_id=form.id if form else None, source=form.source if form else None)
     scope = f"form:{form.id}" if form else "backend"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,32 +38,46 @@ class FormCors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        origin = _origin_of(scope)
+        if origin is None:  # not a cross-origin browser request: no form lookup, only the Vary header
+            await self.app(scope, receive, _with_headers(send, [(b"vary", b"Origin")]))
+            return
+        allowed = origin in allowed_origins_for(scope["path"], await self._forms())
         headers = Headers(scope=scope)
-        origin = headers.get("origin")
-        allowed = origin is not None and origin in allowed_origins_for(scope["path"], await self._forms())
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             preflight = Response(status_code=204 if allowed else 403, headers={"Vary": "Origin"})
             if allowed:
-                assert origin is not None
                 preflight.headers["Access-Control-Allow-Origin"] = origin
                 preflight.headers["Access-Control-Allow-Methods"] = "POST"
                 preflight.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
                 preflight.headers["Access-Control-Max-Age"] = "600"
             await preflight(scope, receive, send)
             return
-
-        async def label(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                response_headers = MutableHeaders(scope=message)
-                response_headers["Vary"] = "Origin"
-                if allowed and origin is not None:
-                    response_headers["Access-Control-Allow-Origin"] = origin
-            await send(message)
-
-        await self.app(scope, receive, label)
+        label = [(b"vary", b"Origin")]
+        if allowed:
+            label.append((b"access-control-allow-origin", origin.encode("latin-1")))
+        await self.app(scope, receive, _with_headers(send, label))
 
     async def _forms(self) -> FormsConfig:
         try:
             return await self.store.current()
         except Exception:  # database unreachable: allow no origin rather than fail the request
             return FormsConfig(forms=[])
+
+
+def _origin_of(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    """Wrap send so the response start carries extra headers (raw pairs: no header object per request)."""
+
+    async def labelled(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), *extra]
+        await send(message)
+
+    return labelled
