@@ -10,10 +10,11 @@ from typing import Any
 
 import asyncpg
 import structlog
-from sqlalchemy import Table, func, select, text, update
+from sqlalchemy import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from leadrelay.db.driver import driver_transaction
 from leadrelay.db.tables import OUTBOX_CHANNEL
 from leadrelay.faults import fault_point
 from leadrelay.kafka.producer import SafeProducer
@@ -50,6 +51,11 @@ class OutboxRelay:
         self.listening = asyncio.Event()  # set while a LISTEN connection is up
         self.failures = 0  # publish passes that left rows unsent (broker or database down)
         self._backlog_observed_at = 0.0
+        self._table = outbox.name
+        self._select_unsent = (
+            f"SELECT id, topic, key, value FROM {self._table} WHERE sent_at IS NULL ORDER BY id LIMIT $1"
+        )
+        self._mark_sent = f"UPDATE {self._table} SET sent_at = now() WHERE id = ANY($1::bigint[])"
 
     def stop(self) -> None:
         """Ask the relay to finish its current batch and exit."""
@@ -84,24 +90,12 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish one batch of unsent rows in id order; return how many were marked sent."""
-        async with self._engine.begin() as conn:
-            locked = await conn.scalar(select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_KEY)))
-            if not locked:
+        # On the asyncpg driver: the relay runs once per committed batch in every service, and SQLAlchemy's
+        # execution (and a new statement per IN-list length) cost more than the statements themselves.
+        async with driver_transaction(self._engine) as conn:
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK_KEY):
                 return 0
-            rows = (
-                await conn.execute(
-                    select(
-                        self._outbox.c.id,
-                        self._outbox.c.topic,
-                        self._outbox.c.key,
-                        self._outbox.c.value,
-                        self._outbox.c.created_at,
-                    )
-                    .where(self._outbox.c.sent_at.is_(None))
-                    .order_by(self._outbox.c.id)
-                    .limit(self._batch_size)
-                )
-            ).all()
+            rows = await conn.fetch(self._select_unsent, self._batch_size)
             if time.monotonic() - self._backlog_observed_at >= BACKLOG_OBSERVE_INTERVAL_S:
                 await self._observe_backlog(conn)
                 self._backlog_observed_at = time.monotonic()
@@ -113,9 +107,7 @@ class OutboxRelay:
                 self.failures += 1
             await fault_point("after_publish_before_mark")
             if sent_ids:
-                await conn.execute(
-                    update(self._outbox).where(self._outbox.c.id.in_(sent_ids)).values(sent_at=func.now())
-                )
+                await conn.execute(self._mark_sent, sent_ids)
             m.OUTBOX_PUBLISHED.labels(self._service).inc(len(sent_ids))
             return len(sent_ids)
 
@@ -124,7 +116,7 @@ class OutboxRelay:
         futures = []
         for row in rows:
             try:
-                futures.append(await self._producer.enqueue(row.topic, row.value, row.key))
+                futures.append(await self._producer.enqueue(row["topic"], row["value"], row["key"]))
             except Exception as exc:
                 log.warning("outbox_enqueue_failed", service=self._service, error=repr(exc))
                 break
@@ -132,20 +124,18 @@ class OutboxRelay:
         sent: list[int] = []
         for row, result in zip(rows, results, strict=False):
             if isinstance(result, BaseException):
-                log.warning("outbox_send_failed", service=self._service, topic=row.topic, error=repr(result))
+                log.warning(
+                    "outbox_send_failed", service=self._service, topic=row["topic"], error=repr(result)
+                )
                 break
-            sent.append(row.id)
+            sent.append(row["id"])
         return sent
 
-    async def _observe_backlog(self, conn: Any) -> None:
-        row = (
-            await conn.execute(
-                text(
-                    "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) "
-                    "FROM outbox WHERE sent_at IS NULL"
-                )
-            )
-        ).one()
+    async def _observe_backlog(self, conn: asyncpg.Connection) -> None:
+        row = await conn.fetchrow(
+            f"SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) "
+            f"FROM {self._table} WHERE sent_at IS NULL"
+        )
         m.OUTBOX_BACKLOG.labels(self._service).set(row[0])
         m.OUTBOX_OLDEST_AGE.labels(self._service).set(float(row[1]))
 

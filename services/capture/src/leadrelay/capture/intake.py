@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from leadrelay.capture.adapters import intake_store as store
 from leadrelay.capture.domain.lead import NewLead, capture, identity_of
 from leadrelay.capture.handlers import SOURCE, Accepted, Idempotency, IdempotencyKeyReused, lead_captured
+from leadrelay.db.driver import driver_transaction
 from leadrelay.db.outbox import outbox_row
 from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.lead import LeadActivity
@@ -88,16 +89,9 @@ class IntakeWriter:
             item.result = exc if not _is_database_error(exc) else StorageUnavailable(type(exc).__name__)
 
     async def _transaction(self, batch: list[_Pending]) -> None:
-        """Write batch in one transaction on a pooled connection's asyncpg driver."""
-        async with self._engine.connect() as pooled:
-            raw = await pooled.get_raw_connection()
-            conn: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
-            try:
-                async with conn.transaction():
-                    await self._write(conn, batch, _Batch(datetime.now(UTC)))
-            except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError):
-                await pooled.invalidate()  # the pool must not hand this connection out again
-                raise
+        """Write batch in one transaction."""
+        async with driver_transaction(self._engine) as conn:
+            await self._write(conn, batch, _Batch(datetime.now(UTC)))
 
     def stop(self) -> None:
         """Finish the queued leads, then exit."""
