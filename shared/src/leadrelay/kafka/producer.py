@@ -60,12 +60,12 @@ class SafeProducer:
         """Hand a record to the producer and return the future of its delivery."""
         producer = await self.ensure_started()
         try:
-            return await asyncio.wait_for(
-                producer.send(
+            # asyncio.timeout, not wait_for: wait_for wraps every send in a task of its own, and the relay
+            # enqueues every outbox row through here.
+            async with asyncio.timeout(self._settings.send_timeout_s):
+                return await producer.send(
                     topic, value, key=key.encode() if isinstance(key, str) else key, headers=headers
-                ),
-                self._settings.send_timeout_s,
-            )
+                )
         except Exception:
             await self.reset()
             raise
