@@ -1,18 +1,38 @@
 -- wrk script: POST a lead with a unique email each time (so no two requests merge into one lead).
--- WRK_DELAY_MS (optional) paces each connection, for a fixed request rate.
+-- WRK_RATE (optional, requests/s over all threads) paces the requests on a fixed schedule: each request takes
+-- the next slot of its thread's timetable and waits for it, so the offered rate stays fixed whatever the
+-- latency (use more connections than the rate needs in flight, or the schedule slips).
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } lr_timespec;
+int clock_gettime(int clk_id, lr_timespec *tp);
+]]
+local timespec = ffi.new("lr_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, timespec) -- CLOCK_MONOTONIC
+  return tonumber(timespec.tv_sec) * 1000 + tonumber(timespec.tv_nsec) / 1e6
+end
+
 local counter = 0
+local threads = {}
 next_thread_id = 0  -- global in the main state; each thread gets its own `thread_id` through thread:set
-local delay_ms = tonumber(os.getenv("WRK_DELAY_MS") or "0")
+local rate = tonumber(os.getenv("WRK_RATE") or "0")
 local api_key = os.getenv("WRK_API_KEY") or ""
+local interval_ms = 0
+local next_slot = nil
 
 function setup(thread)
   thread:set("thread_id", next_thread_id)
   next_thread_id = next_thread_id + 1
+  table.insert(threads, thread)
 end
 
 function init(args)
   math.randomseed(os.time() * 1000 + thread_id * 7919)
   prefix = string.format("%d%06d", thread_id, math.random(0, 999999))
+  if rate > 0 then
+    interval_ms = 1000 * tonumber(os.getenv("WRK_THREADS") or "2") / rate
+  end
 end
 
 function request()
@@ -22,7 +42,19 @@ function request()
 end
 
 function delay()
-  return delay_ms
+  if interval_ms == 0 then
+    return 0
+  end
+  local now = now_ms()
+  if next_slot == nil then
+    next_slot = now + math.random() * interval_ms  -- threads start out of phase
+  end
+  local wait = next_slot - now
+  next_slot = next_slot + interval_ms
+  if wait < 0 then
+    return 0
+  end
+  return wait
 end
 
 done = function(summary, latency, requests)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 import structlog
@@ -123,10 +124,23 @@ class ServiceRuntime:
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
         """FastAPI lifespan: start background work, stop it on shutdown."""
         await self.start()
+        freeze_startup_objects()
         try:
             yield
         finally:
             await self.stop()
+
+
+def freeze_startup_objects() -> None:
+    """Move everything alive after startup out of the garbage collector's sight.
+
+    A service imports FastAPI, pydantic, SQLAlchemy, aiokafka and more: hundreds of thousands of long-lived
+    objects that every full collection walked again, pausing the event loop for about 100 ms every second or
+    two under load (the p99 of every request and every hop). Frozen objects are never collected; startup
+    objects live for the whole process anyway.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def _supervised(name: str, run: Callable[[], Awaitable[None]]) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from leadrelay.capture.adapters import intake_store as store
 from leadrelay.capture.domain.lead import NewLead, capture, identity_of
 from leadrelay.capture.handlers import SOURCE, Accepted, Idempotency, IdempotencyKeyReused, lead_captured
+from leadrelay.capture.metrics import GROUP_COMMIT_LEADS
 from leadrelay.db.driver import driver_transaction
 from leadrelay.db.outbox import outbox_row
 from leadrelay.events import Envelope, Topics, new_event
@@ -114,6 +115,7 @@ class IntakeWriter:
             self.running = False
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        GROUP_COMMIT_LEADS.observe(len(batch))
         try:
             await self._transaction(batch)
         except Exception as exc:

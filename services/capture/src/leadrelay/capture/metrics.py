@@ -1,6 +1,6 @@
 """Capture's business metrics (labels are bounded: source, form id, scope; never personal data)."""
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 from leadrelay.observability.metrics import REGISTRY
 
@@ -26,5 +26,11 @@ RATE_LIMITED = Counter(
     "leadrelay_capture_rate_limited_total",
     "Requests refused with 429, by limit.",
     ["scope"],
+    registry=REGISTRY,
+)
+GROUP_COMMIT_LEADS = Histogram(
+    "leadrelay_capture_group_commit_leads",
+    "Leads stored per group-commit transaction (larger batches share one transaction's cost).",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 500),
     registry=REGISTRY,
 )
