@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from sqlalchemy import delete, func, select
@@ -20,6 +21,7 @@ class FormStore:
         self._ttl_s = ttl_s
         self._cached: FormsConfig | None = None
         self._loaded_at = 0.0
+        self._reloading = asyncio.Lock()
 
     async def seed(self, config: FormsConfig) -> None:
         """Add the configured forms that the database does not have yet (the API's changes win)."""
@@ -32,12 +34,19 @@ class FormStore:
 
     async def current(self) -> FormsConfig:
         """Return the forms, from the cache when it is fresh."""
-        if self._cached is None or time.monotonic() - self._loaded_at > self._ttl_s:
-            async with self._engine.connect() as conn:
-                rows = await conn.execute(select(forms.c.config).order_by(forms.c.id))
-                self._cached = FormsConfig(forms=[Form.model_validate(r[0]) for r in rows])
-            self._loaded_at = time.monotonic()
-        return self._cached
+        if self._cached is not None and not self._stale():
+            return self._cached
+        # One reload at a time: when the cache expires under load, every request in flight would query.
+        async with self._reloading:
+            if self._cached is None or self._stale():
+                async with self._engine.connect() as conn:
+                    rows = await conn.execute(select(forms.c.config).order_by(forms.c.id))
+                    self._cached = FormsConfig(forms=[Form.model_validate(r[0]) for r in rows])
+                self._loaded_at = time.monotonic()
+            return self._cached
+
+    def _stale(self) -> bool:
+        return time.monotonic() - self._loaded_at > self._ttl_s
 
     async def put(self, form: Form) -> None:
         """Create or replace a form."""
