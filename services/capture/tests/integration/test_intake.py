@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 from sqlalchemy import text
@@ -126,3 +127,31 @@ async def test_without_its_database_capture_answers_503_and_stores_nothing(setti
     assert response.status_code == 503 and response.headers["retry-after"] == "5"
     assert response.json()["error"] == "unavailable"
     assert ready.status_code == 503 and ready.json()["checks"]["database"].startswith("unreachable")
+
+
+async def test_a_failing_write_answers_503_stores_nothing_and_the_next_lead_is_stored(settings):
+    async with running(build_app(settings)) as client:
+        await client.post("/v1/leads", json={"email": "first@example.com"}, headers=HEADERS)  # warm pool
+        engine = create_engine(settings.database_url)
+        try:
+            async with engine.begin() as conn:  # the group commit's insert now fails inside PostgreSQL
+                await conn.execute(text("ALTER TABLE outbox RENAME TO outbox_gone"))
+            failed = await client.post("/v1/leads", json={"email": "second@example.com"}, headers=HEADERS)
+            async with engine.begin() as conn:
+                await conn.execute(text("ALTER TABLE outbox_gone RENAME TO outbox"))
+        finally:
+            await engine.dispose()
+        stored = await client.post("/v1/leads", json={"email": "third@example.com"}, headers=HEADERS)
+    assert failed.status_code == 503 and failed.headers["retry-after"] == "5"
+    assert failed.json()["error"] == "unavailable"
+    assert stored.status_code == 202
+    assert await stored_emails(settings) == ["first@example.com", "third@example.com"]  # nothing half-stored
+
+
+async def test_startup_objects_are_frozen_out_of_the_garbage_collector(settings):
+    gc.unfreeze()  # earlier apps in this test process froze theirs
+    assert gc.get_freeze_count() == 0
+    async with running(build_app(settings)) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        # Full collections would otherwise walk every imported module's objects (~100 ms pauses under load).
+        assert gc.get_freeze_count() > 100_000
