@@ -87,7 +87,7 @@ class IntakeWriter:
         try:
             await self._transaction([item])
         except Exception as exc:
-            item.result = exc if not _is_database_error(exc) else StorageUnavailable(type(exc).__name__)
+            item.result = _unavailable(exc) if _is_database_error(exc) else exc
 
     async def _transaction(self, batch: list[_Pending]) -> None:
         """Write batch in one transaction."""
@@ -229,6 +229,12 @@ class StorageUnavailable(ConnectionError):
 
 def _is_database_error(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError | OSError)
+
+
+def _unavailable(cause: BaseException) -> StorageUnavailable:
+    unavailable = StorageUnavailable(type(cause).__name__)
+    unavailable.__cause__ = cause  # the request's error log keeps the driver's error
+    return unavailable
 
 
 def _hash(item: _Pending) -> str:
