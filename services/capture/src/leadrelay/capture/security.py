@@ -85,9 +85,9 @@ class RateLimits:
     def __init__(self, per_ip: str, per_form: str) -> None:
         self._counters = {scope: _counter(spec) for scope, spec in (("ip", per_ip), ("form", per_form))}
 
-    def check(self, ip: str, form_id: str | None, now: float | None = None) -> None:
+    def check(self, ip: str, form_id: str | None) -> None:
         """Count one request; raise 429 with Retry-After when a limit is exceeded."""
-        at = time.time() if now is None else now
+        at = time.time()
         for scope, key in (("ip", ip), ("form", form_id)):
             if key is None:
                 continue
@@ -103,6 +103,6 @@ class RateLimits:
 
 def _counter(spec: str) -> SlidingWindowCounter:
     # The `limits` package parses "60/minute"; its in-memory storage is not used because it starts a
-    # timer thread every few milliseconds under load, which cost capture a fifth of its CPU.
+    # timer thread every few milliseconds under load, which cost capture a sixth of its CPU.
     item = parse(spec)
     return SlidingWindowCounter(item.amount, item.get_expiry())
