@@ -41,7 +41,6 @@ class OutboxRelay:
         batch_size: int = 500,
     ) -> None:
         self._engine = engine
-        self._outbox = outbox
         self._producer = producer
         self._service = service
         self._poll_interval_s = poll_interval_s

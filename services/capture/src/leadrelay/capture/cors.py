@@ -68,7 +68,7 @@ class FormCors:
 def _origin_of(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"origin":
-            return str(value.decode("latin-1"))
+            return bytes(value).decode("latin-1")
     return None
 
 

@@ -89,7 +89,7 @@ class RateLimits:
         """Count one request; raise 429 with Retry-After when a limit is exceeded."""
         at = time.time()
         for scope, key in (("ip", ip), ("form", form_id)):
-            if key is None:
+            if not key:  # a backend posts without a form
                 continue
             wait_s = self._counters[scope].hit(key, at)
             if wait_s is not None:
