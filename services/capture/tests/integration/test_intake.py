@@ -90,6 +90,36 @@ async def test_oversized_body_gets_413_and_non_json_gets_422(settings):
     assert alive.status_code == 200
 
 
+async def test_a_body_that_is_not_json_gets_415_and_a_stranger_learns_nothing_about_the_body(settings):
+    async with running(build_app(settings)) as client:
+        form_encoded = await client.post("/v1/leads", data={"email": "a@example.com"}, headers=HEADERS)
+        vendor_json = await client.post(
+            "/v1/leads",
+            content=b'{"email": "b@example.com"}',
+            headers={**HEADERS, "content-type": "application/lead+json"},
+        )
+        stranger = await client.post("/v1/leads", json={"email": "nope"})
+    assert form_encoded.status_code == 415 and form_encoded.json()["error"] == "unsupported_media_type"
+    assert vendor_json.status_code == 202
+    assert stranger.status_code == 401
+    assert await stored_emails(settings) == ["b@example.com"]
+
+
+async def test_the_openapi_document_describes_the_lead_body_and_the_idempotency_header(settings):
+    async with running(build_app(settings)) as client:
+        document = (await client.get("/openapi.json")).json()
+    operation = document["paths"]["/v1/leads"]["post"]
+    body_ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    components = document["components"]["schemas"]
+    assert body_ref == "#/components/schemas/LeadIn" and "email" in components["LeadIn"]["required"]
+    assert components["LeadIn"]["properties"]["consent"]["$ref"] == "#/components/schemas/ConsentIn"
+    assert [p["name"] for p in operation["parameters"]] == ["Idempotency-Key"]
+    assert operation["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "HTTPValidationError"
+    )
+    assert components["HTTPValidationError"]["required"] == ["error", "errors"]
+
+
 async def test_leads_accepted_while_the_broker_is_down_are_all_published_once_it_is_back(settings, tmp_path):
     port = free_port()
     kafka = settings.kafka.model_copy(

@@ -13,6 +13,7 @@ from leadrelay.capture.adapters.orm import outbox
 from leadrelay.capture.captcha import CaptchaVerifier
 from leadrelay.capture.cors import FormCors
 from leadrelay.capture.intake import IntakeWriter
+from leadrelay.capture.schemas import LeadIn
 from leadrelay.capture.security import RateLimits
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.service.app import create_app
@@ -41,6 +42,7 @@ def build_app(settings: CaptureSettings) -> FastAPI:
         readiness=runtime.readiness,
         lifespan=runtime.lifespan,
         max_body_bytes=settings.max_body_bytes,
+        schemas=[LeadIn],
     )
     app.add_middleware(FormCors, store=form_store)
     app.state.runtime = runtime
