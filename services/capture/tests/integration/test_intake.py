@@ -13,6 +13,7 @@ from leadrelay.capture.settings import CaptureSettings
 from leadrelay.db.engine import create_engine
 from leadrelay.infra.broker import EmbeddedBroker
 from leadrelay.infra.net import free_port
+from leadrelay.service.runtime import GC_THRESHOLDS
 from leadrelay.testing.apps import running
 from leadrelay.testing.kafka import TopicReader
 
@@ -180,8 +181,10 @@ async def test_a_failing_write_answers_503_stores_nothing_and_the_next_lead_is_s
 
 async def test_startup_objects_are_frozen_out_of_the_garbage_collector(settings):
     gc.unfreeze()  # earlier apps in this test process froze theirs
+    gc.set_threshold(700, 10, 10)
     assert gc.get_freeze_count() == 0
     async with running(build_app(settings)) as client:
         assert (await client.get("/healthz")).status_code == 200
         # Full collections would otherwise walk every imported module's objects (~100 ms pauses under load).
         assert gc.get_freeze_count() > 100_000
+        assert gc.get_threshold() == GC_THRESHOLDS  # young collections less often than every 700 objects

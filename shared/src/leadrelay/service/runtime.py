@@ -131,8 +131,11 @@ class ServiceRuntime:
             await self.stop()
 
 
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
 def freeze_startup_objects() -> None:
-    """Move everything alive after startup out of the garbage collector's sight.
+    """Move everything alive after startup out of the garbage collector's sight, and collect less often.
 
     A service imports FastAPI, pydantic, SQLAlchemy, aiokafka and more: hundreds of thousands of long-lived
     objects that every full collection walked again, pausing the event loop for about 100 ms every second or
@@ -141,6 +144,9 @@ def freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+    # Requests allocate thousands of short-lived containers, nearly all freed by reference counting; a
+    # young-generation pass every 700 allocations (the default) cost capture about 6% of its CPU per lead.
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 async def _supervised(name: str, run: Callable[[], Awaitable[None]]) -> None:
