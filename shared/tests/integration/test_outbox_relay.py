@@ -13,6 +13,7 @@ from leadrelay.events import new_event
 from leadrelay.events.lead import LeadErased
 from leadrelay.infra.broker import EmbeddedBroker
 from leadrelay.infra.net import free_port
+from leadrelay.kafka.admin import ensure_topics
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.settings import KafkaSettings
 from leadrelay.testing.kafka import TopicReader
@@ -47,6 +48,27 @@ async def test_rows_are_published_in_order_per_key_and_marked_sent(messaging_db,
     for key in keys:
         sequence = [int(m.json()["data"]["lead_id"].split(":")[1]) for m in messages if m.key == key]
         assert sequence == list(range(20)), f"{key} out of order: {sequence}"
+
+
+async def test_batched_records_land_where_single_sends_put_their_keys(kafka_settings):
+    topic = kafka_settings.topics.erased
+    await ensure_topics(kafka_settings.bootstrap_servers, [topic], partitions=3)
+    keys = [f"lead-{i}" for i in range(40)]
+    producer = SafeProducer(kafka_settings, "test")
+    try:
+        # Enough records for several batches per partition (a batch holds 16 KiB).
+        records = [(topic, b"batched" + b"x" * 2000, key) for key in keys]
+        await asyncio.gather(*await producer.enqueue_batches(records))
+        for key in keys:
+            await producer.send(topic, b"single", key)
+    finally:
+        await producer.stop()
+    async with TopicReader(kafka_settings.bootstrap_servers, topic) as reader:
+        messages = await reader.wait_for(2 * len(keys))
+    batched = {m.key: m.partition for m in messages if m.value.startswith(b"batched")}
+    single = {m.key: m.partition for m in messages if m.value == b"single"}
+    assert batched == single and len(batched) == len(keys)
+    assert set(batched.values()) == {0, 1, 2}
 
 
 async def test_relay_wakes_on_notify_long_before_its_poll(messaging_db, kafka_settings):

@@ -112,16 +112,12 @@ class OutboxRelay:
 
     async def _send_in_order(self, rows: Sequence[Any]) -> list[int]:
         """Send rows; return the ids of the longest fully delivered prefix (later rows are retried)."""
-        futures = []
-        for row in rows:
-            try:
-                futures.append(await self._producer.enqueue(row["topic"], row["value"], row["key"]))
-            except Exception as exc:
-                log.warning("outbox_enqueue_failed", service=self._service, error=repr(exc))
-                break
+        futures = await self._producer.enqueue_batches(
+            [(row["topic"], row["value"], row["key"]) for row in rows]
+        )
         results = await asyncio.gather(*futures, return_exceptions=True)
         sent: list[int] = []
-        for row, result in zip(rows, results, strict=False):
+        for row, result in zip(rows, results, strict=True):
             if isinstance(result, BaseException):
                 log.warning(
                     "outbox_send_failed", service=self._service, topic=row["topic"], error=repr(result)

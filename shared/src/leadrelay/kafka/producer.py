@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 
 from leadrelay.settings import KafkaSettings
 
@@ -16,6 +19,10 @@ log = structlog.get_logger(__name__)
 
 class ProducerUnavailable(Exception):
     """The broker could not be reached in time."""
+
+
+# (topic, value, key) of one record.
+Record = tuple[str, bytes, str | bytes | None]
 
 
 class SafeProducer:
@@ -70,6 +77,49 @@ class SafeProducer:
             await self.reset()
             raise
 
+    async def enqueue_batches(self, records: Sequence[Record]) -> list[asyncio.Future[Any]]:
+        """Hand records to the producer in one batch per partition; return each record's delivery future.
+
+        Records keep their order within a partition, and land on the partition their key hashes to, as with
+        enqueue. If enqueueing fails, the records of every batch not yet handed over get a failed future.
+        """
+        producer = await self.ensure_started()
+        # One batch (and one future) per partition instead of one future and accumulator pass per record:
+        # every service's outbox relay hands over a committed batch of rows at a time.
+        batches: list[tuple[str, int, Any]] = []
+        open_batch: dict[tuple[str, int], int] = {}
+        partitions: dict[str, list[int]] = {}
+        slots: list[int] = []
+        delivered: list[asyncio.Future[Any]] = []
+        try:
+            async with asyncio.timeout(self._settings.send_timeout_s):
+                for topic, value, key in records:
+                    raw_key = key.encode() if isinstance(key, str) else key
+                    if topic not in partitions:
+                        partitions[topic] = sorted(await producer.partitions_for(topic))
+                    partition = _partition_of(raw_key, partitions[topic])
+                    index = open_batch.get((topic, partition))
+                    if (
+                        index is None
+                        or batches[index][2].append(key=raw_key, value=value, timestamp=None) is None
+                    ):
+                        batch = producer.create_batch()
+                        batch.append(
+                            key=raw_key, value=value, timestamp=None
+                        )  # a batch takes its first record
+                        index = open_batch[(topic, partition)] = len(batches)
+                        batches.append((topic, partition, batch))
+                    slots.append(index)
+                for topic, partition, batch in batches:
+                    delivered.append(await producer.send_batch(batch, topic, partition=partition))
+        except Exception as exc:
+            await self.reset()
+            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            failed.set_exception(exc)
+            handed_over = [delivered[index] if index < len(delivered) else failed for index in slots]
+            return handed_over + [failed] * (len(records) - len(slots))
+        return [delivered[index] for index in slots]
+
     async def send(
         self, topic: str, value: bytes, key: str | bytes | None = None, headers: Any = None
     ) -> Any:
@@ -92,3 +142,13 @@ class SafeProducer:
     async def stop(self) -> None:
         """Flush and stop, bounded in time (a producer can hang while the broker is down)."""
         await self.reset()
+
+
+_PARTITIONER = DefaultPartitioner()
+
+
+def _partition_of(key: bytes | None, partitions: list[int]) -> int:
+    """Return the partition aiokafka's default partitioner picks: the key's murmur2 hash, else any."""
+    if key is None:
+        return random.choice(partitions)
+    return int(_PARTITIONER(key, partitions, partitions))

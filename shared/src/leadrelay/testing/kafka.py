@@ -17,6 +17,7 @@ class Received:
     key: str | None
     value: bytes
     headers: dict[str, str]
+    partition: int = 0
 
     def json(self) -> Any:
         """Return the value parsed as JSON."""
@@ -54,6 +55,7 @@ class TopicReader:
                         key=r.key.decode() if r.key else None,
                         value=r.value or b"",
                         headers={k: v.decode(errors="replace") for k, v in (r.headers or ())},
+                        partition=r.partition,
                     )
                 )
         return self.messages
