@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 
@@ -41,6 +42,7 @@ async def test_rows_are_published_in_order_per_key_and_marked_sent(messaging_db,
     relay = OutboxRelay(messaging_db.engine, messaging_db.outbox, producer, "test", batch_size=30)
     while await relay.publish_batch():
         pass
+    await relay.close()
     await producer.stop()
     assert await unsent(messaging_db) == 0
     async with TopicReader(kafka_settings.bootstrap_servers, topic) as reader:
@@ -48,6 +50,39 @@ async def test_rows_are_published_in_order_per_key_and_marked_sent(messaging_db,
     for key in keys:
         sequence = [int(m.json()["data"]["lead_id"].split(":")[1]) for m in messages if m.key == key]
         assert sequence == list(range(20)), f"{key} out of order: {sequence}"
+
+
+async def test_one_relay_per_database_publishes_until_its_connection_goes(messaging_db, kafka_settings):
+    topic = kafka_settings.topics.erased
+    producer = SafeProducer(kafka_settings, "test")
+    first = OutboxRelay(messaging_db.engine, messaging_db.outbox, producer, "first")
+    second = OutboxRelay(messaging_db.engine, messaging_db.outbox, producer, "second")
+    try:
+        await add_events(messaging_db, topic, ["a"], per_key=2)
+        assert await first.publish_batch() == 2
+        await add_events(messaging_db, topic, ["a"], per_key=2)
+        assert await second.publish_batch() == 0  # the first relay holds the lock between its passes
+        assert await unsent(messaging_db) == 2
+        async with messaging_db.engine.connect() as conn:  # the first relay's connection dies
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND objid = :key AND granted "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                ),
+                {"key": 0x6C656164},
+            )
+        await wait_until(lambda: second.publish_batch(), timeout_s=10)  # the lock is free again
+        assert await unsent(messaging_db) == 0
+        with contextlib.suppress(Exception):
+            await first.publish_batch()  # fails on its dead connection, then starts over
+        await add_events(messaging_db, topic, ["a"], per_key=1)
+        assert await first.publish_batch() == 0  # now the second relay leads
+        assert await second.publish_batch() == 1
+    finally:
+        await first.close()
+        await second.close()
+        await producer.stop()
 
 
 async def test_batched_records_land_where_single_sends_put_their_keys(kafka_settings):

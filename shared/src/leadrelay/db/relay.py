@@ -14,7 +14,6 @@ from sqlalchemy import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from leadrelay.db.driver import driver_transaction
 from leadrelay.db.tables import OUTBOX_CHANNEL
 from leadrelay.faults import fault_point
 from leadrelay.kafka.producer import SafeProducer
@@ -22,7 +21,8 @@ from leadrelay.observability import metrics as m
 
 log = structlog.get_logger(__name__)
 
-# One relay per database publishes at a time, so rows leave in id order (per-lead order holds).
+# One relay per database publishes at a time, so rows leave in id order (per-lead order holds): the one whose
+# connection holds this session-level advisory lock. It is released when that connection closes or dies.
 _RELAY_LOCK_KEY = 0x6C656164  # "lead"
 # The backlog gauges cost a query; once a second is plenty for a gauge scraped every 15 s.
 BACKLOG_OBSERVE_INTERVAL_S = 1.0
@@ -51,6 +51,10 @@ class OutboxRelay:
         self.failures = 0  # publish passes that left rows unsent (broker or database down)
         self._backlog_observed_at = 0.0
         self._table = outbox.name
+        url = make_url(engine.url.render_as_string(hide_password=False)).set(drivername="postgresql")
+        self._dsn = url.render_as_string(hide_password=False)
+        self._conn: asyncpg.Connection | None = None  # the relay's own connection, kept between passes
+        self._leading = False
         self._select_unsent = (
             f"SELECT id, topic, key, value FROM {self._table} WHERE sent_at IS NULL ORDER BY id LIMIT $1"
         )
@@ -86,29 +90,55 @@ class OutboxRelay:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await listener
+            await self.close()
 
     async def publish_batch(self) -> int:
         """Publish one batch of unsent rows in id order; return how many were marked sent."""
-        # On the asyncpg driver: the relay runs once per committed batch in every service, and SQLAlchemy's
-        # execution (and a new statement per IN-list length) cost more than the statements themselves.
-        async with driver_transaction(self._engine) as conn:
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK_KEY):
-                return 0
-            rows = await conn.fetch(self._select_unsent, self._batch_size)
-            if time.monotonic() - self._backlog_observed_at >= BACKLOG_OBSERVE_INTERVAL_S:
-                await self._observe_backlog(conn)
-                self._backlog_observed_at = time.monotonic()
-            if not rows:
-                return 0
-            await fault_point("after_commit_before_publish")
-            sent_ids = await self._send_in_order(rows)
-            if len(sent_ids) < len(rows):
-                self.failures += 1
-            await fault_point("after_publish_before_mark")
-            if sent_ids:
-                await conn.execute(self._mark_sent, sent_ids)
-            m.OUTBOX_PUBLISHED.labels(self._service).inc(len(sent_ids))
-            return len(sent_ids)
+        try:
+            conn = await self._leader_connection()
+            return await self._publish(conn) if conn is not None else 0
+        except Exception:
+            await self.close()  # whatever failed, the next pass starts on a fresh connection
+            raise
+
+    async def close(self) -> None:
+        """Close the relay's connection, giving up the lock."""
+        conn, self._conn, self._leading = self._conn, None, False
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=2)
+
+    async def _leader_connection(self) -> asyncpg.Connection | None:
+        """Return the relay's connection if it holds the lock (taking it if free), else None."""
+        # A connection of its own, on the asyncpg driver: the relay runs once per committed batch in every
+        # service, and a pool checkout, BEGIN, a transaction-scoped lock and COMMIT per pass cost more than
+        # the two statements that do the work.
+        if self._conn is None or self._conn.is_closed():
+            self._conn, self._leading = await asyncpg.connect(self._dsn, timeout=5), False
+        if not self._leading:
+            self._leading = bool(
+                await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK_KEY)
+            )
+        return self._conn if self._leading else None
+
+    async def _publish(self, conn: asyncpg.Connection) -> int:
+        # Autocommit statements: a row is marked sent only after the broker acknowledged it, so a crash in
+        # between publishes it again (at least once); the lock keeps a second relay from interleaving.
+        rows = await conn.fetch(self._select_unsent, self._batch_size)
+        if time.monotonic() - self._backlog_observed_at >= BACKLOG_OBSERVE_INTERVAL_S:
+            await self._observe_backlog(conn)
+            self._backlog_observed_at = time.monotonic()
+        if not rows:
+            return 0
+        await fault_point("after_commit_before_publish")
+        sent_ids = await self._send_in_order(rows)
+        if len(sent_ids) < len(rows):
+            self.failures += 1
+        await fault_point("after_publish_before_mark")
+        if sent_ids:
+            await conn.execute(self._mark_sent, sent_ids)
+        m.OUTBOX_PUBLISHED.labels(self._service).inc(len(sent_ids))
+        return len(sent_ids)
 
     async def _send_in_order(self, rows: Sequence[Any]) -> list[int]:
         """Send rows; return the ids of the longest fully delivered prefix (later rows are retried)."""
@@ -136,11 +166,9 @@ class OutboxRelay:
 
     async def _listen(self) -> None:
         """Hold a LISTEN connection, reconnecting after failures; each NOTIFY wakes the relay."""
-        url = make_url(self._engine.url.render_as_string(hide_password=False)).set(drivername="postgresql")
-        dsn = url.render_as_string(hide_password=False)
         while not self._stopping:
             try:
-                conn = await asyncpg.connect(dsn, timeout=5)
+                conn = await asyncpg.connect(self._dsn, timeout=5)
                 try:
                     closed = asyncio.Event()
                     conn.add_termination_listener(lambda *_, done=closed: done.set())
