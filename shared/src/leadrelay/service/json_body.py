@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+class RequestRoute(APIRoute):
+    """A route whose endpoint takes the Request and returns a Response: documented like any other, run bare.
+
+    FastAPI still builds the OpenAPI operation from the route (openapi_extra, responses, response_model),
+    but calls the endpoint directly: no dependency solving, sub-response or response serialisation, which
+    cost the busiest endpoint more CPU than its own work. Exceptions reach the app's handlers as usual.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Return the endpoint itself as the handler."""
+        return self.endpoint  # type: ignore[no-any-return]
 
 
 def is_json(content_type: str | None) -> bool:

@@ -16,7 +16,7 @@ from leadrelay.capture.metrics import LEADS
 from leadrelay.capture.schemas import ActivityAccepted, ActivityIn, LeadAccepted, LeadIn
 from leadrelay.capture.security import Caller, client_ip, require_caller
 from leadrelay.service.app import VALIDATION_PROBLEM_RESPONSE, unprocessable
-from leadrelay.service.json_body import json_body_openapi, optional_header, parse_json_body
+from leadrelay.service.json_body import RequestRoute, json_body_openapi, optional_header, parse_json_body
 
 router = APIRouter(prefix="/v1", tags=["leads"])
 
@@ -37,13 +37,6 @@ IDEMPOTENCY_KEY = {
 }
 
 
-@router.post(
-    "/leads",
-    status_code=202,
-    response_model=LeadAccepted,
-    responses={415: {"description": "the body is not JSON"}, 422: VALIDATION_PROBLEM_RESPONSE},
-    openapi_extra=json_body_openapi(LeadIn, IDEMPOTENCY_KEY),
-)
 async def post_lead(request: Request) -> Response:
     """Accept a lead; stored before the answer, published to leads.captured after. Retries with the same
     Idempotency-Key get the first answer; the same person within the dedupe window merges into one lead."""
@@ -69,6 +62,18 @@ async def post_lead(request: Request) -> Response:
         LEADS.labels(lead.source, "new" if accepted.is_new else "merged").inc()
     answer = LeadAccepted(lead_id=accepted.lead_id, is_new=accepted.is_new)
     return Response(answer.model_dump_json(), status_code=202, media_type="application/json")
+
+
+router.add_api_route(
+    "/leads",
+    post_lead,
+    methods=["POST"],
+    status_code=202,
+    response_model=LeadAccepted,
+    responses={415: {"description": "the body is not JSON"}, 422: VALIDATION_PROBLEM_RESPONSE},
+    openapi_extra=json_body_openapi(LeadIn, IDEMPOTENCY_KEY),
+    route_class_override=RequestRoute,
+)
 
 
 @router.post("/leads/{lead_id}/activities", status_code=202, response_model=ActivityAccepted)
