@@ -70,7 +70,7 @@ class IntakeWriter:
         if not self.running:  # no writer task (tools, or before start): store it on its own
             return await self.store(lead, idempotency)
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(lead, idempotency, future))
+        self._queue.put_nowait(_Pending(lead, idempotency, future))  # unbounded: never waits
         return await future
 
     async def store(self, lead: NewLead, idempotency: Idempotency | None = None) -> Accepted:
