@@ -251,9 +251,11 @@ connections), so the offered rate does not fall when answers slow down.
 Targets: at least 0.5x the bare endpoint; p99 under 50 ms at 1,000 requests/s: {verdict}.
 
 What each step bought, in CPU per stored lead of the capture process (`/proc` user+system time over a
-saturated wrk run divided by the requests; the bare endpoint costs about 300 us per request the same way):
+saturated wrk run divided by the requests; the bare endpoint costs about 300 us per request the same way on
+the first day and 170 us on the second). This machine's speed varies from day to day (the same code measured 690 us on
+the day of the first table and 410 to 430 us on the day of the second), so compare rows within a table only.
 
-| change | CPU per lead |
+| change (first day) | CPU per lead |
 |---|---|
 | before (group commit through SQLAlchemy, the `limits` package's in-memory storage) | 1,490 us |
 | rate limits on capture's own sliding-window counter (`limits`' memory storage starts a timer thread every few milliseconds, and the GIL hand-offs to it stalled the event loop) | 1,240 us |
@@ -261,13 +263,22 @@ saturated wrk run divided by the requests; the bare endpoint costs about 300 us 
 | the outbox relay on the asyncpg driver (`= ANY` of an id array); CORS and RED metrics without per-request objects | 800 us |
 | startup objects frozen out of the garbage collector (full collections walked every imported module and paused the loop for about 100 ms every second or two) | 690 us |
 
-Where the rest goes (py-spy): uvicorn, FastAPI and the request's validation about as much as the whole bare
-endpoint (email validation alone is a tenth of it, in both), FastAPI's dependency solving for the API-key
-check and the Idempotency-Key header, the writer (building LeadCaptured and the rows), the relay and
-aiokafka's protocol encoding. Every group commit holds about as many leads as there are connections
-waiting (`leadrelay_capture_group_commit_leads`), so transaction costs are already shared; what remains is
-per-request Python. At a fixed rate the tail comes from the single event loop: a request that arrives while a
-batch is being written waits for it and then for its own.
+| change (second day) | CPU per lead |
+|---|---|
+| the code of the last row above | 410-430 us |
+| `POST /v1/leads` validates its raw body in one pydantic-core pass and reads its headers itself (FastAPI's dependency and body solving were about a fifth of the request) | 345-350 us |
+| the young generation collected every 50,000 allocations instead of 700 (runs alternating old and new) | 346-353 us -> 327-329 us |
+| the relay hands each pass to aiokafka as one record batch per partition (one future per batch, not per record) | 301-314 us |
+| the relay on a connection of its own holding a session-level advisory lock: two statements per pass instead of a pool checkout, BEGIN, a transaction lock, the statements and COMMIT (the relay alone, 32-row passes: 41.6 -> 31.6 us per row) | 296-307 us |
+| `POST /v1/leads` on a `RequestRoute`: documented by FastAPI, called without its request machinery (runs alternating old and new) | 309-332 us -> 285-288 us |
+
+Where the rest goes: perf puts three quarters of the process in the Python interpreter and a tenth in the
+kernel. Per lead: uvicorn and Starlette's middleware and routing (as in the bare endpoint), email validation
+(about 21 us, as in the bare endpoint), the writer building LeadCaptured and its rows, the relay (murmur2
+partitioning in pure Python is the largest part of its per-row cost) and aiokafka's protocol code. Every group
+commit holds about as many leads as there are connections waiting (`leadrelay_capture_group_commit_leads`),
+so transaction costs are already shared. At a fixed rate the tail comes from the single event loop: a request
+that arrives while a batch is being written waits for it and then for its own.
 <!-- capture-intake:end -->"""
     replace_marked(section)
 
