@@ -40,7 +40,6 @@ class OutboxRelay:
         poll_interval_s: float = 1.0,
         batch_size: int = 500,
     ) -> None:
-        self._engine = engine
         self._producer = producer
         self._service = service
         self._poll_interval_s = poll_interval_s

@@ -103,10 +103,9 @@ class SafeProducer:
                         index is None
                         or batches[index][2].append(key=raw_key, value=value, timestamp=None) is None
                     ):
+                        # No open batch for this partition, or it is full: a new batch always takes its first record.
                         batch = producer.create_batch()
-                        batch.append(
-                            key=raw_key, value=value, timestamp=None
-                        )  # a batch takes its first record
+                        batch.append(key=raw_key, value=value, timestamp=None)
                         index = open_batch[(topic, partition)] = len(batches)
                         batches.append((topic, partition, batch))
                     slots.append(index)

@@ -144,8 +144,9 @@ def _document_components(app: FastAPI, schemas: Sequence[type[BaseModel]]) -> No
                 [(model, "validation") for model in schemas], ref_template="#/components/schemas/{model}"
             )
             components.update(defs.get("$defs", {}))
-        if "HTTPValidationError" in components or schemas:
-            components["HTTPValidationError"] = VALIDATION_PROBLEM_SCHEMA
+        components["HTTPValidationError"] = (
+            VALIDATION_PROBLEM_SCHEMA  # VALIDATION_PROBLEM_RESPONSE refers to it
+        )
         app.openapi_schema = schema
         return schema
 

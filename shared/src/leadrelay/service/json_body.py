@@ -65,12 +65,12 @@ def json_body_openapi(model: type[BaseModel], *header_parameters: dict[str, Any]
     return extra
 
 
-def optional_header(name: str, description: str) -> dict[str, Any]:
-    """Return the OpenAPI description of an optional string header."""
+def optional_header(name: str, description: str, max_length: int) -> dict[str, Any]:
+    """Return the OpenAPI description of an optional string header of 1 to max_length characters."""
     return {
         "in": "header",
         "name": name,
         "required": False,
         "description": description,
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "minLength": 1, "maxLength": max_length},
     }

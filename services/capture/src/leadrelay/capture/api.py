@@ -23,18 +23,18 @@ router = APIRouter(prefix="/v1", tags=["leads"])
 LeadId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="a lead id from LeadAccepted")]
 
 
+IDEMPOTENCY_KEY_MAX_LENGTH = 200
+IDEMPOTENCY_KEY = optional_header(
+    "Idempotency-Key", "a retry with the same key gets the first answer", IDEMPOTENCY_KEY_MAX_LENGTH
+)
+
+
 def _idempotency(key: str | None, caller: str, body: bytes) -> Idempotency | None:
     if key is None:
         return None
-    if not 1 <= len(key) <= 200:
-        raise unprocessable("Idempotency-Key", "1 to 200 characters")
+    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise unprocessable("Idempotency-Key", f"1 to {IDEMPOTENCY_KEY_MAX_LENGTH} characters")
     return Idempotency(f"{caller}:{key}", hashlib.sha256(body).hexdigest())
-
-
-IDEMPOTENCY_KEY = {
-    **optional_header("Idempotency-Key", "a retry with the same key gets the first answer"),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-}
 
 
 async def post_lead(request: Request) -> Response:
