@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import insert
 
 from leadrelay.events import Envelope, encode, new_event
-from leadrelay.events.lead import LeadErased
+from leadrelay.events.lead import LeadActivity, LeadErased
+from leadrelay.kafka.admin import ensure_topics
 from leadrelay.kafka.consumer import ConsumerRunner
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.testing.kafka import TopicReader, produce
@@ -249,3 +253,70 @@ async def test_a_batch_claims_each_event_once_even_when_it_holds_a_redelivery(me
     third = erased("z")
     async with messaging_db.uow() as uow:
         assert await uow.inbox.claim_many([second, third, first]) == [third]
+
+
+async def test_a_fetch_over_many_partitions_and_topics_goes_to_one_batch_handler_call_in_order(
+    messaging_db, kafka_settings, unique
+):
+    topics = [kafka_settings.topics.erased, kafka_settings.topics.activity]
+    await ensure_topics(kafka_settings.bootstrap_servers, topics, 3)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for i in range(12):
+            for step in ("first", "second"):  # one lead's events, in order on its partition
+                event = new_event(
+                    LeadActivity(lead_id=f"a{i}", kind=step, at=datetime.now(UTC)),
+                    source="test",
+                    subject=f"a{i}",
+                )
+                await producer.send(topics[1], encode(event), key=f"a{i}".encode())
+            await producer.send(topics[0], encode(erased(f"e{i}")), key=f"e{i}".encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+    calls: list[list[Envelope]] = []
+
+    async def batch_handler(events: list[Envelope]) -> None:
+        calls.append(events)
+        async with messaging_db.uow() as uow:
+            for event in await uow.inbox.claim_many(events):
+                item = f"{event.data.lead_id}.{getattr(event.data, 'kind', 'erased')}"
+                await uow.session.execute(insert(messaging_db.items).values(id=item))
+            await uow.commit()
+
+    async def single(event: Envelope) -> None:
+        raise AssertionError("every event here has a batch handler")
+
+    runner = ConsumerRunner(
+        settings=kafka_settings,
+        service="test",
+        group_id=f"g-{unique}",
+        handlers={LeadErased.EVENT_TYPE: single, LeadActivity.EVENT_TYPE: single},
+        batch_handlers={LeadErased.EVENT_TYPE: batch_handler, LeadActivity.EVENT_TYPE: batch_handler},
+        topics=topics,
+        producer=(dlq_producer := SafeProducer(kafka_settings, "test")),
+    )
+    task = await run_runner(runner)
+    try:
+        await wait_until(lambda: _count(messaging_db, 36), what="every event handled")
+        partitioner = DefaultPartitioner()
+
+        def partitions(events: list[Envelope]) -> set[tuple[str, int]]:
+            return {(e.type, partitioner(e.subject.encode(), [0, 1, 2], [0, 1, 2])) for e in events}
+
+        assert (
+            max(len(partitions(events)) for events in calls) > 2
+        )  # several partitions of both topics at once
+        assert max(len({e.type for e in events}) for events in calls) == 2
+        handled = [
+            f"{e.data.lead_id}.{getattr(e.data, 'kind', 'erased')}" for events in calls for e in events
+        ]
+        for i in range(12):
+            assert handled.index(f"a{i}.first") < handled.index(f"a{i}.second")
+    finally:
+        await stop_runner(runner, task, dlq_producer)
+
+
+async def _count(db, wanted: int) -> bool:
+    return len(await db.item_ids()) >= wanted

@@ -38,9 +38,10 @@ class ConsumerRunner:
     handler, or fails `max_attempts` times goes to `<topic>.dlq` and the partition moves on; transient
     infrastructure errors never dead-letter, they restart the consumer from the last committed offset.
 
-    Event types with a batch handler are handed over in runs of consecutive records of one partition (one
-    transaction for many events); a batch that fails is handled again one event at a time by the single
-    handler, so retries and the DLQ treat each event on its own.
+    Event types with a batch handler are handed over in runs of consecutive records of one partition, and the
+    runs of a fetch's partitions (and topics) that share a batch handler go to it together (one transaction for
+    many events); a batch that fails is handled again one event at a time by the single handler, so retries
+    and the DLQ treat each event on its own. A fetch's offsets are committed together after its last record.
     """
 
     def __init__(
@@ -135,31 +136,40 @@ class ConsumerRunner:
             if not batches:
                 self._last_progress = time.monotonic()
                 continue
-            # Partitions are handled concurrently, each in order: a handler mostly waits on the database, and
-            # on a busy machine one-at-a-time turns every round trip into a queue.
-            try:
-                async with asyncio.TaskGroup() as partitions:
-                    for tp, records in batches.items():
-                        partitions.create_task(self._consume_partition(consumer, tp, records))
-            except ExceptionGroup as group:  # the first failure restarts the consumer, as before
-                raise group.exceptions[0] from group
+            await self._consume_fetch(consumer, batches)
 
-    async def _consume_partition(
-        self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord]
+    async def _consume_fetch(
+        self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, list[ConsumerRecord]]
     ) -> None:
-        """Handle one partition's records in order, then commit the offset after the last one."""
-        for run, events in self._runs(records):
-            if events is None:
-                await self._process(run[0])
-            else:
-                await self._process_batch(run, events)
-            self._handled[tp] = run[-1].offset + 1
+        """Handle one fetch's records, every partition in order, then commit all their offsets at once.
+
+        The fetch is handled in rounds: each round takes the next run of every partition and merges the runs
+        that share a batch handler into one call (one transaction), so a fetch over many partitions and topics
+        costs one transaction per handler instead of one per partition. Keys never span partitions, so each
+        lead's events keep their order.
+        """
+        pending = {tp: self._runs(records) for tp, records in batches.items()}
+        while pending:
+            heads = {tp: runs.pop(0) for tp, runs in pending.items()}
+            merged: dict[BatchHandler, tuple[list[ConsumerRecord], list[Envelope]]] = {}
+            for run, events in heads.values():
+                if events is None:
+                    await self._process(run[0])
+                    continue
+                records, grouped = merged.setdefault(self._batch_handlers[events[0].type], ([], []))
+                records.extend(run)
+                grouped.extend(events)
+            for handler, (records, events) in merged.items():
+                await self._process_batch(handler, records, events)
+            for tp, (run, _) in heads.items():
+                self._handled[tp] = run[-1].offset + 1
             self._last_progress = time.monotonic()
+            pending = {tp: runs for tp, runs in pending.items() if runs}
         await fault_point("after_handle_before_commit")
         try:
-            await consumer.commit({tp: records[-1].offset + 1})
+            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
         except CommitFailedError as exc:
-            # Partition moved to another member during a rebalance; it redelivers, the inbox dedupes.
+            # Partitions moved to another member during a rebalance; they redeliver, the inbox dedupes.
             log.info("commit_after_rebalance_failed", service=self._service, error=repr(exc))
 
     async def _watch(self, consumer: AIOKafkaConsumer) -> None:
@@ -225,7 +235,10 @@ class ConsumerRunner:
                     batch, events = [], []
                 runs.append(([record], None))
                 continue
-            if batch and (events[0].type != event.type or len(batch) >= MAX_BATCH):
+            if batch and (
+                self._batch_handlers[events[0].type] is not self._batch_handlers[event.type]
+                or len(batch) >= MAX_BATCH
+            ):
                 runs.append((batch, events))
                 batch, events = [], []
             batch.append(record)
@@ -234,11 +247,13 @@ class ConsumerRunner:
             runs.append((batch, events))
         return runs
 
-    async def _process_batch(self, records: list[ConsumerRecord], events: list[Envelope]) -> None:
+    async def _process_batch(
+        self, handler: BatchHandler, records: list[ConsumerRecord], events: list[Envelope]
+    ) -> None:
         """Hand a run to its batch handler; if it fails, handle each record alone (retries, DLQ)."""
         started = time.perf_counter()
         try:
-            await asyncio.wait_for(self._batch_handlers[events[0].type](events), self._handler_timeout_s)
+            await asyncio.wait_for(handler(events), self._handler_timeout_s)
         except Exception as exc:
             if is_transient(exc):
                 raise
