@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pydantic_core
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 
@@ -9,7 +12,12 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     """Create an asyncpg engine; after a database restart the first failed use invalidates the whole pool."""
     # No pre-ping: it cost a round trip per transaction. A dead connection fails as a transient error instead
     # (consumers restart and redeliver, APIs answer 503), and SQLAlchemy then recycles every pooled connection.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, json_serializer=json_text)
+
+
+def json_text(value: Any) -> str:
+    """Serialise a JSON column's value in pydantic-core (the json module took a few percent of each consumer)."""
+    return pydantic_core.to_json(value).decode()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

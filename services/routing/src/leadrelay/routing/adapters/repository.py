@@ -14,16 +14,14 @@ from leadrelay.routing.adapters.orm import accounts, decisions, handoffs, queue_
 from leadrelay.routing.domain.strategies import QueueState
 
 OPEN_STATES = ("open", "accepted")
+# Read from the counters the handoffs trigger keeps (migration 0005), one row per rep whatever the history.
 _LOADS = text(
     """
-    SELECT h.owner_id,
-           count(*) FILTER (WHERE h.state IN ('open', 'accepted')),
-           count(*) FILTER (WHERE h.assigned_at >= reps.day_start)
-    FROM handoffs AS h
-    JOIN unnest(CAST(:rep_ids AS varchar[]), CAST(:day_starts AS timestamptz[])) AS reps (rep_id, day_start)
-      ON h.owner_id = reps.rep_id
-    WHERE h.state IN ('open', 'accepted') OR h.assigned_at >= reps.day_start
-    GROUP BY h.owner_id
+    SELECT reps.rep_id,
+           coalesce((SELECT o.open FROM rep_open_loads AS o WHERE o.owner_id = reps.rep_id), 0),
+           coalesce((SELECT sum(a.n) FROM rep_assignments AS a
+                     WHERE a.owner_id = reps.rep_id AND a.bucket >= reps.day_start), 0)
+    FROM unnest(CAST(:rep_ids AS varchar[]), CAST(:day_starts AS timestamptz[])) AS reps (rep_id, day_start)
     """
 )
 
@@ -126,15 +124,14 @@ class HandoffRepository:
         """Return (open handoffs, handoffs assigned since the rep's local day began) per rep id."""
         if not day_starts:
             return {}
-        # Counted in the database through the owner indexes, one row per rep: fetching every open handoff
-        # made each decision slower as handoffs piled up. The reps arrive as two arrays, so the statement is
-        # compiled once (a VALUES list would be compiled for every call).
+        # The reps arrive as two arrays, so the statement is compiled once (a VALUES list would be compiled for
+        # every call).
         rows = await self._session.execute(
             _LOADS, {"rep_ids": list(day_starts), "day_starts": list(day_starts.values())}
         )
         counts = dict.fromkeys(day_starts, (0, 0))
         for owner, open_count, today in rows:
-            counts[owner] = (open_count, today)
+            counts[owner] = (int(open_count), int(today))
         return counts
 
 
