@@ -66,3 +66,24 @@ def test_invalid_data_names_the_field():
     body["data"]["completeness"] = "half"
     with pytest.raises(DecodeError, match="completeness"):
         decode(json.dumps(body).encode())
+
+
+def test_a_type_key_inside_data_or_a_foreign_key_order_decodes_by_the_envelope_s_own_type():
+    event = new_event(captured(), source="crm", subject="L1", time=datetime(2026, 11, 22, tzinfo=UTC))
+    body = json.loads(encode(event))
+    data = {"type": "leadrelay.lead.erased.v1", **body.pop("data")}  # read first, but not the envelope's type
+    reordered = json.dumps({"data": data, **body, "tenant": "acme"}).encode()
+    decoded = decode(reordered)
+    assert decoded.type == "leadrelay.lead.captured.v1" and isinstance(decoded.data, LeadCaptured)
+    assert decoded.model_extra == {"tenant": "acme"} and type(decoded).__name__ == "Envelope"
+    assert decoded.id == event.id and decoded.data.model_extra == {"type": "leadrelay.lead.erased.v1"}
+
+
+def test_the_one_pass_decode_gives_what_the_two_pass_decode_gives():
+    from leadrelay.events import envelope
+
+    raw = encode(new_event(captured(utm={"utm_source": "x"}), source="t", subject="L1"))
+    body = json.loads(raw)
+    two_pass = envelope.Envelope.model_validate(body)
+    two_pass.data = LeadCaptured.model_validate(two_pass.data)
+    assert envelope._decode_typed(raw) == two_pass

@@ -6,13 +6,16 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from leadrelay.events.registry import spec_for
 
 _TYPE_PATTERN = re.compile(r"^(?P<family>[a-z][a-z0-9.\-]*)\.v(?P<major>\d+)$")
+# Where an envelope names its type; Leadrelay's own encoder writes it before `data`.
+_TYPE_FIELD = re.compile(rb'"type"\s*:\s*"([a-z0-9.\-]{1,200})"')
 
 
 class DecodeError(Exception):
@@ -87,6 +90,9 @@ def decode(raw: bytes | None) -> Envelope:
     """Parse bytes into an envelope whose `data` is the typed model; raise DecodeError if impossible."""
     if not raw:
         raise DecodeError("empty message value")
+    envelope = _decode_typed(raw)
+    if envelope is not None:
+        return envelope
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -108,6 +114,37 @@ def decode(raw: bytes | None) -> Envelope:
     except ValidationError as exc:
         raise DecodeError(f"invalid data for {envelope.type}: {_summarise(exc)}") from exc
     return envelope
+
+
+def _decode_typed(raw: bytes) -> Envelope | None:
+    """Parse and validate in one pydantic-core pass when the type can be read off the bytes, else None.
+
+    The guess is checked against the validated envelope's own type, so a wrong guess (a "type" key inside
+    `data`, say) only falls back to the two-pass decode, which also words the errors.
+    """
+    found = _TYPE_FIELD.search(raw)
+    event_type = found.group(1).decode() if found else ""
+    typed = _typed_envelope(event_type) if found else None
+    if typed is None:
+        return None
+    try:
+        parsed = typed.model_validate_json(raw)
+    except ValidationError:
+        return None
+    if parsed.type != event_type or not _TYPE_PATTERN.match(event_type):
+        return None
+    envelope = Envelope.model_construct(parsed.model_fields_set, **parsed.__dict__)
+    envelope.__pydantic_extra__ = parsed.__pydantic_extra__
+    return envelope
+
+
+@cache
+def _typed_envelope(event_type: str) -> type[Envelope] | None:
+    """Return an envelope model whose `data` is the event type's model."""
+    spec = spec_for(event_type)
+    if spec is None:
+        return None
+    return create_model(f"Envelope_{spec.model.__name__}", __base__=Envelope, data=(spec.model, ...))
 
 
 def _summarise(exc: ValidationError) -> str:

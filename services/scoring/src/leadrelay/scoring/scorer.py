@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from leadrelay.events.scoring import Checklist, ChecklistItem, Reason
@@ -62,12 +63,21 @@ class Assessment:
 
     def checklists(self) -> list[Checklist]:
         """The framework checklists (BANT, MEDDIC, ...) as carried by LeadScored."""
+        return self._checklists
+
+    @cached_property
+    def _checklists(self) -> list[Checklist]:
+        # Built once per lead (the event and the stored score both carry them) and without validation: the
+        # values come from the domain's own results, and validating each item cost a tenth of scoring's CPU.
         return [
-            Checklist(
+            Checklist.model_construct(
                 framework=c.framework,
                 met=c.met,
                 total=len(c.criteria),
-                criteria=[ChecklistItem(name=i.name, met=i.met, evidence=i.evidence) for i in c.criteria],
+                criteria=[
+                    ChecklistItem.model_construct(name=i.name, met=i.met, evidence=i.evidence)
+                    for i in c.criteria
+                ],
             )
             for c in self.result.checklists
         ]
