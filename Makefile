@@ -65,6 +65,7 @@ bench: install
 	$(PY) bench/scoring_latency.py --write
 	$(PY) bench/routing_decision.py --write
 	$(PY) bench/sla_deadlines.py --write
+	$(PY) bench/service_capacity.py --write
 	$(PY) bench/e2e.py --write
 
 up:
