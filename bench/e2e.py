@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -244,11 +246,12 @@ async def broker_floor(kafka: KafkaSettings, rate: int, seconds: float) -> list[
     return times
 
 
-def run_rate(rate: int, args: argparse.Namespace, workdir: Path) -> tuple[Step, list[float]]:
-    """One rate on a fresh stack (its own topics and databases), so a backlog never carries over."""
+@contextmanager
+def fresh_stack(workdir: Path, tag: str) -> Iterator[tuple[Stack, KafkaSettings]]:
+    """Start the five services on topics and databases of their own, warmed up; drop them all afterwards."""
     infra = resolve_infrastructure(workdir)
     unique = uuid.uuid4().hex[:8]
-    kafka = KafkaSettings(bootstrap_servers=infra.bootstrap_servers, topic_prefix=f"be{unique}.")
+    kafka = KafkaSettings(bootstrap_servers=infra.bootstrap_servers, topic_prefix=f"b{tag}{unique}.")
     queues = ("enterprise", "smb", "leadership")
     asyncio.run(
         ensure_topics(
@@ -256,7 +259,7 @@ def run_rate(rate: int, args: argparse.Namespace, workdir: Path) -> tuple[Step, 
             [*kafka.topics.all_with_dlq(), *(kafka.topics.handoff(q) for q in queues)],
         )
     )
-    databases = {s.name: f"lrb_e2e_{s.name.replace('-', '_')}_{unique}" for s in SERVICES}
+    databases = {s.name: f"lrb_{tag}_{s.name.replace('-', '_')}_{unique}" for s in SERVICES}
     extra = {
         "LEADRELAY_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
         "LEADRELAY_CAPTURE_API_KEYS": API_KEY,
@@ -272,14 +275,20 @@ def run_rate(rate: int, args: argparse.Namespace, workdir: Path) -> tuple[Step, 
     )
     try:
         stack.start(120)
-        asyncio.run(step(stack, kafka, 20, 5, args.drain))  # warm up: connections, caches, consumer groups
-        result = asyncio.run(step(stack, kafka, rate, args.seconds, args.drain))
-        floor = asyncio.run(broker_floor(kafka, rate, min(args.seconds, 20)))
+        asyncio.run(step(stack, kafka, 20, 5, 30))  # warm up: connections, caches, consumer groups
+        yield stack, kafka
     finally:
         stack.stop()
         for name in databases.values():
             asyncio.run(drop_database(infra.postgres_dsn, name))
         infra.close()
+
+
+def run_rate(rate: int, args: argparse.Namespace, workdir: Path) -> tuple[Step, list[float]]:
+    """One rate on a fresh stack (its own topics and databases), so a backlog never carries over."""
+    with fresh_stack(workdir, "e2e") as (stack, kafka):
+        result = asyncio.run(step(stack, kafka, rate, args.seconds, args.drain))
+        floor = asyncio.run(broker_floor(kafka, rate, min(args.seconds, 20)))
     print(
         f"{rate}/s: accepted {result.accepted}/{result.sent} in {result.answered_s:.0f} s, not handed off {result.lost}, "
         f"p50 {result.p(50):.0f} ms p95 {result.p(95):.0f} ms p99 {result.p(99):.0f} ms; "

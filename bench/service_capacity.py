@@ -16,18 +16,11 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from doc_sections import write_section
-from e2e import API_KEY, cpu_of_command, cpu_seconds, step
+from e2e import API_KEY, cpu_of_command, cpu_seconds, fresh_stack
 
-from leadrelay.db.provision import drop_database
-from leadrelay.devstack import SERVICES, Stack, service_env
-from leadrelay.infra.net import free_port
-from leadrelay.infra.resolve import resolve_infrastructure
-from leadrelay.kafka.admin import ensure_topics
-from leadrelay.settings import KafkaSettings
 from leadrelay.testing.load import post_leads
 
 CONSUMERS = ("scoring", "routing", "sla-monitor", "metrics")
@@ -49,64 +42,33 @@ def wait_idle(pid: int, timeout_s: float = 300) -> float:
 
 def one_run(leads: int, workdir: Path) -> dict[str, tuple[float, float, float]]:
     """Return per service: (leads per second, CPU us per lead, PostgreSQL CPU us per lead)."""
-    infra = resolve_infrastructure(workdir)
-    unique = uuid.uuid4().hex[:8]
-    kafka = KafkaSettings(bootstrap_servers=infra.bootstrap_servers, topic_prefix=f"bc{unique}.")
-    queues = ("enterprise", "smb", "leadership")
-    asyncio.run(
-        ensure_topics(
-            kafka.bootstrap_servers,
-            [*kafka.topics.all_with_dlq(), *(kafka.topics.handoff(q) for q in queues)],
-        )
-    )
-    databases = {s.name: f"lrb_cap_{s.name.replace('-', '_')}_{unique}" for s in SERVICES}
-    extra = {
-        "LEADRELAY_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
-        "LEADRELAY_CAPTURE_API_KEYS": API_KEY,
-        "LEADRELAY_CAPTURE_RATE_LIMIT_PER_IP": "100000000/minute",
-        "LEADRELAY_CAPTURE_RATE_LIMIT_PER_FORM": "100000000/minute",
-        **{f"{s.env_prefix}DATABASE": databases[s.name] for s in SERVICES},
-        **{f"{s.env_prefix}LOG_LEVEL": "WARNING" for s in SERVICES},
-    }
-    stack = Stack(
-        service_env(infra.bootstrap_servers, infra.postgres_dsn, **extra),
-        workdir / f"logs-{unique}",
-        {s.name: free_port() for s in SERVICES},
-    )
-    pids: dict[str, int] = {}
     figures: dict[str, tuple[float, float, float]] = {}
-    try:
-        stack.start(120)
-        asyncio.run(step(stack, kafka, 20, 5, 30))  # warm up: connections, caches, consumer groups
+    with fresh_stack(workdir, "cap") as (stack, _):
         pids = {name: s.process.pid for name, s in stack.services.items() if s.process}
         for name in CONSUMERS:
             os.kill(pids[name], signal.SIGSTOP)
-        stages = [("capture", None), *((name, name) for name in CONSUMERS)]
-        for name, release in stages:
-            cpu, pg, started = cpu_seconds(pids[name]), cpu_of_command("postgres"), time.monotonic()
-            if release is None:
-                load = asyncio.run(post_leads(stack["capture"].url, API_KEY, 2000, leads / 2000))
-                leads = len(load.accepted)
-            else:
-                os.kill(pids[release], signal.SIGCONT)
-            ended = wait_idle(pids[name])
-            figures[name] = (
-                leads / (ended - started),
-                (cpu_seconds(pids[name]) - cpu) / leads * 1e6,
-                (cpu_of_command("postgres") - pg) / leads * 1e6,
-            )
-            print(
-                f"  {name}: {figures[name][0]:.0f} leads/s, {figures[name][1]:.0f} us CPU per lead, "
-                f"PostgreSQL {figures[name][2]:.0f} us",
-                flush=True,
-            )
-    finally:
-        for pid in pids.values():
-            os.kill(pid, signal.SIGCONT)
-        stack.stop()
-        for name in databases.values():
-            asyncio.run(drop_database(infra.postgres_dsn, name))
-        infra.close()
+        try:
+            for name in ("capture", *CONSUMERS):
+                cpu, pg, started = cpu_seconds(pids[name]), cpu_of_command("postgres"), time.monotonic()
+                if name == "capture":
+                    load = asyncio.run(post_leads(stack["capture"].url, API_KEY, 2000, leads / 2000))
+                    leads = len(load.accepted)
+                else:
+                    os.kill(pids[name], signal.SIGCONT)
+                ended = wait_idle(pids[name])
+                figures[name] = (
+                    leads / (ended - started),
+                    (cpu_seconds(pids[name]) - cpu) / leads * 1e6,
+                    (cpu_of_command("postgres") - pg) / leads * 1e6,
+                )
+                print(
+                    f"  {name}: {figures[name][0]:.0f} leads/s, {figures[name][1]:.0f} us CPU per lead, "
+                    f"PostgreSQL {figures[name][2]:.0f} us",
+                    flush=True,
+                )
+        finally:
+            for name in CONSUMERS:  # a frozen process would not stop
+                os.kill(pids[name], signal.SIGCONT)
     return figures
 
 

@@ -18,19 +18,24 @@ depends_on = None
 # 15 minutes, so a rep's local midnight is always a bucket boundary and a day is at most 100 buckets to sum.
 TRIGGER = """
 CREATE FUNCTION handoffs_count_loads() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    was_open boolean := TG_OP <> 'INSERT' AND OLD.state IN ('open', 'accepted');
+    is_open boolean := TG_OP <> 'DELETE' AND NEW.state IN ('open', 'accepted');
+    same_owner boolean := TG_OP = 'UPDATE' AND NEW.owner_id = OLD.owner_id;
+    same_bucket boolean := same_owner AND NEW.assigned_at = OLD.assigned_at;
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        IF OLD.state IN ('open', 'accepted') THEN
-            UPDATE rep_open_loads SET open = open - 1 WHERE owner_id = OLD.owner_id;
-        END IF;
+    IF was_open AND NOT (is_open AND same_owner) THEN
+        UPDATE rep_open_loads SET open = open - 1 WHERE owner_id = OLD.owner_id;
+    END IF;
+    IF is_open AND NOT (was_open AND same_owner) THEN
+        INSERT INTO rep_open_loads AS l (owner_id, open) VALUES (NEW.owner_id, 1)
+        ON CONFLICT (owner_id) DO UPDATE SET open = l.open + 1;
+    END IF;
+    IF TG_OP <> 'INSERT' AND NOT same_bucket THEN
         UPDATE rep_assignments SET n = n - 1
         WHERE owner_id = OLD.owner_id AND bucket = date_bin('15 minutes', OLD.assigned_at, 'epoch');
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        IF NEW.state IN ('open', 'accepted') THEN
-            INSERT INTO rep_open_loads AS l (owner_id, open) VALUES (NEW.owner_id, 1)
-            ON CONFLICT (owner_id) DO UPDATE SET open = l.open + 1;
-        END IF;
+    IF TG_OP <> 'DELETE' AND NOT same_bucket THEN
         INSERT INTO rep_assignments AS a (owner_id, bucket, n)
         VALUES (NEW.owner_id, date_bin('15 minutes', NEW.assigned_at, 'epoch'), 1)
         ON CONFLICT (owner_id, bucket) DO UPDATE SET n = a.n + 1;

@@ -123,15 +123,15 @@ def _decode_typed(raw: bytes) -> Envelope | None:
     `data`, say) only falls back to the two-pass decode, which also words the errors.
     """
     found = _TYPE_FIELD.search(raw)
-    event_type = found.group(1).decode() if found else ""
-    typed = _typed_envelope(event_type) if found else None
+    event_type = found.group(1).decode() if found else None
+    typed = _typed_envelope(event_type) if event_type else None
     if typed is None:
         return None
     try:
         parsed = typed.model_validate_json(raw)
     except ValidationError:
         return None
-    if parsed.type != event_type or not _TYPE_PATTERN.match(event_type):
+    if parsed.type != event_type:
         return None
     envelope = Envelope.model_construct(parsed.model_fields_set, **parsed.__dict__)
     envelope.__pydantic_extra__ = parsed.__pydantic_extra__
@@ -140,9 +140,9 @@ def _decode_typed(raw: bytes) -> Envelope | None:
 
 @cache
 def _typed_envelope(event_type: str) -> type[Envelope] | None:
-    """Return an envelope model whose `data` is the event type's model."""
+    """Return an envelope model whose `data` is the event type's model (None for an unknown or unversioned type)."""
     spec = spec_for(event_type)
-    if spec is None:
+    if spec is None or not _TYPE_PATTERN.match(event_type):
         return None
     return create_model(f"Envelope_{spec.model.__name__}", __base__=Envelope, data=(spec.model, ...))
 

@@ -53,10 +53,11 @@ async def route_scored_leads(
         ready = [d for d in scored if d.stage in HANDED_OFF_STAGES]
         earlier = await uow.handoffs.first_of_leads({d.lead_id for d in ready})
         fresh = {d.lead_id: d for d in ready if d.lead_id not in earlier}  # the latest score of each lead
-        facts = {lead_id: d.model_dump(mode="json") for lead_id, d in fresh.items()}
+        # Each score that may be stored or routed, dumped once (keyed by the object: a lead can repeat).
+        facts = {id(d): d.model_dump(mode="json") for d in ready if d.lead_id not in earlier}
         await uow.leads.remember_many(
             [
-                {"lead_id": lead_id, "scored": facts[lead_id], "person_key": person_key(d.lead.contact.email)}
+                {"lead_id": lead_id, "scored": facts[id(d)], "person_key": person_key(d.lead.contact.email)}
                 for lead_id, d in fresh.items()
             ],
             now,
@@ -81,11 +82,7 @@ async def route_scored_leads(
                 why = f"already handed off to {first['owner_id']} in {first['queue']}"
                 decisions.append({**base, "handed_off": False, "trace": {"outcome": "recorded", "why": why}})
                 continue
-            # An earlier score of a lead repeated in the batch is the one handed off; it was not dumped above.
-            lead_facts = (
-                facts[data.lead_id] if fresh.get(data.lead_id) is data else data.model_dump(mode="json")
-            )
-            decision = await route(lead_facts, config, now, ledger, matcher.match(data))
+            decision = await route(facts[id(data)], config, now, ledger, matcher.match(data))
             decision_row, handoff_row = _hand_off(uow, topics, data, decision, 1, base, now)
             decisions.append(decision_row)
             handoffs.append(handoff_row)
