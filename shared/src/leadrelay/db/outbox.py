@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
+from sqlalchemy import Table
 
 from leadrelay.events import Envelope, encode
 
@@ -21,12 +23,27 @@ def outbox_row(event: Envelope, topic: str, key: str | None = None) -> dict[str,
     }
 
 
+async def insert_outbox(
+    conn: asyncpg.Connection, rows: Sequence[dict[str, Any]], table: str = "outbox"
+) -> None:
+    """Insert outbox rows (as outbox_row builds them) in one statement: the columns go in as arrays."""
+    await conn.execute(
+        f"INSERT INTO {table} (event_id, topic, key, value, headers) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[])",
+        [r["event_id"] for r in rows],
+        [r["topic"] for r in rows],
+        [r["key"] for r in rows],
+        [r["value"] for r in rows],
+        [json.dumps(r["headers"]) for r in rows],
+    )
+
+
 class Outbox:
     """Collects events during a unit of work; they are inserted in the same transaction on flush."""
 
-    def __init__(self, session: AsyncSession, table: Table) -> None:
-        self._session = session
-        self._table = table
+    def __init__(self, conn: asyncpg.Connection, table: Table) -> None:
+        self._conn = conn
+        self._table = table.name
         self._pending: list[dict[str, Any]] = []
 
     def add(self, event: Envelope, topic: str, key: str | None = None) -> None:
@@ -35,10 +52,10 @@ class Outbox:
 
     async def forget(self, key: str) -> None:
         """Delete every event queued or sent under key (a lead id): they may carry its personal data."""
-        await self._session.execute(delete(self._table).where(self._table.c.key == key))
+        await self._conn.execute(f"DELETE FROM {self._table} WHERE key = $1", key)
 
     async def flush(self) -> None:
         """Insert the queued events (called by the unit of work before commit)."""
         if self._pending:
-            await self._session.execute(insert(self._table), self._pending)
+            await insert_outbox(self._conn, self._pending, self._table)
             self._pending.clear()

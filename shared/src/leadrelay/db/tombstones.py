@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func
 
 
 def erased_leads_table(metadata: MetaData) -> Table:
@@ -18,28 +17,23 @@ def erased_leads_table(metadata: MetaData) -> Table:
 
 
 class Tombstones:
-    """Which leads were erased."""
+    """Which leads were erased (on the driver: consumers ask for every batch)."""
 
-    def __init__(self, session: AsyncSession, table: Table) -> None:
-        self._session = session
-        self._table = table
+    def __init__(self, conn: asyncpg.Connection, table: Table) -> None:
+        self._conn = conn
+        self._bury = f"INSERT INTO {table.name} (lead_id) VALUES ($1) ON CONFLICT DO NOTHING"
+        self._erased = f"SELECT lead_id FROM {table.name} WHERE lead_id = ANY($1::text[])"
 
     async def bury(self, lead_id: str) -> None:
         """Remember that a lead was erased."""
-        await self._session.execute(insert(self._table).values(lead_id=lead_id).on_conflict_do_nothing())
+        await self._conn.execute(self._bury, lead_id)
 
     async def is_erased(self, lead_id: str) -> bool:
         """Return True when the lead was erased."""
-        found = await self._session.scalar(
-            select(self._table.c.lead_id).where(self._table.c.lead_id == lead_id)
-        )
-        return found is not None
+        return bool(await self.erased({lead_id}))
 
     async def erased(self, lead_ids: set[str]) -> set[str]:
         """Return which of lead_ids were erased."""
         if not lead_ids:
             return set()
-        found = await self._session.scalars(
-            select(self._table.c.lead_id).where(self._table.c.lead_id.in_(lead_ids))
-        )
-        return set(found.all())
+        return {row[0] for row in await self._conn.fetch(self._erased, list(lead_ids))}

@@ -23,7 +23,7 @@ from leadrelay.capture.domain.lead import NewLead, capture, identity_of
 from leadrelay.capture.handlers import SOURCE, Accepted, Idempotency, IdempotencyKeyReused, lead_captured
 from leadrelay.capture.metrics import GROUP_COMMIT_LEADS
 from leadrelay.db.driver import driver_transaction
-from leadrelay.db.outbox import outbox_row
+from leadrelay.db.outbox import insert_outbox, outbox_row
 from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.lead import LeadActivity
 
@@ -163,7 +163,7 @@ class IntakeWriter:
         if answers:  # the stored answers of every keyed request, in one statement
             await store.store_answers(conn, answers)
         if b.outbox_rows:
-            await store.insert_outbox(conn, b.outbox_rows)
+            await insert_outbox(conn, b.outbox_rows)
         for follower, leader in followers:
             first = leader.result
             follower.result = (

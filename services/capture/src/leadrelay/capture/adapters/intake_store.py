@@ -77,10 +77,6 @@ FROM unnest($1::text[], $2::jsonb[]) AS a(key, response)
 WHERE k.key = a.key
 """
 
-INSERT_OUTBOX = """
-INSERT INTO outbox (event_id, topic, key, value, headers)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[])
-"""
 
 # A repeat submission fills gaps; consent and the question flag can only be gained; the origin stays first.
 MERGE_LEAD = """
@@ -177,15 +173,3 @@ async def insert_activity(
 async def store_answers(conn: asyncpg.Connection, answers: dict[str, dict[str, Any]]) -> None:
     """Store the 202 answer of each idempotency key (key -> response body)."""
     await conn.execute(STORE_ANSWERS, list(answers), [json.dumps(a) for a in answers.values()])
-
-
-async def insert_outbox(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Queue events for the relay (rows as `leadrelay.db.outbox.outbox_row` builds them)."""
-    await conn.execute(
-        INSERT_OUTBOX,
-        [r["event_id"] for r in rows],
-        [r["topic"] for r in rows],
-        [r["key"] for r in rows],
-        [r["value"] for r in rows],
-        [json.dumps(r["headers"]) for r in rows],
-    )

@@ -5,37 +5,92 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import String, and_, delete, func, or_, select
+import asyncpg
+from sqlalchemy import Numeric, String, and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadrelay.db.engine import json_text
 from leadrelay.metrics.adapters.orm import feed, funnel_counts, lead_sources, lead_timeline, reasons, spend
 from leadrelay.metrics.domain.funnel import FunnelEntry
 from leadrelay.metrics.domain.timeline import TimelineChange
+
+# The consumer's statements run on the driver (prepared once per connection, rows bound as arrays): through
+# SQLAlchemy, building and executing them cost more than the rest of a batch.
+ADD_FUNNEL_COUNTS = """
+INSERT INTO funnel_counts (day, step, stage, source, queue, count)
+SELECT * FROM unnest($1::date[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+ON CONFLICT (day, step, stage, source, queue) DO UPDATE SET count = funnel_counts.count + EXCLUDED.count
+"""
+ADD_REASON_COUNTS = """
+INSERT INTO reasons (day, kind, reason, count)
+SELECT * FROM unnest($1::date[], $2::text[], $3::text[], $4::bigint[])
+ON CONFLICT (day, kind, reason) DO UPDATE SET count = reasons.count + EXCLUDED.count
+"""
+REMEMBER_SOURCES = "INSERT INTO lead_sources (lead_id, source) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING"
+SOURCES_OF = "SELECT lead_id, source FROM lead_sources WHERE lead_id = ANY($1::text[])"
+# Ids follow the items' order (the feed is read newest first).
+ADD_FEED_ITEMS = """
+INSERT INTO feed (event_id, at, kind, detail)
+SELECT event_id, at, kind, detail
+FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::jsonb[]) WITH ORDINALITY
+    AS i(event_id, at, kind, detail, n)
+ORDER BY n
+ON CONFLICT DO NOTHING
+"""
+TRIM_FEED = "DELETE FROM feed WHERE id <= (SELECT id FROM feed ORDER BY id DESC OFFSET 1000 LIMIT 1)"
+
+
+@cache
+def _apply_timeline_sql(first: tuple[str, ...], latest: tuple[str, ...]) -> str:
+    """The upsert of one shape of timeline change: `first` columns fill only empty values, `latest` replace."""
+    columns = ("lead_id", *first, *latest)
+    arrays = ", ".join(f"${i}::{_array_type(name)}[]" for i, name in enumerate(columns, 1))
+    sets = [
+        f"{name} = coalesce(nullif(lead_timeline.{name}, ''), EXCLUDED.{name})"
+        if isinstance(lead_timeline.c[name].type, String)
+        else f"{name} = coalesce(lead_timeline.{name}, EXCLUDED.{name})"
+        for name in first
+    ] + [f"{name} = EXCLUDED.{name}" for name in latest]
+    return (
+        f"INSERT INTO lead_timeline ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT (lead_id) DO UPDATE SET {', '.join(sets)}"
+    )
+
+
+def _array_type(column: str) -> str:
+    """The PostgreSQL type of a timeline column, for its array parameter."""
+    kind = lead_timeline.c[column].type
+    if isinstance(kind, String):
+        return "text"
+    if isinstance(kind, Numeric):
+        return "numeric"
+    return "timestamptz"
 
 
 class FunnelRepository:
     """Counts per day, step, stage, source and queue."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def add_counts(self, counts: Mapping[tuple[date, FunnelEntry], int]) -> None:
         """Add to several counts in one statement."""
-        if not counts:
-            return
-        stmt = insert(funnel_counts)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["day", "step", "stage", "source", "queue"],
-            set_={"count": funnel_counts.c.count + stmt.excluded.count},
-        )
-        rows = [
-            {"day": day, "step": e.step, "stage": e.stage, "source": e.source, "queue": e.queue, "count": n}
-            for (day, e), n in counts.items()
-        ]
-        await self._session.execute(stmt, rows)
+        if counts:
+            keys = list(counts)
+            await self._conn.execute(
+                ADD_FUNNEL_COUNTS,
+                [day for day, _ in keys],
+                [e.step for _, e in keys],
+                [e.stage for _, e in keys],
+                [e.source for _, e in keys],
+                [e.queue for _, e in keys],
+                list(counts.values()),
+            )
 
     async def rows(
         self, start: date | None, end: date | None, source: str | None, queue: str | None
@@ -67,25 +122,20 @@ class FunnelRepository:
 class LeadSourceRepository:
     """Which source each lead came from."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def remember_many(self, sources: Mapping[str, str]) -> None:
         """Store several leads' sources (lead id -> source; first one wins)."""
         if sources:
-            await self._session.execute(
-                insert(lead_sources).on_conflict_do_nothing(),
-                [{"lead_id": lead, "source": source} for lead, source in sources.items()],
-            )
+            await self._conn.execute(REMEMBER_SOURCES, list(sources), list(sources.values()))
 
     async def sources_of(self, lead_ids: set[str]) -> dict[str, str]:
         """Return the known sources of those leads."""
         if not lead_ids:
             return {}
-        rows = await self._session.execute(
-            select(lead_sources.c.lead_id, lead_sources.c.source).where(lead_sources.c.lead_id.in_(lead_ids))
-        )
-        return {lead: source for lead, source in rows}
+        return {lead: source for lead, source in await self._conn.fetch(SOURCES_OF, list(lead_ids))}
 
     async def forget(self, lead_id: str) -> None:
         """Drop an erased lead's link."""
@@ -95,8 +145,9 @@ class LeadSourceRepository:
 class TimelineRepository:
     """Each lead's journey, and KPIs over the leads captured in a period."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def apply_many(self, changes: Mapping[str, TimelineChange]) -> None:
         """Apply one change per lead; leads whose changes touch the same columns share one statement."""
@@ -106,16 +157,9 @@ class TimelineRepository:
                 shape = (tuple(sorted(change.first)), tuple(sorted(change.latest)))
                 groups.setdefault(shape, []).append({"lead_id": lead_id, **change.first, **change.latest})
         for (first, latest), rows in groups.items():
-            stmt = insert(lead_timeline)
-            sets: dict[str, Any] = {}
-            for name in first:
-                column = lead_timeline.c[name]
-                kept = func.nullif(column, "") if isinstance(column.type, String) else column
-                sets[name] = func.coalesce(kept, stmt.excluded[name])
-            for name in latest:
-                sets[name] = stmt.excluded[name]
-            await self._session.execute(
-                stmt.on_conflict_do_update(index_elements=["lead_id"], set_=sets), rows
+            columns = ("lead_id", *first, *latest)
+            await self._conn.execute(
+                _apply_timeline_sql(first, latest), *([row[c] for row in rows] for c in columns)
             )
 
     async def forget(self, lead_id: str) -> None:
@@ -202,22 +246,21 @@ class SpendRepository:
 class ReasonRepository:
     """How often leads were lost or rejected, by reason and day."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def add_counts(self, counts: Mapping[tuple[date, str, str], int]) -> None:
         """Add to several reasons' counts in one statement."""
-        if not counts:
-            return
-        stmt = insert(reasons)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["day", "kind", "reason"], set_={"count": reasons.c.count + stmt.excluded.count}
-        )
-        rows = [
-            {"day": day, "kind": kind, "reason": reason, "count": n}
-            for (day, kind, reason), n in counts.items()
-        ]
-        await self._session.execute(stmt, rows)
+        if counts:
+            keys = list(counts)
+            await self._conn.execute(
+                ADD_REASON_COUNTS,
+                [day for day, _, _ in keys],
+                [kind for _, kind, _ in keys],
+                [reason for _, _, reason in keys],
+                list(counts.values()),
+            )
 
     async def top(
         self, start: date | None, end: date | None, kind: str, limit: int = 10
@@ -239,19 +282,22 @@ SPEED_BUCKETS = (60, 300, 900, 1800, 3600, 4 * 3600, 24 * 3600)  # seconds; the 
 class FeedRepository:
     """The latest handoffs and breaches (the newest 1,000 are kept)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def add_many(self, items: list[tuple[str, datetime, str, dict[str, Any]]]) -> None:
         """Append items (event id, time, kind, detail) in order and trim the oldest beyond 1,000."""
         if not items:
             return
-        await self._session.execute(
-            insert(feed).on_conflict_do_nothing(),
-            [{"event_id": e, "at": at, "kind": kind, "detail": d} for e, at, kind, d in items],
+        await self._conn.execute(
+            ADD_FEED_ITEMS,
+            [event_id for event_id, _, _, _ in items],
+            [at for _, at, _, _ in items],
+            [kind for _, _, kind, _ in items],
+            [json_text(detail) for _, _, _, detail in items],
         )
-        newest = select(feed.c.id).order_by(feed.c.id.desc()).offset(1000).limit(1).scalar_subquery()
-        await self._session.execute(delete(feed).where(feed.c.id <= newest))
+        await self._conn.execute(TRIM_FEED)
 
     async def after(self, after_id: int, limit: int) -> list[dict[str, Any]]:
         """Return items newer than after_id, newest first."""

@@ -32,10 +32,10 @@ class MetricsUnitOfWork(UnitOfWork):
         super().__init__(sessions, outbox, inbox)
 
     def _open_repositories(self) -> None:
-        self.funnel = FunnelRepository(self.session)
-        self.sources = LeadSourceRepository(self.session)
-        self.timeline = TimelineRepository(self.session)
+        self.funnel = FunnelRepository(self.session, self.conn)
+        self.sources = LeadSourceRepository(self.session, self.conn)
+        self.timeline = TimelineRepository(self.session, self.conn)
         self.spend = SpendRepository(self.session)
-        self.reasons = ReasonRepository(self.session)
-        self.feed = FeedRepository(self.session)
+        self.reasons = ReasonRepository(self.session, self.conn)
+        self.feed = FeedRepository(self.session, self.conn)
         self.breakdown = BreakdownRepository(self.session)

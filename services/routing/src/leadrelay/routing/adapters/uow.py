@@ -30,7 +30,7 @@ class RoutingUnitOfWork(UnitOfWork):
         super().__init__(sessions, outbox, inbox)
 
     def _open_repositories(self) -> None:
-        self.tombstones = Tombstones(self.session, erased_leads)
+        self.tombstones = Tombstones(self.conn, erased_leads)
         self.decisions = DecisionRepository(self.session)
         self.handoffs = HandoffRepository(self.session)
         self.queue_states = QueueStateRepository(self.session)

@@ -5,19 +5,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadrelay.db.engine import json_text
 from leadrelay.scoring.adapters.orm import lead_activities, lead_facts
 from leadrelay.scoring.domain.rules import Activity
+
+# The scoring consumer's statements run on the driver (prepared once per connection, rows bound as arrays).
+REMEMBER_FACTS = """
+INSERT INTO lead_facts (lead_id, facts, updated_at) SELECT lead_id, facts, $3 FROM unnest($1::text[], $2::jsonb[])
+    AS f(lead_id, facts)
+ON CONFLICT (lead_id) DO UPDATE SET facts = EXCLUDED.facts, updated_at = EXCLUDED.updated_at
+"""
+FACTS_OF = "SELECT lead_id, facts FROM lead_facts WHERE lead_id = ANY($1::text[])"
+ACTIVITIES_OF = "SELECT lead_id, kind, at FROM lead_activities WHERE lead_id = ANY($1::text[])"
 
 
 class LeadMemory:
     """Facts and activities per lead."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def remember(self, lead_id: str, facts: dict[str, Any], now: datetime) -> None:
         """Store the lead's latest captured facts."""
@@ -30,23 +42,12 @@ class LeadMemory:
 
     async def remember_many(self, facts: dict[str, dict[str, Any]], now: datetime) -> None:
         """Store several leads' latest captured facts (lead id -> facts) in one statement."""
-        if not facts:
-            return
-        stmt = insert(lead_facts)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["lead_id"],
-            set_={"facts": stmt.excluded.facts, "updated_at": stmt.excluded.updated_at},
-        )
-        await self._session.execute(
-            stmt, [{"lead_id": lead_id, "facts": f, "updated_at": now} for lead_id, f in facts.items()]
-        )
+        if facts:
+            await self._conn.execute(REMEMBER_FACTS, list(facts), [json_text(f) for f in facts.values()], now)
 
     async def facts_of(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Return the facts of those leads whose capture has arrived."""
-        rows = await self._session.execute(
-            select(lead_facts.c.lead_id, lead_facts.c.facts).where(lead_facts.c.lead_id.in_(lead_ids))
-        )
-        return {lead_id: facts for lead_id, facts in rows}
+        return {lead_id: facts for lead_id, facts in await self._conn.fetch(FACTS_OF, lead_ids)}
 
     async def facts(self, lead_id: str) -> dict[str, Any] | None:
         """Return the lead's facts, or None when its capture has not arrived yet."""
@@ -70,13 +71,8 @@ class LeadMemory:
     async def activities_of(self, lead_ids: list[str]) -> dict[str, list[Activity]]:
         """Return each lead's activities (an empty list for a lead without any)."""
         found: dict[str, list[Activity]] = {lead_id: [] for lead_id in lead_ids}
-        rows = await self._session.execute(
-            select(lead_activities.c.lead_id, lead_activities.c.kind, lead_activities.c.at).where(
-                lead_activities.c.lead_id.in_(lead_ids)
-            )
-        )
-        for row in rows:
-            found[row.lead_id].append(Activity(kind=row.kind, at=row.at))
+        for lead_id, kind, at in await self._conn.fetch(ACTIVITIES_OF, lead_ids):
+            found[lead_id].append(Activity(kind=kind, at=at))
         return found
 
     async def forget(self, lead_id: str) -> None:

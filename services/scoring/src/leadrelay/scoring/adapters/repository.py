@@ -5,56 +5,63 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadrelay.db.engine import json_text
 from leadrelay.scoring.adapters.orm import scores
 from leadrelay.scoring.scorer import Assessment
+
+# The scoring consumer's statements run on the driver (prepared once per connection, rows bound as arrays).
+SAVE_SCORES = """
+INSERT INTO scores (
+    lead_id, score, fit, engagement, grade, stage, reasons, ruleset_version, source, probability, model_version,
+    qualification, sql_at, scored_at
+)
+SELECT *, $14::timestamptz FROM unnest(
+    $1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::text[],
+    $10::float8[], $11::text[], $12::jsonb[], $13::timestamptz[]
+)
+ON CONFLICT (lead_id) DO UPDATE SET
+    score = EXCLUDED.score, fit = EXCLUDED.fit, engagement = EXCLUDED.engagement, grade = EXCLUDED.grade,
+    stage = EXCLUDED.stage, reasons = EXCLUDED.reasons, ruleset_version = EXCLUDED.ruleset_version,
+    source = EXCLUDED.source, probability = EXCLUDED.probability, model_version = EXCLUDED.model_version,
+    qualification = EXCLUDED.qualification, scored_at = EXCLUDED.scored_at,
+    times_scored = scores.times_scored + 1, sql_at = coalesce(scores.sql_at, EXCLUDED.sql_at)
+"""
+SCORES_OF = "SELECT * FROM scores WHERE lead_id = ANY($1::text[])"
 
 
 class ScoreRepository:
     """The latest score of each lead."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def save_many(self, scored: list[tuple[str, str | None, Assessment]], now: datetime) -> None:
         """Insert or replace several leads' scores (each lead once) in one statement."""
         if not scored:
             return
-        rows = []
-        for lead_id, source, assessment in scored:
-            result = assessment.result
-            rows.append(
-                {
-                    "lead_id": lead_id,
-                    "score": result.score,
-                    "fit": result.fit,
-                    "engagement": result.engagement,
-                    "grade": result.grade,
-                    "stage": result.stage,
-                    "reasons": [r.model_dump(exclude_none=True) for r in assessment.reasons()],
-                    "ruleset_version": result.ruleset_version,
-                    "source": source,
-                    "scored_at": now,
-                    "probability": assessment.probability,
-                    "model_version": assessment.model_version,
-                    "qualification": [c.model_dump() for c in assessment.checklists()],
-                    "sql_at": now if result.stage == "sql" else None,
-                }
-            )
-        stmt = insert(scores)
-        replaced = [k for k in rows[0] if k not in ("lead_id", "sql_at")]
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["lead_id"],
-            set_={
-                **{k: stmt.excluded[k] for k in replaced},
-                "times_scored": scores.c.times_scored + 1,
-                "sql_at": func.coalesce(scores.c.sql_at, stmt.excluded.sql_at),
-            },
+        results = [assessment.result for _, _, assessment in scored]
+        await self._conn.execute(
+            SAVE_SCORES,
+            [lead_id for lead_id, _, _ in scored],
+            [r.score for r in results],
+            [r.fit for r in results],
+            [r.engagement for r in results],
+            [r.grade for r in results],
+            [r.stage for r in results],
+            [json_text([x.model_dump(exclude_none=True) for x in a.reasons()]) for _, _, a in scored],
+            [r.ruleset_version for r in results],
+            [source for _, source, _ in scored],
+            [a.probability for _, _, a in scored],
+            [a.model_version for _, _, a in scored],
+            [json_text([c.model_dump() for c in a.checklists()]) for _, _, a in scored],
+            [now if r.stage == "sql" else None for r in results],
+            now,
         )
-        await self._session.execute(stmt, rows)
 
     async def return_to_nurture(self, lead_id: str, reasons: list[dict[str, Any]], now: datetime) -> None:
         """Set the lead's stage back to nurture (sales rejected it), keeping the reasons why."""
@@ -75,8 +82,7 @@ class ScoreRepository:
 
     async def get_many(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Return the score rows of those leads that have one."""
-        rows = await self._session.execute(select(scores).where(scores.c.lead_id.in_(lead_ids)))
-        return {row["lead_id"]: dict(row) for row in rows.mappings()}
+        return {row["lead_id"]: dict(row) for row in await self._conn.fetch(SCORES_OF, lead_ids)}
 
     async def forget(self, lead_id: str) -> None:
         """Delete a lead's score."""

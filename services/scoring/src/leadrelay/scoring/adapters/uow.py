@@ -25,7 +25,7 @@ class ScoringUnitOfWork(UnitOfWork):
         super().__init__(sessions, outbox, inbox)
 
     def _open_repositories(self) -> None:
-        self.tombstones = Tombstones(self.session, erased_leads)
-        self.scores = ScoreRepository(self.session)
-        self.leads = LeadMemory(self.session)
+        self.tombstones = Tombstones(self.conn, erased_leads)
+        self.scores = ScoreRepository(self.session, self.conn)
+        self.leads = LeadMemory(self.session, self.conn)
         self.outcomes = OutcomeRepository(self.session)
