@@ -207,8 +207,9 @@ class DbLedger:
 
     async def lock_queues(self, queues: list[str]) -> None:
         """Lock these queues now, in name order, so transactions that lock several never deadlock."""
-        for queue in sorted(queues):
-            await self.queue_state(queue)
+        unlocked = [queue for queue in queues if queue not in self._queues]
+        if unlocked:
+            self._queues.update(await self._states.lock_many(unlocked))
 
     async def loads(self, reps: list[Rep], now: datetime) -> dict[str, RepLoad]:
         # Loads of reps we have not locked are hints (a choice is re-checked under the rep's lock), so they

@@ -6,24 +6,89 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, text, update
+import asyncpg
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadrelay.routing.adapters.orm import accounts, decisions, handoffs, queue_state, rep_locks, routed_leads
+from leadrelay.db.engine import json_text
+from leadrelay.routing.adapters.orm import accounts, decisions, handoffs, routed_leads
 from leadrelay.routing.domain.strategies import QueueState
 
 OPEN_STATES = ("open", "accepted")
-# Read from the counters the handoffs trigger keeps (migration 0005), one row per rep whatever the history.
-_LOADS = text(
-    """
-    SELECT reps.rep_id,
-           coalesce((SELECT o.open FROM rep_open_loads AS o WHERE o.owner_id = reps.rep_id), 0),
-           coalesce((SELECT sum(a.n) FROM rep_assignments AS a
-                     WHERE a.owner_id = reps.rep_id AND a.bucket >= reps.day_start), 0)
-    FROM unnest(CAST(:rep_ids AS varchar[]), CAST(:day_starts AS timestamptz[])) AS reps (rep_id, day_start)
-    """
+# The routing consumer's statements run on the driver (prepared once per connection, rows bound as arrays):
+# through SQLAlchemy, building and executing them cost more than the routing itself.
+# Loads are read from the counters the handoffs trigger keeps (migration 0005), one row per rep whatever the
+# history.
+LOADS = """
+SELECT reps.rep_id,
+       coalesce((SELECT o.open FROM rep_open_loads AS o WHERE o.owner_id = reps.rep_id), 0),
+       coalesce((SELECT sum(a.n) FROM rep_assignments AS a
+                 WHERE a.owner_id = reps.rep_id AND a.bucket >= reps.day_start), 0)
+FROM unnest($1::text[], $2::timestamptz[]) AS reps (rep_id, day_start)
+"""
+DECISION_COLUMNS = (
+    ("trace_id", "text"),
+    ("lead_id", "text"),
+    ("handoff_id", "text"),
+    ("attempt", "int"),
+    ("handed_off", "boolean"),
+    ("queue", "text"),
+    ("owner_id", "text"),
+    ("rule", "text"),
+    ("strategy", "text"),
+    ("stage", "text"),
+    ("grade", "text"),
+    ("score", "int"),
+    ("due_at", "timestamptz"),
+    ("trace", "jsonb"),
+    ("decided_at", "timestamptz"),
 )
+NEW_HANDOFF_COLUMNS = (
+    ("handoff_id", "text"),
+    ("lead_id", "text"),
+    ("attempt", "int"),
+    ("queue", "text"),
+    ("owner_id", "text"),
+    ("assigned_at", "timestamptz"),
+    ("trace_id", "text"),
+    ("state", "text"),
+)
+
+
+def _insert_arrays(table: str, columns: tuple[tuple[str, str], ...]) -> str:
+    """An INSERT of one row per element of the columns' arrays."""
+    names = ", ".join(name for name, _ in columns)
+    arrays = ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(columns, 1))
+    return f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"
+
+
+ADD_DECISIONS = _insert_arrays("decisions", DECISION_COLUMNS)
+ADD_HANDOFFS = _insert_arrays("handoffs", NEW_HANDOFF_COLUMNS)
+# The lowest attempt comes last, so it is the one a dict keeps.
+FIRST_HANDOFFS = "SELECT * FROM handoffs WHERE lead_id = ANY($1::text[]) ORDER BY attempt DESC"
+LOCK_QUEUES = """
+INSERT INTO queue_state (queue) SELECT q FROM unnest($1::text[]) AS q ORDER BY q
+ON CONFLICT (queue) DO UPDATE SET queue = EXCLUDED.queue
+RETURNING queue, cursor, credits
+"""
+SAVE_QUEUE = "UPDATE queue_state SET cursor = $2, credits = $3::jsonb WHERE queue = $1"
+LOCK_REP = (
+    "INSERT INTO rep_locks (rep_id) VALUES ($1) ON CONFLICT (rep_id) DO UPDATE SET rep_id = EXCLUDED.rep_id"
+)
+MATCHING_ACCOUNTS = "SELECT * FROM accounts WHERE domain = ANY($1::text[]) OR name_key = ANY($2::text[])"
+REMEMBER_LEADS = """
+INSERT INTO routed_leads (lead_id, scored, person_key, updated_at)
+SELECT lead_id, scored, person_key, $4 FROM unnest($1::text[], $2::jsonb[], $3::text[]) AS r(lead_id, scored, person_key)
+ON CONFLICT (lead_id) DO UPDATE SET
+    scored = EXCLUDED.scored, person_key = EXCLUDED.person_key, updated_at = EXCLUDED.updated_at
+"""
+OWNERS_OF_PEOPLE = """
+SELECT r.person_key, h.lead_id, h.owner_id
+FROM handoffs AS h JOIN routed_leads AS r ON r.lead_id = h.lead_id
+WHERE r.person_key = ANY($1::text[]) AND h.owner_id NOT LIKE 'pool:%'
+ORDER BY h.assigned_at DESC
+"""
 
 
 def person_key(email: str | None) -> str | None:
@@ -34,14 +99,19 @@ def person_key(email: str | None) -> str | None:
 class DecisionRepository:
     """Every routing decision with its trace."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
         """Record several decisions in one statement (absent columns are NULL)."""
         if rows:
-            await self._session.execute(
-                insert(decisions), [{c.name: row.get(c.name) for c in decisions.c} for row in rows]
+            await self._conn.execute(
+                ADD_DECISIONS,
+                *(
+                    [json_text(row[c]) for row in rows] if c == "trace" else [row.get(c) for row in rows]
+                    for c, _ in DECISION_COLUMNS
+                ),
             )
 
     async def anonymise(self, lead_id: str) -> None:
@@ -71,22 +141,24 @@ class DecisionRepository:
 class HandoffRepository:
     """Handoffs and their state; open ones count against their owner's caps."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
-        """Record several new handoffs (open) in one statement."""
+        """Record several new handoffs (open unless a row says otherwise) in one statement."""
         if rows:
-            await self._session.execute(insert(handoffs), [{"state": "open", **row} for row in rows])
+            rows = [{"state": "open", **row} for row in rows]
+            await self._conn.execute(
+                ADD_HANDOFFS, *([row[c] for row in rows] for c, _ in NEW_HANDOFF_COLUMNS)
+            )
 
     async def first_of_leads(self, lead_ids: set[str]) -> dict[str, dict[str, Any]]:
         """Return each lead's first handoff, for the leads that have one."""
         if not lead_ids:
             return {}
-        rows = await self._session.execute(
-            select(handoffs).where(handoffs.c.lead_id.in_(lead_ids)).order_by(handoffs.c.attempt.desc())
-        )
-        return {row["lead_id"]: dict(row) for row in rows.mappings()}  # the lowest attempt is written last
+        rows = await self._conn.fetch(FIRST_HANDOFFS, list(lead_ids))
+        return {row["lead_id"]: dict(row) for row in rows}
 
     async def get(self, handoff_id: str, lock: bool = False) -> dict[str, Any] | None:
         """Return one handoff (locked for the transaction when asked)."""
@@ -124,13 +196,10 @@ class HandoffRepository:
         """Return (open handoffs, handoffs assigned since the rep's local day began) per rep id."""
         if not day_starts:
             return {}
-        # The reps arrive as two arrays, so the statement is compiled once (a VALUES list would be compiled for
-        # every call).
-        rows = await self._session.execute(
-            _LOADS, {"rep_ids": list(day_starts), "day_starts": list(day_starts.values())}
-        )
         counts = dict.fromkeys(day_starts, (0, 0))
-        for owner, open_count, today in rows:
+        for owner, open_count, today in await self._conn.fetch(
+            LOADS, list(day_starts), list(day_starts.values())
+        ):
             counts[owner] = (int(open_count), int(today))
         return counts
 
@@ -138,45 +207,36 @@ class HandoffRepository:
 class QueueStateRepository:
     """Each queue's round-robin cursor and weighted credits, locked for the length of a decision."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def lock(self, queue: str) -> QueueState:
         """Return the queue's state, holding its row lock until commit (replicas take turns per queue)."""
-        # One round trip: an upsert that touches the row locks it, as SELECT ... FOR UPDATE would.
-        statement = pg_insert(queue_state).values(queue=queue)
-        row = (
-            await self._session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[queue_state.c.queue], set_={"queue": statement.excluded.queue}
-                ).returning(queue_state.c.cursor, queue_state.c.credits)
-            )
-        ).one()
-        return QueueState(cursor=row.cursor, credits=dict(row.credits))
+        return (await self.lock_many([queue]))[queue]
+
+    async def lock_many(self, queues: list[str]) -> dict[str, QueueState]:
+        """Lock several queues' rows in name order (so batches never wait on each other in a cycle)."""
+        # One round trip: an upsert that touches a row locks it, as SELECT ... FOR UPDATE would, and the rows
+        # are taken in the SELECT's order.
+        rows = await self._conn.fetch(LOCK_QUEUES, sorted(queues))
+        return {queue: QueueState(cursor=cursor, credits=dict(credits)) for queue, cursor, credits in rows}
 
     async def save(self, queue: str, state: QueueState) -> None:
         """Store the queue's state."""
-        await self._session.execute(
-            update(queue_state)
-            .where(queue_state.c.queue == queue)
-            .values(cursor=state.cursor, credits=state.credits)
-        )
+        await self._conn.execute(SAVE_QUEUE, queue, state.cursor, json_text(state.credits))
 
     async def lock_rep(self, rep_id: str) -> None:
         """Hold the rep's lock until commit: a rep in several queues is never assigned past a cap."""
-        statement = pg_insert(rep_locks).values(rep_id=rep_id)
-        await self._session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[rep_locks.c.rep_id], set_={"rep_id": statement.excluded.rep_id}
-            )
-        )
+        await self._conn.execute(LOCK_REP, rep_id)
 
 
 class AccountRepository:
     """Known accounts (company name, email domain) and their owners."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def upsert(self, rows: list[dict[str, Any]], now: datetime) -> int:
         """Insert or update accounts by name; return how many were written."""
@@ -203,16 +263,14 @@ class AccountRepository:
 
     async def matching(self, domains: set[str], companies: set[str]) -> list[dict[str, Any]]:
         """Return the accounts whose domain or name is among those given (lower-cased, trimmed)."""
-        tests = []
-        if domains:
-            tests.append(accounts.c.domain.in_({d.lower() for d in domains}))
-        if companies:
-            tests.append(accounts.c.name_key.in_({c.strip().lower() for c in companies}))
-        if not tests:
+        if not domains and not companies:
             return []
-        return [
-            dict(r) for r in (await self._session.execute(select(accounts).where(or_(*tests)))).mappings()
-        ]
+        rows = await self._conn.fetch(
+            MATCHING_ACCOUNTS,
+            list({d.lower() for d in domains}),
+            list({c.strip().lower() for c in companies}),
+        )
+        return [dict(r) for r in rows]
 
     async def all(self) -> list[dict[str, Any]]:
         """Return every account."""
@@ -227,35 +285,28 @@ class AccountRepository:
 class RoutedLeadRepository:
     """The last LeadScored of each routed lead (to escalate it) and who it belongs to (returning people)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def remember_many(self, rows: list[dict[str, Any]], now: datetime) -> None:
         """Store several leads' latest scored data (rows: lead_id, scored, person_key; one per lead)."""
-        if not rows:
-            return
-        stmt = pg_insert(routed_leads)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["lead_id"],
-            set_={
-                "scored": stmt.excluded.scored,
-                "person_key": stmt.excluded.person_key,
-                "updated_at": stmt.excluded.updated_at,
-            },
-        )
-        await self._session.execute(stmt, [{**row, "updated_at": now} for row in rows])
+        if rows:
+            await self._conn.execute(
+                REMEMBER_LEADS,
+                [row["lead_id"] for row in rows],
+                [json_text(row["scored"]) for row in rows],
+                [row["person_key"] for row in rows],
+                now,
+            )
 
     async def owners_of_people(self, keys: set[str]) -> list[tuple[str, str, str]]:
         """Return (person key, lead id, owner id) of each person's leads' rep owners, latest first."""
         if not keys:
             return []
-        rows = await self._session.execute(
-            select(routed_leads.c.person_key, handoffs.c.lead_id, handoffs.c.owner_id)
-            .join(routed_leads, routed_leads.c.lead_id == handoffs.c.lead_id)
-            .where(routed_leads.c.person_key.in_(keys), ~handoffs.c.owner_id.like("pool:%"))
-            .order_by(handoffs.c.assigned_at.desc())
-        )
-        return [(key, lead, owner) for key, lead, owner in rows]
+        return [
+            (key, lead, owner) for key, lead, owner in await self._conn.fetch(OWNERS_OF_PEOPLE, list(keys))
+        ]
 
     async def scored(self, lead_id: str) -> dict[str, Any] | None:
         """Return the lead's latest scored data."""

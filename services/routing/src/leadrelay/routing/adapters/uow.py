@@ -31,8 +31,8 @@ class RoutingUnitOfWork(UnitOfWork):
 
     def _open_repositories(self) -> None:
         self.tombstones = Tombstones(self.conn, erased_leads)
-        self.decisions = DecisionRepository(self.session)
-        self.handoffs = HandoffRepository(self.session)
-        self.queue_states = QueueStateRepository(self.session)
-        self.accounts = AccountRepository(self.session)
-        self.leads = RoutedLeadRepository(self.session)
+        self.decisions = DecisionRepository(self.session, self.conn)
+        self.handoffs = HandoffRepository(self.session, self.conn)
+        self.queue_states = QueueStateRepository(self.session, self.conn)
+        self.accounts = AccountRepository(self.session, self.conn)
+        self.leads = RoutedLeadRepository(self.session, self.conn)
