@@ -6,42 +6,59 @@ import builtins
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadrelay.sla_monitor.adapters.orm import handoffs
 
+# The consumer's statements run on the driver (prepared once per connection, rows bound as arrays).
+CLOCK_COLUMNS = (
+    ("handoff_id", "text"),
+    ("lead_id", "text"),
+    ("owner_id", "text"),
+    ("queue", "text"),
+    ("attempt", "int"),
+    ("grade", "text"),
+    ("policy", "text"),
+    ("due_at", "timestamptz"),
+    ("warn_at", "timestamptz"),
+    ("handed_off_at", "timestamptz"),
+    ("captured_at", "timestamptz"),
+)
+START_CLOCKS = (
+    f"INSERT INTO handoffs ({', '.join(c for c, _ in CLOCK_COLUMNS)}, state) "
+    f"SELECT *, 'open' FROM unnest({', '.join(f'${i}::{t}[]' for i, (_, t) in enumerate(CLOCK_COLUMNS, 1))}) "
+    "ON CONFLICT (handoff_id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c, _ in CLOCK_COLUMNS[1:])
+    + " WHERE handoffs.due_at IS NULL"
+)
+CONTACT_EVENT_PENDING = """
+SELECT * FROM handoffs WHERE handoff_id = ANY($1::text[]) AND contact_event_pending
+ORDER BY handoff_id FOR UPDATE
+"""
+
 
 class HandoffRepository:
     """Handoff clocks in the SLA monitor's database."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def start_many(self, clocks: list[dict[str, Any]]) -> None:
-        """Start several clocks (rows with the same columns), each as start() would."""
-        if not clocks:
-            return
-        stmt = insert(handoffs)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["handoff_id"],
-            set_={k: stmt.excluded[k] for k in clocks[0] if k != "handoff_id"},
-            where=handoffs.c.due_at.is_(None),
-        )
-        await self._session.execute(stmt, [{"state": "open", **clock} for clock in clocks])
+        """Start several clocks, each as start() would: a row a contact made early keeps its state."""
+        if clocks:
+            await self._conn.execute(
+                START_CLOCKS, *([clock[c] for clock in clocks] for c, _ in CLOCK_COLUMNS)
+            )
 
     async def with_contact_event_pending(self, handoff_ids: list[str]) -> list[dict[str, Any]]:
         """Return those handoffs whose early contact still waits to be announced, locked."""
         if not handoff_ids:
             return []
-        rows = await self._session.execute(
-            select(handoffs)
-            .where(handoffs.c.handoff_id.in_(handoff_ids), handoffs.c.contact_event_pending.is_(True))
-            .order_by(handoffs.c.handoff_id)
-            .with_for_update()
-        )
-        return [dict(r) for r in rows.mappings()]
+        return [dict(r) for r in await self._conn.fetch(CONTACT_EVENT_PENDING, handoff_ids)]
 
     async def contacted_early(
         self,

@@ -18,4 +18,4 @@ class SlaUnitOfWork(UnitOfWork):
         super().__init__(sessions, outbox, inbox)
 
     def _open_repositories(self) -> None:
-        self.handoffs = HandoffRepository(self.session)
+        self.handoffs = HandoffRepository(self.session, self.conn)
