@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 from typing import Self
+from weakref import WeakKeyDictionary
 
 import asyncpg
 from asyncpg.transaction import Transaction
@@ -30,7 +31,7 @@ class UnitOfWork:
     inbox: Inbox
 
     def __init__(self, sessions: async_sessionmaker, outbox_table: Table, inbox_table: Table) -> None:
-        self._engine: AsyncEngine = sessions.kw["bind"]
+        self._engine = _autocommit_view(sessions.kw["bind"])
         self._outbox_table = outbox_table
         self._inbox_table = inbox_table
         self._pooled: AsyncConnection | None = None
@@ -39,7 +40,6 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self._pooled = await self._engine.connect()
         try:
-            await self._pooled.execution_options(isolation_level="AUTOCOMMIT")
             raw = await self._pooled.get_raw_connection()
             self.conn = raw.driver_connection  # type: ignore[assignment]
             self._transaction = self.conn.transaction()
@@ -90,3 +90,13 @@ class UnitOfWork:
         if broken:
             await pooled.invalidate()
         await pooled.close()
+
+
+_AUTOCOMMIT_VIEWS: WeakKeyDictionary[AsyncEngine, AsyncEngine] = WeakKeyDictionary()
+
+
+def _autocommit_view(engine: AsyncEngine) -> AsyncEngine:
+    """The engine's view whose connections are checked out in AUTOCOMMIT mode (the pool resets it on return)."""
+    if engine not in _AUTOCOMMIT_VIEWS:
+        _AUTOCOMMIT_VIEWS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return _AUTOCOMMIT_VIEWS[engine]
