@@ -1,12 +1,15 @@
-"""The unit of work: the driver's statements and the session's share one transaction, and the pool stays clean."""
+"""The unit of work: the driver's statements and the session's share one transaction, and the pool stays clean;
+every connection plans each statement for its own parameters."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import insert, text
 
+from leadrelay.db.relay import OutboxRelay
 from leadrelay.events import new_event
 from leadrelay.events.lead import LeadErased
+from leadrelay.kafka.producer import SafeProducer
 
 
 async def _write_both_ways(uow, items, prefix: str) -> None:
@@ -69,3 +72,18 @@ async def test_connections_go_back_to_the_pool_in_transaction_mode(messaging_db)
         await session.execute(insert(messaging_db.items).values(id="never-committed"))
 
     assert await messaging_db.item_ids() == []
+
+
+async def test_every_connection_plans_statements_for_their_own_parameters(messaging_db, kafka_settings):
+    """A generic plan of a hot `= ANY($1)` statement, chosen while a table was small, stayed a sequential scan."""
+    relay = OutboxRelay(
+        messaging_db.engine, messaging_db.outbox, SafeProducer(kafka_settings, "test"), "test"
+    )
+    try:
+        async with messaging_db.uow() as uow:
+            assert await uow.conn.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
+        relay_conn = await relay._leader_connection()
+        assert relay_conn is not None
+        assert await relay_conn.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
+    finally:
+        await relay.close()

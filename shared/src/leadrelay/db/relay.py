@@ -14,6 +14,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from leadrelay.db.engine import SERVER_SETTINGS
 from leadrelay.db.tables import OUTBOX_CHANNEL
 from leadrelay.faults import fault_point
 from leadrelay.kafka.producer import SafeProducer
@@ -113,7 +114,10 @@ class OutboxRelay:
         # service, and a pool checkout, BEGIN, a transaction-scoped lock and COMMIT per pass cost more than
         # the two statements that do the work.
         if self._conn is None or self._conn.is_closed():
-            self._conn, self._leading = await asyncpg.connect(self._dsn, timeout=5), False
+            self._conn, self._leading = (
+                await asyncpg.connect(self._dsn, timeout=5, server_settings=SERVER_SETTINGS),
+                False,
+            )
         if not self._leading:
             self._leading = bool(
                 await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK_KEY)
@@ -167,7 +171,7 @@ class OutboxRelay:
         """Hold a LISTEN connection, reconnecting after failures; each NOTIFY wakes the relay."""
         while not self._stopping:
             try:
-                conn = await asyncpg.connect(self._dsn, timeout=5)
+                conn = await asyncpg.connect(self._dsn, timeout=5, server_settings=SERVER_SETTINGS)
                 try:
                     closed = asyncio.Event()
                     conn.add_termination_listener(lambda *_, done=closed: done.set())
