@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -55,6 +56,10 @@ def create_app(
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(ConnectionError)
+    # Units of work run on the asyncpg driver, whose connection failures SQLAlchemy does not wrap.
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(asyncpg.CannotConnectNowError)
     async def dependency_unavailable(_: Request, exc: Exception) -> JSONResponse:
         # Nothing was committed: tell the client to retry instead of a bare 500.
         log.warning("request_failed_dependency_unavailable", error=type(exc).__name__)
