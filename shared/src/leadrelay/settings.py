@@ -30,6 +30,10 @@ class KafkaSettings(BaseSettings):
     # Tansu answers a fetch only when fetch_max_wait_ms runs out, not when data arrives (Kafka's long poll),
     # so this wait is each hop's added latency: 500 ms by default in aiokafka, 50 ms here (20 ms costs the broker a quarter of a core when idle).
     fetch_max_wait_ms: int = Field(default=50, ge=1, le=10000)
+    # Consumers off the capture-to-handoff path (metrics, SLA clocks, rarely used topics) fetch less often and in
+    # bigger batches: every fetch costs the broker and the consumer per partition, and every batch one transaction.
+    background_fetch_max_wait_ms: int = Field(default=500, ge=1, le=10000)
+    background_fetch_min_bytes: int = Field(default=64 * 1024, ge=1)
 
     @property
     def topics(self) -> Topics:

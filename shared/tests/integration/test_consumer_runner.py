@@ -320,3 +320,46 @@ async def test_a_fetch_over_many_partitions_and_topics_goes_to_one_batch_handler
 
 async def _count(db, wanted: int) -> bool:
     return len(await db.item_ids()) >= wanted
+
+
+async def test_a_background_consumer_takes_a_trickle_of_events_in_a_few_big_batches(
+    messaging_db, kafka_settings, unique
+):
+    calls: list[list[str]] = []
+
+    async def batch_handler(events: list[Envelope]) -> None:
+        calls.append([e.data.lead_id for e in events])
+        async with messaging_db.uow() as uow:
+            for event in await uow.inbox.claim_many(events):
+                await uow.session.execute(insert(messaging_db.items).values(id=event.data.lead_id))
+            await uow.commit()
+
+    async def single(event: Envelope) -> None:
+        raise AssertionError("every event here has a batch handler")
+
+    runner, dlq_producer = make_runner(
+        kafka_settings,
+        unique,
+        {LeadErased.EVENT_TYPE: single},
+        batch_handlers={LeadErased.EVENT_TYPE: batch_handler},
+        background=True,
+    )
+    task = await run_runner(runner)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        await wait_until(lambda: _consumer_assigned(runner), what="the consumer joined its group")
+        # 40 events over a second: a consumer on the handoff path (a 50 ms fetch) takes them in about 20 calls.
+        for i in range(40):
+            await producer.send_and_wait(kafka_settings.topics.erased, encode(erased(f"t{i:02}")), key=b"k")
+            await asyncio.sleep(0.025)
+        await wait_until(lambda: _count(messaging_db, 40), what="every event handled")
+        assert [lead for call in calls for lead in call] == [f"t{i:02}" for i in range(40)]
+        assert len(calls) <= 6, calls
+    finally:
+        await producer.stop()
+        await stop_runner(runner, task, dlq_producer)
+
+
+async def _consumer_assigned(runner: ConsumerRunner) -> bool:
+    return runner.running and runner.assigned

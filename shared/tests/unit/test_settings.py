@@ -1,5 +1,6 @@
 import pytest
 
+from leadrelay.kafka.consumer import fetch_options
 from leadrelay.settings import KafkaSettings, PostgresSettings, ServiceSettings, load_settings
 
 
@@ -36,3 +37,11 @@ def test_database_url_switches_driver_and_database():
     assert PostgresSettings(dsn="postgresql://postgres@127.0.0.1:5432/postgres").database_url("x") == (
         "postgresql+asyncpg://postgres@127.0.0.1:5432/x"
     )
+
+
+def test_consumers_off_the_handoff_path_wait_longer_for_bigger_fetches():
+    settings = KafkaSettings(
+        fetch_max_wait_ms=50, background_fetch_max_wait_ms=500, background_fetch_min_bytes=65536
+    )
+    assert fetch_options(settings, background=False) == {"fetch_max_wait_ms": 50, "fetch_min_bytes": 1}
+    assert fetch_options(settings, background=True) == {"fetch_max_wait_ms": 500, "fetch_min_bytes": 65536}

@@ -119,3 +119,9 @@ async def test_every_topic_is_counted_once_per_event(settings):
 
 async def _equal(client, expected) -> bool:
     return await totals(client) == expected
+
+
+async def test_kpis_are_fed_by_a_background_consumer(settings):
+    # KPIs may trail the events by a fraction of a second; bigger fetches cost far less per event.
+    (consumer,) = build_app(settings).state.runtime.consumers
+    assert consumer.background

@@ -119,3 +119,12 @@ async def test_a_lead_scored_again_is_not_handed_off_twice(settings):
     assert [d["handed_off"] for d in decisions] == [True, False]
     assert "already handed off" in decisions[1]["trace"]["why"]
     assert sorted(handoffs) == ["again", "marker"]
+
+
+async def test_only_scored_leads_share_the_consumer_on_the_handoff_path(settings):
+    runtime = build_app(settings).state.runtime
+    lanes = {consumer.background: consumer for consumer in runtime.consumers}
+    topics = settings.kafka.topics
+    assert lanes[False].topics == [topics.scored]
+    assert set(lanes[True].topics) == {topics.sla_breached, topics.contacted, topics.outcomes, topics.erased}
+    assert lanes[True].group_id != lanes[False].group_id

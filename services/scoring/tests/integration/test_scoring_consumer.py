@@ -145,3 +145,12 @@ async def test_a_rejected_handoff_returns_the_lead_to_nurture_with_the_reason(se
     assert [(e["stage"], e["previous_stage"]) for e in events] == [("sql", None), ("nurture", "sql")]
     assert events[1]["reasons"][0]["text"] == "returned to nurture by sales: no budget this year"
     assert score["reasons"][0]["factor"] == "returned by sales"
+
+
+async def test_only_captured_leads_share_the_consumer_on_the_handoff_path(settings):
+    runtime = build_app(settings).state.runtime
+    lanes = {consumer.background: consumer for consumer in runtime.consumers}
+    topics = settings.kafka.topics
+    assert lanes[False].topics == [topics.captured]
+    assert set(lanes[True].topics) == {topics.activity, topics.outcomes, topics.rejected, topics.erased}
+    assert lanes[True].group_id != lanes[False].group_id

@@ -148,3 +148,9 @@ async def test_contact_reported_before_its_handoff_arrives_is_kept_and_announced
 async def _known(client, handoff_id: str) -> bool:
     h = await handoff(client, handoff_id)
     return bool(h and h["lead_id"] and h["state"] == "contacted")
+
+
+async def test_clocks_are_fed_by_a_background_consumer(settings):
+    # Deadlines run from each event's own time, so the clocks can wait for bigger, cheaper fetches.
+    (consumer,) = build_app(settings).state.runtime.consumers
+    assert consumer.background

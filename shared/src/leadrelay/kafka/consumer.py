@@ -26,6 +26,16 @@ BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
 MAX_BATCH = 100
 
 
+def fetch_options(settings: KafkaSettings, *, background: bool) -> dict[str, int]:
+    """Return how long a fetch may wait and for how many bytes: briefly on the handoff path, longer off it."""
+    if background:
+        return {
+            "fetch_max_wait_ms": settings.background_fetch_max_wait_ms,
+            "fetch_min_bytes": settings.background_fetch_min_bytes,
+        }
+    return {"fetch_max_wait_ms": settings.fetch_max_wait_ms, "fetch_min_bytes": 1}
+
+
 class ConsumerStalled(Exception):
     """Lag grew while nothing was consumed for longer than the stall timeout."""
 
@@ -59,7 +69,9 @@ class ConsumerRunner:
         handler_timeout_s: float = 30.0,
         stall_timeout_s: float = 30.0,
         restart_backoff_s: float = 1.0,
+        background: bool = False,
     ) -> None:
+        """background: the group is off the capture-to-handoff path, so it fetches less often, in bigger batches."""
         self._settings = settings
         self._service = service
         self._group_id = group_id
@@ -72,11 +84,30 @@ class ConsumerRunner:
         self._handler_timeout_s = handler_timeout_s
         self._stall_timeout_s = stall_timeout_s
         self._restart_backoff_s = restart_backoff_s
+        self._background = background
         self._stopping = asyncio.Event()
         self._last_progress = time.monotonic()
         self.restarts = 0
         self._handled: dict[TopicPartition, int] = {}
+        self._consumer: AIOKafkaConsumer | None = None
         self.running = False
+
+    @property
+    def topics(self) -> list[str]:
+        return list(self._topics)
+
+    @property
+    def group_id(self) -> str:
+        return self._group_id
+
+    @property
+    def background(self) -> bool:
+        return self._background
+
+    @property
+    def assigned(self) -> bool:
+        """Whether the group gave this consumer partitions to read."""
+        return self._consumer is not None and bool(self._consumer.assignment())
 
     def stop(self) -> None:
         """Finish the message in hand, commit, and exit."""
@@ -107,11 +138,12 @@ class ConsumerRunner:
             auto_offset_reset="earliest",
             request_timeout_ms=int(self._settings.request_timeout_s * 1000) + 30000,
             max_poll_records=200,
-            fetch_max_wait_ms=self._settings.fetch_max_wait_ms,
+            **fetch_options(self._settings, background=self._background),
             session_timeout_ms=self._settings.session_timeout_ms,
             heartbeat_interval_ms=self._settings.heartbeat_interval_ms,
         )
         await asyncio.wait_for(consumer.start(), 30)
+        self._consumer = consumer
         self.running = True
         self._handled.clear()
         self._last_progress = time.monotonic()
@@ -123,6 +155,7 @@ class ConsumerRunner:
                 task.result()
         finally:
             self.running = False
+            self._consumer = None
             for task in (consume, watch):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):

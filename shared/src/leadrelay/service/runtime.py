@@ -49,18 +49,25 @@ class ServiceRuntime:
         topics: Sequence[str],
         handlers: Mapping[str, Handler],
         batch_handlers: Mapping[str, BatchHandler] | None = None,
+        *,
+        background: bool = False,
+        group_suffix: str = "",
     ) -> ConsumerRunner:
-        """Register the service's consumer group over topics (batch handlers take runs of one event type)."""
+        """Register a consumer group of the service over topics (batch handlers take runs of one event type).
+
+        A background consumer is off the capture-to-handoff path: it waits longer for bigger fetches.
+        """
         runner = ConsumerRunner(
             settings=self.settings.kafka,
             service=self.service,
-            group_id=f"{self.settings.kafka.topic_prefix}leadrelay-{self.service}",
+            group_id=f"{self.settings.kafka.topic_prefix}leadrelay-{self.service}{group_suffix}",
             handlers=handlers,
             batch_handlers=batch_handlers,
             topics=topics,
             producer=self.producer,
             max_attempts=self.settings.consumer_max_attempts,
             stall_timeout_s=self.settings.consumer_stall_timeout_s,
+            background=background,
         )
         self.consumers.append(runner)
         self._task_factories.append((f"consumer-{len(self.consumers)}", runner.run))

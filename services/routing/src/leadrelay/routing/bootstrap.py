@@ -82,16 +82,22 @@ def build_app(settings: RoutingSettings) -> FastAPI:
 
     runtime.startup_hooks.append(load_config_version)
     topics = runtime.topics
+    # Scored leads are on the capture-to-handoff path; the rest may wait for bigger, cheaper fetches.
     runtime.add_consumer(
-        [topics.scored, topics.sla_breached, topics.contacted, topics.outcomes, topics.erased],
+        [topics.scored],
+        {LeadScored.EVENT_TYPE: on_scored},
+        batch_handlers={LeadScored.EVENT_TYPE: on_scored_batch},
+    )
+    runtime.add_consumer(
+        [topics.sla_breached, topics.contacted, topics.outcomes, topics.erased],
         {
-            LeadScored.EVENT_TYPE: on_scored,
             HandoffBreached.EVENT_TYPE: on_breached,
             LeadContacted.EVENT_TYPE: on_contacted,
             LeadOutcome.EVENT_TYPE: on_outcome,
             LeadErased.EVENT_TYPE: on_erased,
         },
-        batch_handlers={LeadScored.EVENT_TYPE: on_scored_batch},
+        background=True,
+        group_suffix="-background",
     )
     runtime.add_task("config-refresh", lambda: state.keep_fresh(settings.refresh_interval_s), state.stop)
     app = create_app(

@@ -83,22 +83,22 @@ def build_app(settings: ScoringSettings) -> FastAPI:
         await state.refresh()
 
     runtime.startup_hooks.append(load_versions)
+    # Captured leads are on the capture-to-handoff path; the rest may wait for bigger, cheaper fetches.
     runtime.add_consumer(
-        [
-            runtime.topics.captured,
-            runtime.topics.activity,
-            runtime.topics.outcomes,
-            runtime.topics.rejected,
-            runtime.topics.erased,
-        ],
+        [runtime.topics.captured],
+        {LeadCaptured.EVENT_TYPE: on_captured},
+        batch_handlers={LeadCaptured.EVENT_TYPE: on_captured_batch},
+    )
+    runtime.add_consumer(
+        [runtime.topics.activity, runtime.topics.outcomes, runtime.topics.rejected, runtime.topics.erased],
         {
-            LeadCaptured.EVENT_TYPE: on_captured,
             LeadActivity.EVENT_TYPE: on_activity,
             LeadOutcome.EVENT_TYPE: on_outcome,
             HandoffRejected.EVENT_TYPE: on_rejected,
             LeadErased.EVENT_TYPE: on_erased,
         },
-        batch_handlers={LeadCaptured.EVENT_TYPE: on_captured_batch},
+        background=True,
+        group_suffix="-background",
     )
     runtime.add_task("state-refresh", lambda: state.keep_fresh(settings.refresh_interval_s), state.stop)
     runtime.add_task("rescore-jobs", jobs.run, jobs.stop)
