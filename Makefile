@@ -66,6 +66,7 @@ bench: install
 	$(PY) bench/routing_decision.py --write
 	$(PY) bench/sla_deadlines.py --write
 	$(PY) bench/service_capacity.py --write
+	$(PY) bench/broker_growth.py --write
 	$(PY) bench/e2e.py --write
 
 up:

@@ -1,0 +1,149 @@
+"""The embedded broker's CPU under a constant load as its topics fill up, against the same load on new topics.
+
+Tansu's in-memory storage keeps each produced batch as an object and lists every object of a partition on each
+fetch that finds new data, so a fetch costs more the more batches the partition holds. A producer sends to three
+topics of three partitions at a fixed rate (small batches, as the outbox relays send them) while one consumer
+per topic reads them; the broker's CPU is sampled per window. The last window runs the same load on three new
+topics: its CPU, against the first window's, shows that the growth comes from the stored batches.
+
+Prints figures; with --write, updates the broker section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from doc_sections import write_section
+from e2e import cpu_seconds
+
+from leadrelay.infra.broker import EmbeddedBroker
+from leadrelay.kafka.admin import ensure_topics
+from leadrelay.settings import KafkaSettings
+
+
+class Load:
+    """A producer at a fixed rate per topic and one reading consumer per topic, until stopped."""
+
+    def __init__(self, bootstrap_servers: str, topics: list[str], rate: int) -> None:
+        self.bootstrap_servers, self.topics, self.rate = bootstrap_servers, topics, rate
+        self.stop = asyncio.Event()
+        self.received = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._clients: list[AIOKafkaConsumer | AIOKafkaProducer] = []
+
+    async def start(self) -> None:
+        await ensure_topics(self.bootstrap_servers, self.topics, 3)
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, linger_ms=2)
+        await producer.start()
+        self._clients.append(producer)
+        for topic in self.topics:
+            consumer = AIOKafkaConsumer(
+                topic,
+                bootstrap_servers=self.bootstrap_servers,
+                group_id=f"growth-{uuid.uuid4().hex[:8]}",
+                auto_offset_reset="earliest",
+                fetch_max_wait_ms=KafkaSettings().fetch_max_wait_ms,
+            )
+            await consumer.start()
+            self._clients.append(consumer)
+            self._tasks.append(asyncio.create_task(self._read(consumer)))
+        self._tasks.append(asyncio.create_task(self._produce(producer)))
+
+    async def _read(self, consumer: AIOKafkaConsumer) -> None:
+        while not self.stop.is_set():
+            batches = await consumer.getmany(timeout_ms=200)
+            self.received += sum(len(records) for records in batches.values())
+
+    async def _produce(self, producer: AIOKafkaProducer) -> None:
+        begin, sent = time.monotonic(), 0
+        value = b"x" * 1000  # about the size of a LeadCaptured event
+        while not self.stop.is_set():
+            sent += 1
+            delay = begin + sent / self.rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            for topic in self.topics:
+                await producer.send(topic, value, key=str(sent).encode())
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.gather(*self._tasks)
+        for client in self._clients:
+            await client.stop()
+
+
+async def window(pid: int, seconds: float) -> float:
+    """The broker's CPU (share of one core) over the next `seconds`."""
+    before, started = cpu_seconds(pid), time.monotonic()
+    await asyncio.sleep(seconds)
+    return (cpu_seconds(pid) - before) / (time.monotonic() - started)
+
+
+async def measure(rate: int, windows: int, seconds: float) -> tuple[list[tuple[int, float]], float]:
+    """Broker CPU per window as the topics fill, then one window on new topics."""
+    broker = EmbeddedBroker(Path(tempfile.mkdtemp(prefix="lr-growth-"))).start()
+    assert broker.process is not None
+    try:
+        load = Load(broker.bootstrap_servers, [f"growth.{uuid.uuid4().hex[:8]}.{i}" for i in range(3)], rate)
+        await load.start()
+        filling = []
+        for _ in range(windows):
+            cpu = await window(broker.process.pid, seconds)
+            filling.append((load.received, cpu))
+            print(f"{load.received:,} records read so far: broker {cpu:.0%}", flush=True)
+        await load.close()
+        fresh = Load(broker.bootstrap_servers, [f"growth.{uuid.uuid4().hex[:8]}.{i}" for i in range(3)], rate)
+        await fresh.start()
+        fresh_cpu = await window(broker.process.pid, seconds)
+        print(f"same load on new topics: broker {fresh_cpu:.0%}", flush=True)
+        await fresh.close()
+        return filling, fresh_cpu
+    finally:
+        broker.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=int, default=200, help="records per second per topic")
+    parser.add_argument("--windows", type=int, default=6)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    filling, fresh = asyncio.run(measure(args.rate, args.windows, args.seconds))
+    if args.write:
+        rows = "\n".join(
+            f"| {i * args.seconds:.0f}-{(i + 1) * args.seconds:.0f} s | {read:,} | {cpu:.0%} |"
+            for i, (read, cpu) in enumerate(filling)
+        )
+        write_section(
+            "broker-growth",
+            f"""## The embedded broker: fetch cost grows with what a topic holds
+
+`bench/broker_growth.py`: three topics of three partitions, {args.rate} records a second to each (1 KB, in small
+batches as the outbox relays send them), one consumer per topic with a {KafkaSettings().fetch_max_wait_ms} ms fetch
+wait. The broker's CPU (share of one core) per {args.seconds:.0f} s window, as the topics fill:
+
+| window | records read by then | broker CPU |
+|---|---|---|
+{rows}
+| the same load on three new topics | | {fresh:.0%} |
+
+The load is constant; only what the topics hold grows. Tansu's in-memory storage keeps every produced batch as an
+object and lists all of a partition's objects on each fetch that finds new data, so each fetch costs more as the
+partition fills ({filling[-1][1] / filling[0][1]:.1f}x the first window's CPU by the last; new topics cost
+{fresh / filling[0][1]:.1f}x). It cannot delete records (DeleteRecords closes the connection) and this build has
+no PostgreSQL storage engine (`FeatureNotEnabled`), so a long run on the embedded broker slows down: the end-to-end figures use fresh topics
+for every run, and their 60 s steps are slower than 30 s ones partly for this reason.""",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
