@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 from sqlalchemy import Table
 
+from leadrelay.db.arrays import unnest_insert
 from leadrelay.events import Envelope
 
 
@@ -13,9 +14,10 @@ class Inbox:
 
     def __init__(self, conn: asyncpg.Connection, table: Table) -> None:
         self._conn = conn
-        self._claim = (
-            f"INSERT INTO {table.name} (event_id, event_type) SELECT * FROM unnest($1::text[], $2::text[]) "
-            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+        self._claim = unnest_insert(
+            table.name,
+            [("event_id", "text"), ("event_type", "text")],
+            then="ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
         )
 
     async def claim(self, event: Envelope) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import Table
 
+from leadrelay.db.arrays import unnest_insert
 from leadrelay.events import Envelope, encode
 
 
@@ -23,13 +24,21 @@ def outbox_row(event: Envelope, topic: str, key: str | None = None) -> dict[str,
     }
 
 
+OUTBOX_COLUMNS = (
+    ("event_id", "text"),
+    ("topic", "text"),
+    ("key", "text"),
+    ("value", "bytea"),
+    ("headers", "jsonb"),
+)
+
+
 async def insert_outbox(
     conn: asyncpg.Connection, rows: Sequence[dict[str, Any]], table: str = "outbox"
 ) -> None:
     """Insert outbox rows (as outbox_row builds them) in one statement: the columns go in as arrays."""
     await conn.execute(
-        f"INSERT INTO {table} (event_id, topic, key, value, headers) "
-        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[])",
+        unnest_insert(table, OUTBOX_COLUMNS),
         [r["event_id"] for r in rows],
         [r["topic"] for r in rows],
         [r["key"] for r in rows],

@@ -18,6 +18,7 @@ import asyncpg
 
 from leadrelay.capture.adapters.repository import lead_columns
 from leadrelay.capture.domain.lead import CapturedLead
+from leadrelay.db.arrays import unnest_insert
 
 # The leads columns in the order of the insert's arrays, with each one's PostgreSQL array type.
 LEAD_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -44,10 +45,7 @@ LEAD_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 _JSON_COLUMNS = {name for name, kind in LEAD_COLUMNS if kind == "jsonb"}
 
-INSERT_LEADS = "INSERT INTO leads ({cols}) SELECT * FROM unnest({arrays})".format(
-    cols=", ".join(name for name, _ in LEAD_COLUMNS),
-    arrays=", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(LEAD_COLUMNS, start=1)),
-)
+INSERT_LEADS = unnest_insert("leads", LEAD_COLUMNS)
 
 # A person's identity keeps its lead within the dedupe window; past it, the identity starts a new lead.
 RESOLVE_IDENTITIES = """

@@ -13,6 +13,7 @@ from sqlalchemy import Numeric, String, and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadrelay.db.arrays import unnest_insert
 from leadrelay.db.engine import json_text
 from leadrelay.metrics.adapters.orm import feed, funnel_counts, lead_sources, lead_timeline, reasons, spend
 from leadrelay.metrics.domain.funnel import FunnelEntry
@@ -48,16 +49,16 @@ TRIM_FEED = "DELETE FROM feed WHERE id <= (SELECT id FROM feed ORDER BY id DESC 
 def _apply_timeline_sql(first: tuple[str, ...], latest: tuple[str, ...]) -> str:
     """The upsert of one shape of timeline change: `first` columns fill only empty values, `latest` replace."""
     columns = ("lead_id", *first, *latest)
-    arrays = ", ".join(f"${i}::{_array_type(name)}[]" for i, name in enumerate(columns, 1))
     sets = [
         f"{name} = coalesce(nullif(lead_timeline.{name}, ''), EXCLUDED.{name})"
         if isinstance(lead_timeline.c[name].type, String)
         else f"{name} = coalesce(lead_timeline.{name}, EXCLUDED.{name})"
         for name in first
     ] + [f"{name} = EXCLUDED.{name}" for name in latest]
-    return (
-        f"INSERT INTO lead_timeline ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
-        f"ON CONFLICT (lead_id) DO UPDATE SET {', '.join(sets)}"
+    return unnest_insert(
+        "lead_timeline",
+        [(name, _array_type(name)) for name in columns],
+        then=f"ON CONFLICT (lead_id) DO UPDATE SET {', '.join(sets)}",
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadrelay.db.arrays import unnest_insert
 from leadrelay.db.engine import json_text
 from leadrelay.routing.adapters.orm import accounts, decisions, handoffs, routed_leads
 from leadrelay.routing.domain.strategies import QueueState
@@ -56,15 +57,8 @@ NEW_HANDOFF_COLUMNS = (
 )
 
 
-def _insert_arrays(table: str, columns: tuple[tuple[str, str], ...]) -> str:
-    """An INSERT of one row per element of the columns' arrays."""
-    names = ", ".join(name for name, _ in columns)
-    arrays = ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(columns, 1))
-    return f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"
-
-
-ADD_DECISIONS = _insert_arrays("decisions", DECISION_COLUMNS)
-ADD_HANDOFFS = _insert_arrays("handoffs", NEW_HANDOFF_COLUMNS)
+ADD_DECISIONS = unnest_insert("decisions", DECISION_COLUMNS)
+ADD_HANDOFFS = unnest_insert("handoffs", NEW_HANDOFF_COLUMNS)
 # The lowest attempt comes last, so it is the one a dict keeps.
 FIRST_HANDOFFS = "SELECT * FROM handoffs WHERE lead_id = ANY($1::text[]) ORDER BY attempt DESC"
 LOCK_QUEUES = """

@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadrelay.db.arrays import unnest_insert
 from leadrelay.sla_monitor.adapters.orm import handoffs
 
 # The consumer's statements run on the driver (prepared once per connection, rows bound as arrays).
@@ -27,12 +28,13 @@ CLOCK_COLUMNS = (
     ("handed_off_at", "timestamptz"),
     ("captured_at", "timestamptz"),
 )
-START_CLOCKS = (
-    f"INSERT INTO handoffs ({', '.join(c for c, _ in CLOCK_COLUMNS)}, state) "
-    f"SELECT *, 'open' FROM unnest({', '.join(f'${i}::{t}[]' for i, (_, t) in enumerate(CLOCK_COLUMNS, 1))}) "
-    "ON CONFLICT (handoff_id) DO UPDATE SET "
+START_CLOCKS = unnest_insert(
+    "handoffs",
+    CLOCK_COLUMNS,
+    constants={"state": "'open'"},
+    then="ON CONFLICT (handoff_id) DO UPDATE SET "
     + ", ".join(f"{c} = EXCLUDED.{c}" for c, _ in CLOCK_COLUMNS[1:])
-    + " WHERE handoffs.due_at IS NULL"
+    + " WHERE handoffs.due_at IS NULL",
 )
 CONTACT_EVENT_PENDING = """
 SELECT * FROM handoffs WHERE handoff_id = ANY($1::text[]) AND contact_event_pending
