@@ -137,8 +137,9 @@ wait. The broker's CPU (share of one core) per {args.seconds:.0f} s window, as t
 
 The load is constant; only what the topics hold grows. Tansu's in-memory storage keeps every produced batch as an
 object and lists all of a partition's objects on each fetch that finds new data, so each fetch costs more as the
-partition fills ({filling[-1][1] / filling[0][1]:.1f}x the first window's CPU by the last; new topics cost
-{fresh / filling[0][1]:.1f}x). It cannot delete records (DeleteRecords closes the connection) and this build has
+partition fills: from {filling[0][1]:.0%} of a core in the first window to {filling[-1][1]:.0%} in the last (where the
+broker and this script's client take nearly all of the 2 cores), and back to {fresh:.0%} for the same load on new
+topics. It cannot delete records (DeleteRecords closes the connection) and this build has
 no PostgreSQL storage engine (`FeatureNotEnabled`), so a long run on the embedded broker slows down: the end-to-end figures use fresh topics
 for every run, and their 60 s steps are slower than 30 s ones partly for this reason.""",
         )
