@@ -440,7 +440,7 @@ step's length, and the median latency of the step's last tenth of leads at most 
 plus a second, so no backlog was building): **{f"{max(sustained)}/s" if sustained else "none of those measured"}**.
 Targets on this 2-core machine: p99 under 250 ms at 200 leads/s ({verdict(at_200 is not None and at_200.p99 < 250)}),
 at least 500 leads/s without loss ({verdict(500 in sustained)}). The consumers on the capture-to-handoff path
-(scoring's `leads.captured`, routing's `leads.scored`) waited up to {KafkaSettings().fetch_max_wait_ms} ms per fetch
+(scoring's `leads.captured`, routing's `leads.scored`) and the SLA monitor's waited up to {KafkaSettings().fetch_max_wait_ms} ms per fetch
 (`LEADRELAY_KAFKA_FETCH_MAX_WAIT_MS`), which bounds each hop's added latency; every other consumer waited up to
 {KafkaSettings().background_fetch_max_wait_ms} ms for {KafkaSettings().background_fetch_min_bytes // 1024} KiB
 (`LEADRELAY_KAFKA_BACKGROUND_FETCH_*`), so it handles bigger batches in fewer transactions.""",

@@ -19,7 +19,7 @@ SHORT = FaultPlan(
         "scoring": "after_handle_before_commit:40",
         "routing": "after_publish_before_mark:25",
         "sla-monitor": "after_handle_before_commit:40",
-        "metrics": "after_handle_before_commit:40",
+        "metrics": "after_handle_before_commit:20",  # a background consumer: about two batches a second
     },
     random_kills=3,
     first_contact_minutes=0.25,  # leads breach during the run, so escalations happen under the kills too

@@ -150,7 +150,7 @@ async def _known(client, handoff_id: str) -> bool:
     return bool(h and h["lead_id"] and h["state"] == "contacted")
 
 
-async def test_clocks_are_fed_by_a_background_consumer(settings):
-    # Deadlines run from each event's own time, so the clocks can wait for bigger, cheaper fetches.
+async def test_clocks_start_from_a_consumer_on_the_handoff_path(settings):
+    # Deadlines run from each event's own time, but a clock started half a second late can miss its warning.
     (consumer,) = build_app(settings).state.runtime.consumers
-    assert consumer.background
+    assert not consumer.background

@@ -62,8 +62,6 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
         [runtime.topics.qualified, runtime.topics.contacted],
         {LeadQualified.EVENT_TYPE: on_qualified, LeadContacted.EVENT_TYPE: on_contacted},
         batch_handlers={LeadQualified.EVENT_TYPE: on_qualified_batch},
-        # Clocks run from each event's own time, so starting them a fraction of a second later changes no deadline.
-        background=True,
     )
     poller = BreachPoller(
         lambda: SlaUnitOfWork(runtime.sessions),
