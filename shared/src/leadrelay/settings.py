@@ -27,10 +27,10 @@ class KafkaSettings(BaseSettings):
     # Joining a group waits on the session timeout (noticeably on Tansu); 6 s is Kafka's minimum by default.
     session_timeout_ms: int = Field(default=6000, ge=1000)
     heartbeat_interval_ms: int = Field(default=1000, ge=100)
-    # Tansu answers a fetch only when fetch_max_wait_ms runs out, not when data arrives (Kafka's long poll),
-    # so this wait is each hop's added latency: 500 ms by default in aiokafka, 50 ms here (20 ms costs the broker a quarter of a core when idle).
+    # An event that arrives while a fetch waits can wait this long, so it bounds each hop's added latency on the
+    # capture-to-handoff path: 500 ms by default in aiokafka, 50 ms here (shorter costs the broker more CPU).
     fetch_max_wait_ms: int = Field(default=50, ge=1, le=10000)
-    # Consumers off the capture-to-handoff path (metrics, SLA clocks, rarely used topics) fetch less often and in
+    # Consumers off the capture-to-handoff path (metrics, rarely used topics) fetch less often and in
     # bigger batches: every fetch costs the broker and the consumer per partition, and every batch one transaction.
     background_fetch_max_wait_ms: int = Field(default=500, ge=1, le=10000)
     background_fetch_min_bytes: int = Field(default=64 * 1024, ge=1)

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from leadrelay.kafka.consumer import ConsumerRunner
+
 
 @asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
@@ -16,3 +18,8 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
             yield client
+
+
+def consumer_lanes(app: FastAPI) -> dict[bool, ConsumerRunner]:
+    """The app's consumers by lane: False for the capture-to-handoff path, True for the background."""
+    return {consumer.background: consumer for consumer in app.state.runtime.consumers}
