@@ -77,10 +77,18 @@ SELECT lead_id, scored, person_key, $4 FROM unnest($1::text[], $2::jsonb[], $3::
 ON CONFLICT (lead_id) DO UPDATE SET
     scored = EXCLUDED.scored, person_key = EXCLUDED.person_key, updated_at = EXCLUDED.updated_at
 """
+# Each key looks up its leads, and each lead its handoffs, by index. As a plain join, a table that had grown
+# since it was last analysed (a new database, a bulk load) was planned as a hash join over every handoff: in a
+# 60 s run at 200 leads/s, every routing batch read the whole handoffs table. OFFSET 0 keeps each lateral
+# subquery from being flattened back into that join.
 OWNERS_OF_PEOPLE = """
-SELECT r.person_key, h.lead_id, h.owner_id
-FROM handoffs AS h JOIN routed_leads AS r ON r.lead_id = h.lead_id
-WHERE r.person_key = ANY($1::text[]) AND h.owner_id NOT LIKE 'pool:%'
+SELECT k.person_key, h.lead_id, h.owner_id
+FROM unnest($1::text[]) AS k (person_key)
+CROSS JOIN LATERAL (SELECT r.lead_id FROM routed_leads AS r WHERE r.person_key = k.person_key OFFSET 0) AS r
+CROSS JOIN LATERAL (
+    SELECT h.lead_id, h.owner_id, h.assigned_at FROM handoffs AS h
+    WHERE h.lead_id = r.lead_id AND h.owner_id NOT LIKE 'pool:%' OFFSET 0
+) AS h
 ORDER BY h.assigned_at DESC
 """
 
