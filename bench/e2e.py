@@ -139,13 +139,20 @@ class Hops:
 
 
 async def latest_reader(kafka: KafkaSettings, topics: list[str], *, background: bool) -> AIOKafkaConsumer:
-    """A consumer of topics from their ends, with the fetch options of a path (or background) consumer."""
+    """A consumer of topics from their ends: in the background, or taking each record as soon as it lands."""
+    # The sales tool's reader answers at the first byte, so the handoff's arrival is timed when it lands, not when
+    # a path consumer's fetch would have gathered a few events.
+    options = (
+        fetch_options(kafka, background=True)
+        if background
+        else {"fetch_max_wait_ms": kafka.fetch_max_wait_ms}
+    )
     consumer = AIOKafkaConsumer(
         *topics,
         bootstrap_servers=kafka.bootstrap_servers,
         group_id=None,
         auto_offset_reset="latest",
-        **fetch_options(kafka, background=background),
+        **options,
     )
     await consumer.start()
     await consumer.seek_to_end()

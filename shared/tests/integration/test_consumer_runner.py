@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -356,6 +357,48 @@ async def test_a_background_consumer_takes_a_trickle_of_events_in_a_few_big_batc
         await wait_until(lambda: _count(messaging_db, 40), what="every event handled")
         assert [lead for call in calls for lead in call] == [f"t{i:02}" for i in range(40)]
         assert len(calls) <= 6, calls
+    finally:
+        await producer.stop()
+        await stop_runner(runner, task, dlq_producer)
+
+
+async def test_a_consumer_on_the_handoff_path_takes_a_burst_of_events_in_a_few_batches(
+    messaging_db, kafka_settings, unique
+):
+    calls: list[list[str]] = []
+
+    async def batch_handler(events: list[Envelope]) -> None:
+        calls.append([e.data.lead_id for e in events])
+        async with messaging_db.uow() as uow:
+            for event in await uow.inbox.claim_many(events):
+                await uow.session.execute(insert(messaging_db.items).values(id=event.data.lead_id))
+            await uow.commit()
+
+    async def single(event: Envelope) -> None:
+        raise AssertionError("every event here has a batch handler")
+
+    runner, dlq_producer = make_runner(
+        kafka_settings,
+        unique,
+        {LeadErased.EVENT_TYPE: single},
+        batch_handlers={LeadErased.EVENT_TYPE: batch_handler},
+    )
+    assert not runner.background
+    task = await run_runner(runner)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        await wait_until(lambda: _consumer_assigned(runner), what="the consumer joined its group")
+        # 40 events, one every 10 ms: a fetch that answered at the first byte took them in 18 or 19 calls, one
+        # that waits up to 50 ms for a few events' bytes in 8.
+        started = time.monotonic()
+        for i in range(40):
+            await asyncio.sleep(max(0.0, started + i * 0.01 - time.monotonic()))
+            await producer.send(kafka_settings.topics.erased, encode(erased(f"b{i:02}")), key=b"k")
+        await producer.flush()
+        await wait_until(lambda: _count(messaging_db, 40), what="every event handled")
+        assert [lead for call in calls for lead in call] == [f"b{i:02}" for i in range(40)]
+        assert len(calls) <= 15, [len(call) for call in calls]
     finally:
         await producer.stop()
         await stop_runner(runner, task, dlq_producer)

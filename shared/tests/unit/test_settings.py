@@ -41,7 +41,17 @@ def test_database_url_switches_driver_and_database():
 
 def test_consumers_off_the_handoff_path_wait_longer_for_bigger_fetches():
     settings = KafkaSettings(
-        fetch_max_wait_ms=50, background_fetch_max_wait_ms=500, background_fetch_min_bytes=65536
+        fetch_max_wait_ms=50,
+        fetch_min_bytes=16384,
+        background_fetch_max_wait_ms=500,
+        background_fetch_min_bytes=65536,
     )
-    assert fetch_options(settings, background=False) == {"fetch_max_wait_ms": 50, "fetch_min_bytes": 1}
+    assert fetch_options(settings, background=False) == {"fetch_max_wait_ms": 50, "fetch_min_bytes": 16384}
     assert fetch_options(settings, background=True) == {"fetch_max_wait_ms": 500, "fetch_min_bytes": 65536}
+
+
+def test_consumers_on_the_handoff_path_wait_briefly_for_a_few_events_by_default():
+    assert fetch_options(KafkaSettings(), background=False) == {
+        "fetch_max_wait_ms": 50,
+        "fetch_min_bytes": 16384,
+    }

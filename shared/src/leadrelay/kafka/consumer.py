@@ -33,7 +33,7 @@ def fetch_options(settings: KafkaSettings, *, background: bool) -> dict[str, int
             "fetch_max_wait_ms": settings.background_fetch_max_wait_ms,
             "fetch_min_bytes": settings.background_fetch_min_bytes,
         }
-    return {"fetch_max_wait_ms": settings.fetch_max_wait_ms, "fetch_min_bytes": 1}
+    return {"fetch_max_wait_ms": settings.fetch_max_wait_ms, "fetch_min_bytes": settings.fetch_min_bytes}
 
 
 class ConsumerStalled(Exception):
