@@ -448,7 +448,8 @@ plus a second, so no backlog was building): **{f"{max(sustained)}/s" if sustaine
 Targets on this 2-core machine: p99 under 250 ms at 200 leads/s ({verdict(at_200 is not None and at_200.p99 < 250)}),
 at least 500 leads/s without loss ({verdict(500 in sustained)}). The consumers on the capture-to-handoff path
 (scoring's `leads.captured`, routing's `leads.scored`) and the SLA monitor's waited up to {KafkaSettings().fetch_max_wait_ms} ms per fetch
-(`LEADRELAY_KAFKA_FETCH_MAX_WAIT_MS`), which bounds each hop's added latency; every other consumer waited up to
+for {KafkaSettings().fetch_min_bytes // 1024} KiB (`LEADRELAY_KAFKA_FETCH_MAX_WAIT_MS` / `_FETCH_MIN_BYTES`), which bounds each hop's
+added latency; the sales tool's reader took each handoff as soon as it landed. Every other consumer waited up to
 {KafkaSettings().background_fetch_max_wait_ms} ms for {KafkaSettings().background_fetch_min_bytes // 1024} KiB
 (`LEADRELAY_KAFKA_BACKGROUND_FETCH_*`), so it handles bigger batches in fewer transactions.""",
     )
