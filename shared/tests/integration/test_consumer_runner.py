@@ -323,9 +323,10 @@ async def _count(db, wanted: int) -> bool:
     return len(await db.item_ids()) >= wanted
 
 
-async def test_a_background_consumer_takes_a_trickle_of_events_in_a_few_big_batches(
-    messaging_db, kafka_settings, unique
-):
+async def batches_of_spaced_events(
+    messaging_db, kafka_settings, unique: str, *, background: bool, every_s: float
+) -> list[list[str]]:
+    """Send 40 events one every every_s to a runner with a batch handler; return each call's events, in order."""
     calls: list[list[str]] = []
 
     async def batch_handler(events: list[Envelope]) -> None:
@@ -343,65 +344,45 @@ async def test_a_background_consumer_takes_a_trickle_of_events_in_a_few_big_batc
         unique,
         {LeadErased.EVENT_TYPE: single},
         batch_handlers={LeadErased.EVENT_TYPE: batch_handler},
-        background=True,
+        background=background,
     )
     task = await run_runner(runner)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, acks="all")
     await producer.start()
     try:
         await wait_until(lambda: _consumer_assigned(runner), what="the consumer joined its group")
-        # 40 events over a second: a consumer on the handoff path (a 50 ms fetch) takes them in about 20 calls.
+        started = time.monotonic()  # on a timetable, so a slow send does not stretch the burst
         for i in range(40):
-            await producer.send_and_wait(kafka_settings.topics.erased, encode(erased(f"t{i:02}")), key=b"k")
-            await asyncio.sleep(0.025)
+            await asyncio.sleep(max(0.0, started + i * every_s - time.monotonic()))
+            await producer.send(kafka_settings.topics.erased, encode(erased(f"e{i:02}")), key=b"k")
+        await producer.flush()
         await wait_until(lambda: _count(messaging_db, 40), what="every event handled")
-        assert [lead for call in calls for lead in call] == [f"t{i:02}" for i in range(40)]
-        assert len(calls) <= 6, calls
+        assert [lead for call in calls for lead in call] == [f"e{i:02}" for i in range(40)]
+        return calls
     finally:
         await producer.stop()
         await stop_runner(runner, task, dlq_producer)
+
+
+async def test_a_background_consumer_takes_a_trickle_of_events_in_a_few_big_batches(
+    messaging_db, kafka_settings, unique
+):
+    # 40 events over a second: a consumer on the handoff path (a 50 ms fetch) takes them in about 20 calls.
+    calls = await batches_of_spaced_events(
+        messaging_db, kafka_settings, unique, background=True, every_s=0.025
+    )
+    assert len(calls) <= 6, [len(call) for call in calls]
 
 
 async def test_a_consumer_on_the_handoff_path_takes_a_burst_of_events_in_a_few_batches(
     messaging_db, kafka_settings, unique
 ):
-    calls: list[list[str]] = []
-
-    async def batch_handler(events: list[Envelope]) -> None:
-        calls.append([e.data.lead_id for e in events])
-        async with messaging_db.uow() as uow:
-            for event in await uow.inbox.claim_many(events):
-                await uow.session.execute(insert(messaging_db.items).values(id=event.data.lead_id))
-            await uow.commit()
-
-    async def single(event: Envelope) -> None:
-        raise AssertionError("every event here has a batch handler")
-
-    runner, dlq_producer = make_runner(
-        kafka_settings,
-        unique,
-        {LeadErased.EVENT_TYPE: single},
-        batch_handlers={LeadErased.EVENT_TYPE: batch_handler},
+    # 40 events, one every 10 ms: a fetch that answered at the first byte took them in 18 or 19 calls, one that
+    # waits up to 50 ms for a few events' bytes in 8.
+    calls = await batches_of_spaced_events(
+        messaging_db, kafka_settings, unique, background=False, every_s=0.01
     )
-    assert not runner.background
-    task = await run_runner(runner)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        await wait_until(lambda: _consumer_assigned(runner), what="the consumer joined its group")
-        # 40 events, one every 10 ms: a fetch that answered at the first byte took them in 18 or 19 calls, one
-        # that waits up to 50 ms for a few events' bytes in 8.
-        started = time.monotonic()
-        for i in range(40):
-            await asyncio.sleep(max(0.0, started + i * 0.01 - time.monotonic()))
-            await producer.send(kafka_settings.topics.erased, encode(erased(f"b{i:02}")), key=b"k")
-        await producer.flush()
-        await wait_until(lambda: _count(messaging_db, 40), what="every event handled")
-        assert [lead for call in calls for lead in call] == [f"b{i:02}" for i in range(40)]
-        assert len(calls) <= 15, [len(call) for call in calls]
-    finally:
-        await producer.stop()
-        await stop_runner(runner, task, dlq_producer)
+    assert len(calls) <= 15, [len(call) for call in calls]
 
 
 async def _consumer_assigned(runner: ConsumerRunner) -> bool:
