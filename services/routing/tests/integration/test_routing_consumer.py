@@ -9,7 +9,7 @@ from leadrelay.events.lead import Company, Contact, LeadSnapshot
 from leadrelay.events.scoring import LeadScored
 from leadrelay.routing.bootstrap import MIGRATIONS, build_app
 from leadrelay.routing.settings import RoutingSettings
-from leadrelay.testing.apps import consumer_lanes, running
+from leadrelay.testing.apps import assert_path_and_background_lanes, running
 from leadrelay.testing.kafka import TopicReader, produce
 from leadrelay.testing.waiting import wait_until
 
@@ -122,8 +122,9 @@ async def test_a_lead_scored_again_is_not_handed_off_twice(settings):
 
 
 async def test_only_scored_leads_share_the_consumer_on_the_handoff_path(settings):
-    lanes = consumer_lanes(build_app(settings))
     topics = settings.kafka.topics
-    assert lanes[False].topics == [topics.scored]
-    assert set(lanes[True].topics) == {topics.sla_breached, topics.contacted, topics.outcomes, topics.erased}
-    assert lanes[True].group_id != lanes[False].group_id
+    assert_path_and_background_lanes(
+        build_app(settings),
+        [topics.scored],
+        {topics.sla_breached, topics.contacted, topics.outcomes, topics.erased},
+    )

@@ -11,7 +11,7 @@ from leadrelay.events.handoff import HandoffRejected
 from leadrelay.events.lead import Company, Consent, Contact, LeadActivity, LeadCaptured
 from leadrelay.scoring.bootstrap import MIGRATIONS, build_app
 from leadrelay.scoring.settings import ScoringSettings
-from leadrelay.testing.apps import consumer_lanes, running
+from leadrelay.testing.apps import assert_path_and_background_lanes, running
 from leadrelay.testing.kafka import TopicReader, produce
 from leadrelay.testing.waiting import wait_until
 
@@ -148,8 +148,9 @@ async def test_a_rejected_handoff_returns_the_lead_to_nurture_with_the_reason(se
 
 
 async def test_only_captured_leads_share_the_consumer_on_the_handoff_path(settings):
-    lanes = consumer_lanes(build_app(settings))
     topics = settings.kafka.topics
-    assert lanes[False].topics == [topics.captured]
-    assert set(lanes[True].topics) == {topics.activity, topics.outcomes, topics.rejected, topics.erased}
-    assert lanes[True].group_id != lanes[False].group_id
+    assert_path_and_background_lanes(
+        build_app(settings),
+        [topics.captured],
+        {topics.activity, topics.outcomes, topics.rejected, topics.erased},
+    )

@@ -20,6 +20,11 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-def consumer_lanes(app: FastAPI) -> dict[bool, ConsumerRunner]:
-    """The app's consumers by lane: False for the capture-to-handoff path, True for the background."""
-    return {consumer.background: consumer for consumer in app.state.runtime.consumers}
+def assert_path_and_background_lanes(app: FastAPI, path: list[str], background: set[str]) -> None:
+    """Assert the app reads `path` in one consumer on the capture-to-handoff path, the rest in a background group."""
+    consumers: list[ConsumerRunner] = app.state.runtime.consumers
+    lanes = {consumer.background: consumer for consumer in consumers}
+    assert len(consumers) == 2 and set(lanes) == {False, True}, [(c.background, c.topics) for c in consumers]
+    assert lanes[False].topics == path, lanes[False].topics
+    assert set(lanes[True].topics) == background, lanes[True].topics
+    assert lanes[True].group_id != lanes[False].group_id
