@@ -33,7 +33,9 @@ class TopicReader:
             bootstrap_servers=bootstrap_servers,
             group_id=None,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=50,  # the embedded broker holds a fetch this long even when data is there
+            # On a topic of several partitions the embedded broker looks for new data only on its own schedule
+            # within a fetch's wait, so a short wait keeps a test's reads prompt.
+            fetch_max_wait_ms=50,
         )
         self.topic = topic
         self.messages: list[Received] = []
