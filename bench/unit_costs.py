@@ -13,20 +13,16 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
+from broker_growth import window
+from e2e import cpu_seconds
 
 from leadrelay.kafka.admin import ensure_topics
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu_s(pid: int) -> float:
-    """User plus system CPU seconds of a process (or thread) from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+# How long an idle consumer's fetch waits; it asks again as soon as the broker answers.
+FETCH_WAIT_MS = 50
 
 
 @dataclass(frozen=True)
@@ -68,6 +64,9 @@ async def statement_costs(dsn: str, repeats: int = 2_000) -> dict[str, RoundTrip
         backend = await conn.fetchval("SELECT pg_backend_pid()")
         local = os.path.exists(f"/proc/{backend}/stat")  # noqa: ASYNC240 (procfs: no disk I/O)
 
+        def server_cpu() -> float:
+            return cpu_seconds(backend) if local else 0.0
+
         async def select() -> None:
             await conn.fetchval("SELECT $1::int", 1)
 
@@ -76,12 +75,11 @@ async def statement_costs(dsn: str, repeats: int = 2_000) -> dict[str, RoundTrip
                 await conn.execute(f"INSERT INTO {table} (value) VALUES ($1)", "x" * 200)
 
         async def measure(one: Callable[[], Awaitable[None]]) -> RoundTrip:
-            server = process_cpu_s(backend) if local else 0.0
-            started, cpu = time.perf_counter(), time.process_time()
+            server, started, cpu = server_cpu(), time.perf_counter(), time.process_time()
             for _ in range(repeats):
                 await one()
             wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-            server = process_cpu_s(backend) - server if local else 0.0
+            server = server_cpu() - server
             return RoundTrip(
                 wall / repeats * 1e6, cpu / repeats * 1e6, server / repeats * 1e6 if local else None
             )
@@ -98,7 +96,7 @@ async def statement_costs(dsn: str, repeats: int = 2_000) -> dict[str, RoundTrip
 async def broker_cpu_per_empty_fetch(
     bootstrap_servers: str, broker_pid: int, partitions: int, seconds: float = 5.0
 ) -> float:
-    """Broker CPU (us) per fetch that finds nothing: four idle consumers of one topic, 50 ms waits."""
+    """Broker CPU (us) per fetch that finds nothing: four idle consumers of one topic, each fetch waiting 50 ms."""
     topic = f"bench.unit-costs.{partitions}p.{uuid.uuid4().hex[:6]}"
     await ensure_topics(bootstrap_servers, [topic], partitions)
     consumers = [
@@ -107,7 +105,7 @@ async def broker_cpu_per_empty_fetch(
             bootstrap_servers=bootstrap_servers,
             group_id=None,
             auto_offset_reset="latest",
-            fetch_max_wait_ms=50,
+            fetch_max_wait_ms=FETCH_WAIT_MS,
             fetch_min_bytes=16 * 1024,
         )
         for _ in range(4)
@@ -115,15 +113,13 @@ async def broker_cpu_per_empty_fetch(
     for consumer in consumers:
         await consumer.start()
     waiting = [asyncio.create_task(c.getmany(timeout_ms=int((seconds + 3) * 1000))) for c in consumers]
-    await asyncio.sleep(1.5)  # past the first fetches and metadata requests
-    before, started = process_cpu_s(broker_pid), time.monotonic()
-    await asyncio.sleep(seconds)
-    busy, elapsed = process_cpu_s(broker_pid) - before, time.monotonic() - started
+    await asyncio.sleep(1.5)  # a warm-up: past the first fetches and metadata requests
+    share_of_a_core = await window(broker_pid, seconds)
     await asyncio.gather(*waiting)
     for consumer in consumers:
         await consumer.stop()
-    fetches = len(consumers) * elapsed / 0.050
-    return busy / fetches * 1e6
+    fetches_per_s = len(consumers) * 1000 / FETCH_WAIT_MS
+    return share_of_a_core / fetches_per_s * 1e6
 
 
 def median_round_trip(runs: list[RoundTrip]) -> RoundTrip:
@@ -161,6 +157,6 @@ def unit_costs_table(dsn: str, bootstrap_servers: str, broker_pid: int | None, r
             )
             lines.append(
                 f"| an empty fetch of one topic of {partitions} partition{'s' if partitions > 1 else ''} "
-                f"(50 ms wait) | | | {cost:.0f} us (broker) |"
+                f"({FETCH_WAIT_MS} ms wait) | | | {cost:.0f} us (broker) |"
             )
     return "\n".join(lines)
