@@ -24,6 +24,10 @@ class KafkaSettings(BaseSettings):
     request_timeout_s: float = Field(default=10.0, gt=0)
     send_timeout_s: float = Field(default=15.0, gt=0)
     partitions: int = Field(default=3, ge=1)
+    # The most a produced record batch holds (aiokafka's default is 16 KiB, about six LeadScored). A relay pass
+    # goes out as one batch per partition: the embedded broker stores each batch as an object and lists them all
+    # on every fetch that finds new data, so fewer batches keep its fetches cheap. Kafka's default limit is 1 MiB.
+    producer_max_batch_bytes: int = Field(default=1_000_000, ge=16 * 1024, le=1_000_000)
     # Joining a group waits on the session timeout (noticeably on Tansu); 6 s is Kafka's minimum by default.
     session_timeout_ms: int = Field(default=6000, ge=1000)
     heartbeat_interval_ms: int = Field(default=1000, ge=100)
@@ -70,6 +74,8 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=3, ge=1)
     consumer_stall_timeout_s: float = Field(default=30.0, gt=0)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    # A busy outbox relay publishes at most once per this many milliseconds, in bigger batches; an idle one at once.
+    outbox_min_pass_interval_ms: int = Field(default=50, ge=0, le=1000)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     # Keys for the service's admin API (header X-Admin-Key), comma-separated; empty disables it.

@@ -89,9 +89,9 @@ async def test_batched_records_land_where_single_sends_put_their_keys(kafka_sett
     topic = kafka_settings.topics.erased
     await ensure_topics(kafka_settings.bootstrap_servers, [topic], partitions=3)
     keys = [f"lead-{i}" for i in range(40)]
-    producer = SafeProducer(kafka_settings, "test")
+    producer = SafeProducer(kafka_settings.model_copy(update={"producer_max_batch_bytes": 16 * 1024}), "test")
     try:
-        # Enough records for several batches per partition (a batch holds 16 KiB).
+        # Enough records for several batches per partition (a batch holds 16 KiB here).
         records = [(topic, b"batched" + b"x" * 2000, key) for key in keys]
         await asyncio.gather(*await producer.enqueue_batches(records))
         for key in keys:
@@ -104,6 +104,52 @@ async def test_batched_records_land_where_single_sends_put_their_keys(kafka_sett
     single = {m.key: m.partition for m in messages if m.value == b"single"}
     assert batched == single and len(batched) == len(keys)
     assert set(batched.values()) == {0, 1, 2}
+
+
+async def test_a_relay_pass_goes_out_as_one_batch_per_partition(kafka_settings):
+    topic = kafka_settings.topics.erased
+    await ensure_topics(kafka_settings.bootstrap_servers, [topic], partitions=1)
+    producer = SafeProducer(kafka_settings, "test")
+    try:
+        # 100 LeadScored-sized records: aiokafka's default 16 KiB batch would split them into 17 batches, and the
+        # embedded broker stores and lists each batch as an object of its own.
+        futures = await producer.enqueue_batches([(topic, b"x" * 2600, f"lead-{i}") for i in range(100)])
+        delivered = await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    assert len({id(future) for future in futures}) == 1
+    assert {metadata.offset for metadata in delivered} == {0}  # every record's batch starts at offset 0
+    async with TopicReader(kafka_settings.bootstrap_servers, topic) as reader:
+        assert len(await reader.wait_for(100)) == 100
+
+
+async def test_a_busy_relay_gathers_rows_committed_between_its_passes(messaging_db, kafka_settings):
+    topic = kafka_settings.topics.erased
+    producer = SafeProducer(kafka_settings, "test")
+    relay = OutboxRelay(
+        messaging_db.engine,
+        messaging_db.outbox,
+        producer,
+        "test",
+        poll_interval_s=60,
+        min_pass_interval_s=2.0,
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.wait_for(relay.listening.wait(), 10)
+        await add_events(messaging_db, topic, ["first"], per_key=1)
+        await wait_until(lambda: _all_sent(messaging_db), what="the first row sent", timeout_s=10)
+        for key in ("a", "b", "c", "d", "e"):  # five commits, each with its NOTIFY, within the pass interval
+            await add_events(messaging_db, topic, [key], per_key=1)
+        await wait_until(lambda: _all_sent(messaging_db), what="the five rows sent", timeout_s=10)
+        async with messaging_db.engine.connect() as conn:
+            passes = list(await conn.scalars(text("SELECT DISTINCT sent_at FROM outbox ORDER BY sent_at")))
+        # The lone first row went out in a pass of its own; the five that followed waited and went out together.
+        assert len(passes) == 2
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 10)
+        await producer.stop()
 
 
 async def test_relay_wakes_on_notify_long_before_its_poll(messaging_db, kafka_settings):
@@ -145,6 +191,10 @@ async def test_rows_wait_for_an_unreachable_broker_then_all_go_out(messaging_db,
         await asyncio.wait_for(task, 20)
         await producer.stop()
         broker.stop()
+
+
+async def _all_sent(db) -> bool:
+    return await unsent(db) == 0
 
 
 async def _failed(relay: OutboxRelay) -> bool:

@@ -40,10 +40,13 @@ class OutboxRelay:
         service: str,
         poll_interval_s: float = 1.0,
         batch_size: int = 500,
+        min_pass_interval_s: float = 0.0,
     ) -> None:
+        """min_pass_interval_s: after a pass that published, the next starts no sooner than this after it."""
         self._producer = producer
         self._service = service
         self._poll_interval_s = poll_interval_s
+        self._min_pass_interval_s = min_pass_interval_s
         self._batch_size = batch_size
         self._wake = asyncio.Event()
         self._stopping = False
@@ -74,6 +77,7 @@ class OutboxRelay:
         listener = asyncio.create_task(self._listen(), name=f"{self._service}-outbox-listen")
         try:
             while not self._stopping:
+                started = time.monotonic()
                 # Cleared before the pass, so a NOTIFY that lands during it triggers another pass.
                 self._wake.clear()
                 try:
@@ -84,6 +88,11 @@ class OutboxRelay:
                     published = 0
                 if published >= self._batch_size:
                     continue
+                if published:
+                    # Rows committed meanwhile wait for the next pass, so a busy relay sends fewer, bigger batches:
+                    # the embedded broker keeps each batch as an object and every fetch that finds new data lists
+                    # all of its partition's objects (docs/benchmarks.md). A lone row after a quiet spell waits for nothing.
+                    await asyncio.sleep(max(0.0, started + self._min_pass_interval_s - time.monotonic()))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
         finally:

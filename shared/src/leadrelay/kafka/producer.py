@@ -42,6 +42,7 @@ class SafeProducer:
             enable_idempotence=self._settings.enable_idempotence,
             request_timeout_ms=int(self._settings.request_timeout_s * 1000),
             linger_ms=2,
+            max_batch_size=self._settings.producer_max_batch_bytes,
             # Retries inside aiokafka keep per-partition order: one in-flight batch per partition.
             retry_backoff_ms=200,
         )

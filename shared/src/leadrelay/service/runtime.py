@@ -33,7 +33,12 @@ class ServiceRuntime:
         self.sessions = session_factory(self.engine)
         self.producer = SafeProducer(settings.kafka, client_id=service)
         self.relay = OutboxRelay(
-            self.engine, outbox, self.producer, service, poll_interval_s=settings.outbox_poll_interval_s
+            self.engine,
+            outbox,
+            self.producer,
+            service,
+            poll_interval_s=settings.outbox_poll_interval_s,
+            min_pass_interval_s=settings.outbox_min_pass_interval_ms / 1000,
         )
         self.consumers: list[ConsumerRunner] = []
         self._task_factories: list[tuple[str, Callable[[], Awaitable[None]]]] = []
