@@ -2,9 +2,10 @@
 
 Tansu's in-memory storage keeps each produced batch as an object and lists every object of a partition on each
 fetch that finds new data, so a fetch costs more the more batches the partition holds. A producer sends to three
-topics of three partitions at a fixed rate (small batches, as the outbox relays send them) while one consumer
-per topic reads them; the broker's CPU is sampled per window. The last window runs the same load on three new
-topics: its CPU, against the first window's, shows that the growth comes from the stored batches.
+topics of three partitions at a fixed rate while one consumer per topic reads them; the broker's CPU is sampled
+per window. The last window runs the same load on three new topics: its CPU, against the first window's, shows
+that the growth comes from the stored batches. The load runs twice: one record per send (a relay that publishes
+after every commit), and the same records ten at a time (a busy relay publishing at most once per 50 ms).
 
 Prints figures; with --write, updates the broker section of docs/benchmarks.md.
 """
@@ -31,8 +32,9 @@ from leadrelay.settings import KafkaSettings
 class Load:
     """A producer at a fixed rate per topic and one reading consumer per topic, until stopped."""
 
-    def __init__(self, bootstrap_servers: str, topics: list[str], rate: int) -> None:
-        self.bootstrap_servers, self.topics, self.rate = bootstrap_servers, topics, rate
+    def __init__(self, bootstrap_servers: str, topics: list[str], rate: int, per_send: int) -> None:
+        self.bootstrap_servers, self.topics = bootstrap_servers, topics
+        self.rate, self.per_send = rate, per_send
         self.stop = asyncio.Event()
         self.received = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -65,12 +67,14 @@ class Load:
         begin, sent = time.monotonic(), 0
         value = b"x" * 1000  # about the size of a LeadCaptured event
         while not self.stop.is_set():
-            sent += 1
+            sent += self.per_send
             delay = begin + sent / self.rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
             for topic in self.topics:
-                await producer.send(topic, value, key=str(sent).encode())
+                # Sent together, so they share a batch per partition.
+                for key in range(sent - self.per_send, sent):
+                    await producer.send(topic, value, key=str(key).encode())
 
     async def close(self) -> None:
         self.stop.set()
@@ -86,12 +90,16 @@ async def window(pid: int, seconds: float) -> float:
     return (cpu_seconds(pid) - before) / (time.monotonic() - started)
 
 
-async def measure(rate: int, windows: int, seconds: float) -> tuple[list[tuple[int, float]], float]:
+async def measure(
+    rate: int, windows: int, seconds: float, per_send: int
+) -> tuple[list[tuple[int, float]], float]:
     """Broker CPU per window as the topics fill, then one window on new topics."""
     broker = EmbeddedBroker(Path(tempfile.mkdtemp(prefix="lr-growth-"))).start()
     assert broker.process is not None
+    print(f"{per_send} record(s) per send:", flush=True)
     try:
-        load = Load(broker.bootstrap_servers, [f"growth.{uuid.uuid4().hex[:8]}.{i}" for i in range(3)], rate)
+        topics = [f"growth.{uuid.uuid4().hex[:8]}.{i}" for i in range(3)]
+        load = Load(broker.bootstrap_servers, topics, rate, per_send)
         await load.start()
         filling = []
         for _ in range(windows):
@@ -99,7 +107,9 @@ async def measure(rate: int, windows: int, seconds: float) -> tuple[list[tuple[i
             filling.append((load.received, cpu))
             print(f"{load.received:,} records read so far: broker {cpu:.0%}", flush=True)
         await load.close()
-        fresh = Load(broker.bootstrap_servers, [f"growth.{uuid.uuid4().hex[:8]}.{i}" for i in range(3)], rate)
+        fresh = Load(
+            broker.bootstrap_servers, [f"growth.{uuid.uuid4().hex[:8]}.{i}" for i in range(3)], rate, per_send
+        )
         await fresh.start()
         fresh_cpu = await window(broker.process.pid, seconds)
         print(f"same load on new topics: broker {fresh_cpu:.0%}", flush=True)
@@ -114,34 +124,40 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=200, help="records per second per topic")
     parser.add_argument("--windows", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--batched", type=int, default=10, help="records per send in the second load")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
-    filling, fresh = asyncio.run(measure(args.rate, args.windows, args.seconds))
+    single, single_fresh = asyncio.run(measure(args.rate, args.windows, args.seconds, 1))
+    batched, batched_fresh = asyncio.run(measure(args.rate, args.windows, args.seconds, args.batched))
     if args.write:
         rows = "\n".join(
-            f"| {i * args.seconds:.0f}-{(i + 1) * args.seconds:.0f} s | {read:,} | {cpu:.0%} |"
-            for i, (read, cpu) in enumerate(filling)
+            f"| {i * args.seconds:.0f}-{(i + 1) * args.seconds:.0f} s | {read:,} | {cpu:.0%} | {cpu10:.0%} |"
+            for i, ((read, cpu), (_, cpu10)) in enumerate(zip(single, batched, strict=True))
         )
         write_section(
             "broker-growth",
             f"""## The embedded broker: fetch cost grows with what a topic holds
 
-`bench/broker_growth.py`: three topics of three partitions, {args.rate} records a second to each (1 KB, in small
-batches as the outbox relays send them), one consumer per topic with a {KafkaSettings().fetch_max_wait_ms} ms fetch
-wait. The broker's CPU (share of one core) per {args.seconds:.0f} s window, as the topics fill:
+`bench/broker_growth.py` ({time.strftime("%Y-%m-%d")}): three topics of three partitions, {args.rate} records a second
+to each (1 KB), one consumer per topic with a {KafkaSettings().fetch_max_wait_ms} ms fetch wait; the records are sent
+one at a time (as a relay publishing after every commit sends them), then, on a new broker, {args.batched} at a time
+(a busy relay publishing at most once per {args.batched * 1000 // args.rate} ms). The broker's CPU (share of one core)
+per {args.seconds:.0f} s window, as the topics fill:
 
-| window | records read by then | broker CPU |
-|---|---|---|
+| window | records read by then | broker CPU, 1 record per send | {args.batched} records per send |
+|---|---|---|---|
 {rows}
-| the same load on three new topics | | {fresh:.0%} |
+| the same load on three new topics | | {single_fresh:.0%} | {batched_fresh:.0%} |
 
 The load is constant; only what the topics hold grows. Tansu's in-memory storage keeps every produced batch as an
 object and lists all of a partition's objects on each fetch that finds new data, so each fetch costs more as the
-partition fills: from {filling[0][1]:.0%} of a core in the first window to {filling[-1][1]:.0%} in the last (where the
-broker and this script's client take nearly all of the 2 cores), and back to {fresh:.0%} for the same load on new
-topics. It cannot delete records (DeleteRecords closes the connection) and this build has
-no PostgreSQL storage engine (`FeatureNotEnabled`), so a long run on the embedded broker slows down: the end-to-end figures use fresh topics
-for every run, and their 60 s steps are slower than 30 s ones partly for this reason.""",
+partition fills: one record per send went from {single[0][1]:.0%} of a core in the first window to {single[-1][1]:.0%}
+in the last, and back to {single_fresh:.0%} for the same load on new topics; the same records {args.batched} at a time
+make a few times fewer objects, and went from {batched[0][1]:.0%} to {batched[-1][1]:.0%}. The outbox relays therefore
+send a pass as one batch per partition and, when busy, publish at most once per 50 ms
+(`LEADRELAY_<SERVICE>_OUTBOX_MIN_PASS_INTERVAL_MS`). The broker cannot delete records (DeleteRecords closes the
+connection) and this build has no PostgreSQL storage engine (`FeatureNotEnabled`), so a long run on the embedded
+broker still slows down, only more slowly: the end-to-end figures use fresh topics for every run.""",
         )
     return 0
 
