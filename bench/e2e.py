@@ -64,6 +64,13 @@ class Step:
     def p(self, q: float) -> float:
         return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
 
+    def part_p99s(self, parts: int) -> list[float]:
+        """p99 of each of `parts` equal runs of the leads in send order, so growth within the step shows."""
+        return [
+            float(np.percentile(part, 99)) if len(part) else float("nan")
+            for part in np.array_split(np.asarray(self.latencies_ms), parts)
+        ]
+
     def tenth_p50(self, first: bool) -> float:
         """Median latency of the first (or last) tenth of the leads, in send order."""
         tenth = max(1, len(self.latencies_ms) // 10)
@@ -314,7 +321,8 @@ def run_rate(rate: int, args: argparse.Namespace, workdir: Path) -> tuple[Step, 
         f"broker floor p99 {np.percentile(floor, 99):.1f} ms; "
         f"CPU {', '.join(f'{k} {v:.0%}' for k, v in result.cpu.items())}; "
         f"lag after drain {', '.join(f'{k} {v:.0f}' for k, v in result.lag.items())}; "
-        f"median hops {', '.join(f'{k} {v:.0f} ms' for k, v in result.hops_ms.items())}",
+        f"median hops {', '.join(f'{k} {v:.0f} ms' for k, v in result.hops_ms.items())}; "
+        f"p99 per sixth {', '.join(f'{p:.0f}' for p in result.part_p99s(PARTS))} ms",
         flush=True,
     )
     return result, floor
@@ -340,11 +348,16 @@ class RateFigures:
     answered_s: float
     early_p50: float  # median latency of the step's first tenth of leads
     late_p50: float  # ... and of its last tenth
+    part_p99s: list[float]  # p99 of each sixth of the step's leads, in send order
 
     def kept_up(self, seconds: float) -> bool:
         """Nothing lost, capture answered on time, and latency did not grow over the step (no backlog)."""
         on_time = self.answered_s <= seconds * 1.1
         return self.lost == 0 and on_time and self.late_p50 <= 2 * self.early_p50 + 1000
+
+
+# The step's leads in send order are cut into this many runs for the p99 of each (10 s each in a 60 s step).
+PARTS = 6
 
 
 def medians(rate: int, results: list[tuple[Step, list[float]]]) -> RateFigures:
@@ -370,6 +383,7 @@ def medians(rate: int, results: list[tuple[Step, list[float]]]) -> RateFigures:
         answered_s=med([s.answered_s for s in steps]),
         early_p50=med([s.tenth_p50(first=True) for s in steps]),
         late_p50=med([s.tenth_p50(first=False) for s in steps]),
+        part_p99s=[med(list(values)) for values in zip(*(s.part_p99s(PARTS) for s in steps), strict=True)],
     )
 
 
@@ -409,6 +423,11 @@ def write_doc(figures: list[RateFigures], args: argparse.Namespace) -> None:
         f"| {f.rate}/s | " + " | ".join(f"{f.hops.get(n, float('nan')):.0f} ms" for n in hop_names) + " |"
         for f in figures
     )
+    part_length = args.seconds / PARTS
+    part_names = [f"{i * part_length:.0f}-{(i + 1) * part_length:.0f} s" for i in range(PARTS)]
+    parts = "\n".join(
+        f"| {f.rate}/s | " + " | ".join(f"{p:.0f} ms" for p in f.part_p99s) + " |" for f in figures
+    )
     sustained = [f.rate for f in figures if f.kept_up(args.seconds)]
     at_200 = next((f for f in figures if f.rate == 200), None)
 
@@ -441,6 +460,14 @@ LeadCaptured to LeadScored, LeadScored to LeadQualified, and LeadQualified to th
 | rate | {" | ".join(hop_names)} |
 |---|{"---|" * len(hop_names)}
 {hops}
+
+p99 over the step (the leads of each sixth of it, by send time; medians of the runs). The embedded broker's
+fetches cost more as the step's topics fill (see its section), so a rise from the first column to the last is
+the broker's growth unless the rate is beyond what the machine keeps up with:
+
+| rate | {" | ".join(part_names)} |
+|---|{"---|" * PARTS}
+{parts}
 
 Highest rate sustained with zero loss (every accepted lead handed off, capture answering within 10% of the
 step's length, and the median latency of the step's last tenth of leads at most twice that of its first tenth
