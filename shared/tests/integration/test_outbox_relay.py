@@ -152,6 +152,28 @@ async def test_a_busy_relay_gathers_rows_committed_between_its_passes(messaging_
         await producer.stop()
 
 
+async def test_a_stop_ends_the_wait_between_passes(messaging_db, kafka_settings):
+    producer = SafeProducer(kafka_settings, "test")
+    relay = OutboxRelay(
+        messaging_db.engine,
+        messaging_db.outbox,
+        producer,
+        "test",
+        poll_interval_s=60,
+        min_pass_interval_s=60,
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.wait_for(relay.listening.wait(), 10)
+        await add_events(messaging_db, kafka_settings.topics.erased, ["k"], per_key=1)
+        await wait_until(lambda: _all_sent(messaging_db), what="the row sent", timeout_s=10)
+        relay.stop()  # the relay is now waiting out its 60 s between passes
+        await asyncio.wait_for(task, 10)
+    finally:
+        relay.stop()
+        await producer.stop()
+
+
 async def test_relay_wakes_on_notify_long_before_its_poll(messaging_db, kafka_settings):
     producer = SafeProducer(kafka_settings, "test")
     relay = OutboxRelay(messaging_db.engine, messaging_db.outbox, producer, "test", poll_interval_s=60)

@@ -49,7 +49,7 @@ class OutboxRelay:
         self._min_pass_interval_s = min_pass_interval_s
         self._batch_size = batch_size
         self._wake = asyncio.Event()
-        self._stopping = False
+        self._stopping = asyncio.Event()
         self.listening = asyncio.Event()  # set while a LISTEN connection is up
         self.failures = 0  # publish passes that left rows unsent (broker or database down)
         self._backlog_observed_at = 0.0
@@ -65,7 +65,7 @@ class OutboxRelay:
 
     def stop(self) -> None:
         """Ask the relay to finish its current batch and exit."""
-        self._stopping = True
+        self._stopping.set()
         self._wake.set()
 
     def wake(self) -> None:
@@ -76,7 +76,7 @@ class OutboxRelay:
         """Publish until stopped; failures are logged and retried, never fatal."""
         listener = asyncio.create_task(self._listen(), name=f"{self._service}-outbox-listen")
         try:
-            while not self._stopping:
+            while not self._stopping.is_set():
                 started = time.monotonic()
                 # Cleared before the pass, so a NOTIFY that lands during it triggers another pass.
                 self._wake.clear()
@@ -88,11 +88,14 @@ class OutboxRelay:
                     published = 0
                 if published >= self._batch_size:
                     continue
-                if published:
-                    # Rows committed meanwhile wait for the next pass, so a busy relay sends fewer, bigger batches:
-                    # the embedded broker keeps each batch as an object and every fetch that finds new data lists
-                    # all of its partition's objects (docs/benchmarks.md). A lone row after a quiet spell waits for nothing.
-                    await asyncio.sleep(max(0.0, started + self._min_pass_interval_s - time.monotonic()))
+                remaining = started + self._min_pass_interval_s - time.monotonic()
+                if published and remaining > 0:
+                    # Rows committed meanwhile wait for the next pass, so a busy relay sends fewer, bigger
+                    # batches: the embedded broker keeps each batch as an object and every fetch that finds new
+                    # data lists all of its partition's objects (docs/benchmarks.md). After a quiet spell the
+                    # interval has long passed, so a lone row waits for nothing; a stop ends the wait.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), remaining)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
         finally:
@@ -178,7 +181,7 @@ class OutboxRelay:
 
     async def _listen(self) -> None:
         """Hold a LISTEN connection, reconnecting after failures; each NOTIFY wakes the relay."""
-        while not self._stopping:
+        while not self._stopping.is_set():
             try:
                 conn = await asyncpg.connect(self._dsn, timeout=5, server_settings=SERVER_SETTINGS)
                 try:
