@@ -90,6 +90,11 @@ async def window(pid: int, seconds: float) -> float:
     return (cpu_seconds(pid) - before) / (time.monotonic() - started)
 
 
+def new_topics() -> list[str]:
+    """Names for three topics no earlier load wrote to."""
+    return [f"growth.{uuid.uuid4().hex[:8]}.{i}" for i in range(3)]
+
+
 async def measure(
     rate: int, windows: int, seconds: float, per_send: int
 ) -> tuple[list[tuple[int, float]], float]:
@@ -98,8 +103,7 @@ async def measure(
     assert broker.process is not None
     print(f"{per_send} record(s) per send:", flush=True)
     try:
-        topics = [f"growth.{uuid.uuid4().hex[:8]}.{i}" for i in range(3)]
-        load = Load(broker.bootstrap_servers, topics, rate, per_send)
+        load = Load(broker.bootstrap_servers, new_topics(), rate, per_send)
         await load.start()
         filling = []
         for _ in range(windows):
@@ -107,9 +111,7 @@ async def measure(
             filling.append((load.received, cpu))
             print(f"{load.received:,} records read so far: broker {cpu:.0%}", flush=True)
         await load.close()
-        fresh = Load(
-            broker.bootstrap_servers, [f"growth.{uuid.uuid4().hex[:8]}.{i}" for i in range(3)], rate, per_send
-        )
+        fresh = Load(broker.bootstrap_servers, new_topics(), rate, per_send)
         await fresh.start()
         fresh_cpu = await window(broker.process.pid, seconds)
         print(f"same load on new topics: broker {fresh_cpu:.0%}", flush=True)

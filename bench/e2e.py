@@ -42,6 +42,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 # Processes every service shares, by command name: their CPU counts too on a machine this small (the
 # PostgreSQL figure includes any other database on the server, which is idle during the bench).
 SHARED_PROCESSES = {"postgres": "postgres", "broker": "tansu"}
+# The step's leads in send order are cut into this many runs for the p99 of each (10 s each in a 60 s step).
+PARTS = 6
 
 
 @dataclass
@@ -354,10 +356,6 @@ class RateFigures:
         """Nothing lost, capture answered on time, and latency did not grow over the step (no backlog)."""
         on_time = self.answered_s <= seconds * 1.1
         return self.lost == 0 and on_time and self.late_p50 <= 2 * self.early_p50 + 1000
-
-
-# The step's leads in send order are cut into this many runs for the p99 of each (10 s each in a 60 s step).
-PARTS = 6
 
 
 def medians(rate: int, results: list[tuple[Step, list[float]]]) -> RateFigures:
