@@ -24,6 +24,7 @@ class Seen:
     event_id: str
     lead_id: str
     data: Mapping[str, Any]
+    time: str = ""  # the envelope's time: when the event was made
 
 
 @dataclass
@@ -182,7 +183,10 @@ async def read_topic(bootstrap_servers: str, topic: str) -> list[Seen]:
                     try:
                         body = json.loads(record.value or b"")
                         data = body["data"]
-                        out.append(Seen(record.partition, record.offset, body["id"], data["lead_id"], data))
+                        seen = Seen(
+                            record.partition, record.offset, body["id"], data["lead_id"], data, body["time"]
+                        )
+                        out.append(seen)
                     except (ValueError, KeyError, TypeError):
                         continue
         return out
