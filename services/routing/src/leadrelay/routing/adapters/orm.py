@@ -7,7 +7,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
-    Index,
     Integer,
     MetaData,
     String,
@@ -79,8 +78,6 @@ handoffs = Table(
     Column("reason", String(500)),
     Column("trace_id", String(36), nullable=False),
     UniqueConstraint("lead_id", "attempt", name="handoffs_one_per_attempt"),
-    Index("ix_handoffs_owner_state", "owner_id", "state"),
-    Index("ix_handoffs_owner_assigned", "owner_id", "assigned_at"),
 )
 
 queue_state = Table(
