@@ -104,7 +104,7 @@ def rss(pid: int) -> float:
     return 0.0
 
 
-async def collect(consumer: AIOKafkaConsumer, kafka: KafkaSettings, hops: Hops, stop: asyncio.Event) -> None:
+async def collect(consumer: AIOKafkaConsumer, hops: Hops, stop: asyncio.Event) -> None:
     """Record when each lead's first LeadQualified arrives, and when it was made."""
     while not stop.is_set():
         batches = await consumer.getmany(timeout_ms=200)
@@ -175,7 +175,7 @@ async def step(stack: Stack, kafka: KafkaSettings, rate: int, seconds: float, dr
     hops = Hops()
     seen = hops.seen
     stop = asyncio.Event()
-    collector = asyncio.create_task(collect(arrivals, kafka, hops, stop))
+    collector = asyncio.create_task(collect(arrivals, hops, stop))
     pids = {name: s.process.pid for name, s in stack.services.items() if s.process}
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     bench_cpu_before = time.process_time()
