@@ -382,6 +382,27 @@ def medians(rate: int, results: list[tuple[Step, list[float]]]) -> RateFigures:
     )
 
 
+@dataclass
+class Spell:
+    """How fast the machine was: the CPU of a wake-up of another process and of a one-row transaction (us)."""
+
+    wake_up_us: float
+    transaction_us: float
+
+
+def read_spell(workdir: Path) -> Spell:
+    """Measure two unit costs (as the machine section does), so a run's figures can be set against the machine's speed."""
+    # unit_costs imports this module's cpu_seconds, so it is imported once this module is loaded.
+    from unit_costs import cross_process_round_trip, statement_costs
+
+    infra = resolve_infrastructure(workdir)
+    try:
+        transaction = asyncio.run(statement_costs(infra.postgres_dsn, 1_000))["BEGIN, one INSERT, COMMIT"]
+    finally:
+        infra.close()
+    return Spell(cross_process_round_trip(10_000).caller_cpu_us, transaction.caller_cpu_us)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rates", default="50,100,200,500")
@@ -391,16 +412,22 @@ def main() -> int:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="lr-bench-e2e-"))
+    before = read_spell(workdir)
     figures = [
         medians(rate, [run_rate(rate, args, workdir) for _ in range(args.runs)])
         for rate in (int(r) for r in args.rates.split(","))
     ]
+    spells = (before, read_spell(workdir))
+    print(
+        f"unit costs before and after: a wake-up {spells[0].wake_up_us:.0f} and {spells[1].wake_up_us:.0f} us, "
+        f"a transaction {spells[0].transaction_us:.0f} and {spells[1].transaction_us:.0f} us of CPU"
+    )
     if args.write:
-        write_doc(figures, args)
+        write_doc(figures, args, spells)
     return 0
 
 
-def write_doc(figures: list[RateFigures], args: argparse.Namespace) -> None:
+def write_doc(figures: list[RateFigures], args: argparse.Namespace, spells: tuple[Spell, Spell]) -> None:
     rows = "\n".join(
         f"| {f.rate}/s | {f.accepted:,.0f} of {f.sent:,.0f} in {f.answered_s:.0f} s | {f.lost:.0f} | {f.p50:.0f} ms | {f.p95:.0f} ms "
         f"| **{f.p99:.0f} ms** | {f.floor50:.1f} / {f.floor99:.1f} ms |"
@@ -437,7 +464,11 @@ def write_doc(figures: list[RateFigures], args: argparse.Namespace) -> None:
 services as processes, the embedded broker, PostgreSQL and the load generator on the same 2 cores). Leads that
 qualify at once are posted open-loop at a fixed rate for {args.seconds:.0f} s; latency is from the request's
 scheduled send time to a consumer of `leads.qualified` receiving the handoff. The floor is the broker's own
-produce-to-consume round trip at the same rate and fetch wait, measured in the same run.
+produce-to-consume round trip at the same rate and fetch wait, measured in the same run. This machine's speed
+varies from hour to hour, and these figures with it; the unit costs of the machine section, measured just before
+the runs and just after them, place them: a wake-up of another process cost {spells[0].wake_up_us:.0f} and then
+{spells[1].wake_up_us:.0f} us of CPU, a one-row transaction {spells[0].transaction_us:.0f} and then
+{spells[1].transaction_us:.0f} us (in the client).
 
 | rate | accepted (2xx) | not handed off {args.drain:.0f} s after the last answer | p50 | p95 | p99 | broker floor p50 / p99 |
 |---|---|---|---|---|---|---|
