@@ -465,10 +465,9 @@ services as processes, the embedded broker, PostgreSQL and the load generator on
 qualify at once are posted open-loop at a fixed rate for {args.seconds:.0f} s; latency is from the request's
 scheduled send time to a consumer of `leads.qualified` receiving the handoff. The floor is the broker's own
 produce-to-consume round trip at the same rate and fetch wait, measured in the same run. This machine's speed
-varies from hour to hour, and these figures with it; the unit costs of the machine section, measured just before
-the runs and just after them, place them: a wake-up of another process cost {spells[0].wake_up_us:.0f} and then
-{spells[1].wake_up_us:.0f} us of CPU, a one-row transaction {spells[0].transaction_us:.0f} and then
-{spells[1].transaction_us:.0f} us (in the client).
+varies from hour to hour, and these figures with it. Two unit costs of the machine section, measured just before
+the runs and just after them, show how fast it was (CPU of the caller): a wake-up of another process
+{spells[0].wake_up_us:.0f} us, then {spells[1].wake_up_us:.0f} us; a one-row transaction {spells[0].transaction_us:.0f} us, then {spells[1].transaction_us:.0f} us.
 
 | rate | accepted (2xx) | not handed off {args.drain:.0f} s after the last answer | p50 | p95 | p99 | broker floor p50 / p99 |
 |---|---|---|---|---|---|---|
