@@ -22,7 +22,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from doc_sections import write_section
-from e2e import cpu_seconds
+from proc_stats import window
 
 from leadrelay.infra.broker import EmbeddedBroker
 from leadrelay.kafka.admin import ensure_topics
@@ -81,13 +81,6 @@ class Load:
         await asyncio.gather(*self._tasks)
         for client in self._clients:
             await client.stop()
-
-
-async def window(pid: int, seconds: float) -> float:
-    """The broker's CPU (share of one core) over the next `seconds`."""
-    before, started = cpu_seconds(pid), time.monotonic()
-    await asyncio.sleep(seconds)
-    return (cpu_seconds(pid) - before) / (time.monotonic() - started)
 
 
 def new_topics() -> list[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import sys
 import tempfile
@@ -27,6 +26,8 @@ import httpx
 import numpy as np
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from doc_sections import write_section
+from proc_stats import cpu_of_command, cpu_seconds, rss_mib
+from unit_costs import cross_process_round_trip, statement_costs
 
 from leadrelay.db.provision import drop_database
 from leadrelay.devstack import SERVICES, Stack, service_env
@@ -38,7 +39,6 @@ from leadrelay.testing.checker import read_topic
 from leadrelay.testing.load import post_leads
 
 API_KEY = "bench-e2e-api-key-0123456789"
-TICKS = os.sysconf("SC_CLK_TCK")
 # Processes every service shares, by command name: their CPU counts too on a machine this small (the
 # PostgreSQL figure includes any other database on the server, which is idle during the bench).
 SHARED_PROCESSES = {"postgres": "postgres", "broker": "tansu"}
@@ -78,30 +78,6 @@ class Step:
         tenth = max(1, len(self.latencies_ms) // 10)
         part = self.latencies_ms[:tenth] if first else self.latencies_ms[-tenth:]
         return float(np.median(part)) if part else float("nan")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def cpu_of_command(prefix: str) -> float:
-    """CPU seconds of every process whose command name starts with prefix (PostgreSQL's backends, the broker)."""
-    total = 0.0
-    for comm in Path("/proc").glob("[0-9]*/comm"):
-        try:
-            if comm.read_text().startswith(prefix):
-                total += cpu_seconds(int(comm.parent.name))
-        except (OSError, ValueError):
-            continue  # the process ended while we looked
-    return total
-
-
-def rss(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def collect(consumer: AIOKafkaConsumer, hops: Hops, stop: asyncio.Event) -> None:
@@ -185,7 +161,7 @@ async def step(stack: Stack, kafka: KafkaSettings, rate: int, seconds: float, dr
     async def sample() -> None:
         while not stop.is_set():
             for name, pid in pids.items():
-                peak[name] = max(peak[name], rss(pid))
+                peak[name] = max(peak[name], rss_mib(pid))
             await asyncio.sleep(0.5)
 
     sampler = asyncio.create_task(sample())
@@ -392,9 +368,6 @@ class Spell:
 
 def read_spell(workdir: Path) -> Spell:
     """Measure two unit costs (as the machine section does), so a run's figures can be set against the machine's speed."""
-    # unit_costs imports this module's cpu_seconds, so it is imported once this module is loaded.
-    from unit_costs import cross_process_round_trip, statement_costs
-
     infra = resolve_infrastructure(workdir)
     try:
         transaction = asyncio.run(statement_costs(infra.postgres_dsn, 1_000))["BEGIN, one INSERT, COMMIT"]

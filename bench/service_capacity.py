@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 from doc_sections import write_section
-from e2e import API_KEY, cpu_of_command, cpu_seconds, fresh_stack
+from e2e import API_KEY, fresh_stack
+from proc_stats import cpu_of_command, cpu_seconds
 
 from leadrelay.testing.load import post_leads
 

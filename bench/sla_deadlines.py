@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from doc_sections import replace_marked
+from proc_stats import rss_mib
 from sqlalchemy import text
 
 from leadrelay.db.engine import create_engine
@@ -31,14 +32,6 @@ from leadrelay.settings import PostgresSettings
 ROOT = Path(__file__).resolve().parent.parent
 MEASURED = 2000
 WINDOW_S = 20.0
-
-
-def rss_mib(pid: int) -> float:
-    """Return a process's resident memory in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def fill(url: str, far: int) -> None:

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
-from broker_growth import window
-from e2e import cpu_seconds
+from proc_stats import cpu_seconds, window
 
 from leadrelay.kafka.admin import ensure_topics
 
