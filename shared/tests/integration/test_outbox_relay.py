@@ -123,55 +123,41 @@ async def test_a_relay_pass_goes_out_as_one_batch_per_partition(kafka_settings):
         assert len(await reader.wait_for(100)) == 100
 
 
-async def test_a_busy_relay_gathers_rows_committed_between_its_passes(messaging_db, kafka_settings):
-    topic = kafka_settings.topics.erased
+@contextlib.asynccontextmanager
+async def relay_between_passes(db, kafka_settings: KafkaSettings, min_pass_interval_s: float):
+    """A relay woken only by NOTIFY (its poll a minute apart) that has just sent a lone row, so its pass interval
+    has begun; yields the relay and its task, and stops both afterwards."""
     producer = SafeProducer(kafka_settings, "test")
     relay = OutboxRelay(
-        messaging_db.engine,
-        messaging_db.outbox,
-        producer,
-        "test",
-        poll_interval_s=60,
-        min_pass_interval_s=2.0,
+        db.engine, db.outbox, producer, "test", poll_interval_s=60, min_pass_interval_s=min_pass_interval_s
     )
     task = asyncio.create_task(relay.run())
     try:
         await asyncio.wait_for(relay.listening.wait(), 10)
-        await add_events(messaging_db, topic, ["first"], per_key=1)
-        await wait_until(lambda: _all_sent(messaging_db), what="the first row sent", timeout_s=10)
+        await add_events(db, kafka_settings.topics.erased, ["first"], per_key=1)
+        await wait_until(lambda: _all_sent(db), what="the first row sent", timeout_s=10)
+        yield relay, task
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 10)
+        await producer.stop()
+
+
+async def test_a_busy_relay_gathers_rows_committed_between_its_passes(messaging_db, kafka_settings):
+    async with relay_between_passes(messaging_db, kafka_settings, min_pass_interval_s=2.0):
         for key in ("a", "b", "c", "d", "e"):  # five commits, each with its NOTIFY, within the pass interval
-            await add_events(messaging_db, topic, [key], per_key=1)
+            await add_events(messaging_db, kafka_settings.topics.erased, [key], per_key=1)
         await wait_until(lambda: _all_sent(messaging_db), what="the five rows sent", timeout_s=10)
         async with messaging_db.engine.connect() as conn:
             passes = list(await conn.scalars(text("SELECT DISTINCT sent_at FROM outbox ORDER BY sent_at")))
         # The lone first row went out in a pass of its own; the five that followed waited and went out together.
         assert len(passes) == 2
-    finally:
-        relay.stop()
-        await asyncio.wait_for(task, 10)
-        await producer.stop()
 
 
 async def test_a_stop_ends_the_wait_between_passes(messaging_db, kafka_settings):
-    producer = SafeProducer(kafka_settings, "test")
-    relay = OutboxRelay(
-        messaging_db.engine,
-        messaging_db.outbox,
-        producer,
-        "test",
-        poll_interval_s=60,
-        min_pass_interval_s=60,
-    )
-    task = asyncio.create_task(relay.run())
-    try:
-        await asyncio.wait_for(relay.listening.wait(), 10)
-        await add_events(messaging_db, kafka_settings.topics.erased, ["k"], per_key=1)
-        await wait_until(lambda: _all_sent(messaging_db), what="the row sent", timeout_s=10)
+    async with relay_between_passes(messaging_db, kafka_settings, min_pass_interval_s=60) as (relay, task):
         relay.stop()  # the relay is now waiting out its 60 s between passes
         await asyncio.wait_for(task, 10)
-    finally:
-        relay.stop()
-        await producer.stop()
 
 
 async def test_relay_wakes_on_notify_long_before_its_poll(messaging_db, kafka_settings):
