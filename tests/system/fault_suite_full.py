@@ -88,7 +88,8 @@ reads every lead topic and the capture and routing databases.
 Load: {result.load.sent:,} sent, {len(result.load.accepted):,} acknowledged, {result.load.retried:,} retries,
 {result.load.failed} never acknowledged; the last accepted lead was handed off {result.drained_s:.0f} s after the
 load stopped. {result.report.breached:,} first-contact deadlines ({FULL.first_contact_minutes:g} minute for every lead in
-this run, so that breaches happen under the faults too) breached and were escalated, each once. Process deaths:
+this run, so that breaches happen under the faults too) breached and were escalated, each once; {len(r.early_breaches)} of
+them sooner after the handoff than that minute. Process deaths:
 
 {kills}
 

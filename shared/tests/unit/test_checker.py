@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from leadrelay.testing.checker import Observations, Seen, check
 
 
@@ -62,3 +64,33 @@ def test_a_published_handoff_missing_from_routings_database_is_a_phantom():
     obs = clean_run(["a"])
     obs.routing_db_handoffs = {}
     assert check(obs).duplicates["published_not_in_routing_db"] == ["a:h-a"]
+
+
+def handed_off_at(obs: Observations, lead: str, time: str) -> None:
+    """Give a lead's first handoff its envelope time."""
+    obs.qualified = [replace(e, time=time) if e.lead_id == lead else e for e in obs.qualified]
+
+
+def test_a_breach_sooner_after_its_handoff_than_the_deadline_is_caught():
+    obs = clean_run(["a", "b"])
+    obs.first_contact_s = 60
+    handed_off_at(obs, "a", "2026-12-04T10:00:00+00:00")
+    handed_off_at(obs, "b", "2026-12-04T10:00:00+00:00")
+    obs.breached.append(
+        event("a", "b", 1, handoff_id="h-a", attempt=1, breached_at="2026-12-04T10:01:00.2+00:00")
+    )
+    obs.breached.append(
+        event("b", "b", 2, handoff_id="h-b", attempt=1, breached_at="2026-12-04T10:00:12+00:00")
+    )
+    report = check(obs)
+    assert not report.ok
+    assert report.early_breaches == ["b:h-b breached 12.0 s after its handoff"]
+
+
+def test_breach_times_are_not_checked_without_a_known_deadline():
+    obs = clean_run(["a"])
+    handed_off_at(obs, "a", "2026-12-04T10:00:00+00:00")
+    obs.breached.append(
+        event("a", "b", 1, handoff_id="h-a", attempt=1, breached_at="2026-12-04T10:00:01+00:00")
+    )
+    assert check(obs).ok

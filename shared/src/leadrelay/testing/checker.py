@@ -7,6 +7,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
@@ -38,6 +39,7 @@ class Observations:
     breached: list[Seen] = field(default_factory=list)
     capture_db_leads: set[str] | None = None  # None: the database was not read
     routing_db_handoffs: dict[str, tuple[str, int]] | None = None  # handoff_id -> (lead_id, attempt)
+    first_contact_s: float | None = None  # every handoff's deadline; None: breach times are not checked
 
 
 @dataclass
@@ -52,11 +54,17 @@ class Report:
     lost: dict[str, list[str]]
     duplicates: dict[str, list[str]]
     inversions: list[str]
+    early_breaches: list[str] = field(default_factory=list)  # breached before the deadline allows
 
     @property
     def ok(self) -> bool:
         """True when nothing was lost, duplicated or reordered."""
-        return not any(self.lost.values()) and not any(self.duplicates.values()) and not self.inversions
+        return (
+            not any(self.lost.values())
+            and not any(self.duplicates.values())
+            and not self.inversions
+            and not self.early_breaches
+        )
 
     def summary(self) -> str:
         """One line for logs and test failures."""
@@ -66,8 +74,8 @@ class Report:
         return (
             f"accepted {self.accepted}, captured {self.captured}, scored {self.scored}, "
             f"handed off {self.handed_off}, breached {self.breached}; lost {lost}, duplicates {duplicates}, "
-            f"inversions {len(self.inversions)}"
-            + (f"; {detail} {self.inversions[:5]}" if not self.ok else "")
+            f"inversions {len(self.inversions)}, early breaches {len(self.early_breaches)}"
+            + (f"; {detail} {self.inversions[:5]} {self.early_breaches[:5]}" if not self.ok else "")
         )
 
 
@@ -149,7 +157,31 @@ def check(obs: Observations) -> Report:
         lost=lost,
         duplicates=duplicates,
         inversions=inversions,
+        early_breaches=_early_breaches(obs),
     )
+
+
+# The SLA monitor breaches by PostgreSQL's clock, routing stamps a handoff by its own: the same machine's
+# clock in every run here, so a second covers rounding and the time between reading it and writing the event.
+CLOCK_TOLERANCE_S = 1.0
+
+
+def _early_breaches(obs: Observations) -> list[str]:
+    """Breaches that fired sooner after their handoff than every handoff's deadline allows."""
+    if obs.first_contact_s is None:
+        return []
+    handed_off = {e.data["handoff_id"]: datetime.fromisoformat(e.time) for e in obs.qualified if e.time}
+    early = []
+    for breach in _distinct(obs.breached):
+        started = handed_off.get(breach.data["handoff_id"])
+        if started is None:
+            continue
+        after_s = (datetime.fromisoformat(breach.data["breached_at"]) - started).total_seconds()
+        if after_s < obs.first_contact_s - CLOCK_TOLERANCE_S:
+            early.append(
+                f"{breach.lead_id}:{breach.data['handoff_id']} breached {after_s:.1f} s after its handoff"
+            )
+    return sorted(early)
 
 
 def _count(values: Iterable[Any]) -> dict[Any, int]:

@@ -275,6 +275,8 @@ async def run_fault_suite(
         drained = time.monotonic() - drain_started
         await asyncio.sleep(3)  # late duplicates, if any, would land now
         observations = await collect(bootstrap_servers, kafka.topics, set(load.accepted))
+        if plan.first_contact_minutes is not None:
+            observations.first_contact_s = plan.first_contact_minutes * 60
         observations.capture_db_leads, observations.routing_db_handoffs = await _read_databases(
             postgres.dsn if postgres else postgres_dsn, databases
         )
