@@ -29,6 +29,7 @@ from doc_sections import write_section
 from proc_stats import cpu_of_command, cpu_seconds, rss_mib
 from unit_costs import cross_process_round_trip, statement_costs
 
+from leadrelay.capture.settings import CaptureSettings
 from leadrelay.db.provision import drop_database
 from leadrelay.devstack import SERVICES, Stack, service_env
 from leadrelay.infra.net import free_port
@@ -477,7 +478,9 @@ at least 500 leads/s without loss ({verdict(500 in sustained)}). The consumers o
 for {KafkaSettings().fetch_min_bytes // 1024} KiB (`LEADRELAY_KAFKA_FETCH_MAX_WAIT_MS` / `_FETCH_MIN_BYTES`), which bounds each hop's
 added latency; the sales tool's reader took each handoff as soon as it landed. Every other consumer waited up to
 {KafkaSettings().background_fetch_max_wait_ms} ms for {KafkaSettings().background_fetch_min_bytes // 1024} KiB
-(`LEADRELAY_KAFKA_BACKGROUND_FETCH_*`), so it handles bigger batches in fewer transactions.""",
+(`LEADRELAY_KAFKA_BACKGROUND_FETCH_*`), so it handles bigger batches in fewer transactions. Capture's outbox relay,
+when busy, published at most once per {CaptureSettings().outbox_min_pass_interval_ms} ms; the other services' relays published after every commit
+(`LEADRELAY_<SERVICE>_OUTBOX_MIN_PASS_INTERVAL_MS`).""",
     )
 
 

@@ -75,7 +75,9 @@ class ServiceSettings(BaseSettings):
     consumer_stall_timeout_s: float = Field(default=30.0, gt=0)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     # A busy outbox relay publishes at most once per this many milliseconds, in bigger batches; an idle one at once.
-    outbox_min_pass_interval_ms: int = Field(default=50, ge=0, le=1000)
+    # A consumer's rows already come one transaction per fetched batch, which its fetch wait gathers, so pacing
+    # its relay only delays them (about 20 ms a hop at 200 leads/s, docs/benchmarks.md); capture paces its own.
+    outbox_min_pass_interval_ms: int = Field(default=0, ge=0, le=1000)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     # Keys for the service's admin API (header X-Admin-Key), comma-separated; empty disables it.
