@@ -58,7 +58,7 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """True when nothing was lost, duplicated or reordered."""
+        """True when nothing was lost, duplicated, reordered or breached early."""
         return (
             not any(self.lost.values())
             and not any(self.duplicates.values())
