@@ -149,8 +149,8 @@ object and lists all of a partition's objects on each fetch that finds new data,
 partition fills: one record per send went from {single[0][1]:.0%} of a core in the first window to {single[-1][1]:.0%}
 in the last, and back to {single_fresh:.0%} for the same load on new topics; the same records {args.batched} at a time
 make a few times fewer objects, and went from {batched[0][1]:.0%} to {batched[-1][1]:.0%}. The outbox relays therefore
-send a pass as one batch per partition and, when busy, publish at most once per 50 ms
-(`LEADRELAY_<SERVICE>_OUTBOX_MIN_PASS_INTERVAL_MS`). The broker cannot delete records (DeleteRecords closes the
+send a pass as one batch per partition, and capture's, whose rows come one request at a time, publishes at most
+once per 50 ms when busy (`LEADRELAY_<SERVICE>_OUTBOX_MIN_PASS_INTERVAL_MS`). The broker cannot delete records (DeleteRecords closes the
 connection) and this build has no PostgreSQL storage engine (`FeatureNotEnabled`), so a long run on the embedded
 broker still slows down, only more slowly: the end-to-end figures use fresh topics for every run.""",
         )

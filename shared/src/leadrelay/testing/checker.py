@@ -100,7 +100,8 @@ def _by_lead(events: Iterable[Seen]) -> dict[str, list[Seen]]:
 def check(obs: Observations) -> Report:
     """Account for every accepted lead through capture, scoring and handoff; find duplicates and inversions."""
     captured, scored = _by_lead(_distinct(obs.captured)), _by_lead(_distinct(obs.scored))
-    qualified, breached = _by_lead(_distinct(obs.qualified)), _by_lead(_distinct(obs.breached))
+    distinct_breaches = _distinct(obs.breached)
+    qualified, breached = _by_lead(_distinct(obs.qualified)), _by_lead(distinct_breaches)
     accepted = obs.accepted
     sql = {lead for lead, events in scored.items() if events[-1].data.get("stage") == "sql"}
     lost = {
@@ -157,7 +158,7 @@ def check(obs: Observations) -> Report:
         lost=lost,
         duplicates=duplicates,
         inversions=inversions,
-        early_breaches=_early_breaches(obs),
+        early_breaches=_early_breaches(distinct_breaches, obs.qualified, obs.first_contact_s),
     )
 
 
@@ -166,18 +167,18 @@ def check(obs: Observations) -> Report:
 CLOCK_TOLERANCE_S = 1.0
 
 
-def _early_breaches(obs: Observations) -> list[str]:
+def _early_breaches(breaches: list[Seen], qualified: list[Seen], first_contact_s: float | None) -> list[str]:
     """Breaches that fired sooner after their handoff than every handoff's deadline allows."""
-    if obs.first_contact_s is None:
+    if first_contact_s is None:
         return []
-    handed_off = {e.data["handoff_id"]: datetime.fromisoformat(e.time) for e in obs.qualified if e.time}
+    handed_off = {e.data["handoff_id"]: datetime.fromisoformat(e.time) for e in qualified if e.time}
     early = []
-    for breach in _distinct(obs.breached):
+    for breach in breaches:
         started = handed_off.get(breach.data["handoff_id"])
         if started is None:
             continue
         after_s = (datetime.fromisoformat(breach.data["breached_at"]) - started).total_seconds()
-        if after_s < obs.first_contact_s - CLOCK_TOLERANCE_S:
+        if after_s < first_contact_s - CLOCK_TOLERANCE_S:
             early.append(
                 f"{breach.lead_id}:{breach.data['handoff_id']} breached {after_s:.1f} s after its handoff"
             )
