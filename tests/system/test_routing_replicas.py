@@ -24,6 +24,7 @@ from leadrelay.kafka.admin import ensure_topics
 from leadrelay.routing.settings import SEED_CONFIG
 from leadrelay.settings import KafkaSettings
 from leadrelay.testing.kafka import TopicReader
+from leadrelay.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
 
@@ -41,6 +42,13 @@ def config() -> dict:
     document["reps"].append({"id": "rep-mary", "name": "Mary", "queues": ["leadership"]})
     document["queues"][1].pop("fallback", None)
     return document
+
+
+async def topic_metric(http: httpx.AsyncClient, url: str, name: str, topic: str) -> float:
+    """Sum one metric's samples for one topic, as a process reports them on /metrics."""
+    text = (await http.get(f"{url}/metrics")).text
+    pattern = rf'{name}{{[^}}]*topic="{re.escape(topic)}"[^}}]*}} (\S+)'
+    return sum(float(v) for v in re.findall(pattern, text))
 
 
 def scored(i: int) -> tuple[str, bytes]:
@@ -94,6 +102,20 @@ async def test_two_routers_hand_off_each_lead_once_and_respect_every_cap(infra, 
         await asyncio.to_thread(routers[0].wait_ready, 90.0)  # migrates first; the second finds it done
         routers[1].start()
         await asyncio.to_thread(routers[1].wait_ready, 90.0)
+        async with httpx.AsyncClient(timeout=10) as http:
+
+            async def shared_out() -> list[float]:
+                """Each router's share of leads.scored, once the group has split all 6 partitions between them."""
+                shares = [
+                    await topic_metric(http, r.url, "leadrelay_consumer_assigned_partitions", topics.scored)
+                    for r in routers
+                ]
+                return shares if sum(shares) == 6 and all(shares) else []
+
+            # Ready means reachable, not yet in the group: without this one router could take every lead first.
+            await wait_until(
+                shared_out, timeout_s=60.0, interval_s=0.2, what="both routers assigned partitions"
+            )
         producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all", linger_ms=20)
         await producer.start()
         try:
@@ -107,19 +129,11 @@ async def test_two_routers_hand_off_each_lead_once_and_respect_every_cap(infra, 
         async with TopicReader(kafka.bootstrap_servers, topics.qualified) as reader:
             await reader.wait_for(LEADS, timeout_s=240.0)
             handoffs = [json.loads(m.value) for m in await reader.settle(2.0)]
-        consumed = []
         async with httpx.AsyncClient(timeout=10) as http:
-            for router in routers:
-                text = (await http.get(f"{router.url}/metrics")).text
-                consumed.append(
-                    sum(
-                        float(v)
-                        for v in re.findall(
-                            rf'leadrelay_messages_consumed_total{{[^}}]*topic="{re.escape(topics.scored)}"[^}}]*}} (\S+)',
-                            text,
-                        )
-                    )
-                )
+            consumed = [
+                await topic_metric(http, r.url, "leadrelay_messages_consumed_total", topics.scored)
+                for r in routers
+            ]
     finally:
         for router in routers:
             await asyncio.to_thread(router.stop)

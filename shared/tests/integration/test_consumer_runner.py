@@ -17,6 +17,7 @@ from leadrelay.events.lead import LeadActivity, LeadErased
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.kafka.consumer import ConsumerRunner
 from leadrelay.kafka.producer import SafeProducer
+from leadrelay.observability.metrics import REGISTRY
 from leadrelay.testing.kafka import TopicReader, produce
 from leadrelay.testing.waiting import wait_until
 
@@ -387,3 +388,53 @@ async def test_a_consumer_on_the_handoff_path_takes_a_burst_of_events_in_a_few_b
 
 async def _consumer_assigned(runner: ConsumerRunner) -> bool:
     return runner.running and runner.assigned
+
+
+async def test_each_member_shows_its_share_of_the_partitions_through_rebalances(kafka_settings, unique):
+    topic = kafka_settings.topics.erased
+    await ensure_topics(kafka_settings.bootstrap_servers, [topic], partitions=4)
+    services = [f"first-{unique}", f"second-{unique}"]
+    members = []
+    for service in services:
+        producer = SafeProducer(kafka_settings, service)
+        runner = ConsumerRunner(
+            settings=kafka_settings,
+            service=service,
+            group_id=f"g-{unique}",
+            handlers={},
+            topics=[topic],
+            producer=producer,
+        )
+        members.append((runner, producer))
+
+    def shares() -> list[float | None]:
+        return [
+            REGISTRY.get_sample_value(
+                "leadrelay_consumer_assigned_partitions", {"service": service, "topic": topic}
+            )
+            for service in services
+        ]
+
+    async def showing(expected: Callable[[list[float | None]], bool]) -> list[float | None]:
+        current = shares()
+        return current if expected(current) else []
+
+    first = await run_runner(members[0][0])
+    second = None
+    try:
+        await wait_until(
+            lambda: showing(lambda s: s[0] == 4), timeout_s=30, what="the only member holds all 4"
+        )
+        second = await run_runner(members[1][0])
+        split = await wait_until(
+            lambda: showing(lambda s: s[0] and s[1] and s[0] + s[1] == 4), timeout_s=30, what="a split of 4"
+        )
+        assert sorted(split) == [2, 2]
+        await stop_runner(members[1][0], second, members[1][1])
+        second = None
+        assert shares()[1] == 0  # a stopped member shows none
+        await wait_until(lambda: showing(lambda s: s[0] == 4), timeout_s=30, what="all 4 back with the first")
+    finally:
+        if second is not None:
+            await stop_runner(members[1][0], second, members[1][1])
+        await stop_runner(members[0][0], first, members[0][1])

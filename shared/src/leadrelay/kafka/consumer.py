@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
 
 from leadrelay.events import DecodeError, Envelope, Topics, decode
@@ -38,6 +38,31 @@ def fetch_options(settings: KafkaSettings, *, background: bool) -> dict[str, int
 
 class ConsumerStalled(Exception):
     """Lag grew while nothing was consumed for longer than the stall timeout."""
+
+
+class AssignmentGauge(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Show how many partitions of each topic the group gave this process, so replicas can be seen sharing work."""
+
+    def __init__(self, service: str, topics: Sequence[str]) -> None:
+        self._service = service
+        self._topics = list(topics)
+
+    def clear(self) -> None:
+        """Show no partitions: the consumer is rebalancing or stopped."""
+        for topic in self._topics:
+            m.CONSUMER_ASSIGNED_PARTITIONS.labels(self._service, topic).set(0)
+
+    async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        """Called before a rebalance: every partition may move."""
+        self.clear()
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        """Called with the whole new assignment once the rebalance is done."""
+        counts = {topic: 0 for topic in self._topics}
+        for tp in assigned:
+            counts[tp.topic] = counts.get(tp.topic, 0) + 1
+        for topic, count in counts.items():
+            m.CONSUMER_ASSIGNED_PARTITIONS.labels(self._service, topic).set(count)
 
 
 class ConsumerRunner:
@@ -130,7 +155,6 @@ class ConsumerRunner:
 
     async def _run_once(self) -> None:
         consumer = AIOKafkaConsumer(
-            *self._topics,
             bootstrap_servers=self._settings.bootstrap_servers,
             group_id=self._group_id,
             client_id=f"{self._service}-consumer",
@@ -142,6 +166,8 @@ class ConsumerRunner:
             session_timeout_ms=self._settings.session_timeout_ms,
             heartbeat_interval_ms=self._settings.heartbeat_interval_ms,
         )
+        assignment = AssignmentGauge(self._service, self._topics)
+        consumer.subscribe(self._topics, listener=assignment)
         await asyncio.wait_for(consumer.start(), 30)
         self._consumer = consumer
         self.running = True
@@ -156,6 +182,7 @@ class ConsumerRunner:
         finally:
             self.running = False
             self._consumer = None
+            assignment.clear()
             for task in (consume, watch):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -44,6 +44,12 @@ CONSUMER_LAG = Gauge(
     ["service", "topic"],
     registry=REGISTRY,
 )
+CONSUMER_ASSIGNED_PARTITIONS = Gauge(
+    "leadrelay_consumer_assigned_partitions",
+    "Partitions the consumer group gave this process, per topic (0 while a rebalance is under way).",
+    ["service", "topic"],
+    registry=REGISTRY,
+)
 CONSUMER_RESTARTS = Counter(
     "leadrelay_consumer_restarts_total",
     "Consumer restarts, by reason.",
