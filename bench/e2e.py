@@ -401,6 +401,17 @@ def main() -> int:
     return 0
 
 
+def fetch_bytes(min_bytes: int) -> str:
+    """Say what a fetch waits for, in words."""
+    return (
+        "the first byte"
+        if min_bytes == 1
+        else f"{min_bytes // 1024} KiB"
+        if min_bytes >= 1024
+        else f"{min_bytes} bytes"
+    )
+
+
 def write_doc(figures: list[RateFigures], args: argparse.Namespace, spells: tuple[Spell, Spell]) -> None:
     rows = "\n".join(
         f"| {f.rate}/s | {f.accepted:,.0f} of {f.sent:,.0f} in {f.answered_s:.0f} s | {f.lost:.0f} | {f.p50:.0f} ms | {f.p95:.0f} ms "
@@ -475,9 +486,9 @@ plus a second, so no backlog was building): **{f"{max(sustained)}/s" if sustaine
 Targets on this 2-core machine: p99 under 250 ms at 200 leads/s ({verdict(at_200 is not None and at_200.p99 < 250)}),
 at least 500 leads/s without loss ({verdict(500 in sustained)}). The consumers on the capture-to-handoff path
 (scoring's `leads.captured`, routing's `leads.scored`) and the SLA monitor's waited up to {KafkaSettings().fetch_max_wait_ms} ms per fetch
-for {KafkaSettings().fetch_min_bytes // 1024} KiB (`LEADRELAY_KAFKA_FETCH_MAX_WAIT_MS` / `_FETCH_MIN_BYTES`), which bounds each hop's
+for {fetch_bytes(KafkaSettings().fetch_min_bytes)} (`LEADRELAY_KAFKA_FETCH_MAX_WAIT_MS` / `_FETCH_MIN_BYTES`), which bounds each hop's
 added latency; the sales tool's reader took each handoff as soon as it landed. Every other consumer waited up to
-{KafkaSettings().background_fetch_max_wait_ms} ms for {KafkaSettings().background_fetch_min_bytes // 1024} KiB
+{KafkaSettings().background_fetch_max_wait_ms} ms for {fetch_bytes(KafkaSettings().background_fetch_min_bytes)}
 (`LEADRELAY_KAFKA_BACKGROUND_FETCH_*`), so it handles bigger batches in fewer transactions. Capture's outbox relay,
 when busy, published at most once per {CaptureSettings().outbox_min_pass_interval_ms} ms; the other services' relays published after every commit
 (`LEADRELAY_<SERVICE>_OUTBOX_MIN_PASS_INTERVAL_MS`).""",

@@ -31,13 +31,12 @@ class KafkaSettings(BaseSettings):
     # Joining a group waits on the session timeout (noticeably on Tansu); 6 s is Kafka's minimum by default.
     session_timeout_ms: int = Field(default=6000, ge=1000)
     heartbeat_interval_ms: int = Field(default=1000, ge=100)
-    # A fetch on the capture-to-handoff path waits up to fetch_max_wait_ms for fetch_min_bytes, so the wait bounds
-    # each hop's added latency: 500 ms by default in aiokafka, 50 ms here. Waiting for a few events' worth of bytes
-    # (about 6 LeadScored, 20 LeadCaptured) instead of answering at the first one gives busy consumers batches
-    # three times bigger at 200 leads/s: a third of the transactions, relay passes and fetches, for 25 ms more
-    # per hop on average when leads trickle in (docs/benchmarks.md).
+    # A fetch on the capture-to-handoff path answers at the first byte, or after fetch_max_wait_ms when nothing
+    # came (500 ms by default in aiokafka, 50 ms here), so the wait bounds each hop's added latency. Capture's
+    # relay already sends its events in batches, so waiting for more bytes only held each hop back: at 200
+    # leads/s the first hop took 18 ms less this way, for no more CPU (docs/benchmarks.md).
     fetch_max_wait_ms: int = Field(default=50, ge=1, le=10000)
-    fetch_min_bytes: int = Field(default=16 * 1024, ge=1)
+    fetch_min_bytes: int = Field(default=1, ge=1)
     # Consumers off the capture-to-handoff path (metrics, rarely used topics) fetch less often and in
     # bigger batches: every fetch costs the broker and the consumer per partition, and every batch one transaction.
     background_fetch_max_wait_ms: int = Field(default=500, ge=1, le=10000)

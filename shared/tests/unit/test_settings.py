@@ -50,8 +50,8 @@ def test_consumers_off_the_handoff_path_wait_longer_for_bigger_fetches():
     assert fetch_options(settings, background=True) == {"fetch_max_wait_ms": 500, "fetch_min_bytes": 65536}
 
 
-def test_consumers_on_the_handoff_path_wait_briefly_for_a_few_events_by_default():
+def test_consumers_on_the_handoff_path_take_the_first_event_at_once_and_wait_briefly_for_none_by_default():
     assert fetch_options(KafkaSettings(), background=False) == {
         "fetch_max_wait_ms": 50,
-        "fetch_min_bytes": 16384,
+        "fetch_min_bytes": 1,
     }
