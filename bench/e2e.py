@@ -130,8 +130,7 @@ class Hops:
 
 async def handoff_reader(kafka: KafkaSettings) -> AIOKafkaConsumer:
     """The sales tool's consumer of leads.qualified, from its end, taking each handoff as soon as it lands."""
-    # It answers at the first byte, so a handoff's arrival is timed when it lands, not when a path consumer's
-    # fetch would have gathered a few events.
+    # It answers at the first byte, as the path consumers do, so a handoff's arrival is timed when it lands.
     consumer = AIOKafkaConsumer(
         kafka.topics.qualified,
         bootstrap_servers=kafka.bootstrap_servers,
