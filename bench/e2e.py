@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ from leadrelay.kafka.admin import ensure_topics
 from leadrelay.settings import KafkaSettings
 from leadrelay.testing.checker import read_topic
 from leadrelay.testing.load import post_leads
+from leadrelay.testing.metrics import sample_values
 
 API_KEY = "bench-e2e-api-key-0123456789"
 # Processes every service shares, by command name: their CPU counts too on a machine this small (the
@@ -200,9 +200,7 @@ async def consumer_lag(stack: Stack) -> dict[str, float]:
     async with httpx.AsyncClient(timeout=10) as http:
         for name, service in stack.services.items():
             text = (await http.get(f"{service.url}/metrics")).text
-            lag[name] = sum(
-                float(v) for v in re.findall(r"^leadrelay_consumer_lag\{[^}]*\} (\S+)$", text, re.M)
-            )
+            lag[name] = sum(sample_values(text, "leadrelay_consumer_lag"))
     return lag
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import uuid
 
 import httpx
@@ -22,6 +21,7 @@ from leadrelay.infra.net import free_port
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.settings import KafkaSettings
 from leadrelay.testing.kafka import TopicReader
+from leadrelay.testing.metrics import sample_values
 from leadrelay.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
@@ -42,8 +42,8 @@ def captured(lead_id: str) -> dict:
 
 def lag_and_dead_letters(metrics: str, topic: str) -> tuple[float, float]:
     def value(name: str) -> float:
-        found = re.search(rf'^{name}\{{service="scoring",topic="{re.escape(topic)}"\}} (\S+)$', metrics, re.M)
-        return float(found.group(1)) if found else -1.0
+        found = sample_values(metrics, name, service="scoring", topic=topic)
+        return found[0] if found else -1.0
 
     return value("leadrelay_consumer_lag"), value("leadrelay_dead_lettered_total")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import uuid
 from collections import Counter
 
@@ -24,6 +23,7 @@ from leadrelay.kafka.admin import ensure_topics
 from leadrelay.routing.settings import SEED_CONFIG
 from leadrelay.settings import KafkaSettings
 from leadrelay.testing.kafka import TopicReader
+from leadrelay.testing.metrics import sample_values
 from leadrelay.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
@@ -46,9 +46,7 @@ def config() -> dict:
 
 async def topic_metric(http: httpx.AsyncClient, url: str, name: str, topic: str) -> float:
     """Sum one metric's samples for one topic, as a process reports them on /metrics."""
-    text = (await http.get(f"{url}/metrics")).text
-    pattern = rf'{name}{{[^}}]*topic="{re.escape(topic)}"[^}}]*}} (\S+)'
-    return sum(float(v) for v in re.findall(pattern, text))
+    return sum(sample_values((await http.get(f"{url}/metrics")).text, name, topic=topic))
 
 
 def scored(i: int) -> tuple[str, bytes]:
