@@ -62,6 +62,9 @@ class Step:
     rss_mib: dict[str, float] = field(default_factory=dict)
     lag: dict[str, float] = field(default_factory=dict)
     hops_ms: dict[str, float] = field(default_factory=dict)
+    # p99 of each hop in the step's first and last sixth: where the growth within a step shows up
+    hops_first_p99_ms: dict[str, float] = field(default_factory=dict)
+    hops_last_p99_ms: dict[str, float] = field(default_factory=dict)
     answered_s: float = 0.0  # until capture had answered every request (longer than the step: it fell behind)
 
     def p(self, q: float) -> float:
@@ -115,15 +118,29 @@ class Hops:
 
     def medians_ms(self, sent_at: dict[str, float]) -> dict[str, float]:
         """Median time of each hop over the leads that made it through all of them."""
-        leads = [
-            lead for lead in sent_at if lead in self.seen and lead in self.captured and lead in self.scored
-        ]
+        return {name: float(np.median(times)) for name, times in self._times_ms(sent_at).items()}
+
+    def tail_p99s_ms(
+        self, sent_at: dict[str, float], parts: int
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """p99 of each hop over the leads of the step's first part and of its last, in send order."""
+        times = {name: np.array_split(t, parts) for name, t in self._times_ms(sent_at).items()}
+        first = {name: float(np.percentile(split[0], 99)) for name, split in times.items()}
+        last = {name: float(np.percentile(split[-1], 99)) for name, split in times.items()}
+        return first, last
+
+    def _times_ms(self, sent_at: dict[str, float]) -> dict[str, np.ndarray]:
+        """Each hop's time per lead (ms), in send order, over the leads that made it through all of them."""
+        leads = sorted(
+            (lead for lead in sent_at if lead in self.seen and lead in self.captured and lead in self.scored),
+            key=sent_at.__getitem__,
+        )
         if not leads:
             return {}
         marks = [sent_at, self.captured, self.scored, self.qualified, self.seen]
         names = ["capture", "to scoring", "to routing", "to the sales tool"]
         return {
-            name: float(np.median([(marks[i + 1][lead] - marks[i][lead]) * 1000 for lead in leads]))
+            name: np.array([(marks[i + 1][lead] - marks[i][lead]) * 1000 for lead in leads])
             for i, name in enumerate(names)
         }
 
@@ -191,6 +208,7 @@ async def step(stack: Stack, kafka: KafkaSettings, rate: int, seconds: float, dr
         kafka, hops
     )  # after the CPU was measured: reading the topics is the bench's work, not the step's
     result.hops_ms = hops.medians_ms(sent_at)
+    result.hops_first_p99_ms, result.hops_last_p99_ms = hops.tail_p99s_ms(sent_at, PARTS)
     return result
 
 
@@ -295,7 +313,9 @@ def run_rate(rate: int, args: argparse.Namespace, workdir: Path) -> tuple[Step, 
         f"CPU {', '.join(f'{k} {v:.0%}' for k, v in result.cpu.items())}; "
         f"lag after drain {', '.join(f'{k} {v:.0f}' for k, v in result.lag.items())}; "
         f"median hops {', '.join(f'{k} {v:.0f} ms' for k, v in result.hops_ms.items())}; "
-        f"p99 per sixth {', '.join(f'{p:.0f}' for p in result.part_p99s(PARTS))} ms",
+        f"p99 per sixth {', '.join(f'{p:.0f}' for p in result.part_p99s(PARTS))} ms; "
+        f"hop p99s first sixth {', '.join(f'{v:.0f}' for v in result.hops_first_p99_ms.values())} ms, "
+        f"last sixth {', '.join(f'{v:.0f}' for v in result.hops_last_p99_ms.values())} ms",
         flush=True,
     )
     return result, floor
@@ -318,6 +338,8 @@ class RateFigures:
     cpu: dict[str, float]
     rss: dict[str, float]
     hops: dict[str, float]
+    hops_first_p99: dict[str, float]
+    hops_last_p99: dict[str, float]
     answered_s: float
     early_p50: float  # median latency of the step's first tenth of leads
     late_p50: float  # ... and of its last tenth
@@ -349,6 +371,12 @@ def medians(rate: int, results: list[tuple[Step, list[float]]]) -> RateFigures:
         cpu={n: med([s.cpu[n] for s in steps]) for n in steps[0].cpu},
         rss={n: med([s.rss_mib[n] for s in steps]) for n in steps[0].rss_mib},
         hops={n: med([s.hops_ms.get(n, float("nan")) for s in steps]) for n in steps[0].hops_ms},
+        hops_first_p99={
+            n: med([s.hops_first_p99_ms.get(n, float("nan")) for s in steps]) for n in steps[0].hops_ms
+        },
+        hops_last_p99={
+            n: med([s.hops_last_p99_ms.get(n, float("nan")) for s in steps]) for n in steps[0].hops_ms
+        },
         answered_s=med([s.answered_s for s in steps]),
         early_p50=med([s.tenth_p50(first=True) for s in steps]),
         late_p50=med([s.tenth_p50(first=False) for s in steps]),
@@ -427,6 +455,15 @@ def write_doc(figures: list[RateFigures], args: argparse.Namespace, spells: tupl
         f"| {f.rate}/s | " + " | ".join(f"{f.hops.get(n, float('nan')):.0f} ms" for n in hop_names) + " |"
         for f in figures
     )
+    hop_tails = "\n".join(
+        f"| {f.rate}/s | "
+        + " | ".join(
+            f"{f.hops_first_p99.get(n, float('nan')):.0f} -> {f.hops_last_p99.get(n, float('nan')):.0f} ms"
+            for n in hop_names
+        )
+        + " |"
+        for f in figures
+    )
     part_length = args.seconds / PARTS
     part_names = [f"{i * part_length:.0f}-{(i + 1) * part_length:.0f} s" for i in range(PARTS)]
     parts = "\n".join(
@@ -468,6 +505,13 @@ LeadCaptured to LeadScored, LeadScored to LeadQualified, and LeadQualified to th
 | rate | {" | ".join(hop_names)} |
 |---|{"---|" * len(hop_names)}
 {hops}
+
+The same hops' p99 over the leads of the step's first sixth and of its last (medians of the runs), which shows
+which hop the growth within a step comes from:
+
+| rate | {" | ".join(hop_names)} |
+|---|{"---|" * len(hop_names)}
+{hop_tails}
 
 p99 over the step (the leads of each sixth of it, by send time; medians of the runs). The embedded broker's
 fetches cost more as the step's topics fill (see its section), so a rise from the first column to the last is
