@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -116,20 +116,7 @@ class Hops:
     qualified: dict[str, float] = field(default_factory=dict)
     seen: dict[str, float] = field(default_factory=dict)
 
-    def medians_ms(self, sent_at: dict[str, float]) -> dict[str, float]:
-        """Median time of each hop over the leads that made it through all of them."""
-        return {name: float(np.median(times)) for name, times in self._times_ms(sent_at).items()}
-
-    def tail_p99s_ms(
-        self, sent_at: dict[str, float], parts: int
-    ) -> tuple[dict[str, float], dict[str, float]]:
-        """p99 of each hop over the leads of the step's first part and of its last, in send order."""
-        times = {name: np.array_split(t, parts) for name, t in self._times_ms(sent_at).items()}
-        first = {name: float(np.percentile(split[0], 99)) for name, split in times.items()}
-        last = {name: float(np.percentile(split[-1], 99)) for name, split in times.items()}
-        return first, last
-
-    def _times_ms(self, sent_at: dict[str, float]) -> dict[str, np.ndarray]:
+    def times_ms(self, sent_at: dict[str, float]) -> dict[str, np.ndarray]:
         """Each hop's time per lead (ms), in send order, over the leads that made it through all of them."""
         leads = sorted(
             (lead for lead in sent_at if lead in self.seen and lead in self.captured and lead in self.scored),
@@ -207,8 +194,15 @@ async def step(stack: Stack, kafka: KafkaSettings, rate: int, seconds: float, dr
     await read_marks(
         kafka, hops
     )  # after the CPU was measured: reading the topics is the bench's work, not the step's
-    result.hops_ms = hops.medians_ms(sent_at)
-    result.hops_first_p99_ms, result.hops_last_p99_ms = hops.tail_p99s_ms(sent_at, PARTS)
+    times = hops.times_ms(sent_at)
+    result.hops_ms = {name: float(np.median(t)) for name, t in times.items()}
+    # the leads of the step's first and last sixth, in send order
+    result.hops_first_p99_ms = {
+        n: float(np.percentile(np.array_split(t, PARTS)[0], 99)) for n, t in times.items()
+    }
+    result.hops_last_p99_ms = {
+        n: float(np.percentile(np.array_split(t, PARTS)[-1], 99)) for n, t in times.items()
+    }
     return result
 
 
@@ -357,6 +351,9 @@ def medians(rate: int, results: list[tuple[Step, list[float]]]) -> RateFigures:
     def med(values: list[float]) -> float:
         return float(np.median(values))
 
+    def per_hop(figure: Callable[[Step], dict[str, float]]) -> dict[str, float]:
+        return {n: med([figure(s).get(n, float("nan")) for s in steps]) for n in steps[0].hops_ms}
+
     return RateFigures(
         rate=rate,
         runs=len(results),
@@ -370,13 +367,9 @@ def medians(rate: int, results: list[tuple[Step, list[float]]]) -> RateFigures:
         floor99=med([float(np.percentile(f, 99)) for _, f in results]),
         cpu={n: med([s.cpu[n] for s in steps]) for n in steps[0].cpu},
         rss={n: med([s.rss_mib[n] for s in steps]) for n in steps[0].rss_mib},
-        hops={n: med([s.hops_ms.get(n, float("nan")) for s in steps]) for n in steps[0].hops_ms},
-        hops_first_p99={
-            n: med([s.hops_first_p99_ms.get(n, float("nan")) for s in steps]) for n in steps[0].hops_ms
-        },
-        hops_last_p99={
-            n: med([s.hops_last_p99_ms.get(n, float("nan")) for s in steps]) for n in steps[0].hops_ms
-        },
+        hops=per_hop(lambda s: s.hops_ms),
+        hops_first_p99=per_hop(lambda s: s.hops_first_p99_ms),
+        hops_last_p99=per_hop(lambda s: s.hops_last_p99_ms),
         answered_s=med([s.answered_s for s in steps]),
         early_p50=med([s.tenth_p50(first=True) for s in steps]),
         late_p50=med([s.tenth_p50(first=False) for s in steps]),
@@ -428,13 +421,9 @@ def main() -> int:
 
 def fetch_bytes(min_bytes: int) -> str:
     """Say what a fetch waits for, in words."""
-    return (
-        "the first byte"
-        if min_bytes == 1
-        else f"{min_bytes // 1024} KiB"
-        if min_bytes >= 1024
-        else f"{min_bytes} bytes"
-    )
+    if min_bytes == 1:
+        return "the first byte"
+    return f"{min_bytes // 1024} KiB" if min_bytes >= 1024 else f"{min_bytes} bytes"
 
 
 def write_doc(figures: list[RateFigures], args: argparse.Namespace, spells: tuple[Spell, Spell]) -> None:
