@@ -9,7 +9,6 @@ import argparse
 import asyncio
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from doc_sections import replace_marked
 from sqlalchemy import text
+from wrk_tool import ensure_wrk, wrk_env
 
 from leadrelay.db.engine import create_engine
 from leadrelay.db.provision import drop_database
@@ -50,22 +50,9 @@ class Run:
         return (self.requests - self.non2xx) / self.seconds
 
 
-def ensure_wrk() -> str:
-    """Return wrk's path, installing Debian's package when missing."""
-    found = shutil.which("wrk")
-    if found:
-        return found
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "wrk"],
-        check=True,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-    )
-    return shutil.which("wrk") or sys.exit("wrk could not be installed")
-
-
 def wrk(url: str, seconds: int, connections: int, rate: int = 0) -> Run:
     """Run wrk against url's /v1/leads (at a fixed rate when rate > 0) and parse the script's RESULT line."""
-    env = {**os.environ, "WRK_API_KEY": API_KEY, "WRK_RATE": str(rate), "WRK_THREADS": "2"}
+    env = wrk_env(WRK_API_KEY=API_KEY, WRK_RATE=str(rate), WRK_THREADS="2")
     out = subprocess.run(
         [
             ensure_wrk(),

@@ -27,6 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from doc_sections import write_section
 from proc_stats import cpu_of_command, cpu_seconds, rss_mib
 from unit_costs import cross_process_round_trip, statement_costs
+from wrk_leads import due_at, post_leads_with_wrk
 
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.db.provision import drop_database
@@ -36,7 +37,6 @@ from leadrelay.infra.resolve import resolve_infrastructure
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.settings import KafkaSettings
 from leadrelay.testing.checker import read_topic
-from leadrelay.testing.load import post_leads
 from leadrelay.testing.metrics import sample_values
 
 API_KEY = "bench-e2e-api-key-0123456789"
@@ -98,6 +98,9 @@ async def collect(consumer: AIOKafkaConsumer, hops: Hops, stop: asyncio.Event) -
                     hops.qualified.setdefault(
                         data["lead_id"], datetime.fromisoformat(event["time"]).timestamp()
                     )
+                    due = due_at(data["lead"]["contact"]["email"] or "")
+                    if due is not None:
+                        hops.due.setdefault(data["lead_id"], due)
 
 
 async def read_marks(kafka: KafkaSettings, hops: Hops) -> None:
@@ -109,8 +112,10 @@ async def read_marks(kafka: KafkaSettings, hops: Hops) -> None:
 
 @dataclass
 class Hops:
-    """Per lead: when its LeadCaptured, LeadScored and LeadQualified were made, and when the handoff arrived."""
+    """Per lead: when it was due to be sent, when its LeadCaptured, LeadScored and LeadQualified were made, and
+    when the handoff arrived."""
 
+    due: dict[str, float] = field(default_factory=dict)
     captured: dict[str, float] = field(default_factory=dict)
     scored: dict[str, float] = field(default_factory=dict)
     qualified: dict[str, float] = field(default_factory=dict)
@@ -147,7 +152,9 @@ async def handoff_reader(kafka: KafkaSettings) -> AIOKafkaConsumer:
     return consumer
 
 
-async def step(stack: Stack, kafka: KafkaSettings, rate: int, seconds: float, drain_s: float) -> Step:
+async def step(
+    stack: Stack, kafka: KafkaSettings, rate: int, seconds: float, drain_s: float, workdir: Path
+) -> Step:
     result = Step(rate, seconds)
     # Only the handoffs' arrival times are read during the step; the other hops' times come from the events
     # themselves, read after it, so the generator adds no reader of its own to the broker's load.
@@ -170,23 +177,24 @@ async def step(stack: Stack, kafka: KafkaSettings, rate: int, seconds: float, dr
 
     sampler = asyncio.create_task(sample())
     started = time.monotonic()
-    load = await post_leads(stack["capture"].url, API_KEY, rate, seconds)
-    result.answered_s = time.monotonic() - started
-    sent_at, result.sent, result.failed = load.accepted, load.sent, load.failed
+    load = await post_leads_with_wrk(stack["capture"].url, API_KEY, rate, seconds, workdir)
+    result.answered_s, result.sent, result.failed = load.answered_s, load.sent, load.failed
     deadline = time.monotonic() + drain_s
-    while time.monotonic() < deadline and not set(sent_at) <= set(seen):  # noqa: ASYNC110 (the collector fills seen)
+    while time.monotonic() < deadline and not load.accepted <= seen.keys():  # noqa: ASYNC110 (the collector fills seen)
         await asyncio.sleep(0.2)
     elapsed = time.monotonic() - started
     stop.set()
     await asyncio.gather(collector, sampler)
     await arrivals.stop()
-    result.accepted = len(sent_at)
+    result.accepted = len(load.accepted)
+    # each accepted lead that was handed off, with the time it was due to be sent (carried in its email)
+    sent_at = {lead: hops.due[lead] for lead in load.accepted if lead in hops.due}
     in_send_order = sorted(sent_at.items(), key=lambda item: item[1])
-    result.latencies_ms = [(seen[lead] - at) * 1000 for lead, at in in_send_order if lead in seen]
-    result.lost = sum(1 for lead in sent_at if lead not in seen)
+    result.latencies_ms = [(seen[lead] - at) * 1000 for lead, at in in_send_order]
+    result.lost = len(load.accepted - seen.keys())
     result.cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / elapsed for name, pid in pids.items()}
-    # this process: the load generator and the consumer that times the handoffs
-    result.cpu["load generator"] = (time.process_time() - bench_cpu_before) / elapsed
+    # wrk, and this process's consumer that times the handoffs
+    result.cpu["load generator"] = (load.cpu_s + time.process_time() - bench_cpu_before) / elapsed
     for name, prefix in SHARED_PROCESSES.items():
         result.cpu[name] = (cpu_of_command(prefix) - shared_before[name]) / elapsed
     result.rss_mib = peak
@@ -286,7 +294,7 @@ def fresh_stack(workdir: Path, tag: str) -> Iterator[tuple[Stack, KafkaSettings]
     )
     try:
         stack.start(120)
-        asyncio.run(step(stack, kafka, 20, 5, 30))  # warm up: connections, caches, consumer groups
+        asyncio.run(step(stack, kafka, 20, 5, 30, workdir))  # warm up: connections, caches, consumer groups
         yield stack, kafka
     finally:
         stack.stop()
@@ -298,7 +306,7 @@ def fresh_stack(workdir: Path, tag: str) -> Iterator[tuple[Stack, KafkaSettings]
 def run_rate(rate: int, args: argparse.Namespace, workdir: Path) -> tuple[Step, list[float]]:
     """One rate on a fresh stack (its own topics and databases), so a backlog never carries over."""
     with fresh_stack(workdir, "e2e") as (stack, kafka):
-        result = asyncio.run(step(stack, kafka, rate, args.seconds, args.drain))
+        result = asyncio.run(step(stack, kafka, rate, args.seconds, args.drain, workdir))
         floor = asyncio.run(broker_floor(kafka, rate, min(args.seconds, 20)))
     print(
         f"{rate}/s: accepted {result.accepted}/{result.sent} in {result.answered_s:.0f} s, not handed off {result.lost}, "

@@ -2,16 +2,7 @@
 -- WRK_RATE (optional, requests/s over all threads) paces the requests on a fixed schedule: each request takes
 -- the next slot of its thread's timetable and waits for it, so the offered rate stays fixed whatever the
 -- latency (use more connections than the rate needs in flight, or the schedule slips).
-local ffi = require("ffi")
-ffi.cdef[[
-typedef struct { long tv_sec; long tv_nsec; } lr_timespec;
-int clock_gettime(int clk_id, lr_timespec *tp);
-]]
-local timespec = ffi.new("lr_timespec")
-local function now_ms()
-  ffi.C.clock_gettime(1, timespec) -- CLOCK_MONOTONIC
-  return tonumber(timespec.tv_sec) * 1000 + tonumber(timespec.tv_nsec) / 1e6
-end
+local now_ms = require("wrk_clock").monotonic_ms
 
 local counter = 0
 local threads = {}
