@@ -478,8 +478,10 @@ def write_doc(figures: list[RateFigures], args: argparse.Namespace, spells: tupl
 
 `bench/e2e.py` ({time.strftime("%Y-%m-%d")}; medians of {args.runs} runs per rate, each on a fresh stack: the five
 services as processes, the embedded broker, PostgreSQL and the load generator on the same 2 cores). Leads that
-qualify at once are posted open-loop at a fixed rate for {args.seconds:.0f} s; latency is from the request's
-scheduled send time to a consumer of `leads.qualified` receiving the handoff. The floor is the broker's own
+qualify at once are posted open-loop at a fixed rate for {args.seconds:.0f} s by wrk (`bench/e2e_leads.lua`, each
+with an Idempotency-Key); latency is from the time each request was due on that timetable (carried in the lead's
+email) to a consumer of `leads.qualified` receiving the handoff. The load generator's CPU below is wrk's and that
+consumer's. The floor is the broker's own
 produce-to-consume round trip at the same rate and fetch wait, measured in the same run. This machine's speed
 varies from hour to hour, and these figures with it. Two unit costs of the machine section, measured just before
 the runs and just after them, show how fast it was (CPU of the caller): a wake-up of another process
