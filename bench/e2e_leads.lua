@@ -1,5 +1,5 @@
--- wrk script for bench/e2e.py: WRK_TOTAL leads that qualify at once, posted open loop at WRK_RATE a second
--- over all WRK_THREADS threads, from WRK_START (epoch ms) on one timetable: lead i is due at
+-- wrk script for bench/e2e.py: WRK_TOTAL copies of WRK_LEAD (a lead that qualifies at once), posted open loop
+-- at WRK_RATE a second over all WRK_THREADS threads, from WRK_START (epoch ms) on one timetable: lead i is due at
 -- WRK_START + i / WRK_RATE. Each lead's email carries the time it was due (epoch microseconds), so the reader
 -- of leads.qualified times it from then, however late the request went out. Each thread writes
 -- "<lead id> <answered at, epoch ms>" for every 2xx to a lead, "! <status>" for any other answer to one, and
@@ -22,6 +22,8 @@ function init(args)
   step_ms = 1000 / tonumber(os.getenv("WRK_RATE"))
   start_ms = tonumber(os.getenv("WRK_START"))
   run = os.getenv("WRK_RUN")
+  -- WRK_LEAD: the lead's JSON with EMAIL_SLOT where each request's own email goes
+  lead_before_email, lead_after_email = string.match(os.getenv("WRK_LEAD"), "^(.-)EMAIL_SLOT(.*)$")
   headers = {["Content-Type"] = "application/json", ["X-API-Key"] = os.getenv("WRK_API_KEY")}
   answers = io.open(os.getenv("WRK_ANSWERS") .. thread_id, "w")
   delayed, requested = 0, 0
@@ -55,11 +57,8 @@ function request()
     return wrk.format("GET", IDLE_PATH)
   end
   local i = thread_id + k * threads
-  local body = string.format(
-    '{"email":"load-%s-%d-%.0f@example.com","name":"Load Lead","company":"Acme",'
-      .. '"phone":"+44 20 7946 0958","company_size":"201-1000","source":"referral",'
-      .. '"message":"Can we see a demo?"}',
-    run, i, due_ms(k) * 1000)
+  local email = string.format("load-%s-%d-%.0f@example.com", run, i, due_ms(k) * 1000)
+  local body = lead_before_email .. email .. lead_after_email
   -- with a key, as the suite's generator sends, so capture does the same work per lead as under it
   headers["Idempotency-Key"] = string.format("%s-%d", run, i)
   return wrk.format("POST", "/v1/leads", headers, body)

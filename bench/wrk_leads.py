@@ -7,6 +7,7 @@ every point of a core the generator takes is taken from the system it measures.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import resource
 import signal
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wrk_tool import HERE, ensure_wrk, wrk_env
+
+from leadrelay.testing.load import sales_ready_lead
 
 THREADS = 2
 # A lead's email carries the time it was due, in epoch microseconds (bench/e2e_leads.lua).
@@ -63,7 +66,7 @@ class _Answers:
             complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits for the next call
             self.offsets[n] += len(complete)
             for line in complete.decode().splitlines():
-                first, second = line.split(maxsplit=2)[:2]
+                first, second = line.split()
                 if first == "!":
                     self.refused += 1
                 elif first != "?":  # "?": the answer to an idle connection's request, not a lead
@@ -85,6 +88,8 @@ async def post_leads_with_wrk(url: str, api_key: str, rate: int, seconds: float,
         WRK_START=f"{start_ms:.3f}",
         WRK_RUN=uuid.uuid4().hex[:8],
         WRK_ANSWERS=str(prefix),
+        # the suite's sales-ready lead, each request with an email of its own (so none merge)
+        WRK_LEAD=json.dumps({**sales_ready_lead(0, "bench"), "email": "EMAIL_SLOT"}),
     )
     # Enough connections for a second's worth of leads in flight; the idle ones only wait.
     connections = max(THREADS * 4, min(rate, 256))
