@@ -82,11 +82,21 @@ async def test_run_starts_everything_prints_where_to_look_and_stops_on_ctrl_c(in
         capture_url = re.search(r"curl -s -X POST (\S+)", banner).group(1)
         body = json.loads(re.search(r"-d '(\{.*\})'", banner).group(1))
         api_key = re.search(r"-H 'X-API-Key: (\S+)'", banner).group(1)
-        assert f"API key      {api_key}" in banner and "pk_demo_" in banner
+        assert f"backend      {api_key}" in banner
+        keys = {role: re.search(rf"\n  {role}\s+(\S+)", banner).group(1) for role in ("viewer", "admin")}
+        sales_key = re.search(r"sales tool\s+(\S+)", banner).group(1)
+        demo_key = re.search(r"/demo, public key (\S+)", banner).group(1)
+        assert len({api_key, sales_key, demo_key, *keys.values()}) == 5  # one key per role
         async with httpx.AsyncClient(timeout=10) as http:
             # The banner's own curl, as a newcomer would run it.
             response = await http.post(capture_url, json=body, headers={"X-API-Key": api_key})
+            demo = await http.get(f"http://127.0.0.1:{ports['capture']}/demo")
+            kpis_url = f"http://127.0.0.1:{ports['metrics']}/v1/kpis"
+            kpis = await http.get(kpis_url, headers={"X-API-Key": keys["viewer"]})
+            anonymous_kpis = await http.get(kpis_url)
         assert response.status_code == 202
+        assert demo.status_code == 200 and demo_key in demo.text  # make run enables the demo
+        assert kpis.status_code == 200 and anonymous_kpis.status_code == 401
         lead_id = response.json()["lead_id"]
         tail = await asyncio.to_thread(
             subprocess.run,
@@ -109,7 +119,7 @@ async def test_run_starts_everything_prints_where_to_look_and_stops_on_ctrl_c(in
         assert handoff["key"] == lead_id
         assert handoff["value"]["data"]["owner"]["id"].startswith("rep-")
         # the demo model is trained in the background and then scores leads by default
-        admin_key = re.search(r"admin key\s+(\S+)", banner).group(1)
+        admin_key = keys["admin"]
         scoring_url = f"http://127.0.0.1:{ports['scoring']}"
         lead = {"lead_id": "preview", "source": "referral", "completeness": "complete", "contact": {}}
         preview = await _wait_for_model(scoring_url, admin_key, lead, deadline_s=150.0)

@@ -210,24 +210,24 @@ def run_stack() -> int:
         STACK_FILE.unlink(missing_ok=True)
 
 
-DEMO_FORM_KEY = "pk_demo_2c8f1b7e4a9d4f00"
-
-
-ADMIN_KEY_VARIABLES = tuple(
-    f"LEADRELAY_{name}_ADMIN_KEYS" for name in ("CAPTURE", "SCORING", "ROUTING", "SLA_MONITOR", "METRICS")
+SERVICE_PREFIXES = ("CAPTURE", "SCORING", "ROUTING", "SLA_MONITOR", "METRICS")
+# One development key per role (kept in the state folder), given to every service that takes that role.
+DEV_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("backend", ("LEADRELAY_CAPTURE_API_KEYS",)),
+    ("admin", tuple(f"LEADRELAY_{name}_ADMIN_KEYS" for name in SERVICE_PREFIXES)),
+    ("viewer", tuple(f"LEADRELAY_{name}_VIEWER_KEYS" for name in SERVICE_PREFIXES)),
+    ("sales", tuple(f"LEADRELAY_{name}_SALES_KEYS" for name in SERVICE_PREFIXES)),
+    ("demo-form", ("LEADRELAY_CAPTURE_DEMO_FORM_KEY",)),
 )
 
 
 def _dev_keys() -> dict[str, str]:
-    """Return development API and admin keys (kept in the state folder) unless set in the environment."""
-    keys = {}
-    for variables, name in (
-        (("LEADRELAY_CAPTURE_API_KEYS",), "dev-api-key"),
-        (ADMIN_KEY_VARIABLES, "dev-admin-key"),
-    ):
-        path = STATE_DIR / name
+    """Return development keys per role and the demo switch, unless set in the environment."""
+    keys = {"LEADRELAY_CAPTURE_DEMO": os.environ.get("LEADRELAY_CAPTURE_DEMO", "true")}
+    for role, variables in DEV_KEYS:
+        path = STATE_DIR / f"dev-{role}-key"
         if not path.exists():
-            path.write_text(f"{name.split('-')[1]}_{secrets.token_hex(16)}")
+            path.write_text(f"{role.split('-')[0]}_{secrets.token_hex(16)}")
             path.chmod(0o600)
         for variable in variables:
             if not os.environ.get(variable):
@@ -235,11 +235,15 @@ def _dev_keys() -> dict[str, str]:
     return keys
 
 
+def _first_key(env: dict[str, str], variable: str) -> str:
+    return (env.get(variable) or os.environ.get(variable, "")).split(",")[0].strip()
+
+
 def _banner(
     urls: dict[str, str], env: dict[str, str], bootstrap: str, broker_kind: str, postgres_kind: str
 ) -> str:
-    api_key = env["LEADRELAY_CAPTURE_API_KEYS"].split(",")[0].strip()
-    form_key = env.get("LEADRELAY_CAPTURE_DEMO_FORM_KEY") or DEMO_FORM_KEY
+    api_key = _first_key(env, "LEADRELAY_CAPTURE_API_KEYS")
+    viewer_key = _first_key(env, "LEADRELAY_METRICS_VIEWER_KEYS")
     curl = (
         f"curl -s -X POST {urls['capture']}/v1/leads -H 'content-type: application/json' "
         f"-H 'X-API-Key: {api_key}' \\\n"
@@ -253,13 +257,16 @@ Leadrelay is running.
   scoring      {urls["scoring"]}/docs
   routing      {urls["routing"]}/docs
   sla-monitor  {urls["sla-monitor"]}/docs   (open handoffs: /v1/handoffs?state=open)
-  metrics      {urls["metrics"]}/ (dashboard), /v1/kpis (Prometheus: /metrics on every port)
+  metrics      {urls["metrics"]}/#key={viewer_key} (dashboard), /v1/kpis (Prometheus: /metrics on every port)
   broker       {bootstrap}  [{broker_kind}]
   postgres     [{postgres_kind}]
   logs         {STATE_DIR}/logs/
-  API key      {api_key}   (LEADRELAY_CAPTURE_API_KEYS)
-  admin key    {env.get("LEADRELAY_CAPTURE_ADMIN_KEYS", "").split(",")[0]}   (LEADRELAY_<SERVICE>_ADMIN_KEYS, header X-Admin-Key)
-  demo form    id demo, public key {form_key}   (LEADRELAY_CAPTURE_DEMO_FORM_KEY)
+Keys, one per role, sent as X-API-Key (see README, Security):
+  backend      {api_key}   (LEADRELAY_CAPTURE_API_KEYS: post leads, activities, erasure)
+  sales tool   {_first_key(env, "LEADRELAY_ROUTING_SALES_KEYS")}   (LEADRELAY_<SERVICE>_SALES_KEYS: accept, reject, contact)
+  viewer       {viewer_key}   (LEADRELAY_<SERVICE>_VIEWER_KEYS: reads and dashboards)
+  admin        {_first_key(env, "LEADRELAY_CAPTURE_ADMIN_KEYS")}   (LEADRELAY_<SERVICE>_ADMIN_KEYS: configuration)
+  demo form    {urls["capture"]}/demo, public key {_first_key(env, "LEADRELAY_CAPTURE_DEMO_FORM_KEY")}   (LEADRELAY_CAPTURE_DEMO_FORM_KEY, X-Form-Key)
 
 Post a lead:
   {curl}

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from leadrelay.events.topics import Topics
+from leadrelay.service.access import Role
 
 
 class KafkaSettings(BaseSettings):
@@ -79,18 +80,25 @@ class ServiceSettings(BaseSettings):
     outbox_min_pass_interval_ms: int = Field(default=0, ge=0, le=1000)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
-    # Keys for the service's admin API (header X-Admin-Key), comma-separated; empty disables it.
+    # Keys per role (header X-API-Key), comma-separated, several at once for rotation; a role without keys is
+    # refused. Admin keys may also come as X-Admin-Key. A sales key may name its queues: `KEY:enterprise|smb`.
     admin_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    viewer_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    sales_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("admin_keys", mode="before")
+    @field_validator("admin_keys", "viewer_keys", "sales_keys", mode="before")
     @classmethod
-    def _admin_keys_comma_separated(cls, value: object) -> object:
+    def _keys_comma_separated(cls, value: object) -> object:
         return split_keys(value)
 
-    @field_validator("admin_keys")
+    @field_validator("admin_keys", "viewer_keys", "sales_keys")
     @classmethod
-    def _admin_keys_long_enough(cls, value: list[str]) -> list[str]:
+    def _keys_long_enough(cls, value: list[str]) -> list[str]:
         return long_enough_keys(value)
+
+    def role_keys(self) -> dict[Role, list[str]]:
+        """Return the configured keys of each role."""
+        return {Role.ADMIN: self.admin_keys, Role.VIEWER: self.viewer_keys, Role.SALES: self.sales_keys}
 
     @property
     def database_url(self) -> str:
@@ -105,8 +113,8 @@ def split_keys(value: object) -> object:
 
 
 def long_enough_keys(keys: list[str]) -> list[str]:
-    """Refuse keys shorter than 16 characters."""
-    if any(len(key) < 16 for key in keys):
+    """Refuse keys shorter than 16 characters (a queue scope after `:` does not count)."""
+    if any(len(key.partition(":")[0].strip()) < 16 for key in keys):
         raise ValueError("every key needs at least 16 characters")
     return keys
 

@@ -34,6 +34,8 @@ async def settings(create_database, kafka_settings, postgres_settings) -> Captur
         outbox_poll_interval_s=0.2,
         api_keys=[API_KEY],
         admin_keys=[ADMIN_KEY],
+        demo=True,
+        demo_form_key=DEMO_KEY,
     )
 
 
@@ -68,6 +70,8 @@ def capture_process(infra, tmp_path_factory) -> Iterator[CaptureProcess]:
         LEADRELAY_KAFKA_TOPIC_PREFIX=prefix,
         LEADRELAY_CAPTURE_DATABASE=database,
         LEADRELAY_CAPTURE_API_KEYS="process-api-key-0123456789",
+        LEADRELAY_CAPTURE_DEMO="true",
+        LEADRELAY_CAPTURE_DEMO_FORM_KEY=DEMO_KEY,
         LEADRELAY_CAPTURE_RATE_LIMIT_PER_IP="1000000/minute",
         LEADRELAY_CAPTURE_RATE_LIMIT_PER_FORM="1000000/minute",
         LEADRELAY_CAPTURE_LOG_LEVEL="WARNING",

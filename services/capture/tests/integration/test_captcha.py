@@ -46,12 +46,13 @@ def verifier() -> Iterator[str]:
 async def test_browser_posts_need_an_accepted_captcha(settings, verifier):
     guarded = settings.model_copy(update={"captcha_verify_url": verifier, "captcha_secret": "s3cret"})
     async with running(build_app(guarded)) as client:
-        missing = await client.post("/v1/forms/demo", data={"email": "a@example.com"})
+        page = {"Origin": ORIGIN}
+        missing = await client.post("/v1/forms/demo", data={"email": "a@example.com"}, headers=page)
         wrong = await client.post(
-            "/v1/forms/demo", data={"email": "b@example.com", "cf-turnstile-response": "bad"}
+            "/v1/forms/demo", data={"email": "b@example.com", "cf-turnstile-response": "bad"}, headers=page
         )
         good = await client.post(
-            "/v1/forms/demo", data={"email": "c@example.com", "cf-turnstile-response": "good"}
+            "/v1/forms/demo", data={"email": "c@example.com", "cf-turnstile-response": "good"}, headers=page
         )
         chat = await client.post(
             "/v1/chat",
@@ -71,6 +72,8 @@ async def test_an_unreachable_verifier_fails_closed(settings):
     guarded = settings.model_copy(update={"captcha_verify_url": f"http://127.0.0.1:{free_port()}/siteverify"})
     async with running(build_app(guarded)) as client:
         response = await client.post(
-            "/v1/forms/demo", data={"email": "a@example.com", "captcha_token": "good"}
+            "/v1/forms/demo",
+            data={"email": "a@example.com", "captcha_token": "good"},
+            headers={"Origin": ORIGIN},
         )
     assert response.status_code == 403 and "could not be checked" in response.json()["detail"]

@@ -7,7 +7,8 @@ import asyncio
 from sqlalchemy import event
 
 from leadrelay.capture.adapters.form_store import FormStore
-from leadrelay.capture.adapters.forms_file import load_forms
+from leadrelay.capture.adapters.forms_file import demo_form
+from leadrelay.capture.domain.forms import FormsConfig
 from leadrelay.db.engine import create_engine
 
 DEMO_KEY = "pk_demo_2c8f1b7e4a9d4f00"
@@ -19,7 +20,7 @@ async def test_an_expired_cache_is_reloaded_once_however_many_requests_ask(setti
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: queries.append(args[2]))
     try:
         store = FormStore(engine, ttl_s=0.05)
-        await store.seed(load_forms(settings.forms_path, DEMO_KEY))
+        await store.seed(FormsConfig(forms=[demo_form(DEMO_KEY)]))
         first = await store.current()
         await asyncio.sleep(0.1)  # expired
         queries.clear()

@@ -66,13 +66,15 @@ async def test_multipart_post_asking_for_json_gets_202_and_errors_read_by_a_pers
         ok = await client.post(
             "/v1/forms/demo",
             files={"email": (None, "multi@example.com")},
-            headers={"Accept": "application/json"},
+            headers={"Accept": "application/json", "Origin": ORIGIN},
         )
-        bad_html = await client.post("/v1/forms/demo", data={"email": "nope", "phone": "12"})
+        bad_html = await client.post(
+            "/v1/forms/demo", data={"email": "nope", "phone": "12"}, headers={"Origin": ORIGIN}
+        )
         bad_json = await client.post(
-            "/v1/forms/demo", data={"name": "x"}, headers={"Accept": "application/json"}
+            "/v1/forms/demo", data={"name": "x"}, headers={"Accept": "application/json", "Origin": ORIGIN}
         )
-    assert ok.status_code == 202 and ok.json()["is_new"] is True
+    assert ok.status_code == 202 and ok.json()["status"] == "accepted" and "lead_id" not in ok.json()
     assert bad_html.status_code == 422 and bad_html.headers["content-type"].startswith("text/html")
     assert "<strong>email</strong>" in bad_html.text and "<strong>phone</strong>" in bad_html.text
     assert bad_json.json()["errors"][0] == {"field": "email", "reason": "Field required", "type": "missing"}
@@ -81,7 +83,9 @@ async def test_multipart_post_asking_for_json_gets_202_and_errors_read_by_a_pers
 async def test_honeypot_answers_like_a_person_but_stores_and_emits_nothing(settings):
     async with running(build_app(settings)) as client:
         response = await client.post(
-            "/v1/forms/demo", data={"email": "bot@example.com", "website": "http://spam"}
+            "/v1/forms/demo",
+            data={"email": "bot@example.com", "website": "http://spam"},
+            headers={"Origin": ORIGIN},
         )
         metrics = (await client.get("/metrics")).text
     assert response.status_code == 303
@@ -139,13 +143,44 @@ async def test_a_65_kib_body_is_refused_with_or_without_content_length(settings)
 
 async def test_a_burst_over_the_limit_gets_429_with_retry_after(settings):
     limited = settings.model_copy(update={"rate_limit_per_ip": "5/minute"})
+    browser = {"X-Form-Key": DEMO_KEY, "Origin": ORIGIN}
     async with running(build_app(limited)) as client:
         codes = [
-            (await client.post("/v1/leads", json={"email": f"r{i}@example.com"}, headers=API))
+            (await client.post("/v1/leads", json={"email": f"r{i}@example.com"}, headers=browser))
             for i in range(7)
         ]
     assert [r.status_code for r in codes] == [202] * 5 + [429] * 2
     assert int(codes[-1].headers["retry-after"]) > 0
+
+
+async def test_refused_and_malformed_requests_count_against_the_ip_before_the_body_is_read(settings):
+    limited = settings.model_copy(update={"rate_limit_per_ip": "4/minute"})
+    async with running(build_app(limited)) as client:
+        no_key = [(await client.post("/v1/leads", content=b"{")).status_code for _ in range(2)]
+        malformed = await client.post(
+            "/v1/leads", content=b"{not json", headers={"X-Form-Key": DEMO_KEY, "Origin": ORIGIN}
+        )
+        unknown_form = await client.post("/v1/forms/nope", data={"email": "a@example.com"})
+        after = await client.post(
+            "/v1/leads",
+            json={"email": "late@example.com"},
+            headers={"X-Form-Key": DEMO_KEY, "Origin": ORIGIN},
+        )
+    assert no_key == [401, 401] and malformed.status_code == 422 and unknown_form.status_code == 404
+    assert after.status_code == 429 and int(after.headers["retry-after"]) > 0
+    assert await stored(settings, "SELECT id FROM leads") == []
+
+
+async def test_a_backend_has_its_own_quota_and_is_not_throttled_by_the_public_limit(settings):
+    limited = settings.model_copy(
+        update={"rate_limit_per_ip": "2/minute", "rate_limit_per_backend_key": "5/minute"}
+    )
+    async with running(build_app(limited)) as client:
+        codes = [
+            (await client.post("/v1/leads", json={"email": f"b{i}@example.com"}, headers=API)).status_code
+            for i in range(7)
+        ]
+    assert codes == [202] * 5 + [429] * 2
 
 
 @pytest.mark.parametrize(
@@ -185,7 +220,7 @@ async def test_chat_and_activities(settings):
             },
             headers={"X-Form-Key": DEMO_KEY, "Origin": ORIGIN},
         )
-        lead_id = chat.json()["lead_id"]
+        [(lead_id,)] = await stored(settings, "SELECT id FROM leads")
         activity = await client.post(f"/v1/leads/{lead_id}/activities", json={"kind": "webinar"}, headers=API)
         unknown = await client.post(
             "/v1/leads/00000000-0000-0000-0000-000000000000/activities", json={"kind": "webinar"}, headers=API
@@ -195,7 +230,8 @@ async def test_chat_and_activities(settings):
         )
         async with TopicReader(settings.kafka.bootstrap_servers, settings.kafka.topics.activity) as reader:
             [event] = await reader.wait_for(1)
-    assert chat.status_code == 202 and activity.status_code == 202
+    assert chat.status_code == 202 and set(chat.json()) == {"status", "receipt"}
+    assert activity.status_code == 202
     assert unknown.status_code == 404 and from_browser.status_code == 403
     assert event.json()["data"]["kind"] == "webinar" and event.key == lead_id
     [row] = await stored(settings, "SELECT source, message FROM leads")

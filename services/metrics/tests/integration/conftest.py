@@ -21,6 +21,7 @@ from leadrelay.events.scoring import LeadOutcome, LeadScored
 from leadrelay.metrics.bootstrap import MIGRATIONS
 from leadrelay.metrics.settings import MetricsSettings
 from leadrelay.testing.kafka import produce
+from leadrelay.testing.keys import role_keys
 
 ADMIN_KEY = "test-admin-key-0123456789"
 T0 = datetime(2026, 11, 2, 10, tzinfo=UTC)
@@ -29,9 +30,7 @@ T0 = datetime(2026, 11, 2, 10, tzinfo=UTC)
 @pytest.fixture
 async def settings(create_database, kafka_settings, postgres_settings) -> MetricsSettings:
     database = await create_database("metrics", MIGRATIONS)
-    return MetricsSettings(
-        database=database, kafka=kafka_settings, postgres=postgres_settings, admin_keys=[ADMIN_KEY]
-    )
+    return MetricsSettings(database=database, kafka=kafka_settings, postgres=postgres_settings, **role_keys())
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 from leadrelay.metrics.bootstrap import build_app
 from leadrelay.testing.apps import running
 from leadrelay.testing.waiting import wait_until
+from leadrelay.testing.keys import VIEWER_KEY
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 PERIOD = {"from": "2026-11-01", "to": "2026-11-30"}
@@ -48,7 +49,7 @@ async def test_scripted_events_give_exactly_the_expected_kpis_and_a_replay_chang
     async def publish_all() -> None:
         await publish(script)
 
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         spend = [
             {
                 "source": "web_form",

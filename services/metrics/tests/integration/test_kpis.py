@@ -15,6 +15,7 @@ from leadrelay.metrics.settings import MetricsSettings
 from leadrelay.testing.apps import running
 from leadrelay.testing.kafka import produce
 from leadrelay.testing.waiting import wait_until
+from leadrelay.testing.keys import VIEWER_KEY, role_keys
 
 NOW = datetime.now(UTC)
 
@@ -22,7 +23,7 @@ NOW = datetime.now(UTC)
 @pytest.fixture
 async def settings(create_database, kafka_settings, postgres_settings) -> MetricsSettings:
     database = await create_database("metrics", MIGRATIONS)
-    return MetricsSettings(database=database, kafka=kafka_settings, postgres=postgres_settings)
+    return MetricsSettings(database=database, kafka=kafka_settings, postgres=postgres_settings, **role_keys())
 
 
 def funnel_events(lead_id: str, source: str, stage: str):
@@ -98,7 +99,7 @@ async def test_every_topic_is_counted_once_per_event(settings):
 
     captured = [e for e in events if e.type == "leadrelay.lead.captured.v1"]
     later = [e for e in events if e not in captured]
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         for event in captured:
             await produce(bs, topic_of(event), encode(event), key=event.subject)
         # Later events of a lead arrive after its capture, as in the real flow (topics are not ordered).

@@ -12,6 +12,7 @@ from leadrelay.routing.settings import RoutingSettings
 from leadrelay.testing.apps import assert_path_and_background_lanes, running
 from leadrelay.testing.kafka import TopicReader, produce
 from leadrelay.testing.waiting import wait_until
+from leadrelay.testing.keys import VIEWER_KEY, role_keys
 
 ADMIN_KEY = "test-admin-key-0123456789"
 
@@ -24,7 +25,7 @@ async def settings(create_database, kafka_settings, postgres_settings) -> Routin
         kafka=kafka_settings,
         postgres=postgres_settings,
         outbox_poll_interval_s=0.2,
-        admin_keys=[ADMIN_KEY],
+        **role_keys(),
     )
 
 
@@ -54,7 +55,7 @@ async def test_sql_leads_are_handed_off_round_robin_with_a_decision_trace(settin
     for i in range(4):
         await produce(bs, topics.scored, encode(scored(f"big-{i}")), key="same")
     await produce(bs, topics.scored, encode(scored("cold", stage="nurture")), key="same")
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         await wait_until(lambda: decisions_of(client, "cold"), what="all decisions")
         async with TopicReader(bs, topics.qualified) as reader:
             qualified = [m.json() for m in await reader.wait_for(4)]
@@ -79,7 +80,7 @@ async def test_sql_leads_are_handed_off_round_robin_with_a_decision_trace(settin
 
 
 async def test_preview_and_config_endpoints(settings):
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         preview = await client.post(
             "/v1/route/preview",
             json={"lead": scored("p", size="1-10").data.model_dump(mode="json")},
@@ -110,7 +111,7 @@ async def test_a_lead_scored_again_is_not_handed_off_twice(settings):
     await produce(bs, topics.scored, encode(scored("again")), key="again")
     await produce(bs, topics.scored, encode(scored("again", grade="B1")), key="again")
     await produce(bs, topics.scored, encode(scored("marker")), key="again")
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         await wait_until(lambda: decisions_of(client, "marker"), what="decisions")
         decisions = await decisions_of(client, "again")
         async with TopicReader(bs, topics.qualified) as reader:

@@ -19,6 +19,7 @@ from leadrelay.routing.settings import SEED_CONFIG, RoutingSettings
 from leadrelay.testing.apps import running
 from leadrelay.testing.kafka import TopicReader, produce
 from leadrelay.testing.waiting import wait_until
+from leadrelay.testing.keys import VIEWER_KEY, role_keys
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 SALES = {"X-API-Key": "test-sales-key-0123456789"}
@@ -48,8 +49,7 @@ def make_settings(create_database, kafka_settings, postgres_settings, tmp_path):
             kafka=kafka_settings,
             postgres=postgres_settings,
             outbox_poll_interval_s=0.2,
-            admin_keys=[ADMIN["X-Admin-Key"]],
-            sales_api_keys=[SALES["X-API-Key"]],
+            **role_keys(),
             config_path=path,
         )
 
@@ -91,7 +91,7 @@ def metric(text: str, name: str, **labels: str) -> float:
 async def test_an_account_match_wins_over_rules_and_a_returning_person_gets_their_owner(make_settings):
     settings = await make_settings()
     bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         bad = await client.post(
             "/v1/accounts/import",
             content="name,domain,owner_id\nBigCo,bigco.example,rep-nobody\n,x,rep-ada\n",
@@ -130,7 +130,7 @@ async def test_nobody_available_falls_back_then_goes_to_the_pool_with_alert_metr
     }
     settings = await make_settings(config_with(reps={"rep-ada": away, "rep-grace": away}))
     bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         before = (await client.get("/metrics")).text
         await produce(bs, topics.scored, scored("fallback"), key="k")
         [fallback] = await wait_until(lambda: handoffs_of(client, "fallback"), what="fallback handoff")
@@ -160,7 +160,7 @@ async def test_a_rep_at_the_concurrent_cap_is_skipped_until_first_contact(make_s
         config_with(reps={"rep-ada": {"concurrent_cap": 1}, "rep-grace": {"concurrent_cap": 1}})
     )
     bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         for lead in ("c1", "c2", "c3"):
             await produce(bs, topics.scored, scored(lead), key="k")
         [c1] = await wait_until(lambda: handoffs_of(client, "c1"), what="c1")
@@ -197,7 +197,7 @@ async def test_breaches_escalate_to_the_next_rep_then_the_manager_then_the_pool(
         )
         return encode(new_event(event, source="leadrelay/sla-monitor", subject="late"))
 
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         await produce(bs, topics.scored, scored("late"), key="late")
         chain = await wait_until(lambda: handoffs_of(client, "late", 1), what="first handoff")
         for attempt in (2, 3, 4):
@@ -233,7 +233,7 @@ async def test_breaches_escalate_to_the_next_rep_then_the_manager_then_the_pool(
 async def test_sales_tools_accept_and_reject_handoffs(make_settings):
     settings = await make_settings()
     bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         for lead in ("taken", "refused"):
             await produce(bs, topics.scored, scored(lead), key="k")
         [taken] = await wait_until(lambda: handoffs_of(client, "taken"), what="taken")
@@ -268,7 +268,7 @@ async def test_sales_tools_accept_and_reject_handoffs(make_settings):
 
 async def test_configuration_versions_are_validated_exported_and_audited(make_settings):
     settings = await make_settings()
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         bad = config_with(version="broken")
         bad["rules"][0]["queue"] = "nowhere"
         bad["reps"][0]["timezone"] = "Atlantis/Capital"
@@ -302,7 +302,7 @@ async def test_configuration_versions_are_validated_exported_and_audited(make_se
 async def test_a_backtest_replays_recent_leads_against_a_draft(make_settings):
     settings = await make_settings()
     bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         for i in range(4):
             await produce(bs, topics.scored, scored(f"bt-{i}"), key="k")
         await wait_until(lambda: handoffs_of(client, "bt-3"), what="four handoffs")

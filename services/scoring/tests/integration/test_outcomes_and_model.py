@@ -17,6 +17,7 @@ from leadrelay.scoring.settings import ScoringSettings
 from leadrelay.testing.apps import running
 from leadrelay.testing.kafka import TopicReader, produce
 from leadrelay.testing.waiting import wait_until
+from leadrelay.testing.keys import VIEWER_KEY, role_keys
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 LEADS = 60
@@ -30,7 +31,7 @@ async def settings(create_database, kafka_settings, postgres_settings) -> Scorin
         kafka=kafka_settings,
         postgres=postgres_settings,
         outbox_poll_interval_s=0.2,
-        admin_keys=[ADMIN["X-Admin-Key"]],
+        **role_keys(),
         retrain_after_outcomes=40,
         retrain_activate_min_auc=0.7,
     )
@@ -69,7 +70,7 @@ async def test_outcomes_retrain_a_model_that_then_scores_and_explains_new_leads(
     for i in range(LEADS):
         lead = history_lead(i)
         await produce(bs, topics.captured, encode(new_event(lead, source="capture", subject=lead.lead_id)))
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         too_early = await client.post("/v1/models/retrain", headers=ADMIN)
         assert too_early.status_code == 409 and "too few outcomes" in too_early.json()["detail"]
 

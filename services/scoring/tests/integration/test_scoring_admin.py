@@ -13,6 +13,7 @@ from leadrelay.scoring.settings import DEFAULT_RULESET, ScoringSettings
 from leadrelay.testing.apps import running
 from leadrelay.testing.kafka import TopicReader, produce
 from leadrelay.testing.waiting import wait_until
+from leadrelay.testing.keys import VIEWER_KEY, role_keys
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 DEFAULT = load_ruleset(DEFAULT_RULESET)
@@ -26,7 +27,7 @@ async def settings(create_database, kafka_settings, postgres_settings) -> Scorin
         kafka=kafka_settings,
         postgres=postgres_settings,
         outbox_poll_interval_s=0.2,
-        admin_keys=[ADMIN["X-Admin-Key"]],
+        **role_keys(),
     )
 
 
@@ -57,7 +58,7 @@ async def score_of(client, lead_id: str):
 
 
 async def test_the_admin_api_needs_a_key(settings):
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         for method, path in [
             ("GET", "/v1/rulesets"),
             ("POST", "/v1/rulesets"),
@@ -76,7 +77,7 @@ async def test_an_invalid_rule_set_is_refused_with_every_error_and_its_path(sett
     bad["version"] = ""
     bad["rules"][1]["group"] = "looks"
     bad["qualification"]["disqualify"][0] = {"reason": "x", "field": "contact.title"}
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         stored = await client.post("/v1/rulesets", json=bad, headers=ADMIN)
         checked = await client.post(
             "/v1/rulesets/validate",
@@ -102,7 +103,7 @@ async def test_activating_a_version_rescores_old_leads_only_when_asked(settings)
     for i in range(5):
         lead = web_lead(f"old-{i}")
         await produce(bs, topics.captured, encode(new_event(lead, source="capture", subject=lead.lead_id)))
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         for i in range(5):
             await wait_until(lambda i=i: score_of(client, f"old-{i}"), what=f"old-{i} scored")
         assert (await score_of(client, "old-0"))["stage"] == "mql"
@@ -153,7 +154,7 @@ async def test_activating_a_version_rescores_old_leads_only_when_asked(settings)
 
 async def test_preview_scores_a_lead_under_a_draft_without_storing_or_sending(settings):
     lead = web_lead("preview").model_dump(mode="json")
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         active = await client.post("/v1/score/preview", json={"lead": lead}, headers=ADMIN)
         draft = await client.post(
             "/v1/score/preview", json={"lead": lead, "ruleset": generous()}, headers=ADMIN

@@ -14,6 +14,7 @@ from leadrelay.scoring.settings import ScoringSettings
 from leadrelay.testing.apps import assert_path_and_background_lanes, running
 from leadrelay.testing.kafka import TopicReader, produce
 from leadrelay.testing.waiting import wait_until
+from leadrelay.testing.keys import VIEWER_KEY
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ async def test_the_same_event_delivered_twice_gives_one_score_and_one_lead_score
     await produce(
         settings.kafka.bootstrap_servers, topics.captured, encode(captured("lead-next")), key="lead-dup"
     )
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         await wait_until(lambda: score_of(client, "lead-next"), what="the event behind the duplicate")
         score = await score_of(client, "lead-dup")
         async with TopicReader(settings.kafka.bootstrap_servers, topics.scored) as reader:
@@ -73,7 +74,7 @@ async def test_an_undecodable_message_goes_to_the_dlq_and_the_ones_behind_it_are
     wrong_version = encode(captured("lead-v9")).replace(b"captured.v1", b"captured.v9")
     await produce(bs, topics.captured, wrong_version, key="k")
     await produce(bs, topics.captured, encode(captured("lead-after")), key="k")
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         await wait_until(lambda: score_of(client, "lead-after"), what="the lead behind the poison")
         assert await score_of(client, "lead-v9") is None
         async with TopicReader(bs, topics.dlq(topics.captured)) as dlq:
@@ -97,7 +98,7 @@ async def test_activity_re_scores_and_promotes_an_mql_to_sql(settings):
         consent=Consent(purposes=["contact"]),
     )
     await produce(bs, topics.captured, encode(new_event(warm, source="capture", subject="warm")), key="warm")
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         async with TopicReader(bs, topics.scored) as reader:
             [first] = await reader.wait_for(1)
             for kind in ("webinar", "demo_request"):
@@ -125,7 +126,7 @@ async def test_a_rejected_handoff_returns_the_lead_to_nurture_with_the_reason(se
     topics = settings.kafka.topics
     bs = settings.kafka.bootstrap_servers
     await produce(bs, topics.captured, encode(captured("turned-down")), key="turned-down")
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         await wait_until(lambda: _stage(client, "turned-down", "sql"), what="the lead scored sql")
         rejected = HandoffRejected(
             handoff_id="00000000-0000-0000-0000-000000000001",

@@ -25,6 +25,10 @@ T0 = datetime(2026, 11, 25, 12, tzinfo=UTC)
 TOPICS = Topics("sm.")
 
 
+def EVERY_QUEUE(queue: str) -> bool:
+    return True
+
+
 class ClockMachine(RuleBasedStateMachine):
     """The model: each clock's lead, attempt, deadline, and whether it was contacted or replaced."""
 
@@ -91,7 +95,7 @@ class ClockMachine(RuleBasedStateMachine):
 
     @rule(clock=clocks)
     def contact(self, clock: str) -> None:
-        self._run(report_contact(clock, "phone", self.now, SlaUnitOfWork(self.sessions), TOPICS))
+        self._run(report_contact(clock, "phone", self.now, SlaUnitOfWork(self.sessions), TOPICS, EVERY_QUEUE))
         if self.model[clock]["state"] == "open":
             self.model[clock]["state"] = "contacted"
 

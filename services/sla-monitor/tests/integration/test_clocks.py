@@ -17,6 +17,7 @@ from leadrelay.sla_monitor.handlers import breach_due_handoffs, start_clock
 from leadrelay.sla_monitor.settings import SlaMonitorSettings
 from leadrelay.testing.apps import running
 from leadrelay.testing.kafka import TopicReader, produce
+from leadrelay.testing.keys import SALES, VIEWER_KEY, role_keys
 from leadrelay.testing.waiting import wait_until
 
 
@@ -29,6 +30,7 @@ async def settings(create_database, kafka_settings, postgres_settings) -> SlaMon
         postgres=postgres_settings,
         outbox_poll_interval_s=0.2,
         breach_poll_interval_s=0.1,
+        **role_keys(),
     )
 
 
@@ -56,14 +58,14 @@ async def test_missed_deadline_breaches_once_and_contact_prevents_it(settings):
     topics = settings.kafka.topics
     bs = settings.kafka.bootstrap_servers
     await produce(bs, topics.qualified, encode(qualified("missed", 1.0)), key="a")
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         await wait_until(lambda: handoff(client, "missed"), what="consumer up")
         # Produced once the consumer runs, so the contact surely beats these deadlines.
         await produce(bs, topics.qualified, encode(qualified("called", 4.0)), key="b")
         await produce(bs, topics.qualified, encode(qualified("by-event", 4.0)), key="c")
         await wait_until(lambda: handoff(client, "called"), what="clock started")
         await wait_until(lambda: handoff(client, "by-event"), what="clock started")
-        contact = await client.post("/v1/handoffs/called/contact", json={"channel": "phone"})
+        contact = await client.post("/v1/handoffs/called/contact", json={"channel": "phone"}, headers=SALES)
         assert contact.status_code == 200 and contact.json()["state"] == "contacted"
         contacted = LeadContacted(
             handoff_id="by-event", lead_id="lead-by-event", channel="email", at=datetime.now(UTC)
@@ -78,7 +80,7 @@ async def test_missed_deadline_breaches_once_and_contact_prevents_it(settings):
             settled = await reader.settle(1.0)
         open_ = (await client.get("/v1/handoffs", params={"state": "open"})).json()
         by_event = await handoff(client, "by-event")
-        late = await client.post("/v1/handoffs/missed/contact", json={"channel": "phone"})
+        late = await client.post("/v1/handoffs/missed/contact", json={"channel": "phone"}, headers=SALES)
     assert [m.json()["data"]["handoff_id"] for m in settled] == ["missed"]
     data = breach.json()["data"]
     assert breach.json()["type"] == "leadrelay.handoff.breached.v1"
@@ -125,29 +127,40 @@ async def test_a_clock_not_yet_due_never_fires_early(settings):
         await engine.dispose()
 
 
-async def test_contact_reported_before_its_handoff_arrives_is_kept_and_announced(settings):
+async def test_contact_announced_before_its_handoff_arrives_is_kept_and_announced(settings):
     topics = settings.kafka.topics
     bs = settings.kafka.bootstrap_servers
-    async with running(build_app(settings)) as client:
-        early = await client.post("/v1/handoffs/early/contact", json={"channel": "phone"})
-        assert early.status_code == 200 and early.json()["state"] == "contacted"
-        await produce(bs, topics.qualified, encode(qualified("early", 0.5)), key="e")
-        await wait_until(lambda: _known(client, "early"), what="handoff details filled in")
-        async with TopicReader(bs, topics.contacted) as contacted:
-            [event] = await contacted.wait_for(1)
+    contacted = LeadContacted(handoff_id="early", lead_id="lead-early", channel="phone", at=datetime.now(UTC))
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
+        async with TopicReader(bs, topics.contacted) as reader:
+            await produce(
+                bs,
+                topics.contacted,
+                encode(new_event(contacted, source="crm", subject="lead-early")),
+                key="e",
+            )
+            await wait_until(lambda: handoff(client, "early"), what="the early contact kept")
+            await produce(bs, topics.qualified, encode(qualified("early", 0.5)), key="e")
+            await wait_until(lambda: _known(client, "early"), what="handoff details filled in")
+            await reader.wait_for(1)
         async with TopicReader(bs, topics.sla_breached) as breaches:
             await wait_until(lambda: _past(client, "early"), what="deadline passed")
             assert await breaches.settle(1.0) == []
-        bad = await client.post("/v1/handoffs/nope/contact", json={"channel": "Carrier Pigeon!"})
-        bad_id = await client.post("/v1/handoffs/" + "x" * 40 + "/contact", json={"channel": "phone"})
-    assert event.json()["data"]["lead_id"] == "lead-early"
+        early = await handoff(client, "early")
+        bad = await client.post(
+            "/v1/handoffs/nope/contact", json={"channel": "Carrier Pigeon!"}, headers=SALES
+        )
+        bad_id = await client.post(
+            "/v1/handoffs/" + "x" * 40 + "/contact", json={"channel": "phone"}, headers=SALES
+        )
+    assert early["state"] == "contacted" and early["contact_channel"] == "phone"
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "channel"
     assert bad_id.status_code == 422
 
 
 async def _known(client, handoff_id: str) -> bool:
     h = await handoff(client, handoff_id)
-    return bool(h and h["lead_id"] and h["state"] == "contacted")
+    return bool(h and h["due_at"] and h["state"] == "contacted")
 
 
 async def test_clocks_start_from_a_consumer_on_the_handoff_path(settings):

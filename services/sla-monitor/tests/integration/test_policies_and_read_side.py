@@ -15,6 +15,7 @@ from leadrelay.sla_monitor.bootstrap import MIGRATIONS, build_app
 from leadrelay.sla_monitor.settings import SlaMonitorSettings
 from leadrelay.testing.apps import running
 from leadrelay.testing.kafka import TopicReader, produce
+from leadrelay.testing.keys import SALES, VIEWER_KEY, role_keys
 from leadrelay.testing.waiting import wait_until
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
@@ -46,7 +47,7 @@ async def settings(create_database, kafka_settings, postgres_settings, tmp_path)
         outbox_poll_interval_s=0.2,
         breach_poll_interval_s=0.1,
         policies_path=path,
-        admin_keys=[ADMIN["X-Admin-Key"]],
+        **role_keys(),
     )
 
 
@@ -94,7 +95,7 @@ async def test_business_hours_policies_count_in_the_team_calendar(settings):
         bs, topics.qualified, qualified("holiday", "office", at=before_epiphany, grade="C1"), key="a"
     )
     await produce(bs, topics.qualified, qualified("unknown", "not-a-policy"), key="a")
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         weekend = await wait_until(lambda: clock(client, "weekend"), what="clock")
         holiday = await wait_until(lambda: clock(client, "holiday"), what="clock")
         unknown = await wait_until(lambda: clock(client, "unknown"), what="clock")
@@ -107,7 +108,7 @@ async def test_business_hours_policies_count_in_the_team_calendar(settings):
 async def test_a_warning_comes_once_before_the_breach(settings):
     bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
     await produce(bs, topics.qualified, qualified("hurry", "fast"), key="a")
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         async with (
             TopicReader(bs, topics.at_risk) as warnings,
             TopicReader(bs, topics.sla_breached) as breaches,
@@ -130,7 +131,7 @@ async def test_a_reassignment_replaces_the_open_clock_of_the_earlier_attempt(set
         qualified("second", "slow", lead="moved", attempt=2, owner="rep-grace"),
         key="moved",
     )
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         await wait_until(lambda: clock(client, "second"), what="second clock")
         first = await clock(client, "first")
         open_ones = (await client.get("/v1/handoffs", params={"state": "open"})).json()
@@ -141,18 +142,30 @@ async def test_a_reassignment_replaces_the_open_clock_of_the_earlier_attempt(set
 async def test_a_callback_moves_the_deadline_and_a_closed_clock_refuses_it(settings):
     bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
     await produce(bs, topics.qualified, qualified("call-me", "slow"), key="a")
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         await wait_until(lambda: clock(client, "call-me"), what="clock")
         tomorrow = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
-        moved = await client.post("/v1/handoffs/call-me/callback", json={"at": tomorrow.isoformat()})
-        naive = await client.post("/v1/handoffs/call-me/callback", json={"at": "2026-12-01T10:00:00"})
-        await client.post("/v1/handoffs/call-me/contact", json={"channel": "phone"})
-        closed = await client.post("/v1/handoffs/call-me/callback", json={"at": tomorrow.isoformat()})
-        missing = await client.post("/v1/handoffs/nope/callback", json={"at": tomorrow.isoformat()})
+        before = await clock(client, "call-me")
+
+        async def callback(handoff_id: str, at: str):
+            return await client.post(f"/v1/handoffs/{handoff_id}/callback", json={"at": at}, headers=SALES)
+
+        past = await callback("call-me", (datetime.now(UTC) - timedelta(minutes=5)).isoformat())
+        too_far = await callback("call-me", (datetime.now(UTC) + timedelta(days=31)).isoformat())
+        unchanged = await clock(client, "call-me")
+        moved = await callback("call-me", tomorrow.isoformat())
+        naive = await callback("call-me", "2026-12-01T10:00:00")
+        await client.post("/v1/handoffs/call-me/contact", json={"channel": "phone"}, headers=SALES)
+        closed = await callback("call-me", tomorrow.isoformat())
+        missing = await callback("nope", tomorrow.isoformat())
+        stored_missing = await clock(client, "nope")
+    assert past.status_code == too_far.status_code == 422
+    assert past.json()["errors"][0]["field"] == "at" and "30 days" in too_far.json()["errors"][0]["reason"]
+    assert unchanged["due_at"] == before["due_at"]
     assert moved.status_code == 200
     assert datetime.fromisoformat(moved.json()["due_at"]) == tomorrow + timedelta(minutes=10)
     assert naive.status_code == 422
-    assert closed.status_code == 409 and missing.status_code == 404
+    assert closed.status_code == 409 and missing.status_code == 404 and stored_missing is None
 
 
 async def test_filters_compliance_and_speed_to_lead_metrics(settings):
@@ -171,10 +184,10 @@ async def test_filters_compliance_and_speed_to_lead_metrics(settings):
         qualified("g1", "slow", owner="rep-grace", queue="smb", captured_at=captured),
         key="a",
     )
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         for handoff_id in ("a1", "a2", "g1"):
             await wait_until(lambda h=handoff_id: clock(client, h), what=handoff_id)
-        await client.post("/v1/handoffs/a1/contact", json={"channel": "phone"})
+        await client.post("/v1/handoffs/a1/contact", json={"channel": "phone"}, headers=SALES)
 
         async def breached():
             return (await clock(client, "a2"))["state"] == "breached"
@@ -201,7 +214,7 @@ async def test_filters_compliance_and_speed_to_lead_metrics(settings):
 
 
 async def test_policies_through_the_admin_api(settings):
-    async with running(build_app(settings)) as client:
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
         unauthorised = await client.get("/v1/policies")
         bad = {
             **POLICIES,
@@ -217,7 +230,7 @@ async def test_policies_through_the_admin_api(settings):
             headers={**ADMIN, "content-type": "application/yaml"},
         )
         versions = (await client.get("/v1/policies/versions", headers=ADMIN)).json()
-    assert unauthorised.status_code == 401
+    assert unauthorised.status_code == 403  # a viewer key is not an admin key
     assert invalid.status_code == 422
     assert invalid.json()["errors"][0]["reason"] == "policy 'x' counts business hours but names no calendar"
     assert added.status_code == 201

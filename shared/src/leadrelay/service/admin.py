@@ -1,14 +1,9 @@
-"""Admin APIs: every service's configuration endpoints need a key from LEADRELAY_<SERVICE>_ADMIN_KEYS."""
+"""The guards the services' routers share: admin configuration, read-only viewers and sales tools."""
 
 from __future__ import annotations
 
-import hmac
+from leadrelay.service.access import Role, access
 
-from fastapi import HTTPException, Request
-
-
-async def require_admin(request: Request) -> None:
-    """FastAPI dependency: 401 unless the X-Admin-Key header holds one of the service's admin keys."""
-    key = request.headers.get("x-admin-key", "")
-    if not any(hmac.compare_digest(key.encode(), k.encode()) for k in request.app.state.settings.admin_keys):
-        raise HTTPException(401, detail={"error": "unauthorized", "detail": "send a valid X-Admin-Key"})
+require_admin = access(Role.ADMIN)
+require_viewer = access(Role.VIEWER)
+require_sales = access(Role.SALES)

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 import structlog
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadrelay.observability import metrics as m
+from leadrelay.service.access import PUBLIC, KeyRing
+from leadrelay.service.headers import SecurityHeaders
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
 log = structlog.get_logger(__name__)
@@ -35,12 +37,16 @@ def create_app(
     max_body_bytes: int = 64 * 1024,
     before_metrics: Callable[[], Awaitable[None]] | None = None,
     schemas: Sequence[type[BaseModel]] = (),
+    keyring: KeyRing | None = None,
 ) -> FastAPI:
     """Build a service's app with /healthz, /readyz, /metrics, RED metrics and clear 422s.
 
-    schemas: request bodies that endpoints validate themselves (json_body.py), added to the OpenAPI components."""
+    schemas: request bodies that endpoints validate themselves (json_body.py), added to the OpenAPI components.
+    keyring: the keys of each role the routes' guards check (access.py)."""
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.keyring = keyring or KeyRing()
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(SecurityHeaders)
 
     app.add_middleware(RedMetrics, service=service)
 
@@ -74,12 +80,12 @@ def create_app(
 
     _document_components(app, schemas)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], dependencies=[Depends(PUBLIC)])
     async def healthz() -> dict[str, str]:
         """Report that the process is alive."""
         return {"status": "ok", "service": service}
 
-    @app.get("/readyz", tags=["health"])
+    @app.get("/readyz", tags=["health"], dependencies=[Depends(PUBLIC)])
     async def readyz() -> JSONResponse:
         """Report whether the database and the broker are reachable."""
         checks = await readiness()
@@ -89,7 +95,7 @@ def create_app(
             content={"status": "ready" if ready else "not_ready", "checks": checks},
         )
 
-    @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+    @app.get("/metrics", tags=["health"], response_class=PlainTextResponse, dependencies=[Depends(PUBLIC)])
     async def metrics() -> Response:
         """Expose Prometheus metrics."""
         if before_metrics is not None:

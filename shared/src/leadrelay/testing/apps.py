@@ -12,11 +12,15 @@ from leadrelay.kafka.consumer import ConsumerRunner
 
 
 @asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Start the app's background work (consumers, relay, timers) and yield a client; stop it after."""
+async def running(app: FastAPI, key: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """Start the app's background work (consumers, relay, timers) and yield a client that sends key as
+    X-API-Key unless a request says otherwise; stop it after."""
+    headers = {"X-API-Key": key} if key else {}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://service", headers=headers
+        ) as client:
             yield client
 
 

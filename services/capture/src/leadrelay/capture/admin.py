@@ -7,10 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 
 from leadrelay.capture.domain.forms import Form
+from leadrelay.service.access import GuardedRoute
 from leadrelay.service.admin import require_admin
 from leadrelay.service.app import unprocessable
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)], route_class=GuardedRoute
+)
 
 FormId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,100}$")]
 

@@ -4,33 +4,41 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import structlog
 from fastapi import FastAPI
 
 from leadrelay.capture import admin, api, demo, forms_api, privacy
 from leadrelay.capture.adapters.form_store import FormStore
-from leadrelay.capture.adapters.forms_file import load_forms
+from leadrelay.capture.adapters.forms_file import demo_form, load_forms
 from leadrelay.capture.adapters.orm import outbox
 from leadrelay.capture.captcha import CaptchaVerifier
 from leadrelay.capture.cors import FormCors
 from leadrelay.capture.intake import IntakeWriter
 from leadrelay.capture.schemas import LeadIn
-from leadrelay.capture.security import RateLimits
+from leadrelay.capture.security import RateLimits, form_key_principal
 from leadrelay.capture.settings import CaptureSettings
+from leadrelay.service.access import KeyRing
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
 
 SERVICE = "capture"
+log = structlog.get_logger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
 def build_app(settings: CaptureSettings) -> FastAPI:
     """Build capture's app and runtime (nothing starts until the app's lifespan begins)."""
-    configured_forms = load_forms(settings.forms_path, settings.demo_form_key)
+    configured_forms = load_forms(settings.forms_path)
+    if settings.demo and settings.demo_form_key:
+        configured_forms.forms.append(demo_form(settings.demo_form_key))
     runtime = ServiceRuntime(SERVICE, settings, outbox)
     form_store = FormStore(runtime.engine)
 
     async def seed_forms() -> None:
         await form_store.seed(configured_forms)
+        if settings.demo and settings.demo_form_key:
+            if await form_store.apply_public_key("demo", settings.demo_form_key):
+                log.warning("demo_form_key_applied", detail="the stored demo form had another public key")
 
     runtime.startup_hooks.append(seed_forms)
     intake = IntakeWriter(runtime.engine, runtime.topics, settings.dedupe_window)
@@ -43,6 +51,7 @@ def build_app(settings: CaptureSettings) -> FastAPI:
         lifespan=runtime.lifespan,
         max_body_bytes=settings.max_body_bytes,
         schemas=[LeadIn],
+        keyring=KeyRing.of(settings.role_keys()),
     )
     app.add_middleware(FormCors, store=form_store)
     app.state.runtime = runtime
@@ -50,10 +59,15 @@ def build_app(settings: CaptureSettings) -> FastAPI:
     app.state.form_store = form_store
     app.state.intake = intake
     app.state.captcha = CaptchaVerifier(settings.captcha_verify_url, settings.captcha_secret)
-    app.state.rate_limits = RateLimits(settings.rate_limit_per_ip, settings.rate_limit_per_form)
+    app.state.form_keys = form_key_principal
+    app.state.rate_limits = RateLimits(
+        settings.rate_limit_per_ip, settings.rate_limit_per_form, settings.rate_limit_per_backend_key
+    )
     app.include_router(api.router)
     app.include_router(forms_api.router)
     app.include_router(privacy.router)
-    app.include_router(demo.router)
+    app.include_router(demo.widget)
+    if settings.demo:
+        app.include_router(demo.pages)
     app.include_router(admin.router)
     return app

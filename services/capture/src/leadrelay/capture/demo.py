@@ -5,15 +5,19 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from leadrelay.service.access import PUBLIC
+
 STATIC = Path(__file__).resolve().parent / "static"
-router = APIRouter(tags=["widget"])
+widget = APIRouter(tags=["widget"], dependencies=[Depends(PUBLIC)])
+# Mounted only when LEADRELAY_CAPTURE_DEMO is on.
+pages = APIRouter(tags=["demo"], dependencies=[Depends(PUBLIC)])
 
 
-@router.get("/v1/widget.js", response_class=Response)
-async def widget() -> Response:
+@widget.get("/v1/widget.js", response_class=Response)
+async def widget_script() -> Response:
     """Serve the dependency-free capture widget (form enhancement, abandonment capture, chat box)."""
     return Response(
         (STATIC / "widget.js").read_text(),
@@ -22,7 +26,7 @@ async def widget() -> Response:
     )
 
 
-@router.get("/demo", response_class=HTMLResponse)
+@pages.get("/demo", response_class=HTMLResponse)
 async def demo(request: Request) -> HTMLResponse:
     """Serve a page with the demo form and the widget."""
     form = (await request.app.state.form_store.current()).by_id("demo")
@@ -34,7 +38,7 @@ async def demo(request: Request) -> HTMLResponse:
     return HTMLResponse(page)
 
 
-@router.get("/demo/thanks", response_class=HTMLResponse)
+@pages.get("/demo/thanks", response_class=HTMLResponse)
 async def thanks() -> HTMLResponse:
     """Serve the demo form's thank-you page (where a plain form post lands)."""
     return HTMLResponse(

@@ -13,11 +13,12 @@ from leadrelay.capture.captcha import token_from
 from leadrelay.capture.domain.forms import Form, read_form_post
 from leadrelay.capture.domain.text import clean_text
 from leadrelay.capture.metrics import DROPPED_FIELDS, HONEYPOT, LEADS
-from leadrelay.capture.schemas import LeadFields
-from leadrelay.capture.security import Caller, check_origin, client_ip, require_caller
+from leadrelay.capture.schemas import LeadAccepted, LeadFields, Receipt
+from leadrelay.capture.security import INTAKE, Caller, check_origin, client_ip
+from leadrelay.service.access import PUBLIC, GuardedRoute
 from leadrelay.service.app import validation_body
 
-router = APIRouter(prefix="/v1", tags=["forms"])
+router = APIRouter(prefix="/v1", tags=["forms"], route_class=GuardedRoute)
 
 FormId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,100}$", examples=["demo"])]
 TRUE_VALUES = {"on", "true", "1", "yes"}
@@ -34,7 +35,7 @@ async def _find_form(request: Request, form_id: str) -> Form:
     return form
 
 
-@router.get("/forms/{form_id}")
+@router.get("/forms/{form_id}", dependencies=[Depends(PUBLIC)])
 async def get_form(form_id: FormId, request: Request) -> dict[str, Any]:
     """Return what a page needs to render a form: its fields and consent text (public information)."""
     form = await _find_form(request, form_id)
@@ -48,16 +49,20 @@ async def get_form(form_id: FormId, request: Request) -> dict[str, Any]:
     }
 
 
-@router.post("/forms/{form_id}", status_code=202, response_model=None)
+@router.post("/forms/{form_id}", status_code=202, response_model=None, dependencies=[Depends(PUBLIC)])
 async def post_form(form_id: FormId, request: Request) -> Response:
     """Accept a plain HTML form post (urlencoded or multipart): 303 to the thank-you page, or 202 JSON."""
     state = request.app.state
-    form = await _find_form(request, form_id)
-    check_origin(request, form)
-    state.rate_limits.check(client_ip(request, state.settings.trusted_proxies), form.id)
+    ip = client_ip(request, state.settings.trusted_proxies)
+    try:
+        form = await _find_form(request, form_id)
+        check_origin(request, form)
+    except HTTPException:
+        state.rate_limits.check(ip, None)  # probing form ids or origins counts like any post
+        raise
+    state.rate_limits.check(ip, form.id)
     async with request.form(max_files=0, max_fields=60) as submitted:
         raw = {k: v for k, v in submitted.items() if isinstance(v, str)}
-    ip = client_ip(request, state.settings.trusted_proxies)
     await state.captcha.require(token_from(raw, request.headers.get("x-captcha-token")), ip)
     post = read_form_post(form, raw)
     if post.is_bot:
@@ -88,11 +93,9 @@ async def post_form(form_id: FormId, request: Request) -> Response:
 
 
 def _accepted(request: Request, form: Form, lead_id: str | None) -> Response:
-    # A honeypot hit gets the same answer as a person, so bots learn nothing.
+    # A honeypot hit gets the same answer as a person, so bots learn nothing; nobody learns the lead's id.
     if _wants_json(request):
-        return JSONResponse(
-            {"lead_id": lead_id or "00000000-0000-0000-0000-000000000000", "is_new": True}, 202
-        )
+        return JSONResponse(Receipt.issue(lead_id).model_dump(), 202)
     if form.thank_you_url:
         return RedirectResponse(form.thank_you_url, status_code=303)
     return HTMLResponse("<!doctype html><title>Thank you</title><p>Thank you, we will be in touch.</p>", 202)
@@ -107,7 +110,7 @@ def _invalid(request: Request, form: Form, errors: list[dict[str, Any]]) -> Resp
     page = (
         "<!doctype html><html lang=en><meta charset=utf-8><title>Please check the form</title>"
         f"<h1>Please check the form</h1><ul>{items}</ul>"
-        '<p><a href="javascript:history.back()">Go back</a> and correct these fields.</p></html>'
+        "<p>Go back to the form and correct these fields.</p></html>"
     )
     return HTMLResponse(page, status_code=422)
 
@@ -131,17 +134,15 @@ class ChatIn(BaseModel):
     consent_marketing: bool = False
 
 
-@router.post("/chat", status_code=202)
+@router.post("/chat", status_code=202, response_model=LeadAccepted | Receipt)
 async def post_chat(
-    body: ChatIn, request: Request, caller: Annotated[Caller, Depends(require_caller)]
-) -> dict[str, Any]:
+    body: ChatIn, request: Request, caller: Annotated[Caller, Depends(INTAKE)]
+) -> LeadAccepted | Receipt:
     """Accept a chat widget's lead (X-Form-Key or X-API-Key); the visitor's words become the message."""
     state = request.app.state
     form = caller.form
-    state.rate_limits.check(client_ip(request, state.settings.trusted_proxies), form.id if form else None)
-    if caller.kind == "form":
-        ip = client_ip(request, state.settings.trusted_proxies)
-        await state.captcha.require(token_from({}, request.headers.get("x-captcha-token")), ip)
+    if form is not None:
+        await state.captcha.require(token_from({}, request.headers.get("x-captcha-token")), caller.ip)
     said = "\n".join(line.text for line in body.transcript if line.sender == "visitor")
     fields = body.visitor.model_copy(update={"message": (body.visitor.message or said)[:5000] or None})
     lead = fields.to_domain(
@@ -153,4 +154,6 @@ async def post_chat(
     )
     accepted = await state.intake.submit(lead)
     LEADS.labels("chat", "new" if accepted.is_new else "merged").inc()
-    return {"lead_id": accepted.lead_id, "is_new": accepted.is_new}
+    if form is not None:
+        return Receipt.issue(accepted.lead_id)
+    return LeadAccepted(lead_id=accepted.lead_id, is_new=accepted.is_new)

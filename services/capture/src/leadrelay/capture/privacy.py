@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
 from leadrelay.capture.domain.normalise import InvalidValue, normalise_email
 from leadrelay.capture.handlers import SOURCE, record_activity
-from leadrelay.capture.security import Caller, require_caller
+from leadrelay.capture.security import BACKEND_ONLY, Caller
 from leadrelay.events import Topics, new_event
 from leadrelay.events.lead import LeadErased
+from leadrelay.service.access import GuardedRoute
 
-router = APIRouter(prefix="/v1", tags=["privacy"])
+router = APIRouter(prefix="/v1", tags=["privacy"], route_class=GuardedRoute)
 
 
 class PersonSelector(BaseModel):
@@ -41,11 +42,6 @@ class PersonSelector(BaseModel):
         return self
 
 
-def _backend_only(caller: Caller) -> None:
-    if caller.kind != "backend":
-        raise HTTPException(403, detail={"error": "forbidden", "detail": "this endpoint needs an API key"})
-
-
 async def erase_person(
     selector: PersonSelector, uow: CaptureUnitOfWork, topics: Topics, now: datetime
 ) -> list[str]:
@@ -63,10 +59,9 @@ async def erase_person(
 
 @router.post("/erasure-requests", status_code=202)
 async def post_erasure_request(
-    body: PersonSelector, request: Request, caller: Annotated[Caller, Depends(require_caller)]
+    body: PersonSelector, request: Request, _: Annotated[Caller, Depends(BACKEND_ONLY)]
 ) -> dict[str, list[str]]:
     """Erase a person's data (by email or lead id) here and, through LeadErased, in every service."""
-    _backend_only(caller)
     runtime = request.app.state.runtime
     erased = await erase_person(body, CaptureUnitOfWork(runtime.sessions), runtime.topics, datetime.now(UTC))
     return {"erased_lead_ids": erased}
@@ -74,10 +69,9 @@ async def post_erasure_request(
 
 @router.post("/opt-outs", status_code=202)
 async def post_opt_out(
-    body: PersonSelector, request: Request, caller: Annotated[Caller, Depends(require_caller)]
+    body: PersonSelector, request: Request, _: Annotated[Caller, Depends(BACKEND_ONLY)]
 ) -> dict[str, list[str]]:
     """Withdraw marketing consent for a person's leads; they stay reachable for what they asked for."""
-    _backend_only(caller)
     runtime = request.app.state.runtime
     now = datetime.now(UTC)
     async with CaptureUnitOfWork(runtime.sessions) as uow:

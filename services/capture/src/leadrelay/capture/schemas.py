@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, Literal
 
+import structlog
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -32,6 +34,8 @@ UtmKey = Literal["source", "medium", "campaign", "term", "content"]
 Source = Literal["web_form", "chat", "api", "event", "email_click", "social", "referral", "import"]
 Purpose = Literal["contact", "marketing", "newsletter", "product_updates", "events"]
 CompanySize = Literal["1-10", "11-50", "51-200", "201-1000", "1000+"]
+
+log = structlog.get_logger(__name__)
 
 
 def purposes_of(given: tuple[str, ...], marketing: bool) -> tuple[str, ...]:
@@ -157,10 +161,24 @@ class LeadIn(LeadFields):
 
 
 class LeadAccepted(BaseModel):
-    """The surviving lead's id, and whether this request created it."""
+    """For a backend: the surviving lead's id, and whether this request created it."""
 
     lead_id: str
     is_new: bool
+
+
+class Receipt(BaseModel):
+    """For a browser: proof the submission was stored, saying nothing about leads that already exist."""
+
+    status: Literal["accepted"] = "accepted"
+    receipt: str = Field(description="an opaque id of this submission, for support requests")
+
+    @classmethod
+    def issue(cls, lead_id: str | None) -> Receipt:
+        """Return a fresh receipt, logged with the lead it went to (None for a bot's post) for support."""
+        receipt = cls(receipt=uuid.uuid4().hex)
+        log.info("receipt_issued", receipt=receipt.receipt, lead_id=lead_id)
+        return receipt
 
 
 class ActivityIn(BaseModel):

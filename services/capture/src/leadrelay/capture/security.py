@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import time
 from dataclasses import dataclass
 from ipaddress import ip_address
@@ -10,53 +9,84 @@ from ipaddress import ip_address
 from fastapi import HTTPException, Request
 from limits import parse
 
-from leadrelay.capture.domain.forms import Form, FormsConfig
+from leadrelay.capture.domain.forms import Form
 from leadrelay.capture.domain.ratelimit import SlidingWindowCounter, retry_after_header
 from leadrelay.capture.metrics import RATE_LIMITED
+from leadrelay.service.access import KeyAccess, Principal, Role, unauthorized
 
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated caller: a backend (API key) or a browser posting a form (public key)."""
+    """An admitted caller: a backend (API key) or a browser posting a form (public key), and its IP."""
 
-    kind: str
+    principal: Principal
+    ip: str
     form: Form | None = None
 
-
-def unauthorized() -> HTTPException:
-    """Return the 401 for a request with no valid key."""
-    return HTTPException(
-        401,
-        detail={"error": "unauthorized", "detail": "send X-API-Key (backends) or X-Form-Key (browser forms)"},
-    )
+    @property
+    def is_backend(self) -> bool:
+        return self.principal.role is Role.BACKEND
 
 
-def authenticate(request: Request, api_keys: list[str], forms: FormsConfig) -> Caller:
-    """Return the caller, or raise 401; a browser's Origin must be one its form allows."""
-    api_key = request.headers.get("x-api-key")
-    if api_key is not None:
-        if any(hmac.compare_digest(api_key.encode(), k.encode()) for k in api_keys):
-            return Caller("backend")
-        raise unauthorized()
-    form_key = request.headers.get("x-form-key")
-    form = forms.by_public_key(form_key) if form_key else None
+class Admission(KeyAccess):
+    """Capture's guard: identify the caller and count it against its rate limit before the body is read.
+
+    A refused request (no key, an unknown key, another role, a disallowed origin) counts against its IP, so a
+    flood of them is throttled like any other; a backend counts against its own key's quota instead of the IP.
+    """
+
+    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
+        admitted = request.scope.get(_CALLER)
+        if isinstance(admitted, Caller):
+            return admitted
+        state = request.app.state
+        ip = client_ip(request, state.settings.trusted_proxies)
+        try:
+            principal = await super().__call__(request)
+        except HTTPException:
+            state.rate_limits.check(ip, None)
+            raise
+        if principal.role is Role.BACKEND:
+            state.rate_limits.check_backend(principal.key_id)
+            caller = Caller(principal, ip)
+        else:
+            form = (await state.form_store.current()).by_id(principal.form_id or "")
+            if form is None:  # deleted since its key was read
+                state.rate_limits.check(ip, None)
+                raise unauthorized(self.roles)
+            state.rate_limits.check(ip, form.id)
+            caller = Caller(principal, ip, form)
+        request.scope[_CALLER] = caller
+        return caller
+
+
+_CALLER = "leadrelay.capture.caller"
+INTAKE = Admission(frozenset({Role.FORM, Role.BACKEND}))
+BACKEND_ONLY = Admission(frozenset({Role.BACKEND}))
+
+
+async def form_key_principal(request: Request, key: str) -> Principal | None:
+    """Return the form whose public key this is as a caller; 403 when the browser's origin may not post it."""
+    form = (await request.app.state.form_store.current()).by_public_key(key)
     if form is None:
-        raise unauthorized()
+        return None
     check_origin(request, form)
-    return Caller("form", form)
-
-
-async def require_caller(request: Request) -> Caller:
-    """FastAPI dependency: authenticate before the body is validated (a stranger learns nothing)."""
-    state = request.app.state
-    return authenticate(request, state.settings.api_keys, await state.form_store.current())
+    return Principal(Role.FORM, key_id=f"form:{form.id}", form_id=form.id)
 
 
 def check_origin(request: Request, form: Form) -> None:
-    """Refuse a browser request from an origin the form does not allow (403)."""
+    """Refuse a browser request from an origin the form does not allow, or without one unless the form
+    allows that (403)."""
     origin = request.headers.get("origin")
+    if origin is None:
+        if not form.allow_missing_origin:
+            raise HTTPException(
+                403,
+                detail={"error": "origin_required", "detail": f"{form.id} takes posts from its pages only"},
+            )
+        return
     own = f"{request.url.scheme}://{request.headers.get('host', '')}"  # capture's own pages (the demo)
-    if origin is not None and origin not in form.allowed_origins and origin != own:
+    if origin not in form.allowed_origins and origin != own:
         raise HTTPException(
             403, detail={"error": "origin_not_allowed", "detail": f"{origin} may not post {form.id}"}
         )
@@ -80,25 +110,35 @@ def client_ip(request: Request, trusted_proxies: list[str]) -> str:
 
 
 class RateLimits:
-    """Sliding-window limits per client IP and per form, in this process's memory (O(1) per request)."""
+    """Sliding-window limits per client IP, per form and per backend key, in this process's memory (O(1)
+    per request)."""
 
-    def __init__(self, per_ip: str, per_form: str) -> None:
-        self._counters = {scope: _counter(spec) for scope, spec in (("ip", per_ip), ("form", per_form))}
+    def __init__(self, per_ip: str, per_form: str, per_backend_key: str) -> None:
+        self._counters = {
+            scope: _counter(spec)
+            for scope, spec in (("ip", per_ip), ("form", per_form), ("backend", per_backend_key))
+        }
 
     def check(self, ip: str, form_id: str | None) -> None:
-        """Count one request; raise 429 with Retry-After when a limit is exceeded."""
+        """Count one public request against its IP (and form); raise 429 with Retry-After over a limit."""
         at = time.time()
-        for scope, key in (("ip", ip), ("form", form_id)):
-            if not key:  # a backend posts without a form
-                continue
-            wait_s = self._counters[scope].hit(key, at)
-            if wait_s is not None:
-                RATE_LIMITED.labels(scope).inc()
-                raise HTTPException(
-                    429,
-                    detail={"error": "rate_limited", "detail": f"too many requests per {scope}; retry later"},
-                    headers={"Retry-After": retry_after_header(wait_s)},
-                )
+        self._hit("ip", ip, at)
+        if form_id:
+            self._hit("form", form_id, at)
+
+    def check_backend(self, key_id: str) -> None:
+        """Count one request of a backend against its key's quota."""
+        self._hit("backend", key_id, time.time())
+
+    def _hit(self, scope: str, key: str, at: float) -> None:
+        wait_s = self._counters[scope].hit(key, at)
+        if wait_s is not None:
+            RATE_LIMITED.labels(scope).inc()
+            raise HTTPException(
+                429,
+                detail={"error": "rate_limited", "detail": f"too many requests per {scope}; retry later"},
+                headers={"Retry-After": retry_after_header(wait_s)},
+            )
 
 
 def _counter(spec: str) -> SlidingWindowCounter:

@@ -6,9 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from limits import parse
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from leadrelay.service.access import Role
 from leadrelay.settings import ServiceSettings, long_enough_keys, split_keys
 
 DEFAULT_FORMS = Path(__file__).resolve().parent / "forms" / "forms.yaml"
@@ -25,10 +27,15 @@ class CaptureSettings(ServiceSettings):
     # Backend API keys, comma-separated; empty means only browser forms (with their public keys) can post.
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     forms_path: Path = DEFAULT_FORMS
-    demo_form_key: str | None = Field(default=None, description="overrides the demo form's public key")
+    # The demo form and GET /demo are a development feature: off unless enabled (make run enables them), and
+    # then the demo form's public key must be configured; there is no default key.
+    demo: bool = False
+    demo_form_key: str | None = Field(default=None, min_length=16, max_length=100)
     dedupe_window_days: float = Field(default=30, gt=0)
     rate_limit_per_ip: str = "60/minute"
     rate_limit_per_form: str = "600/minute"
+    # Each backend API key's own quota: well above what a CRM sync sends, so only a runaway client meets it.
+    rate_limit_per_backend_key: str = "60000/minute"
     # A Turnstile/hCaptcha-style siteverify URL; when set, browser posts need a token (fails closed).
     captcha_verify_url: str | None = None
     captcha_secret: str | None = None
@@ -47,6 +54,25 @@ class CaptureSettings(ServiceSettings):
     @classmethod
     def _long_enough(cls, value: list[str]) -> list[str]:
         return long_enough_keys(value)
+
+    @model_validator(mode="after")
+    def _demo_has_a_key(self) -> CaptureSettings:
+        if self.demo and not self.demo_form_key:
+            raise ValueError("LEADRELAY_CAPTURE_DEMO needs LEADRELAY_CAPTURE_DEMO_FORM_KEY (16+ characters)")
+        return self
+
+    @field_validator("rate_limit_per_ip", "rate_limit_per_form", "rate_limit_per_backend_key")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate like 60/minute: {value!r}") from exc
+        return value
+
+    def role_keys(self) -> dict[Role, list[str]]:
+        """Return the configured keys of each role, backends' API keys included."""
+        return {**super().role_keys(), Role.BACKEND: self.api_keys}
 
     @property
     def dedupe_window(self) -> timedelta:

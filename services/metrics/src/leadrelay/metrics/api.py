@@ -16,11 +16,16 @@ from leadrelay.metrics.adapters.repository import SPEED_BUCKETS
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
 from leadrelay.metrics.domain.funnel import summarise
 from leadrelay.metrics.domain.timeline import ratio
-from leadrelay.service.admin import require_admin
+from leadrelay.service.access import PUBLIC, GuardedRoute
+from leadrelay.service.admin import require_admin, require_viewer
 from leadrelay.service.app import unprocessable
 
-router = APIRouter(prefix="/v1", tags=["kpis"])
-admin = APIRouter(prefix="/v1", tags=["kpis admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/v1", tags=["kpis"], dependencies=[Depends(require_viewer)], route_class=GuardedRoute
+)
+admin = APIRouter(
+    prefix="/v1", tags=["kpis admin"], dependencies=[Depends(require_admin)], route_class=GuardedRoute
+)
 CSV_COLUMNS = ["day", "step", "stage", "source", "queue", "count"]
 
 
@@ -179,7 +184,8 @@ async def list_spend(request: Request) -> list[dict[str, Any]]:
 
 
 STATIC = Path(__file__).resolve().parent / "static"
-pages = APIRouter(tags=["dashboard"])
+# The page and its script carry no data: the script asks the API with the viewer key the person gives it.
+pages = APIRouter(tags=["dashboard"], dependencies=[Depends(PUBLIC)])
 
 
 @pages.get("/", response_class=HTMLResponse)

@@ -14,6 +14,7 @@ from leadrelay.metrics.api import admin, pages, router
 from leadrelay.metrics.handlers import count_events
 from leadrelay.metrics.settings import MetricsSettings
 from leadrelay.observability.metrics import REGISTRY
+from leadrelay.service.access import KeyRing
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
 
@@ -58,6 +59,7 @@ def build_app(settings: MetricsSettings) -> FastAPI:
         readiness=runtime.readiness,
         lifespan=runtime.lifespan,
         before_metrics=refresh_funnel_gauge,
+        keyring=KeyRing.of(settings.role_keys()),
     )
     app.state.runtime = runtime
     app.state.settings = settings

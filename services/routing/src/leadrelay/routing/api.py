@@ -4,8 +4,6 @@ backtests; with a sales tool's X-API-Key, accepting and rejecting handoffs."""
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
 import json
 from collections import Counter
@@ -24,11 +22,18 @@ from leadrelay.routing.adapters.uow import RoutingUnitOfWork
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.domain.decide import HANDED_OFF_STAGES
 from leadrelay.routing.router import MemoryLedger, route
-from leadrelay.service.admin import require_admin
+from leadrelay.service.access import GuardedRoute, Principal, caller_of
+from leadrelay.service.admin import require_admin, require_sales, require_viewer
 
-router = APIRouter(prefix="/v1", tags=["routing"])
-admin = APIRouter(prefix="/v1", tags=["routing admin"], dependencies=[Depends(require_admin)])
-sales = APIRouter(prefix="/v1", tags=["sales tools"])
+router = APIRouter(
+    prefix="/v1", tags=["routing"], dependencies=[Depends(require_viewer)], route_class=GuardedRoute
+)
+admin = APIRouter(
+    prefix="/v1", tags=["routing admin"], dependencies=[Depends(require_admin)], route_class=GuardedRoute
+)
+sales = APIRouter(
+    prefix="/v1", tags=["sales tools"], dependencies=[Depends(require_sales)], route_class=GuardedRoute
+)
 
 Version = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -37,8 +42,8 @@ SOURCE = "leadrelay/routing"
 
 def actor(request: Request) -> str:
     """Name the admin key's holder in the audit log without storing the key."""
-    key = request.headers.get("x-admin-key", "")
-    return f"admin key {hashlib.sha256(key.encode()).hexdigest()[:8]}"
+    caller = caller_of(request)
+    return f"admin key {caller.key_id if caller else 'unknown'}"
 
 
 def _problem(field: str, reason: str) -> dict[str, str]:
@@ -331,23 +336,16 @@ async def backtest(body: BacktestIn, request: Request) -> dict[str, Any]:
     }
 
 
-async def require_sales_tool(request: Request) -> None:
-    """Sales tools authenticate with an X-API-Key from LEADRELAY_ROUTING_SALES_API_KEYS."""
-    key = request.headers.get("x-api-key", "")
-    if not any(
-        hmac.compare_digest(key.encode(), k.encode()) for k in request.app.state.settings.sales_api_keys
-    ):
-        raise HTTPException(401, detail={"error": "unauthorized", "detail": "send a valid X-API-Key"})
-
-
 HandoffId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
 
 
-@sales.post("/handoffs/{handoff_id}/accept", dependencies=[Depends(require_sales_tool)])
-async def accept(handoff_id: HandoffId, request: Request) -> dict[str, Any]:
+@sales.post("/handoffs/{handoff_id}/accept")
+async def accept(
+    handoff_id: HandoffId, request: Request, caller: Annotated[Principal, Depends(require_sales)]
+) -> dict[str, Any]:
     """The owner takes the handoff on (it stays open until first contact)."""
     async with RoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
-        handoff = await _open_handoff(uow, handoff_id)
+        handoff = await _open_handoff(uow, handoff_id, caller)
         if handoff["state"] != "accepted":
             await uow.handoffs.move(handoff_id, "accepted", datetime.now(UTC))
             await uow.commit()
@@ -360,13 +358,18 @@ class Rejection(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-@sales.post("/handoffs/{handoff_id}/reject", dependencies=[Depends(require_sales_tool)])
-async def reject(handoff_id: HandoffId, body: Rejection, request: Request) -> dict[str, Any]:
+@sales.post("/handoffs/{handoff_id}/reject")
+async def reject(
+    handoff_id: HandoffId,
+    body: Rejection,
+    request: Request,
+    caller: Annotated[Principal, Depends(require_sales)],
+) -> dict[str, Any]:
     """The owner turns the lead down: HandoffRejected sends it back to nurture with the reason."""
     now = datetime.now(UTC)
     topics = request.app.state.runtime.topics
     async with RoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
-        handoff = await _open_handoff(uow, handoff_id)
+        handoff = await _open_handoff(uow, handoff_id, caller)
         await uow.handoffs.move(handoff_id, "rejected", now, reason=body.reason)
         event = HandoffRejected(
             handoff_id=handoff_id,
@@ -382,10 +385,15 @@ async def reject(handoff_id: HandoffId, body: Rejection, request: Request) -> di
     return {"handoff_id": handoff_id, "state": "rejected"}
 
 
-async def _open_handoff(uow: RoutingUnitOfWork, handoff_id: str) -> dict[str, Any]:
+async def _open_handoff(uow: RoutingUnitOfWork, handoff_id: str, caller: Principal) -> dict[str, Any]:
     handoff = await uow.handoffs.get(handoff_id, lock=True)
     if handoff is None:
         raise HTTPException(404, detail=f"no handoff {handoff_id}")
+    if not caller.may_touch(handoff["queue"]):
+        raise HTTPException(
+            403,
+            detail={"error": "forbidden", "detail": f"this key may not act on {handoff['queue']}'s handoffs"},
+        )
     if handoff["state"] not in ("open", "accepted"):
         raise HTTPException(
             409, detail={"error": "handoff_closed", "detail": f"the handoff is {handoff['state']}"}

@@ -27,6 +27,7 @@ from leadrelay.routing.handlers import (
 )
 from leadrelay.routing.settings import RoutingSettings
 from leadrelay.routing.state import ConfigState
+from leadrelay.service.access import KeyRing
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
 
@@ -106,6 +107,7 @@ def build_app(settings: RoutingSettings) -> FastAPI:
         description="Hands sales-ready leads to the right rep, explains every decision and escalates breaches.",
         readiness=runtime.readiness,
         lifespan=runtime.lifespan,
+        keyring=KeyRing.of(settings.role_keys()),
     )
     app.state.runtime = runtime
     app.state.settings = settings

@@ -15,10 +15,15 @@ from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
 from leadrelay.scoring.domain.facts import Activity
 from leadrelay.scoring.domain.rules import RuleSet, RuleSetError, parse_ruleset
 from leadrelay.scoring.scorer import ServedModel, assess
-from leadrelay.service.admin import require_admin
+from leadrelay.service.access import GuardedRoute
+from leadrelay.service.admin import require_admin, require_viewer
 
-router = APIRouter(prefix="/v1", tags=["scoring"])
-admin = APIRouter(prefix="/v1", tags=["scoring admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/v1", tags=["scoring"], dependencies=[Depends(require_viewer)], route_class=GuardedRoute
+)
+admin = APIRouter(
+    prefix="/v1", tags=["scoring admin"], dependencies=[Depends(require_admin)], route_class=GuardedRoute
+)
 
 Version = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")

@@ -30,6 +30,7 @@ from leadrelay.scoring.retraining import OutcomeTrainer
 from leadrelay.scoring.scorer import Scoring
 from leadrelay.scoring.settings import ScoringSettings
 from leadrelay.scoring.state import ModelCache, ScoringState
+from leadrelay.service.access import KeyRing
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
 
@@ -109,6 +110,7 @@ def build_app(settings: ScoringSettings) -> FastAPI:
         description="Scores and qualifies captured leads and emits LeadScored; learns from LeadOutcome.",
         readiness=runtime.readiness,
         lifespan=runtime.lifespan,
+        keyring=KeyRing.of(settings.role_keys()),
     )
     app.state.runtime = runtime
     app.state.settings = settings

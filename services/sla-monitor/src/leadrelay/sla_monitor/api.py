@@ -11,15 +11,26 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadrelay.db.documents import VersionExists
-from leadrelay.service.admin import require_admin
+from leadrelay.service.access import GuardedRoute, Principal, Role, access
+from leadrelay.service.admin import require_admin, require_sales, require_viewer
 from leadrelay.service.app import unprocessable
 from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
 from leadrelay.sla_monitor.domain.policy import PolicySet
-from leadrelay.sla_monitor.handlers import report_contact, schedule_callback
+from leadrelay.sla_monitor.handlers import (
+    CallbackRefused,
+    ForeignHandoff,
+    UnknownHandoff,
+    report_contact,
+    schedule_callback,
+)
 
-router = APIRouter(prefix="/v1", tags=["handoffs"])
-admin = APIRouter(prefix="/v1", tags=["sla admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/v1", tags=["handoffs"], route_class=GuardedRoute)
+admin = APIRouter(
+    prefix="/v1", tags=["sla admin"], dependencies=[Depends(require_admin)], route_class=GuardedRoute
+)
 
+# Sales tools read their queues' handoffs; viewers (and admins) read every queue's.
+READ_HANDOFFS = access(Role.SALES, Role.VIEWER)
 HandoffId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 
@@ -33,19 +44,33 @@ class ContactIn(BaseModel):
     at: datetime | None = Field(default=None, description="when contact happened; defaults to now")
 
 
+CONTACT_CLOCK_SKEW = timedelta(minutes=5)
+
+
 @router.post("/handoffs/{handoff_id}/contact")
 async def post_contact(
-    handoff_id: HandoffId, request: Request, body: ContactIn | None = None
+    handoff_id: HandoffId,
+    request: Request,
+    caller: Annotated[Principal, Depends(require_sales)],
+    body: ContactIn | None = None,
 ) -> dict[str, Any]:
     """Report first contact for a handoff; stops its clock (repeating the call changes nothing)."""
     body = body or ContactIn()
     runtime = request.app.state.runtime
-    at = body.at or datetime.now(UTC)
+    now = datetime.now(UTC)
+    at = body.at or now
     if at.tzinfo is None:
         raise unprocessable("at", "needs a time zone offset")
-    handoff = await report_contact(
-        handoff_id, body.channel, at, SlaUnitOfWork(runtime.sessions), runtime.topics
-    )
+    if at > now + CONTACT_CLOCK_SKEW:
+        raise unprocessable("at", "first contact cannot be reported for the future")
+    try:
+        handoff = await report_contact(
+            handoff_id, body.channel, at, SlaUnitOfWork(runtime.sessions), runtime.topics, caller.may_touch
+        )
+    except UnknownHandoff:
+        raise _unknown(handoff_id) from None
+    except ForeignHandoff as exc:
+        raise _foreign(exc) from None
     return dict(handoff)
 
 
@@ -58,49 +83,74 @@ class CallbackIn(BaseModel):
 
 
 @router.post("/handoffs/{handoff_id}/callback")
-async def post_callback(handoff_id: HandoffId, body: CallbackIn, request: Request) -> dict[str, Any]:
+async def post_callback(
+    handoff_id: HandoffId,
+    body: CallbackIn,
+    request: Request,
+    caller: Annotated[Principal, Depends(require_sales)],
+) -> dict[str, Any]:
     """Move an open handoff's deadline to the callback time the lead asked for, plus the policy's grace."""
     if body.at.tzinfo is None:
         raise unprocessable("at", "needs a time zone offset")
-    if body.at > datetime.now(UTC) + timedelta(days=90):
-        raise unprocessable("at", "a callback more than 90 days ahead is not a first contact")
     state = request.app.state
+    uow = SlaUnitOfWork(state.runtime.sessions)
     try:
-        handoff = await schedule_callback(
-            handoff_id, body.at, SlaUnitOfWork(state.runtime.sessions), state.policies.current
+        return await schedule_callback(
+            handoff_id, body.at, uow, state.policies.current, caller.may_touch, datetime.now(UTC)
         )
+    except UnknownHandoff:
+        raise _unknown(handoff_id) from None
+    except ForeignHandoff as exc:
+        raise _foreign(exc) from None
+    except CallbackRefused as exc:
+        raise unprocessable("at", str(exc)) from None
     except ValueError as exc:
         raise HTTPException(409, detail={"error": "clock_closed", "detail": str(exc)}) from exc
-    if handoff is None:
-        raise HTTPException(404, detail=f"unknown handoff {handoff_id}")
-    return handoff
+
+
+def _unknown(handoff_id: str) -> HTTPException:
+    return HTTPException(404, detail={"error": "not_found", "detail": f"unknown handoff {handoff_id}"})
+
+
+def _foreign(exc: ForeignHandoff) -> HTTPException:
+    return HTTPException(403, detail={"error": "forbidden", "detail": f"this key may not act on queue {exc}"})
 
 
 @router.get("/handoffs")
 async def list_handoffs(
     request: Request,
+    caller: Annotated[Principal, Depends(READ_HANDOFFS)],
     state: Literal["open", "contacted", "breached", "replaced"] | None = None,
     queue: str | None = Query(default=None, max_length=63),
     owner: str | None = Query(default=None, max_length=100),
     overdue: bool | None = Query(default=None, description="breached, or open past the deadline"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
-    """List handoffs, soonest deadline first, filtered by state, queue, owner and being overdue."""
+    """List handoffs, soonest deadline first, filtered by state, queue, owner and being overdue (a sales key
+    limited to some queues sees only theirs)."""
+    if queue is not None and not caller.may_touch(queue):
+        raise HTTPException(
+            403, detail={"error": "forbidden", "detail": f"this key may not read queue {queue}"}
+        )
     async with SlaUnitOfWork(request.app.state.runtime.sessions) as uow:
-        return await uow.handoffs.list(state, limit, queue=queue, owner=owner, overdue=overdue)
+        return await uow.handoffs.list(
+            state, limit, queue=queue, owner=owner, overdue=overdue, within=caller.queues
+        )
 
 
 @router.get("/handoffs/{handoff_id}")
-async def get_handoff(handoff_id: str, request: Request) -> dict[str, Any]:
+async def get_handoff(
+    handoff_id: HandoffId, request: Request, caller: Annotated[Principal, Depends(READ_HANDOFFS)]
+) -> dict[str, Any]:
     """Return one handoff's clock."""
     async with SlaUnitOfWork(request.app.state.runtime.sessions) as uow:
         handoff = await uow.handoffs.get(handoff_id)
-    if handoff is None:
-        raise HTTPException(404, detail=f"unknown handoff {handoff_id}")
+    if handoff is None or not caller.may_touch(handoff["queue"] or ""):
+        raise _unknown(handoff_id)  # another queue's handoff is not this key's to know about
     return handoff
 
 
-@router.get("/compliance")
+@router.get("/compliance", dependencies=[Depends(require_viewer)])
 async def compliance(
     request: Request,
     by: Literal["owner", "queue"] = "queue",

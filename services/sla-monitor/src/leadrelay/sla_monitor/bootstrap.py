@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from leadrelay.db.documents import ActiveDocument, VersionedDocuments
 from leadrelay.events import Envelope
 from leadrelay.events.handoff import LeadContacted, LeadQualified
+from leadrelay.service.access import KeyRing
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
 from leadrelay.sla_monitor.adapters.orm import outbox, policy_versions
@@ -81,6 +82,7 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
         readiness=runtime.readiness,
         lifespan=runtime.lifespan,
         before_metrics=refresh_gauges,
+        keyring=KeyRing.of(settings.role_keys()),
     )
     app.state.runtime = runtime
     app.state.settings = settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from leadrelay.sla_monitor.domain.clock import (
     state_after_contact,
     warning_event_id,
 )
-from leadrelay.sla_monitor.domain.policy import PolicySet, callback_deadline, deadline
+from leadrelay.sla_monitor.domain.policy import PolicySet, callback_deadline, callback_problem, deadline
 from leadrelay.sla_monitor.metrics import BREACHES, CLOCKS_STARTED, REP_TIME, ROUTING_TIME, WARNINGS
 
 SOURCE = "leadrelay/sla-monitor"
@@ -96,22 +97,41 @@ async def contact_reported(event: Envelope, uow: SlaUnitOfWork) -> None:
         await uow.commit()
 
 
+class UnknownHandoff(LookupError):
+    """No clock exists for the handoff id."""
+
+
+class ForeignHandoff(PermissionError):
+    """The caller may not act on the handoff's queue."""
+
+
+class CallbackRefused(ValueError):
+    """The callback time is in the past or beyond the policy's horizon."""
+
+
 async def report_contact(
-    handoff_id: str, channel: str, at: datetime, uow: SlaUnitOfWork, topics: Topics
+    handoff_id: str,
+    channel: str,
+    at: datetime,
+    uow: SlaUnitOfWork,
+    topics: Topics,
+    may_touch: Callable[[str], bool],
 ) -> dict[str, Any]:
     """Record first contact reported over HTTP and publish LeadContacted; return the handoff.
 
-    A handoff not seen yet (still on its way through Kafka) keeps the contact until it arrives.
+    An unknown handoff raises UnknownHandoff and one of a queue the caller may not touch ForeignHandoff;
+    neither stores anything (a sales tool that saw the handoff before this monitor did retries).
     """
     async with uow:
-        if not await uow.handoffs.contacted_early(handoff_id, at, channel):
-            handoff = await uow.handoffs.get(handoff_id, lock=True)
-            if handoff is not None and handoff["contacted_at"] is None:
-                await uow.handoffs.record_contact(
-                    handoff_id, state_after_contact(handoff["state"]), at, channel
-                )
-                _observe_rep_time(handoff, at)
-                _queue_contacted(uow, topics, {**handoff, "contacted_at": at, "contact_channel": channel})
+        handoff = await uow.handoffs.get(handoff_id, lock=True)
+        if handoff is None:
+            raise UnknownHandoff(handoff_id)
+        if not may_touch(handoff["queue"] or ""):
+            raise ForeignHandoff(handoff["queue"] or "")
+        if handoff["contacted_at"] is None:
+            await uow.handoffs.record_contact(handoff_id, state_after_contact(handoff["state"]), at, channel)
+            _observe_rep_time(handoff, at)
+            _queue_contacted(uow, topics, {**handoff, "contacted_at": at, "contact_channel": channel})
         await uow.commit()
         return await uow.handoffs.get(handoff_id) or {}
 
@@ -125,23 +145,34 @@ def _observe_rep_time(handoff: dict[str, Any], at: datetime) -> None:
 
 
 async def schedule_callback(
-    handoff_id: str, callback_at: datetime, uow: SlaUnitOfWork, policies: PolicySet | None
-) -> dict[str, Any] | None:
+    handoff_id: str,
+    callback_at: datetime,
+    uow: SlaUnitOfWork,
+    policies: PolicySet | None,
+    may_touch: Callable[[str], bool],
+    now: datetime,
+) -> dict[str, Any]:
     """Move an open clock's deadline to the callback time the lead asked for (plus the policy's grace).
 
-    Returns the handoff, or None when it is unknown; ValueError when its clock is no longer open.
+    Raises UnknownHandoff, ForeignHandoff, CallbackRefused (past or beyond the horizon), or ValueError when its
+    clock is no longer open; nothing is stored then.
     """
     async with uow:
         handoff = await uow.handoffs.get(handoff_id, lock=True)
         if handoff is None:
-            return None
+            raise UnknownHandoff(handoff_id)
+        if not may_touch(handoff["queue"] or ""):
+            raise ForeignHandoff(handoff["queue"] or "")
         policy = policies.policy(handoff["policy"]) if policies and handoff["policy"] else None
+        problem = callback_problem(policy, callback_at, now)
+        if problem is not None:
+            raise CallbackRefused(problem)
         if not await uow.handoffs.move_deadline(
             handoff_id, callback_deadline(policy, callback_at), callback_at
         ):
             raise ValueError(f"the handoff's clock is {handoff['state']}")
         await uow.commit()
-        return await uow.handoffs.get(handoff_id)
+        return await uow.handoffs.get(handoff_id) or {}
 
 
 async def warn_due_handoffs(

@@ -32,6 +32,20 @@ class FormStore:
                 )
         self._cached = None
 
+    async def apply_public_key(self, form_id: str, public_key: str) -> bool:
+        """Give a stored form the configured public key; return True when it had another one."""
+        async with self._engine.begin() as conn:
+            stored = await conn.scalar(select(forms.c.config).where(forms.c.id == form_id).with_for_update())
+            if stored is None or stored.get("public_key") == public_key:
+                return False
+            await conn.execute(
+                forms.update()
+                .where(forms.c.id == form_id)
+                .values(config={**stored, "public_key": public_key}, updated_at=func.now())
+            )
+        self._cached = None
+        return True
+
     async def current(self) -> FormsConfig:
         """Return the forms, from the cache when it is fresh."""
         if self._cached is not None and not self._stale():

@@ -6,15 +6,18 @@ from pathlib import Path
 
 import yaml
 
-from leadrelay.capture.domain.forms import FormsConfig
+from leadrelay.capture.domain.forms import Form, FormsConfig
+
+DEMO_FORM = Path(__file__).resolve().parents[1] / "forms" / "demo.yaml"
 
 
-def load_forms(path: Path, demo_form_key: str | None = None) -> FormsConfig:
-    """Read and validate the forms; demo_form_key (from the environment) replaces the demo form's key."""
+def load_forms(path: Path) -> FormsConfig:
+    """Read and validate the forms file."""
     with path.open() as fh:
-        config = FormsConfig.model_validate(yaml.safe_load(fh))
-    if demo_form_key:
-        for form in config.forms:
-            if form.id == "demo":
-                form.public_key = demo_form_key
-    return config
+        return FormsConfig.model_validate(yaml.safe_load(fh) or {"forms": []})
+
+
+def demo_form(public_key: str) -> Form:
+    """Return the demo form with its public key (a development feature, seeded only when enabled)."""
+    with DEMO_FORM.open() as fh:
+        return Form.model_validate({**yaml.safe_load(fh), "public_key": public_key})

@@ -41,6 +41,9 @@ class Form(BaseModel):
     public_key: str = Field(min_length=12, max_length=100)
     source: str = "web_form"
     allowed_origins: list[str] = Field(default_factory=list)
+    # Browsers send Origin with every cross-site or form POST; a post without one is a script's, refused unless
+    # the form takes posts from servers that do not send it.
+    allow_missing_origin: bool = False
     required: list[str] = Field(default_factory=lambda: ["email"])
     allowed: list[str] = Field(default_factory=lambda: sorted(LEAD_FIELDS))
     mapping: dict[str, str] = Field(default_factory=dict)

@@ -3,6 +3,28 @@
 const SVG = "http://www.w3.org/2000/svg";
 const BUCKETS = ["<1m", "1-5m", "5-15m", "15-30m", "30-60m", "1-4h", "4-24h", ">1d"];
 let lastFeedId = 0;
+const KEY_STORE = "leadrelay-viewer-key";
+
+// The viewer key comes from the link make run prints (#key=..., never sent to the server) or the key form,
+// and stays in this tab's session storage.
+function viewerKey() {
+  const match = /(?:^#|&)key=([^&]+)/.exec(location.hash);
+  if (match) {
+    sessionStorage.setItem(KEY_STORE, decodeURIComponent(match[1]));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem(KEY_STORE) || "";
+}
+
+async function api(path) {
+  const response = await fetch(path, {headers: {"X-API-Key": viewerKey()}});
+  if (response.status === 401 || response.status === 403) {
+    document.getElementById("keyform").hidden = false;
+    document.getElementById("status").textContent = "this dashboard needs a viewer key";
+    throw new Error("no viewer key");
+  }
+  return response.json();
+}
 
 function el(name, attrs, text) {
   const node = document.createElementNS(SVG, name);
@@ -67,8 +89,8 @@ function figure(label, value) {
 
 async function refresh() {
   const [kpis, breakdown] = await Promise.all([
-    fetch("/v1/kpis?" + query()).then(r => r.json()),
-    fetch("/v1/breakdown?" + query()).then(r => r.json()),
+    api("/v1/kpis?" + query()),
+    api("/v1/breakdown?" + query()),
   ]);
   const k = kpis.kpis, f = k.funnel;
   bars(document.getElementById("funnel"), [
@@ -106,7 +128,7 @@ async function refresh() {
 }
 
 async function pollFeed() {
-  const items = await fetch("/v1/feed?after=" + lastFeedId).then(r => r.json());
+  const items = await api("/v1/feed?after=" + lastFeedId);
   const list = document.getElementById("feed");
   for (const item of items.reverse()) {
     lastFeedId = Math.max(lastFeedId, item.id);
@@ -121,6 +143,13 @@ async function pollFeed() {
 }
 
 for (const id of ["from", "to"]) document.getElementById(id).addEventListener("change", refresh);
+document.getElementById("keyform").addEventListener("submit", event => {
+  event.preventDefault();
+  sessionStorage.setItem(KEY_STORE, document.getElementById("key").value.trim());
+  document.getElementById("keyform").hidden = true;
+  refresh();
+  pollFeed();
+});
 refresh();
 pollFeed();
 setInterval(refresh, 10000);

@@ -178,13 +178,17 @@ class HandoffRepository:
         queue: str | None = None,
         owner: str | None = None,
         overdue: bool | None = None,
+        within: frozenset[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Return handoffs, soonest deadline first, filtered by state, queue, owner and being overdue."""
+        """Return handoffs, soonest deadline first, filtered by state, queue, owner, being overdue and (within)
+        a set of queues."""
         stmt = select(handoffs).order_by(handoffs.c.due_at).limit(limit)
         if state:
             stmt = stmt.where(handoffs.c.state == state)
         if queue:
             stmt = stmt.where(handoffs.c.queue == queue)
+        if within is not None:
+            stmt = stmt.where(handoffs.c.queue.in_(sorted(within)))
         if owner:
             stmt = stmt.where(handoffs.c.owner_id == owner)
         if overdue is not None:

@@ -66,6 +66,9 @@ class Policy(BaseModel):
     callback_grace_minutes: float = Field(
         default=15, ge=0, description="after a callback time the lead asked for"
     )
+    callback_horizon_days: float = Field(
+        default=30, gt=0, le=366, description="the latest callback a lead may ask for, in days from now"
+    )
 
     @field_validator("deadlines")
     @classmethod
@@ -119,6 +122,19 @@ def deadline(
     due = _after(policies, chosen, start, minutes)
     warn = _after(policies, chosen, start, minutes * chosen.warn_at) if chosen.warn_at else None
     return due, warn
+
+
+DEFAULT_CALLBACK_HORIZON = timedelta(days=30)
+
+
+def callback_problem(chosen: Policy | None, callback_at: datetime, now: datetime) -> str | None:
+    """Return why a callback time cannot move a deadline (in the past, or beyond the policy's horizon)."""
+    if callback_at <= now:
+        return "a callback time must be in the future"
+    horizon = timedelta(days=chosen.callback_horizon_days) if chosen else DEFAULT_CALLBACK_HORIZON
+    if callback_at > now + horizon:
+        return f"a callback more than {horizon.days} days ahead is not a first contact"
+    return None
 
 
 def callback_deadline(chosen: Policy | None, callback_at: datetime) -> datetime:
