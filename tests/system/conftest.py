@@ -20,6 +20,10 @@ from leadrelay.sla_monitor.settings import DEFAULT_POLICIES
 
 SLA_SECONDS = 4.0
 API_KEY = "system-test-api-key-0123"
+VIEWER_KEY = "system-test-viewer-key-0123"
+SALES_KEY = "system-test-sales-key-0123"
+VIEWER = {"X-API-Key": VIEWER_KEY}
+SALES = {"X-API-Key": SALES_KEY}
 
 
 @dataclass
@@ -66,6 +70,8 @@ async def system(infra, unique, tmp_path) -> AsyncIterator[RunningStack]:
         "LEADRELAY_CAPTURE_API_KEYS": API_KEY,
     }
     for spec in SERVICES:
+        extra[f"{spec.env_prefix}VIEWER_KEYS"] = VIEWER_KEY
+        extra[f"{spec.env_prefix}SALES_KEYS"] = SALES_KEY
         extra[f"{spec.env_prefix}DATABASE"] = databases[spec.name]
         extra[f"{spec.env_prefix}OUTBOX_POLL_INTERVAL_S"] = "0.2"
     env = service_env(infra.bootstrap_servers, infra.postgres_dsn, **extra)

@@ -15,6 +15,8 @@ from leadrelay.testing.waiting import wait_until
 pytestmark = pytest.mark.system
 
 API = {"X-API-Key": "system-test-api-key-0123"}  # as configured by conftest
+VIEWER = {"X-API-Key": "system-test-viewer-key-0123"}
+SALES = {"X-API-Key": "system-test-sales-key-0123"}
 
 HOT = {
     "email": "ada@example.com",
@@ -61,6 +63,7 @@ async def test_lead_to_handoff_to_breach_with_kpis(system):
         report = await http.post(
             system.url("sla-monitor") + f"/v1/handoffs/{contacted['handoff_id']}/contact",
             json={"channel": "phone"},
+            headers=SALES,
         )
         assert report.status_code == 200 and report.json()["state"] == "contacted"
 
@@ -96,14 +99,14 @@ async def test_lead_to_handoff_to_breach_with_kpis(system):
 
 
 async def _past(http: httpx.AsyncClient, base: str, handoff_id: str) -> bool:
-    handoff = (await http.get(f"{base}/v1/handoffs/{handoff_id}")).json()
+    handoff = (await http.get(f"{base}/v1/handoffs/{handoff_id}", headers=VIEWER)).json()
     return datetime.fromisoformat(handoff["due_at"]) < datetime.now().astimezone()
 
 
 async def _totals_match(
     http: httpx.AsyncClient, base: str, expected: dict[str, int], at_least: dict[str, int]
 ) -> bool:
-    totals = (await http.get(f"{base}/v1/kpis")).json()["totals"]
+    totals = (await http.get(f"{base}/v1/kpis", headers=VIEWER)).json()["totals"]
     # escalations go on (next rep, manager, pool) while the test watches: those are minimums
     return all(totals.get(k) == v for k, v in expected.items()) and all(
         totals.get(k, 0) >= v for k, v in at_least.items()

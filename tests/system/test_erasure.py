@@ -15,6 +15,8 @@ pytestmark = pytest.mark.system
 
 API = {"X-API-Key": "system-test-api-key-0123"}  # as configured by conftest
 
+VIEWER = {"X-API-Key": "system-test-viewer-key-0123"}  # as configured by conftest
+
 
 async def traces_of(system, infra, needles: list[str]) -> dict[str, int]:
     """Count rows, per database and table, whose text (or bytes, as hex) contains any needle."""
@@ -89,5 +91,5 @@ async def test_erasure_reaches_every_copy(system, infra, unique):
 
 
 async def _metrics_saw(http: httpx.AsyncClient, system) -> bool:
-    totals = (await http.get(system.url("metrics") + "/v1/kpis")).json()["totals"]
+    totals = (await http.get(system.url("metrics") + "/v1/kpis", headers=VIEWER)).json()["totals"]
     return totals.get("handed_off", 0) >= 1

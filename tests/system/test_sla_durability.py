@@ -29,6 +29,8 @@ pytestmark = pytest.mark.system
 HANDOFFS = 1000
 FIRST_DUE_S, SPREAD_S = 25.0, 90.0
 
+SALES = {"X-API-Key": "durability-sales-key-0123456789"}  # reads the clocks and reports contacts
+
 
 def qualified(i: int, due_at: datetime) -> tuple[str, bytes]:
     handoff_id = str(uuid.UUID(int=i + 1))
@@ -68,6 +70,7 @@ async def test_breaches_survive_sigkill_and_a_postgres_restart(infra, unique, tm
         LEADRELAY_SLA_MONITOR_BREACH_POLL_INTERVAL_S="0.1",
         LEADRELAY_SLA_MONITOR_OUTBOX_POLL_INTERVAL_S="0.2",
         LEADRELAY_SLA_MONITOR_LOG_LEVEL="WARNING",
+        LEADRELAY_SLA_MONITOR_SALES_KEYS=SALES["X-API-Key"],
     )
     monitor = ServiceProcess(spec, env, tmp_path / "logs", port=free_port())
     try:
@@ -92,7 +95,7 @@ async def test_breaches_survive_sigkill_and_a_postgres_restart(infra, unique, tm
             h: start + timedelta(seconds=FIRST_DUE_S + SPREAD_S * i / HANDOFFS) for i, h in enumerate(due)
         }
         contacted = set(list(due)[::2])
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, headers=SALES) as http:
 
             async def all_started() -> bool:
                 return await open_clocks(http, monitor.url) == HANDOFFS

@@ -79,3 +79,88 @@ async def test_a_retried_idempotency_key_returns_the_first_answer_and_nothing_mo
     assert await counts(settings) == (1, 1, 0)
     assert other.status_code == 422
     assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+BROWSER = {"X-Form-Key": "pk_demo_2c8f1b7e4a9d4f00", "Origin": "http://127.0.0.1:8001"}
+VICTIM = {
+    "email": "victim@example.com",
+    "name": "Vera Victim",
+    "company": "Real Co",
+    "company_size": "1000+",
+    "message": None,
+}
+
+
+async def rows(settings, sql: str) -> list[tuple]:
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            return [tuple(r) for r in await conn.execute(text(sql))]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_stranger_resubmitting_a_known_email_overwrites_nothing_and_its_changes_are_proposed(
+    settings,
+):
+    stranger = {
+        **VICTIM,
+        "name": "Mallory",
+        "company": "Evil Corp",
+        "company_size": "1-10",
+        "phone": "+4930123456",
+    }
+    topics = settings.kafka.topics
+    async with running(build_app(settings)) as client:
+        first = await client.post("/v1/leads", json=VICTIM, headers=HEADERS)
+        async with TopicReader(settings.kafka.bootstrap_servers, topics.activity) as activity:
+            posted = await client.post("/v1/leads", json=stranger, headers=BROWSER)
+            [resubmitted] = await activity.wait_for(1)
+        async with TopicReader(settings.kafka.bootstrap_servers, topics.captured) as captured:
+            events = [m.json()["data"] for m in await captured.wait_for(2)]
+        crm = await client.post(
+            "/v1/leads",
+            json={"email": VICTIM["email"], "company": "Renamed Co", "update_existing": True},
+            headers=HEADERS,
+        )
+        browser_update = await client.post(
+            "/v1/leads", json={**stranger, "update_existing": True}, headers=BROWSER
+        )
+    assert first.status_code == posted.status_code == crm.status_code == 202
+    assert set(posted.json()) == {"status", "receipt"}  # the stranger learns nothing about the lead
+    assert (
+        browser_update.status_code == 422 and browser_update.json()["errors"][0]["field"] == "update_existing"
+    )
+    second = events[1]
+    assert second["lead_id"] == first.json()["lead_id"] and second["is_new"] is False
+    assert (second["contact"]["name"], second["contact"]["company"], second["company"]["size"]) == (
+        "Vera Victim",
+        "Real Co",
+        "1000+",
+    )
+    assert second["contact"]["phone"] == "+4930123456"  # a gap is filled
+    assert resubmitted.json()["data"]["properties"]["proposed_fields"] == ["company", "company_size", "name"]
+    assert "Mallory" not in resubmitted.value.decode()  # the values stay in capture's database
+    [(proposed,)] = await rows(
+        settings, "SELECT properties->'proposed_changes' FROM activities ORDER BY at LIMIT 1"
+    )
+    assert proposed == {"name": "Mallory", "company": "Evil Corp", "company_size": "1-10"}
+    assert await rows(settings, "SELECT name, company FROM leads") == [("Vera Victim", "Renamed Co")]
+
+
+async def test_marketing_consent_withdrawn_comes_back_only_through_a_confirmed_channel(settings):
+    person = {"email": "opt@example.com", "consent": {"marketing": True}}
+    async with running(build_app(settings)) as client:
+        await client.post("/v1/leads", json=person, headers=HEADERS)
+        opted = await client.post("/v1/opt-outs", json={"email": "opt@example.com"}, headers=HEADERS)
+        public = await client.post("/v1/leads", json=person, headers=BROWSER)
+        backend_plain = await client.post("/v1/leads", json=person, headers=HEADERS)
+        after_public = await rows(settings, "SELECT consent_marketing FROM leads")
+        confirmed = await client.post("/v1/leads", json={**person, "update_existing": True}, headers=HEADERS)
+    assert (
+        opted.status_code == public.status_code == backend_plain.status_code == confirmed.status_code == 202
+    )
+    assert after_public == [(False,)]
+    assert await rows(settings, "SELECT consent_marketing, marketing_opted_out_at IS NULL FROM leads") == [
+        (True, True)
+    ]

@@ -13,6 +13,7 @@ from playwright.async_api import async_playwright
 
 from leadrelay.metrics.bootstrap import build_app
 from leadrelay.testing.browser import LAUNCH_ARGS, chromium_path
+from leadrelay.testing.keys import VIEWER, VIEWER_KEY
 from leadrelay.testing.waiting import wait_until
 
 SCREENSHOT = Path(__file__).resolve().parents[4] / ".leadrelay" / "screenshots" / "metrics-dashboard.png"
@@ -38,7 +39,7 @@ async def test_the_dashboard_shows_the_funnel_of_the_kpi_store(settings, script,
 
         async def seeded():
             async with httpx.AsyncClient() as http:
-                kpis = (await http.get(f"{url}/v1/kpis")).json()["kpis"]
+                kpis = (await http.get(f"{url}/v1/kpis", headers=VIEWER)).json()["kpis"]
             return kpis["funnel"]["won"] == 1 and kpis["funnel"]["rejected"] == 1
 
         await wait_until(seeded, what="the scripted events counted", timeout_s=30)
@@ -46,7 +47,14 @@ async def test_the_dashboard_shows_the_funnel_of_the_kpi_store(settings, script,
             browser = await playwright.chromium.launch(executable_path=browser_path, args=LAUNCH_ARGS)
             try:
                 page = await browser.new_page(viewport={"width": 1280, "height": 1000})
+                # Without a key the page asks for one and shows no figures.
                 await page.goto(url + "/")
+                await page.wait_for_selector("#keyform:not([hidden])")
+                asked = await page.text_content("#status")
+                headers = (await page.request.get(url + "/")).headers
+                # The link make run prints carries the viewer key in the fragment, which never reaches the server.
+                await page.goto(url + "/#key=" + VIEWER_KEY)
+                await page.reload()
                 await page.wait_for_selector("#funnel text[data-step='won']")
                 funnel = {
                     step: await page.text_content(f"#funnel text[data-step='{step}']")
@@ -67,6 +75,9 @@ async def test_the_dashboard_shows_the_funnel_of_the_kpi_store(settings, script,
     finally:
         server.should_exit = True
         await serving
+    assert asked == "this dashboard needs a viewer key"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
     assert funnel == {"leads": "3", "mql": "2", "sql": "2", "handed off": "2", "contacted": "2", "won": "1"}
     assert any(row.startswith("web_form\t2\t1\t1\t5000") for row in sources), sources
     assert sorted(feed) == ["breach", "handoff", "handoff"]

@@ -60,7 +60,7 @@ async def test_scripted_events_give_exactly_the_expected_kpis_and_a_replay_chang
             },
             {"source": "referral", "period_start": "2026-11-01", "period_end": "2026-11-30", "amount": 200},
         ]
-        anonymous = await client.post("/v1/spend", json=spend)
+        anonymous = await client.post("/v1/spend", json=spend, headers={"X-API-Key": ""})
         backwards = await client.post(
             "/v1/spend", json=[{**spend[0], "period_end": "2026-10-01"}], headers=ADMIN
         )

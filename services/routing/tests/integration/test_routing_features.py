@@ -23,6 +23,7 @@ from leadrelay.testing.keys import VIEWER_KEY, role_keys
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 SALES = {"X-API-Key": "test-sales-key-0123456789"}
+OTHER_QUEUE_TOOL = {"X-API-Key": "other-queue-tool-key-0123456789"}
 SEED = load_config(SEED_CONFIG).model_dump(mode="json")
 
 
@@ -49,7 +50,10 @@ def make_settings(create_database, kafka_settings, postgres_settings, tmp_path):
             kafka=kafka_settings,
             postgres=postgres_settings,
             outbox_poll_interval_s=0.2,
-            **role_keys(),
+            **{
+                **role_keys(),
+                "sales_keys": [SALES["X-API-Key"], f"{OTHER_QUEUE_TOOL['X-API-Key']}:no-such-queue"],
+            },
             config_path=path,
         )
 
@@ -238,7 +242,13 @@ async def test_sales_tools_accept_and_reject_handoffs(make_settings):
             await produce(bs, topics.scored, scored(lead), key="k")
         [taken] = await wait_until(lambda: handoffs_of(client, "taken"), what="taken")
         [refused] = await wait_until(lambda: handoffs_of(client, "refused"), what="refused")
-        anonymous = await client.post(f"/v1/handoffs/{taken['handoff_id']}/accept")
+        anonymous = await client.post(f"/v1/handoffs/{taken['handoff_id']}/accept", headers={"X-API-Key": ""})
+        viewer = await client.post(f"/v1/handoffs/{taken['handoff_id']}/accept")
+        other_queue = await client.post(
+            f"/v1/handoffs/{refused['handoff_id']}/reject",
+            json={"reason": "not ours"},
+            headers=OTHER_QUEUE_TOOL,
+        )
         accepted = await client.post(f"/v1/handoffs/{taken['handoff_id']}/accept", headers=SALES)
         empty = await client.post(
             f"/v1/handoffs/{refused['handoff_id']}/reject", json={"reason": ""}, headers=SALES
@@ -254,7 +264,7 @@ async def test_sales_tools_accept_and_reject_handoffs(make_settings):
         async with TopicReader(bs, topics.rejected) as reader:
             [event] = await reader.wait_for(1)
         [state] = await handoffs_of(client, "refused")
-    assert anonymous.status_code == 401
+    assert anonymous.status_code == 401 and viewer.status_code == 403 and other_queue.status_code == 403
     assert accepted.json()["state"] == "accepted"
     assert empty.status_code == 422
     assert rejected.status_code == 200 and again.status_code == 409
@@ -296,7 +306,7 @@ async def test_configuration_versions_are_validated_exported_and_audited(make_se
     assert [(v["version"], v["active"]) for v in versions] == [("edited-1", True), ("seed-2", False)]
     assert [a["action"] for a in audit][:2] == ["config_activated", "config_added"]
     assert audit[0]["actor"].startswith("admin key ") and audit[0]["detail"] == {"previous": "seed-2"}
-    assert unauthorised.status_code == 401
+    assert unauthorised.status_code == 403  # a viewer key is not an admin key
 
 
 async def test_a_backtest_replays_recent_leads_against_a_draft(make_settings):

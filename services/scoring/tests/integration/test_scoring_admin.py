@@ -68,8 +68,11 @@ async def test_the_admin_api_needs_a_key(settings):
             ("POST", "/v1/score/preview"),
             ("GET", "/v1/rescore-jobs/x"),
         ]:
-            response = await client.request(method, path, headers={"X-Admin-Key": "wrong-key-0123456789"})
-            assert response.status_code == 401, path
+            wrong = await client.request(
+                method, path, headers={"X-API-Key": "", "X-Admin-Key": "wrong-key-0123456789"}
+            )
+            viewer = await client.request(method, path)
+            assert wrong.status_code == 401 and viewer.status_code == 403, path
 
 
 async def test_an_invalid_rule_set_is_refused_with_every_error_and_its_path(settings):

@@ -14,14 +14,18 @@ from leadrelay.scoring.settings import ScoringSettings
 from leadrelay.testing.apps import assert_path_and_background_lanes, running
 from leadrelay.testing.kafka import TopicReader, produce
 from leadrelay.testing.waiting import wait_until
-from leadrelay.testing.keys import VIEWER_KEY
+from leadrelay.testing.keys import VIEWER_KEY, role_keys
 
 
 @pytest.fixture
 async def settings(create_database, kafka_settings, postgres_settings) -> ScoringSettings:
     database = await create_database("scoring", MIGRATIONS)
     return ScoringSettings(
-        database=database, kafka=kafka_settings, postgres=postgres_settings, outbox_poll_interval_s=0.2
+        database=database,
+        kafka=kafka_settings,
+        postgres=postgres_settings,
+        outbox_poll_interval_s=0.2,
+        **role_keys(),
     )
 
 

@@ -13,7 +13,8 @@ _EVERY_RESPONSE = [(b"x-content-type-options", b"nosniff")]
 _HTML_RESPONSE = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with a page's own form post.
+    (b"referrer-policy", b"same-origin"),
 ]
 
 

@@ -51,10 +51,15 @@ async def post_lead(request: Request) -> Response:
     form = caller.form
     if form is not None:
         await state.captcha.require(token_from({}, headers.get("x-captcha-token")), caller.ip)
+    if body.update_existing and form is not None:
+        raise unprocessable(
+            "update_existing", "only a backend (X-API-Key) may update a known person's details"
+        )
     lead = body.to_new_lead(form_id=form.id if form else None, source=form.source if form else None)
     scope = f"form:{form.id}" if form else "backend"
+    idempotency = _idempotency(headers.get("idempotency-key"), scope, raw)
     try:
-        accepted = await state.intake.submit(lead, _idempotency(headers.get("idempotency-key"), scope, raw))
+        accepted = await state.intake.submit(lead, idempotency, may_update=body.update_existing)
     except IdempotencyKeyReused:
         raise unprocessable("Idempotency-Key", "already used with a different request") from None
     if not accepted.replayed:

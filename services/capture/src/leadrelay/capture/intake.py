@@ -19,7 +19,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from leadrelay.capture.adapters import intake_store as store
-from leadrelay.capture.domain.lead import NewLead, capture, identity_of
+from leadrelay.capture.domain.lead import CapturedLead, NewLead, capture, identity_of
+from leadrelay.capture.domain.merge import merge_submission
 from leadrelay.capture.handlers import SOURCE, Accepted, Idempotency, IdempotencyKeyReused, lead_captured
 from leadrelay.capture.metrics import GROUP_COMMIT_LEADS
 from leadrelay.db.driver import driver_transaction
@@ -36,6 +37,7 @@ class _Pending:
     idempotency: Idempotency | None
     future: asyncio.Future[Accepted]
     result: Accepted | BaseException | None = None
+    may_update: bool = False  # an authenticated backend asked to update the person's stored fields
 
 
 @dataclass
@@ -65,17 +67,26 @@ class IntakeWriter:
         self._stopping = asyncio.Event()
         self.running = False
 
-    async def submit(self, lead: NewLead, idempotency: Idempotency | None = None) -> Accepted:
-        """Queue a lead and wait until it is committed; raise what storing it raised."""
+    async def submit(
+        self, lead: NewLead, idempotency: Idempotency | None = None, may_update: bool = False
+    ) -> Accepted:
+        """Queue a lead and wait until it is committed; raise what storing it raised.
+
+        may_update: an authenticated backend's values replace a known person's stored ones; anyone else's only
+        fill gaps, and differing values are kept as proposed changes."""
         if not self.running:  # no writer task (tools, or before start): store it on its own
-            return await self.store(lead, idempotency)
+            return await self.store(lead, idempotency, may_update)
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(lead, idempotency, future))  # unbounded: never waits
+        self._queue.put_nowait(
+            _Pending(lead, idempotency, future, may_update=may_update)
+        )  # unbounded: never waits
         return await future
 
-    async def store(self, lead: NewLead, idempotency: Idempotency | None = None) -> Accepted:
+    async def store(
+        self, lead: NewLead, idempotency: Idempotency | None = None, may_update: bool = False
+    ) -> Accepted:
         """Store one lead in its own transaction, now; raise what storing it raised."""
-        item = _Pending(lead, idempotency, asyncio.get_running_loop().create_future())
+        item = _Pending(lead, idempotency, asyncio.get_running_loop().create_future(), may_update=may_update)
         await self._store_alone(item)
         if isinstance(item.result, BaseException):
             raise item.result
@@ -152,9 +163,10 @@ class IntakeWriter:
         if new_leads:  # before any merge, which updates these rows
             await store.insert_leads(conn, new_leads)
         answers: dict[str, dict[str, Any]] = {}
-        for item, captured in planned:
-            if not captured.is_new:
-                await self._merge(conn, captured, b)
+        for item, submitted in planned:
+            captured = (
+                submitted if submitted.is_new else await self._merge(conn, submitted, item.may_update, b)
+            )
             event = new_event(lead_captured(captured), source=SOURCE, subject=captured.lead_id)
             b.queue(event, self._topics.captured)
             item.result = Accepted(captured.lead_id, captured.is_new)
@@ -211,16 +223,30 @@ class IntakeWriter:
                 followers.append((item, leader))
         return todo, followers
 
-    async def _merge(self, conn: asyncpg.Connection, captured: Any, b: _Batch) -> None:
-        await store.merge_lead(conn, captured)
+    async def _merge(
+        self, conn: asyncpg.Connection, submitted: CapturedLead, may_update: bool, b: _Batch
+    ) -> CapturedLead:
+        """Fold a repeat submission into its lead; return the lead as it now stands (what LeadCaptured carries)."""
+        merge = merge_submission(
+            await store.load_for_merge(conn, submitted.lead_id), submitted.lead, may_update
+        )
+        await store.update_merged(conn, submitted.lead_id, merge, b.now)
         activity_id = str(uuid.uuid4())
-        properties = {"source": captured.lead.source, "form_id": captured.lead.form_id}
-        await store.insert_activity(conn, activity_id, captured.lead_id, "resubmitted", b.now, properties)
-        event = LeadActivity(lead_id=captured.lead_id, kind="resubmitted", at=b.now, properties=properties)
+        origin = {"source": submitted.lead.source, "form_id": submitted.lead.form_id}
+        # The proposed values stay in capture's database (erased with the lead); the event names only the fields.
+        stored = {**origin, "proposed_changes": merge.proposed, "updated_fields": list(merge.updated)}
+        announced = {
+            **origin,
+            "proposed_fields": sorted(merge.proposed),
+            "updated_fields": list(merge.updated),
+        }
+        await store.insert_activity(conn, activity_id, submitted.lead_id, "resubmitted", b.now, stored)
+        event = LeadActivity(lead_id=submitted.lead_id, kind="resubmitted", at=b.now, properties=announced)
         b.queue(
-            new_event(event, source=SOURCE, subject=captured.lead_id, event_id=activity_id),
+            new_event(event, source=SOURCE, subject=submitted.lead_id, event_id=activity_id),
             self._topics.activity,
         )
+        return capture(merge.lead, submitted.lead_id, b.now, is_new=False)
 
 
 class StorageUnavailable(ConnectionError):

@@ -76,10 +76,10 @@ async def post_opt_out(
     now = datetime.now(UTC)
     async with CaptureUnitOfWork(runtime.sessions) as uow:
         if body.email is not None:
-            lead_ids = await uow.erasure.opt_out(body.email)
+            lead_ids = await uow.erasure.opt_out(body.email, now)
         else:
             lead = await uow.leads.get(body.lead_id or "")
-            lead_ids = await uow.erasure.opt_out(lead["email"]) if lead else []
+            lead_ids = await uow.erasure.opt_out(lead["email"], now) if lead else []
         for lead_id in lead_ids:
             await record_activity(uow, runtime.topics, lead_id, "marketing_opt_out", now, {})
         await uow.commit()

@@ -147,6 +147,12 @@ class LeadIn(LeadFields):
         default_factory=dict
     )
     consent: ConsentIn = Field(default_factory=ConsentIn)
+    update_existing: bool = Field(
+        default=False,
+        description="backends only: when the person is known, these values replace the stored ones (and "
+        "marketing consent counts even after an opt-out, as the backend asserts it was confirmed); otherwise "
+        "they only fill gaps and a differing value is kept as a proposed change",
+    )
 
     def to_new_lead(self, form_id: str | None = None, source: str | None = None) -> NewLead:
         """Return the domain's view of this request."""

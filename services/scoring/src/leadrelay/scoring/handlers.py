@@ -10,6 +10,7 @@ from leadrelay.events.handoff import HandoffRejected
 from leadrelay.events.lead import LeadActivity, LeadCaptured, LeadSnapshot
 from leadrelay.events.scoring import LeadOutcome, LeadScored, Reason
 from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
+from leadrelay.scoring.domain.facts import merge_facts
 from leadrelay.scoring.model.features import FeatureMap, features_of
 from leadrelay.scoring.scorer import Assessment, Scoring, assess
 
@@ -30,9 +31,10 @@ async def score_captured_leads(
             facts = {}
             for event in round_:
                 data: LeadCaptured = event.data
-                first_capture = earlier.get(data.lead_id, {}).get("captured_at")
+                known = earlier.get(data.lead_id)
+                first_capture = (known or {}).get("captured_at")
                 facts[data.lead_id] = {
-                    **data.model_dump(mode="json"),
+                    **merge_facts(known, data.model_dump(mode="json")),
                     "captured_at": first_capture or event.time.isoformat(),
                 }
             await uow.leads.remember_many(facts, now)

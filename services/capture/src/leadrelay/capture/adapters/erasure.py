@@ -33,9 +33,13 @@ class ErasureRepository:
         await self._session.execute(delete(outbox).where(outbox.c.key == lead_id))
         await self._session.execute(insert(erasures).values(lead_id=lead_id, erased_at=now))
 
-    async def opt_out(self, email: str) -> list[str]:
-        """Withdraw marketing consent for every lead of an email; return their ids."""
+    async def opt_out(self, email: str, now: datetime) -> list[str]:
+        """Withdraw marketing consent for every lead of an email (only a confirmed channel gives it back);
+        return their ids."""
         rows = await self._session.execute(
-            update(leads).where(leads.c.email == email).values(consent_marketing=False).returning(leads.c.id)
+            update(leads)
+            .where(leads.c.email == email)
+            .values(consent_marketing=False, marketing_opted_out_at=now)
+            .returning(leads.c.id)
         )
         return [r[0] for r in rows]

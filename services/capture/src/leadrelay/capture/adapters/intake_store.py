@@ -17,7 +17,8 @@ from typing import Any
 import asyncpg
 
 from leadrelay.capture.adapters.repository import lead_columns
-from leadrelay.capture.domain.lead import CapturedLead
+from leadrelay.capture.domain.lead import CapturedLead, NewLead, asked_a_question, completeness
+from leadrelay.capture.domain.merge import Merge, StoredLead
 from leadrelay.db.arrays import unnest_insert
 
 # The leads columns in the order of the insert's arrays, with each one's PostgreSQL array type.
@@ -76,16 +77,20 @@ WHERE k.key = a.key
 """
 
 
-# A repeat submission fills gaps; consent and the question flag can only be gained; the origin stays first.
-MERGE_LEAD = """
+# The stored person a repeat submission folds into (domain/merge.py decides what changes).
+LOAD_FOR_MERGE = """
+SELECT email, source, name, phone, company, title, company_size, industry, country, message, form_id, utm,
+       consent_marketing, consent_policy_version, consent_purposes, disposable_email,
+       marketing_opted_out_at IS NOT NULL AS opted_out
+FROM leads WHERE id = $1 FOR UPDATE
+"""
+
+UPDATE_MERGED = """
 UPDATE leads SET
-    name = coalesce(name, $2), phone = coalesce(phone, $3), company = coalesce(company, $4),
-    title = coalesce(title, $5), company_size = coalesce(company_size, $6),
-    industry = coalesce(industry, $7), country = coalesce(country, $8), message = coalesce(message, $9),
-    consent_policy_version = coalesce(consent_policy_version, $10),
-    disposable_email = coalesce(disposable_email, $11),
-    consent_marketing = consent_marketing OR $12, question_asked = question_asked OR $13,
-    updated_at = $14
+    name = $2, phone = $3, company = $4, title = $5, company_size = $6, industry = $7, country = $8,
+    message = $9, completeness = $10, question_asked = $11, consent_marketing = $12,
+    consent_policy_version = $13, consent_purposes = $14::jsonb,
+    marketing_opted_out_at = CASE WHEN $15 THEN NULL ELSE marketing_opted_out_at END, updated_at = $16
 WHERE id = $1
 """
 
@@ -134,25 +139,38 @@ async def insert_leads(conn: asyncpg.Connection, captured: Sequence[CapturedLead
     await conn.execute(INSERT_LEADS, *columns.values())
 
 
-async def merge_lead(conn: asyncpg.Connection, captured: CapturedLead) -> None:
-    """Fold a repeat submission into its surviving lead."""
-    v = lead_columns(captured)
+async def load_for_merge(conn: asyncpg.Connection, lead_id: str) -> StoredLead:
+    """Return the stored lead a repeat submission folds into, locked for this transaction."""
+    row = await conn.fetchrow(LOAD_FOR_MERGE, lead_id)
+    if row is None:
+        raise LookupError(f"no lead {lead_id} to merge into")
+    fields = dict(row)
+    opted_out = fields.pop("opted_out")
+    fields["consent_purposes"] = tuple(fields["consent_purposes"])
+    return StoredLead(NewLead(**fields), marketing_opted_out=opted_out)
+
+
+async def update_merged(conn: asyncpg.Connection, lead_id: str, merge: Merge, now: datetime) -> None:
+    """Store the lead a repeat submission left."""
+    lead = merge.lead
     await conn.execute(
-        MERGE_LEAD,
-        captured.lead_id,
-        v["name"],
-        v["phone"],
-        v["company"],
-        v["title"],
-        v["company_size"],
-        v["industry"],
-        v["country"],
-        v["message"],
-        v["consent_policy_version"],
-        v["disposable_email"],
-        v["consent_marketing"],
-        v["question_asked"],
-        captured.captured_at,
+        UPDATE_MERGED,
+        lead_id,
+        lead.name,
+        lead.phone,
+        lead.company,
+        lead.title,
+        lead.company_size,
+        lead.industry,
+        lead.country,
+        lead.message,
+        completeness(lead),
+        asked_a_question(lead),
+        lead.consent_marketing,
+        lead.consent_policy_version,
+        json.dumps(list(lead.consent_purposes)),
+        merge.consent_regranted,
+        now,
     )
 
 

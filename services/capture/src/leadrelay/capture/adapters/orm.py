@@ -34,6 +34,7 @@ leads = Table(
     Column("question_asked", Boolean, nullable=False, server_default="false"),
     Column("updated_at", DateTime(timezone=True)),
     Column("consent_purposes", JSONB, nullable=False, server_default="[]"),
+    Column("marketing_opted_out_at", DateTime(timezone=True)),
 )
 
 # One row per person (normalised email): concurrent submissions of one person serialise on this key.

@@ -23,3 +23,24 @@ def lookup(facts: dict[str, Any], path: str) -> Any:
             return None
         value = value.get(part)
     return value
+
+
+# The parts of a captured lead that describe the person, by LeadCaptured's nesting.
+PERSON_FACTS = {"contact": ("name", "phone", "company", "title"), "company": ("size", "industry", "country")}
+
+
+def merge_facts(earlier: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[str, Any]:
+    """Return a lead's facts after a capture: capture's merged lead, except that a partial (abandoned) submission
+    never replaces complete facts: their person fields, message and question stay."""
+    if not earlier or earlier.get("completeness") != "complete" or incoming.get("completeness") != "partial":
+        return incoming
+    merged = {
+        **incoming,
+        "completeness": "complete",
+        "message": earlier.get("message") or incoming.get("message"),
+        "question_asked": bool(earlier.get("question_asked") or incoming.get("question_asked")),
+    }
+    for part, names in PERSON_FACTS.items():
+        known = {n: v for n in names if (v := (earlier.get(part) or {}).get(n)) is not None}
+        merged[part] = {**(incoming.get(part) or {}), **known}
+    return merged
