@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from leadrelay.metrics.bootstrap import build_app
 from leadrelay.testing.apps import running
-from leadrelay.testing.waiting import wait_until
 from leadrelay.testing.keys import VIEWER_KEY
+from leadrelay.testing.waiting import wait_until
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 PERIOD = {"from": "2026-11-01", "to": "2026-11-30"}

@@ -14,8 +14,8 @@ from leadrelay.metrics.bootstrap import MIGRATIONS, build_app
 from leadrelay.metrics.settings import MetricsSettings
 from leadrelay.testing.apps import running
 from leadrelay.testing.kafka import produce
-from leadrelay.testing.waiting import wait_until
 from leadrelay.testing.keys import VIEWER_KEY, role_keys
+from leadrelay.testing.waiting import wait_until
 
 NOW = datetime.now(UTC)
 

@@ -11,8 +11,8 @@ from leadrelay.routing.bootstrap import MIGRATIONS, build_app
 from leadrelay.routing.settings import RoutingSettings
 from leadrelay.testing.apps import assert_path_and_background_lanes, running
 from leadrelay.testing.kafka import TopicReader, produce
-from leadrelay.testing.waiting import wait_until
 from leadrelay.testing.keys import VIEWER_KEY, role_keys
+from leadrelay.testing.waiting import wait_until
 
 ADMIN_KEY = "test-admin-key-0123456789"
 

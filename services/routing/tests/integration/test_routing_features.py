@@ -18,8 +18,8 @@ from leadrelay.routing.bootstrap import MIGRATIONS, build_app
 from leadrelay.routing.settings import SEED_CONFIG, RoutingSettings
 from leadrelay.testing.apps import running
 from leadrelay.testing.kafka import TopicReader, produce
-from leadrelay.testing.waiting import wait_until
 from leadrelay.testing.keys import VIEWER_KEY, role_keys
+from leadrelay.testing.waiting import wait_until
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 SALES = {"X-API-Key": "test-sales-key-0123456789"}

@@ -12,8 +12,8 @@ from leadrelay.scoring.bootstrap import MIGRATIONS, build_app
 from leadrelay.scoring.settings import DEFAULT_RULESET, ScoringSettings
 from leadrelay.testing.apps import running
 from leadrelay.testing.kafka import TopicReader, produce
-from leadrelay.testing.waiting import wait_until
 from leadrelay.testing.keys import VIEWER_KEY, role_keys
+from leadrelay.testing.waiting import wait_until
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 DEFAULT = load_ruleset(DEFAULT_RULESET)

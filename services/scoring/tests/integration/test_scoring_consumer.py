@@ -13,8 +13,8 @@ from leadrelay.scoring.bootstrap import MIGRATIONS, build_app
 from leadrelay.scoring.settings import ScoringSettings
 from leadrelay.testing.apps import assert_path_and_background_lanes, running
 from leadrelay.testing.kafka import TopicReader, produce
-from leadrelay.testing.waiting import wait_until
 from leadrelay.testing.keys import VIEWER_KEY, role_keys
+from leadrelay.testing.waiting import wait_until
 
 
 @pytest.fixture
