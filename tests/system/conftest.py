@@ -22,6 +22,7 @@ SLA_SECONDS = 4.0
 API_KEY = "system-test-api-key-0123"
 VIEWER_KEY = "system-test-viewer-key-0123"
 SALES_KEY = "system-test-sales-key-0123"
+DEMO_FORM_KEY = "pk_system_test_demo_0123"
 VIEWER = {"X-API-Key": VIEWER_KEY}
 SALES = {"X-API-Key": SALES_KEY}
 
@@ -68,6 +69,8 @@ async def system(infra, unique, tmp_path) -> AsyncIterator[RunningStack]:
         "LEADRELAY_SLA_MONITOR_BREACH_POLL_INTERVAL_S": "0.1",
         "LEADRELAY_SLA_MONITOR_POLICIES_PATH": str(sla_policies(tmp_path / "policies.yaml")),
         "LEADRELAY_CAPTURE_API_KEYS": API_KEY,
+        "LEADRELAY_CAPTURE_DEMO": "true",
+        "LEADRELAY_CAPTURE_DEMO_FORM_KEY": DEMO_FORM_KEY,
     }
     for spec in SERVICES:
         extra[f"{spec.env_prefix}VIEWER_KEYS"] = VIEWER_KEY
