@@ -23,6 +23,7 @@ API_KEY = "system-test-api-key-0123"
 VIEWER_KEY = "system-test-viewer-key-0123"
 SALES_KEY = "system-test-sales-key-0123"
 DEMO_FORM_KEY = "pk_system_test_demo_0123"
+ADMIN_KEY = "system-test-admin-key-0123"
 VIEWER = {"X-API-Key": VIEWER_KEY}
 SALES = {"X-API-Key": SALES_KEY}
 
@@ -75,6 +76,7 @@ async def system(infra, unique, tmp_path) -> AsyncIterator[RunningStack]:
     for spec in SERVICES:
         extra[f"{spec.env_prefix}VIEWER_KEYS"] = VIEWER_KEY
         extra[f"{spec.env_prefix}SALES_KEYS"] = SALES_KEY
+        extra[f"{spec.env_prefix}ADMIN_KEYS"] = ADMIN_KEY
         extra[f"{spec.env_prefix}DATABASE"] = databases[spec.name]
         extra[f"{spec.env_prefix}OUTBOX_POLL_INTERVAL_S"] = "0.2"
     env = service_env(infra.bootstrap_servers, infra.postgres_dsn, **extra)

@@ -1,4 +1,5 @@
-"""The `leadrelay` command: run the whole system, follow a topic, write event schemas."""
+"""The `leadrelay` command: run the whole system, follow a topic, list and replay dead letters, write event
+schemas."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import secrets
 import signal
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,18 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "demo-model", help="train the demo conversion model from the X Education CSV and activate it"
     )
+    dlq = sub.add_parser("dlq", help="list dead letters of a topic, or replay them to it")
+    dlq.add_argument("action", choices=["list", "replay"])
+    dlq.add_argument(
+        "topic", help="the original topic, e.g. leads.captured (its dead letters are in <topic>.dlq)"
+    )
+    dlq.add_argument(
+        "--since", type=datetime.fromisoformat, help="only those dead-lettered at or after (ISO time)"
+    )
+    dlq.add_argument("--event-id", help="only the dead letters of this event id")
+    dlq.add_argument(
+        "--bootstrap-servers", help="default: LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or the running stack"
+    )
     schemas = sub.add_parser("schemas", help="write each event's JSON Schema")
     schemas.add_argument("--out", type=Path, default=Path("docs/events"))
     args = parser.parse_args(argv)
@@ -39,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         return run_stack()
     if args.command == "demo-model":
         return build_demo_model()
+    if args.command == "dlq":
+        return asyncio.run(
+            dead_letters(
+                args.action, args.topic, _bootstrap(args.bootstrap_servers), args.since, args.event_id
+            )
+        )
     if args.command == "tail":
         return asyncio.run(
             tail_topic(args.topic, _bootstrap(args.bootstrap_servers), args.from_beginning, args.max)
@@ -58,6 +78,27 @@ def _bootstrap(explicit: str | None) -> str:
     if STACK_FILE.exists():
         return str(json.loads(STACK_FILE.read_text())["bootstrap_servers"])
     raise SystemExit("no broker known: start `make run`, or pass --bootstrap-servers")
+
+
+async def dead_letters(
+    action: str, topic: str, bootstrap: str, since: datetime | None, event_id: str | None
+) -> int:
+    """List a topic's dead letters as JSON lines (ids and reasons, no event data), or replay them."""
+    from leadrelay.kafka.deadletters import read_dead_letters, replay, selected
+
+    if since is not None and since.tzinfo is None:
+        since = since.astimezone()  # a time without offset is local time
+    letters = selected(await read_dead_letters(bootstrap, topic), since, event_id)
+    if action == "list":
+        for letter in letters:
+            print(json.dumps(letter.summary()), flush=True)
+        return 0
+    original = topic.removesuffix(".dlq")
+    sent = await replay(
+        bootstrap, letters, original, lambda d: print(json.dumps({"replayed": d.summary()}), flush=True)
+    )
+    print(f"replayed {sent} dead letter(s)", file=sys.stderr)
+    return 0
 
 
 async def tail_topic(topic: str, bootstrap: str, from_beginning: bool, limit: int) -> int:

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from leadrelay.db.engine import ConnectionLimits
 from leadrelay.events.topics import Topics
 from leadrelay.service.access import Role
 
@@ -25,6 +26,8 @@ class KafkaSettings(BaseSettings):
     request_timeout_s: float = Field(default=10.0, gt=0)
     send_timeout_s: float = Field(default=15.0, gt=0)
     partitions: int = Field(default=3, ge=1)
+    # Dead letters carry whole events: kept long enough to look at and replay, then deleted by the broker.
+    dlq_retention_ms: int = Field(default=14 * 24 * 3600 * 1000, ge=60_000)
     # The most a produced record batch holds (aiokafka's default is 16 KiB, about six LeadScored). A relay pass
     # goes out as one batch per partition: the embedded broker stores each batch as an object and lists them all
     # on every fetch that finds new data, so fewer batches keep its fetches cheap. Kafka's default limit is 1 MiB.
@@ -55,6 +58,19 @@ class PostgresSettings(BaseSettings):
 
     dsn: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     pool_size: int = Field(default=10, ge=1)
+    # Every connection gives up instead of waiting forever on a database that stopped answering: a statement
+    # is cancelled by the server after statement_timeout_ms, any driver call after command_timeout_s, and a
+    # request waits at most pool_timeout_s for a free connection.
+    statement_timeout_ms: int = Field(default=30_000, ge=100)
+    command_timeout_s: float = Field(default=35.0, gt=0)
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    pool_timeout_s: float = Field(default=5.0, gt=0)
+
+    def limits(self) -> ConnectionLimits:
+        """Return the timeouts every service connection gets."""
+        return ConnectionLimits(
+            self.statement_timeout_ms, self.command_timeout_s, self.connect_timeout_s, self.pool_timeout_s
+        )
 
     def database_url(self, database: str) -> str:
         """Return an asyncpg SQLAlchemy URL for one database on this server."""
@@ -73,11 +89,18 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     consumer_max_attempts: int = Field(default=3, ge=1)
     consumer_stall_timeout_s: float = Field(default=30.0, gt=0)
+    # An event whose handler keeps failing with a transient error (the database or broker, by its cause chain)
+    # restarts the consumer with a doubling backoff up to 30 s; after this many restarts on the same event it is
+    # dead-lettered (about eight minutes by default), so it cannot block its partition for ever.
+    consumer_max_transient_restarts: int = Field(default=20, ge=1)
+    consumer_restart_backoff_s: float = Field(default=1.0, gt=0)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     # A busy outbox relay publishes at most once per this many milliseconds, in bigger batches; an idle one at once.
     # A consumer's rows already come one transaction per fetched batch, which its fetch wait gathers, so pacing
     # its relay only delays them (about 20 ms a hop at 200 leads/s, docs/benchmarks.md); capture paces its own.
     outbox_min_pass_interval_ms: int = Field(default=0, ge=0, le=1000)
+    # How often gauges computed from the database (SLA compliance, the funnel) are refreshed for /metrics.
+    gauge_refresh_interval_s: float = Field(default=15.0, gt=0)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     # Keys per role (header X-API-Key), comma-separated, several at once for rotation; a role without keys is

@@ -34,3 +34,19 @@ def test_logs_are_json_lines_without_personal_data(capsys, isolated_logging):
     assert record["service"] == "capture"
     assert "ann@example.com" not in line
     assert "+4420" not in line
+
+
+def test_a_library_failure_is_logged_as_traceback_text_without_its_message(capsys, isolated_logging):
+    configure_logging("capture")
+    try:
+        try:
+            raise ValueError("invalid input syntax: 'ann@example.com'")
+        except ValueError as inner:
+            raise RuntimeError("wrapped: ann@example.com") from inner
+    except RuntimeError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    record = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    text = record["exception"]
+    assert "Traceback (most recent call last)" in text and "test_logging.py" in text
+    assert "builtins.RuntimeError" in text and "builtins.ValueError" in text
+    assert "ann@example.com" not in json.dumps(record) and "traceback object" not in json.dumps(record)

@@ -43,3 +43,22 @@ def test_a_database_that_says_try_later_is_transient_however_deeply_wrapped(driv
 def test_a_bad_message_is_not_transient(driver_error):
     assert not is_transient(wrapped_like_sqlalchemy(driver_error))
     assert not is_transient(ValueError("handler bug"))
+
+
+def test_a_bug_raised_while_handling_a_connection_error_is_not_transient():
+    from leadrelay.kafka.errors import is_transient
+
+    try:
+        try:
+            raise ConnectionError("database went away")
+        except ConnectionError:
+            raise KeyError("a bug in the fallback")  # noqa: B904 - the context, not the cause
+    except KeyError as bug:
+        assert not is_transient(bug)
+    try:
+        try:
+            raise ConnectionError("database went away")
+        except ConnectionError as cause:
+            raise RuntimeError("wrapped") from cause
+    except RuntimeError as wrapped:
+        assert is_transient(wrapped)

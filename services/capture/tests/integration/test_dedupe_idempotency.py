@@ -164,3 +164,28 @@ async def test_marketing_consent_withdrawn_comes_back_only_through_a_confirmed_c
     assert await rows(settings, "SELECT consent_marketing, marketing_opted_out_at IS NULL FROM leads") == [
         (True, True)
     ]
+
+
+async def test_idempotency_keys_are_erased_with_their_lead_and_expire(settings):
+    app = build_app(settings.model_copy(update={"idempotency_keep_hours": 1}))
+    async with running(app) as client:
+        for email, key in (("erase-me@example.com", "k-erase"), ("keep-me@example.com", "k-keep")):
+            posted = await client.post(
+                "/v1/leads", json={"email": email}, headers={**HEADERS, "Idempotency-Key": key}
+            )
+            assert posted.status_code == 202
+        erased = await client.post(
+            "/v1/erasure-requests", json={"email": "erase-me@example.com"}, headers=HEADERS
+        )
+        assert erased.status_code == 202
+        assert await rows(settings, "SELECT key FROM idempotency_keys") == [("backend:k-keep",)]
+        engine = create_engine(settings.database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text("UPDATE idempotency_keys SET created_at = now() - interval '2 hours'")
+                )
+        finally:
+            await engine.dispose()
+        await app.state.runtime.housekeeper.sweep()
+    assert await rows(settings, "SELECT key FROM idempotency_keys") == []

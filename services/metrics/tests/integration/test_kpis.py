@@ -23,7 +23,13 @@ NOW = datetime.now(UTC)
 @pytest.fixture
 async def settings(create_database, kafka_settings, postgres_settings) -> MetricsSettings:
     database = await create_database("metrics", MIGRATIONS)
-    return MetricsSettings(database=database, kafka=kafka_settings, postgres=postgres_settings, **role_keys())
+    return MetricsSettings(
+        database=database,
+        kafka=kafka_settings,
+        postgres=postgres_settings,
+        gauge_refresh_interval_s=0.2,
+        **role_keys(),
+    )
 
 
 def funnel_events(lead_id: str, source: str, stage: str):
@@ -110,7 +116,12 @@ async def test_every_topic_is_counted_once_per_event(settings):
         expected = {"captured": 2, "scored": 2, "sql": 1, "mql": 1, "handed_off": 1, "breached": 1}
         await wait_until(lambda: _equal(client, expected), what="funnel totals", timeout_s=30)
         chat = await totals(client, source="chat")
-        metrics = (await client.get("/metrics")).text
+
+        async def gauge_refreshed() -> str | None:
+            text = (await client.get("/metrics")).text
+            return text if 'step="breached"} 1.0' in text else None
+
+        metrics = await wait_until(gauge_refreshed, what="the funnel gauge refreshed")
         bad = await client.get("/v1/kpis", params={"from": "2026-12-01", "to": "2026-11-01"})
     assert chat == {"captured": 1, "scored": 1, "sql": 1, "handed_off": 1, "breached": 1}
     assert 'leadrelay_funnel_events{queue="smb",source="chat",stage="",step="breached"} 1.0' in metrics

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from leadrelay.db.engine import session_factory
 from leadrelay.events import Topics, new_event
 from leadrelay.events.handoff import DecisionRef, LeadContacted, LeadQualified, Owner, SlaTerms
+from leadrelay.events.lead import LeadErased
 from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
 from leadrelay.sla_monitor.bootstrap import MIGRATIONS
-from leadrelay.sla_monitor.handlers import contact_reported, start_clocks
+from leadrelay.sla_monitor.handlers import breach_due_handoffs, contact_reported, erase_lead, start_clocks
 from leadrelay.testing.plugin import rows
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -50,3 +51,19 @@ async def test_a_batch_starts_each_clock_once_replaces_earlier_attempts_and_keep
     announced = await rows(engine, f"SELECT key FROM outbox WHERE topic = '{topics.contacted}'")
     assert states == {"h-1": "replaced", "h-2": "open", "h-called": "contacted"}
     assert announced == []  # the sales tool announced it already
+
+
+async def test_an_erased_lead_has_its_clock_stopped_and_its_late_handoffs_ignored(open_database):
+    engine = await open_database("sla-monitor", MIGRATIONS)
+    sessions, topics = session_factory(engine), Topics()
+    await start_clocks([qualified("h-forget", "lead-forget")], SlaUnitOfWork(sessions), topics)
+    forget = new_event(LeadErased(lead_id="lead-forget"), source="leadrelay/capture", subject="lead-forget")
+    await erase_lead(forget, SlaUnitOfWork(sessions))
+    late = qualified("h-late", "lead-forget", attempt=2)
+    await start_clocks([late], SlaUnitOfWork(sessions), topics)
+    breached = await breach_due_handoffs(SlaUnitOfWork(sessions), topics, 10, at=NOW + timedelta(days=365))
+
+    assert await rows(engine, "SELECT handoff_id, state, lead_id FROM handoffs") == [
+        ("h-forget", "erased", None)
+    ]
+    assert breached == 0

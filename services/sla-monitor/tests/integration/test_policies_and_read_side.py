@@ -47,6 +47,7 @@ async def settings(create_database, kafka_settings, postgres_settings, tmp_path)
         outbox_poll_interval_s=0.2,
         breach_poll_interval_s=0.1,
         policies_path=path,
+        gauge_refresh_interval_s=0.2,
         **role_keys(),
     )
 
@@ -197,7 +198,12 @@ async def test_filters_compliance_and_speed_to_lead_metrics(settings):
         overdue = (await client.get("/v1/handoffs", params={"overdue": "true"})).json()
         smb = (await client.get("/v1/handoffs", params={"queue": "smb"})).json()
         by_owner = (await client.get("/v1/compliance", params={"by": "owner"})).json()["rows"]
-        metrics = (await client.get("/metrics")).text
+
+        async def gauges_refreshed() -> str | None:
+            text = (await client.get("/metrics")).text
+            return text if 'leadrelay_sla_compliance_ratio{queue="enterprise"} 0.5' in text else None
+
+        metrics = await wait_until(gauges_refreshed, what="the compliance gauge refreshed")
     assert {h["handoff_id"] for h in ada} == {"a1", "a2"}
     assert [h["handoff_id"] for h in overdue] == ["a2"] and [h["handoff_id"] for h in smb] == ["g1"]
     ada_row = next(r for r in by_owner if r["owner"] == "rep-ada")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic_core
@@ -14,16 +15,34 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
 
-def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """How long a service waits on its database before giving up (None: the driver's defaults, for tools)."""
+
+    statement_timeout_ms: int = 30_000
+    command_timeout_s: float = 35.0
+    connect_timeout_s: float = 5.0
+    pool_timeout_s: float = 5.0
+
+
+def create_engine(url: str, pool_size: int = 10, limits: ConnectionLimits | None = None) -> AsyncEngine:
     """Create an asyncpg engine; after a database restart the first failed use invalidates the whole pool."""
     # No pre-ping: it cost a round trip per transaction. A dead connection fails as a transient error instead
     # (consumers restart and redeliver, APIs answer 503), and SQLAlchemy then recycles every pooled connection.
+    connect_args: dict[str, Any] = {"server_settings": dict(SERVER_SETTINGS)}
+    pool_args: dict[str, Any] = {}
+    if limits is not None:
+        connect_args["server_settings"]["statement_timeout"] = str(limits.statement_timeout_ms)
+        connect_args["command_timeout"] = limits.command_timeout_s
+        connect_args["timeout"] = limits.connect_timeout_s
+        pool_args["pool_timeout"] = limits.pool_timeout_s
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         json_serializer=json_text,
-        connect_args={"server_settings": SERVER_SETTINGS},
+        connect_args=connect_args,
+        **pool_args,
     )
 
 

@@ -27,6 +27,8 @@ class Housekeeper:
         inbox_keep_s: float = 7 * 86400,
         interval_s: float = 600,
     ) -> None:
+        # Statements of the service's own that delete what is past its keep time (e.g. capture's idempotency keys).
+        self.extra_sweeps: list[str] = []
         self._engine = engine
         self._service = service
         self._outbox_keep_s = outbox_keep_s
@@ -49,6 +51,8 @@ class Housekeeper:
                 text("DELETE FROM inbox WHERE received_at < now() - make_interval(secs => :s)"),
                 {"s": self._inbox_keep_s},
             )
+            for statement in self.extra_sweeps:
+                await conn.execute(text(statement))
         return int(outbox.rowcount or 0), int(inbox.rowcount or 0)
 
     async def run(self) -> None:

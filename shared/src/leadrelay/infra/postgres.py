@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,33 @@ class EmbeddedPostgres:
     @property
     def dsn(self) -> str:
         return str(self._server.get_uri("postgres"))
+
+    def processes(self) -> list[int]:
+        """Return the postmaster's pid and its children's (the backends and background workers)."""
+        postmaster = int((self.workdir / "pgdata" / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                children.append(int(stat.parent.name))
+        return [postmaster, *children]
+
+    def freeze(self) -> list[int]:
+        """Stop every process of the server (SIGSTOP), as a hung database host would; return their pids."""
+        pids = self.processes()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    @staticmethod
+    def thaw(pids: list[int]) -> None:
+        """Let frozen processes run again (SIGCONT)."""
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
     def stop(self) -> None:
         """Stop the server (data is kept for the next run)."""

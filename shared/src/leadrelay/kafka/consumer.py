@@ -16,6 +16,7 @@ from leadrelay.faults import fault_point
 from leadrelay.kafka.errors import is_transient
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.observability import metrics as m
+from leadrelay.observability.logging import error_name
 from leadrelay.settings import KafkaSettings
 
 log = structlog.get_logger(__name__)
@@ -71,7 +72,9 @@ class ConsumerRunner:
     Guarantees: a message's offset is committed only after its handler returned (the handler commits
     its own DB transaction, deduping through the inbox); a message that cannot be decoded, has no
     handler, or fails `max_attempts` times goes to `<topic>.dlq` and the partition moves on; transient
-    infrastructure errors never dead-letter, they restart the consumer from the last committed offset.
+    infrastructure errors (by the exception's cause chain) restart the consumer from the last committed offset,
+    with a backoff that doubles up to max_restart_backoff_s, and a record that failed transiently
+    `max_transient_restarts` times is dead-lettered too, so one event can never block its partition forever.
 
     Event types with a batch handler are handed over in runs of consecutive records of one partition, and the
     runs of a fetch's partitions (and topics) that share a batch handler go to it together (one transaction for
@@ -94,6 +97,8 @@ class ConsumerRunner:
         handler_timeout_s: float = 30.0,
         stall_timeout_s: float = 30.0,
         restart_backoff_s: float = 1.0,
+        max_restart_backoff_s: float = 30.0,
+        max_transient_restarts: int = 20,
         background: bool = False,
     ) -> None:
         """background: the group is off the capture-to-handoff path, so it fetches less often, in bigger batches."""
@@ -109,6 +114,11 @@ class ConsumerRunner:
         self._handler_timeout_s = handler_timeout_s
         self._stall_timeout_s = stall_timeout_s
         self._restart_backoff_s = restart_backoff_s
+        self._max_restart_backoff_s = max_restart_backoff_s
+        self._max_transient_restarts = max_transient_restarts
+        self._consecutive_restarts = 0
+        # (topic, partition, offset) -> transient failures, kept across restarts of this consumer.
+        self._transient_failures: dict[tuple[str, int, int], int] = {}
         self._background = background
         self._stopping = asyncio.Event()
         self._last_progress = time.monotonic()
@@ -147,10 +157,17 @@ class ConsumerRunner:
                 raise
             except Exception as exc:
                 self.restarts += 1
+                self._consecutive_restarts += 1
                 m.CONSUMER_RESTARTS.labels(self._service, type(exc).__name__).inc()
-                log.warning("consumer_restart", service=self._service, error=repr(exc))
+                backoff = min(
+                    self._max_restart_backoff_s,
+                    self._restart_backoff_s * 2 ** (self._consecutive_restarts - 1),
+                )
+                log.warning(
+                    "consumer_restart", service=self._service, error=error_name(exc), backoff_s=backoff
+                )
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self._restart_backoff_s)
+                    await asyncio.wait_for(self._stopping.wait(), backoff)
         self.running = False
 
     async def _run_once(self) -> None:
@@ -224,13 +241,14 @@ class ConsumerRunner:
             for tp, (run, _) in heads.items():
                 self._handled[tp] = run[-1].offset + 1
             self._last_progress = time.monotonic()
+            self._consecutive_restarts = 0
             pending = {tp: runs for tp, runs in pending.items() if runs}
         await fault_point("after_handle_before_commit")
         try:
             await consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
         except CommitFailedError as exc:
             # Partitions moved to another member during a rebalance; they redeliver, the inbox dedupes.
-            log.info("commit_after_rebalance_failed", service=self._service, error=repr(exc))
+            log.info("commit_after_rebalance_failed", service=self._service, error=error_name(exc))
 
     async def _watch(self, consumer: AIOKafkaConsumer) -> None:
         """Raise ConsumerStalled when there is lag but no progress for stall_timeout_s."""
@@ -247,7 +265,7 @@ class ConsumerRunner:
                 ends = await asyncio.wait_for(consumer.end_offsets(assigned), 10)
                 positions = await asyncio.wait_for(self._handled_positions(consumer, assigned), 10)
             except Exception as exc:
-                log.info("lag_check_failed", service=self._service, error=repr(exc))
+                log.info("lag_check_failed", service=self._service, error=error_name(exc))
                 continue
             lag = self._record_lag(ends, positions)
             idle = time.monotonic() - self._last_progress
@@ -315,9 +333,8 @@ class ConsumerRunner:
         try:
             await asyncio.wait_for(handler(events), self._handler_timeout_s)
         except Exception as exc:
-            if is_transient(exc):
-                raise
-            log.warning("batch_failed", service=self._service, events=len(events), error=repr(exc))
+            # One event at a time from here: a transient failure is then counted against the event that hit it.
+            log.warning("batch_failed", service=self._service, events=len(events), error=error_name(exc))
             for record in records:
                 await self._process(record)
             return
@@ -343,7 +360,11 @@ class ConsumerRunner:
                 await asyncio.wait_for(handler(event), self._handler_timeout_s)
             except Exception as exc:
                 if is_transient(exc):
-                    raise  # infrastructure trouble: restart and redeliver, never dead-letter
+                    failures = self._count_transient_failure(record)
+                    if failures < self._max_transient_restarts:
+                        raise  # infrastructure trouble: restart and redeliver
+                    await self._dead_letter(record, exc, attempts=failures)  # it never cleared: move on
+                    return
                 last_error = exc
                 log.warning(
                     "handler_failed",
@@ -351,21 +372,32 @@ class ConsumerRunner:
                     event_id=event.id,
                     lead_id=event.subject,
                     attempt=attempt,
-                    error=repr(exc),
+                    error=error_name(exc),
                 )
                 if attempt < self._max_attempts:
                     await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
                 continue
             m.CONSUMED.labels(self._service, record.topic, "ok").inc()
             m.HANDLER_SECONDS.labels(self._service, record.topic).observe(time.perf_counter() - started)
+            self._transient_failures.pop((record.topic, record.partition, record.offset), None)
             return
         assert last_error is not None
         await self._dead_letter(record, last_error, attempts=self._max_attempts)
 
+    def _count_transient_failure(self, record: ConsumerRecord) -> int:
+        """Count one more transient failure of a record; return how many it has had."""
+        key = (record.topic, record.partition, record.offset)
+        self._transient_failures[key] = failures = self._transient_failures.get(key, 0) + 1
+        return failures
+
     async def _dead_letter(self, record: ConsumerRecord, error: Exception, attempts: int) -> None:
+        self._transient_failures.pop((record.topic, record.partition, record.offset), None)
         dlq = Topics.dlq(record.topic)
+        # Our own decode errors say what is wrong with the envelope; any other error's message may quote the
+        # event's personal data, so only its type (and what caused it) is written.
+        reason = f"DecodeError: {error}"[:1000] if isinstance(error, DecodeError) else error_name(error)
         headers = [
-            ("error", f"{type(error).__name__}: {error}"[:1000].encode()),
+            ("error", reason.encode()),
             ("original_topic", record.topic.encode()),
             ("original_partition", str(record.partition).encode()),
             ("original_offset", str(record.offset).encode()),
@@ -382,5 +414,5 @@ class ConsumerRunner:
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,
-            error=f"{type(error).__name__}: {error}"[:300],
+            error=reason[:300],
         )

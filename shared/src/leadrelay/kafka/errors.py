@@ -40,10 +40,12 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def _causes(exc: BaseException, depth: int = 6) -> list[BaseException]:
-    """The error and what it wraps: SQLAlchemy wraps the driver adapter's error, which wraps asyncpg's."""
+    """The error and what it wraps: SQLAlchemy wraps the driver adapter's error, which wraps asyncpg's.
+
+    Only the cause chain counts, never __context__: a bug raised while handling a connection error is a bug."""
     chain: list[BaseException] = []
     error: BaseException | None = exc
     while error is not None and error not in chain and len(chain) < depth:
         chain.append(error)
-        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+        error = getattr(error, "orig", None) or error.__cause__
     return chain

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,14 +35,15 @@ def create_app(
     readiness: ReadinessCheck,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     max_body_bytes: int = 64 * 1024,
-    before_metrics: Callable[[], Awaitable[None]] | None = None,
     schemas: Sequence[type[BaseModel]] = (),
     keyring: KeyRing | None = None,
+    optional_checks: Collection[str] = (),
 ) -> FastAPI:
     """Build a service's app with /healthz, /readyz, /metrics, RED metrics and clear 422s.
 
     schemas: request bodies that endpoints validate themselves (json_body.py), added to the OpenAPI components.
-    keyring: the keys of each role the routes' guards check (access.py)."""
+    keyring: the keys of each role the routes' guards check (access.py).
+    optional_checks: readiness checks that are reported but do not make the service unready."""
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.keyring = keyring or KeyRing()
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
@@ -62,10 +63,11 @@ def create_app(
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(ConnectionError)
-    # Units of work run on the asyncpg driver, whose connection failures SQLAlchemy does not wrap.
-    @app.exception_handler(asyncpg.PostgresConnectionError)
+    # Units of work run on the asyncpg driver, whose errors SQLAlchemy does not wrap: any of them, and the
+    # driver's own "another operation is in progress" during a restart, means nothing was stored.
+    @app.exception_handler(asyncpg.PostgresError)
     @app.exception_handler(asyncpg.InterfaceError)
-    @app.exception_handler(asyncpg.CannotConnectNowError)
+    @app.exception_handler(asyncpg.exceptions.InternalClientError)
     async def dependency_unavailable(_: Request, exc: Exception) -> JSONResponse:
         # Nothing was committed: tell the client to retry instead of a bare 500.
         log.warning("request_failed_dependency_unavailable", error=type(exc).__name__)
@@ -78,6 +80,22 @@ def create_app(
             headers={"Retry-After": "5"},
         )
 
+    @app.exception_handler(DataError)
+    @app.exception_handler(asyncpg.DataError)
+    async def value_not_storable(_: Request, exc: Exception) -> JSONResponse:
+        # The database refused a value (out of range, not valid text): retrying can never succeed.
+        log.info("request_refused_value_not_storable", error=type(exc).__name__)
+        return JSONResponse(
+            status_code=422,
+            content=validation_problem("body", "a value is out of range or cannot be stored as text"),
+        )
+
+    @app.exception_handler(RecursionError)
+    async def nested_too_deeply(_: Request, exc: RecursionError) -> JSONResponse:
+        return JSONResponse(
+            status_code=422, content=validation_problem("body", "the document is nested too deeply")
+        )
+
     _document_components(app, schemas)
 
     @app.get("/healthz", tags=["health"], dependencies=[Depends(PUBLIC)])
@@ -87,19 +105,21 @@ def create_app(
 
     @app.get("/readyz", tags=["health"], dependencies=[Depends(PUBLIC)])
     async def readyz() -> JSONResponse:
-        """Report whether the database and the broker are reachable."""
+        """Report whether the database and the broker are reachable (and which of them readiness needs)."""
         checks = await readiness()
-        ready = all(v == "ok" for v in checks.values())
+        ready = all(v == "ok" for name, v in checks.items() if name not in optional_checks)
         return JSONResponse(
             status_code=200 if ready else 503,
-            content={"status": "ready" if ready else "not_ready", "checks": checks},
+            content={
+                "status": "ready" if ready else "not_ready",
+                "checks": checks,
+                "optional": sorted(optional_checks),
+            },
         )
 
     @app.get("/metrics", tags=["health"], response_class=PlainTextResponse, dependencies=[Depends(PUBLIC)])
     async def metrics() -> Response:
         """Expose Prometheus metrics."""
-        if before_metrics is not None:
-            await before_metrics()
         return Response(generate_latest(m.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return app
@@ -127,11 +147,14 @@ VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+def validation_problem(field: str, reason: str) -> dict[str, Any]:
+    """Return the body of a 422 about one field."""
+    return {"error": "validation_failed", "errors": [{"field": field, "reason": reason}]}
+
+
 def unprocessable(field: str, reason: str) -> HTTPException:
     """Return a 422 shaped like every other validation error."""
-    return HTTPException(
-        422, detail={"error": "validation_failed", "errors": [{"field": field, "reason": reason}]}
-    )
+    return HTTPException(422, detail=validation_problem(field, reason))
 
 
 VALIDATION_PROBLEM_RESPONSE: dict[str, Any] = {

@@ -17,6 +17,7 @@ from leadrelay.db.relay import OutboxRelay
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.kafka.consumer import BatchHandler, ConsumerRunner, Handler
 from leadrelay.kafka.producer import SafeProducer
+from leadrelay.observability.logging import error_name
 from leadrelay.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -25,11 +26,17 @@ log = structlog.get_logger(__name__)
 class ServiceRuntime:
     """Owns the connections and background tasks of one service process."""
 
-    def __init__(self, service: str, settings: ServiceSettings, outbox: Table) -> None:
+    def __init__(
+        self, service: str, settings: ServiceSettings, outbox: Table, *, broker_required: bool = True
+    ) -> None:
         self.service = service
+        # Capture's outbox keeps accepting while the broker is down: its readiness needs only the database.
+        self.optional_checks = frozenset() if broker_required else frozenset({"kafka"})
         self.settings = settings
         self.topics = settings.kafka.topics
-        self.engine = create_engine(settings.database_url, settings.postgres.pool_size)
+        self.engine = create_engine(
+            settings.database_url, settings.postgres.pool_size, settings.postgres.limits()
+        )
         self.sessions = session_factory(self.engine)
         self.producer = SafeProducer(settings.kafka, client_id=service)
         self.relay = OutboxRelay(
@@ -46,8 +53,9 @@ class ServiceRuntime:
         self._stop_callbacks: list[Callable[[], None]] = [self.relay.stop]
         self.extra_topics: list[str] = []
         self.startup_hooks: list[Callable[[], Awaitable[None]]] = []
-        housekeeper = Housekeeper(self.engine, service)
-        self.add_task("housekeeping", housekeeper.run, housekeeper.stop)
+        self._stopping = asyncio.Event()
+        self.housekeeper = Housekeeper(self.engine, service)
+        self.add_task("housekeeping", self.housekeeper.run, self.housekeeper.stop)
 
     def add_consumer(
         self,
@@ -72,6 +80,8 @@ class ServiceRuntime:
             producer=self.producer,
             max_attempts=self.settings.consumer_max_attempts,
             stall_timeout_s=self.settings.consumer_stall_timeout_s,
+            max_transient_restarts=self.settings.consumer_max_transient_restarts,
+            restart_backoff_s=self.settings.consumer_restart_backoff_s,
             background=background,
         )
         self.consumers.append(runner)
@@ -85,26 +95,41 @@ class ServiceRuntime:
         self._stop_callbacks.append(stop)
 
     async def start(self) -> None:
-        """Create topics (best effort) and start every background task."""
-        try:
-            await ensure_topics(
-                self.settings.kafka.bootstrap_servers,
-                [*self.topics.all_with_dlq(), *self.extra_topics],
-                self.settings.kafka.partitions,
-            )
-        except Exception as exc:  # the relay and consumers retry on their own
-            log.warning("ensure_topics_failed", service=self.service, error=repr(exc))
+        """Start every background task; topics are created in the background, so a broker that is down never
+        holds up health, readiness or intake."""
+        self._tasks.append(asyncio.create_task(self._ensure_topics(), name=f"{self.service}-topics"))
         for hook in self.startup_hooks:
             try:
                 await hook()
             except Exception as exc:  # the service still serves; what the hook prepares is retried on use
-                log.warning("startup_hook_failed", service=self.service, hook=hook.__name__, error=repr(exc))
+                log.warning(
+                    "startup_hook_failed", service=self.service, hook=hook.__name__, error=error_name(exc)
+                )
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-relay"))
         for name, run in self._task_factories:
             self._tasks.append(asyncio.create_task(_supervised(name, run), name=f"{self.service}-{name}"))
 
+    async def _ensure_topics(self, retry_s: float = 2.0) -> None:
+        """Create the service's topics, retrying until the broker answers (the relay and consumers wait too)."""
+        while True:
+            try:
+                await ensure_topics(
+                    self.settings.kafka.bootstrap_servers,
+                    [*self.topics.all_with_dlq(), *self.extra_topics],
+                    self.settings.kafka.partitions,
+                    self.settings.kafka.dlq_retention_ms,
+                )
+                return
+            except Exception as exc:
+                log.warning("ensure_topics_failed", service=self.service, error=type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), retry_s)
+                if self._stopping.is_set():
+                    return
+
     async def stop(self, timeout_s: float = 10.0) -> None:
         """Signal every task to stop, wait a bounded time, then release connections."""
+        self._stopping.set()
         for stop in self._stop_callbacks:
             stop()
         if self._tasks:
@@ -117,7 +142,7 @@ class ServiceRuntime:
         await self.engine.dispose()
 
     async def readiness(self) -> dict[str, str]:
-        """Check the database and the broker."""
+        """Check the database and the broker (optional_checks say which do not decide readiness)."""
         checks: dict[str, str] = {}
         try:
             async with self.engine.connect() as conn:
@@ -170,5 +195,5 @@ async def _supervised(name: str, run: Callable[[], Awaitable[None]]) -> None:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.error("background_task_crashed", task=name, error=repr(exc))
+            log.error("background_task_crashed", task=name, error=error_name(exc))
             await asyncio.sleep(1.0)

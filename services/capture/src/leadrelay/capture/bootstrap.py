@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI
 
 from leadrelay.capture import admin, api, demo, forms_api, privacy
+from leadrelay.capture.adapters.erasure import expire_idempotency_keys
 from leadrelay.capture.adapters.form_store import FormStore
 from leadrelay.capture.adapters.forms_file import demo_form, load_forms
 from leadrelay.capture.adapters.orm import outbox
@@ -31,7 +32,7 @@ def build_app(settings: CaptureSettings) -> FastAPI:
     configured_forms = load_forms(settings.forms_path)
     if settings.demo and settings.demo_form_key:
         configured_forms.forms.append(demo_form(settings.demo_form_key))
-    runtime = ServiceRuntime(SERVICE, settings, outbox)
+    runtime = ServiceRuntime(SERVICE, settings, outbox, broker_required=False)
     form_store = FormStore(runtime.engine)
 
     async def seed_forms() -> None:
@@ -41,7 +42,14 @@ def build_app(settings: CaptureSettings) -> FastAPI:
                 log.warning("demo_form_key_applied", detail="the stored demo form had another public key")
 
     runtime.startup_hooks.append(seed_forms)
-    intake = IntakeWriter(runtime.engine, runtime.topics, settings.dedupe_window)
+    runtime.housekeeper.extra_sweeps.append(expire_idempotency_keys(settings.idempotency_keep_hours))
+    intake = IntakeWriter(
+        runtime.engine,
+        runtime.topics,
+        settings.dedupe_window,
+        max_queued=settings.intake_max_queued,
+        deadline_s=settings.intake_deadline_s,
+    )
     runtime.add_task("intake-writer", intake.run, intake.stop)
     app = create_app(
         service=SERVICE,
@@ -52,6 +60,7 @@ def build_app(settings: CaptureSettings) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         schemas=[LeadIn],
         keyring=KeyRing.of(settings.role_keys()),
+        optional_checks=runtime.optional_checks,
     )
     app.add_middleware(FormCors, store=form_store)
     app.state.runtime = runtime

@@ -58,12 +58,16 @@ class IntakeWriter:
         topics: Topics,
         dedupe_window: timedelta,
         max_batch: int = 500,
+        max_queued: int = 5000,
+        deadline_s: float = 5.0,
     ) -> None:
         self._engine = engine
         self._topics = topics
         self._window = dedupe_window
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._deadline_s = deadline_s
+        # Bounded: when the database stops answering, requests are refused at once instead of piling up.
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_queued)
         self._stopping = asyncio.Event()
         self.running = False
 
@@ -121,7 +125,9 @@ class IntakeWriter:
                 batch = [first]
                 while len(batch) < self._max_batch and not self._queue.empty():
                     batch.append(self._queue.get_nowait())
-                await self._commit(batch)
+                batch = [item for item in batch if not item.future.done()]  # answered 503 meanwhile
+                if batch:
+                    await self._commit(batch)
         finally:
             self.running = False
 
@@ -253,8 +259,20 @@ class StorageUnavailable(ConnectionError):
     """The database failed while storing a lead; nothing of it was committed (answered as 503)."""
 
 
+class IntakeBusy(StorageUnavailable):
+    """The intake queue is full, or the database did not answer within the deadline (answered as 503)."""
+
+
 def _is_database_error(exc: BaseException) -> bool:
-    return isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError | OSError)
+    # A command timeout is a TimeoutError; "another operation is in progress" an InternalClientError.
+    return isinstance(
+        exc,
+        asyncpg.PostgresError
+        | asyncpg.InterfaceError
+        | asyncpg.exceptions.InternalClientError
+        | OSError
+        | TimeoutError,
+    )
 
 
 def _unavailable(cause: BaseException) -> StorageUnavailable:

@@ -34,3 +34,9 @@ GROUP_COMMIT_LEADS = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 500),
     registry=REGISTRY,
 )
+INTAKE_REFUSED = Counter(
+    "leadrelay_capture_intake_refused_total",
+    "Leads refused with 503 because the intake queue was full or the database did not answer in time.",
+    ["reason"],
+    registry=REGISTRY,
+)

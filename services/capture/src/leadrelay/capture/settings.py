@@ -32,6 +32,12 @@ class CaptureSettings(ServiceSettings):
     demo: bool = False
     demo_form_key: str | None = Field(default=None, min_length=16, max_length=100)
     dedupe_window_days: float = Field(default=30, gt=0)
+    # Backpressure: at most this many leads wait for the group commit, each at most this long; beyond either,
+    # capture answers 503 with Retry-After at once instead of holding the request while the database is stuck.
+    intake_max_queued: int = Field(default=5000, ge=1)
+    # How long a backend's Idempotency-Key is remembered (a retry after that creates or merges as any post).
+    idempotency_keep_hours: float = Field(default=24, gt=0)
+    intake_deadline_s: float = Field(default=5.0, gt=0)
     rate_limit_per_ip: str = "60/minute"
     rate_limit_per_form: str = "600/minute"
     # Each backend API key's own quota: well above what a CRM sync sends, so only a runaway client meets it.

@@ -155,7 +155,7 @@ class SpendIn(BaseModel):
     campaign: str = Field(default="", max_length=100)
     period_start: date
     period_end: date
-    amount: float = Field(ge=0, le=1e12)
+    amount: float = Field(ge=0, lt=1e12, description="stored with two decimals, below a trillion")
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
 
     @model_validator(mode="after")

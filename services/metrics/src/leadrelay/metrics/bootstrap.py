@@ -16,6 +16,7 @@ from leadrelay.metrics.settings import MetricsSettings
 from leadrelay.observability.metrics import REGISTRY
 from leadrelay.service.access import KeyRing
 from leadrelay.service.app import create_app
+from leadrelay.service.periodic import Periodic
 from leadrelay.service.runtime import ServiceRuntime
 
 SERVICE = "metrics"
@@ -52,13 +53,14 @@ def build_app(settings: MetricsSettings) -> FastAPI:
             for row in await uow.funnel.totals_by_labels():
                 FUNNEL.labels(row["step"], row["stage"], row["source"], row["queue"]).set(row["count"])
 
+    gauges = Periodic("funnel-gauge", refresh_funnel_gauge, settings.gauge_refresh_interval_s)
+    runtime.add_task(gauges.name, gauges.run, gauges.stop)
     app = create_app(
         service=SERVICE,
         title="Leadrelay metrics",
         description="Turns every lead event into funnel KPIs for people and Prometheus.",
         readiness=runtime.readiness,
         lifespan=runtime.lifespan,
-        before_metrics=refresh_funnel_gauge,
         keyring=KeyRing.of(settings.role_keys()),
     )
     app.state.runtime = runtime

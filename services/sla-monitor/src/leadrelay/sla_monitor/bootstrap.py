@@ -11,14 +11,16 @@ from fastapi import FastAPI
 from leadrelay.db.documents import ActiveDocument, VersionedDocuments
 from leadrelay.events import Envelope
 from leadrelay.events.handoff import LeadContacted, LeadQualified
+from leadrelay.events.lead import LeadErased
 from leadrelay.service.access import KeyRing
 from leadrelay.service.app import create_app
+from leadrelay.service.periodic import Periodic
 from leadrelay.service.runtime import ServiceRuntime
 from leadrelay.sla_monitor.adapters.orm import outbox, policy_versions
 from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
 from leadrelay.sla_monitor.api import admin, router
 from leadrelay.sla_monitor.domain.policy import PolicySet
-from leadrelay.sla_monitor.handlers import contact_reported, start_clock, start_clocks
+from leadrelay.sla_monitor.handlers import contact_reported, erase_lead, start_clock, start_clocks
 from leadrelay.sla_monitor.metrics import COMPLIANCE, SPEED_TO_LEAD_QUANTILE
 from leadrelay.sla_monitor.settings import SlaMonitorSettings
 from leadrelay.sla_monitor.timers import BreachPoller
@@ -43,6 +45,9 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
     async def on_contacted(event: Envelope) -> None:
         await contact_reported(event, SlaUnitOfWork(runtime.sessions))
 
+    async def on_erased(event: Envelope) -> None:
+        await erase_lead(event, SlaUnitOfWork(runtime.sessions))
+
     async def load_policies() -> None:
         await store.seed(seed.version, seed.model_dump(mode="json"), datetime.now(UTC))
         await policies.refresh()
@@ -59,9 +64,15 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
             SPEED_TO_LEAD_QUANTILE.labels(part, quantile).set(value)
 
     runtime.startup_hooks.append(load_policies)
+    gauges = Periodic("sla-gauges", refresh_gauges, settings.gauge_refresh_interval_s)
+    runtime.add_task(gauges.name, gauges.run, gauges.stop)
     runtime.add_consumer(
-        [runtime.topics.qualified, runtime.topics.contacted],
-        {LeadQualified.EVENT_TYPE: on_qualified, LeadContacted.EVENT_TYPE: on_contacted},
+        [runtime.topics.qualified, runtime.topics.contacted, runtime.topics.erased],
+        {
+            LeadQualified.EVENT_TYPE: on_qualified,
+            LeadContacted.EVENT_TYPE: on_contacted,
+            LeadErased.EVENT_TYPE: on_erased,
+        },
         batch_handlers={LeadQualified.EVENT_TYPE: on_qualified_batch},
     )
     poller = BreachPoller(
@@ -81,7 +92,6 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
         description="Runs follow-up clocks for handoffs, warns before and breaches after their deadlines.",
         readiness=runtime.readiness,
         lifespan=runtime.lifespan,
-        before_metrics=refresh_gauges,
         keyring=KeyRing.of(settings.role_keys()),
     )
     app.state.runtime = runtime

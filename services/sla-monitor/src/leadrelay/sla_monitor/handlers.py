@@ -38,6 +38,8 @@ async def start_clocks(
     """
     async with uow:
         claimed = await uow.inbox.claim_many(events)
+        erased = await uow.tombstones.erased({e.data.lead_id for e in claimed})
+        claimed = [e for e in claimed if e.data.lead_id not in erased]  # a late handoff of an erased lead
         clocks: list[dict[str, Any]] = []
         for event in claimed:
             data: LeadQualified = event.data
@@ -94,6 +96,18 @@ async def contact_reported(event: Envelope, uow: SlaUnitOfWork) -> None:
                 data.handoff_id, state_after_contact(handoff["state"]), data.at, data.channel
             )
             _observe_rep_time(handoff, data.at)
+        await uow.commit()
+
+
+async def erase_lead(event: Envelope, uow: SlaUnitOfWork) -> None:
+    """Stop an erased lead's clocks (no warning, breach or escalation about a forgotten person) and ignore its
+    late handoffs."""
+    lead_id = event.data.lead_id
+    async with uow:
+        if not await uow.inbox.claim(event):
+            return
+        await uow.tombstones.bury(lead_id)
+        await uow.handoffs.erase_lead(lead_id)
         await uow.commit()
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import structlog
 
 from leadrelay.events import Topics
+from leadrelay.observability.logging import error_name
 from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
 from leadrelay.sla_monitor.handlers import breach_due_handoffs, warn_due_handoffs
 
@@ -44,7 +45,7 @@ class BreachPoller:
                 breached = await breach_due_handoffs(self._new_uow(), self._topics, self._batch)
                 breached += await warn_due_handoffs(self._new_uow(), self._topics, self._batch)
             except Exception as exc:
-                log.warning("breach_poll_failed", error=repr(exc))
+                log.warning("breach_poll_failed", error=error_name(exc))
                 breached = 0
             if breached and self._on_breaches:
                 self._on_breaches()

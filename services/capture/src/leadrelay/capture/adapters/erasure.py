@@ -7,7 +7,19 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadrelay.capture.adapters.orm import activities, erasures, lead_identities, leads, outbox
+from leadrelay.capture.adapters.orm import (
+    activities,
+    erasures,
+    idempotency_keys,
+    lead_identities,
+    leads,
+    outbox,
+)
+
+
+def expire_idempotency_keys(keep_hours: float) -> str:
+    """Return the housekeeping statement that forgets Idempotency-Keys older than keep_hours."""
+    return f"DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => {keep_hours * 3600:.0f})"
 
 
 class ErasureRepository:
@@ -29,6 +41,10 @@ class ErasureRepository:
         await self._session.execute(delete(activities).where(activities.c.lead_id == lead_id))
         await self._session.execute(delete(lead_identities).where(lead_identities.c.lead_id == lead_id))
         await self._session.execute(delete(leads).where(leads.c.id == lead_id))
+        # A remembered answer links the client's key to the lead.
+        await self._session.execute(
+            delete(idempotency_keys).where(idempotency_keys.c.response["lead_id"].astext == lead_id)
+        )
         # Events about the lead carry its contact details; LeadErased (added after this) carries none.
         await self._session.execute(delete(outbox).where(outbox.c.key == lead_id))
         await self._session.execute(insert(erasures).values(lead_id=lead_id, erased_at=now))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Provider token fields: checked by the CAPTCHA verifier, never stored nor counted as dropped.
 CAPTCHA_FIELDS = frozenset(
@@ -51,6 +51,29 @@ class Form(BaseModel):
     consent_text: str | None = None
     consent_version: str | None = None
     thank_you_url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _printable(cls, data: Any) -> Any:
+        """Refuse control characters anywhere (names, keys, texts): the database cannot store NUL in JSON."""
+        where = _control_character_at(data, "")
+        if where is not None:
+            raise ValueError(f"{where or 'the form'} contains a control character")
+        return data
+
+
+def _control_character_at(value: Any, path: str) -> str | None:
+    """Return the dotted path of the first string (value or key) with a control character, or None."""
+    if isinstance(value, str):
+        return path if any(ord(c) < 32 and c not in "\t\n\r" for c in value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and _control_character_at(key, path) is not None:
+            return f"a key of {path or 'the form'}"
+        found = _control_character_at(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 class FormsConfig(BaseModel):

@@ -6,12 +6,15 @@ from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, Stri
 
 from leadrelay.db.documents import versioned_documents_table
 from leadrelay.db.tables import messaging_tables
+from leadrelay.db.tombstones import erased_leads_table
 
 metadata = MetaData()
 outbox, inbox = messaging_tables(metadata)
 policy_versions = versioned_documents_table(metadata, "policy_versions")
+erased_leads = erased_leads_table(metadata)
 
-# open -> contacted | breached | replaced (a reassignment's new attempt took over); breached -> contacted late
+# open -> contacted | breached | replaced (a reassignment's new attempt took over) | erased (the person asked to
+# be forgotten: the clock stops); breached -> contacted late
 
 handoffs = Table(
     "handoffs",

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, case, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -169,6 +169,17 @@ class HandoffRepository:
             update(handoffs)
             .where(handoffs.c.handoff_id.in_(handoff_ids))
             .values(state="breached", breached_at=at)
+        )
+
+    async def erase_lead(self, lead_id: str) -> None:
+        """Stop an erased lead's open clocks and unlink its handoffs from it (compliance still counts them)."""
+        await self._session.execute(
+            update(handoffs)
+            .where(handoffs.c.lead_id == lead_id)
+            .values(
+                state=case((handoffs.c.state == "open", "erased"), else_=handoffs.c.state),
+                lead_id=None,
+            )
         )
 
     async def list(

@@ -1,0 +1,106 @@
+"""Capture with its PostgreSQL frozen (SIGSTOP) under steady load: every request is answered within the intake
+deadline (503 with Retry-After while the database is frozen), memory stays bounded, and after SIGCONT every
+lead that got a 202 is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from leadrelay.db.engine import create_engine
+from leadrelay.devstack import SERVICES, ServiceProcess, service_env
+from leadrelay.infra.net import free_port
+from leadrelay.infra.postgres import EmbeddedPostgres
+from leadrelay.settings import PostgresSettings
+
+pytestmark = pytest.mark.system
+
+API = {"X-API-Key": "backpressure-api-key-0123456789"}
+DEADLINE_S = 1.5
+RATE_PER_S = 80
+FREEZE_AFTER_S, FROZEN_S, THAWED_S = 3.0, 6.0, 5.0
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.timeout(300)
+async def test_a_frozen_database_gets_503_at_once_and_loses_no_accepted_lead(infra, tmp_path):
+    postgres = EmbeddedPostgres(tmp_path / "pg").start()  # private: this test freezes it
+    database = f"lrt_bp_{uuid.uuid4().hex[:8]}"
+    env = service_env(
+        infra.bootstrap_servers,
+        postgres.dsn,
+        LEADRELAY_KAFKA_TOPIC_PREFIX=f"bp{uuid.uuid4().hex[:8]}.",
+        LEADRELAY_CAPTURE_DATABASE=database,
+        LEADRELAY_CAPTURE_API_KEYS=API["X-API-Key"],
+        LEADRELAY_CAPTURE_INTAKE_DEADLINE_S=str(DEADLINE_S),
+        LEADRELAY_CAPTURE_INTAKE_MAX_QUEUED="200",
+        LEADRELAY_CAPTURE_LOG_LEVEL="WARNING",
+    )
+    spec = next(s for s in SERVICES if s.name == "capture")
+    capture = ServiceProcess(spec, env, tmp_path / "logs", port=free_port())
+    results: list[tuple[str, int, float, float]] = []  # email, status, sent at, seconds taken
+    frozen: list[int] = []
+    try:
+        capture.start()
+        await asyncio.to_thread(capture.wait_ready, 90.0)
+        assert capture.process is not None
+        pid = capture.process.pid
+        rss_before = rss_mib(pid)
+        rss_peak = rss_before
+        async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=400)) as http:
+
+            async def post(i: int) -> None:
+                email = f"bp{i}@example.com"
+                sent = time.monotonic()
+                response = await http.post(f"{capture.url}/v1/leads", json={"email": email}, headers=API)
+                results.append((email, response.status_code, sent - start, time.monotonic() - sent))
+                if response.status_code == 503:
+                    assert response.headers["retry-after"]
+
+            start = time.monotonic()
+            total = int(RATE_PER_S * (FREEZE_AFTER_S + FROZEN_S + THAWED_S))
+            posts = []
+            for i in range(total):
+                due = start + i / RATE_PER_S
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                elapsed = time.monotonic() - start
+                if not frozen and elapsed >= FREEZE_AFTER_S:
+                    frozen = postgres.freeze()
+                elif frozen and elapsed >= FREEZE_AFTER_S + FROZEN_S:
+                    postgres.thaw(frozen)
+                    frozen = []
+                posts.append(asyncio.create_task(post(i)))
+                if i % RATE_PER_S == 0:
+                    rss_peak = max(rss_peak, rss_mib(pid))
+            await asyncio.gather(*posts)
+    finally:
+        if frozen:
+            postgres.thaw(frozen)
+        capture.stop()
+    during = [r for r in results if FREEZE_AFTER_S + 0.5 <= r[2] < FREEZE_AFTER_S + FROZEN_S - 0.5]
+    accepted = {email for email, status, _, _ in results if status == 202}
+    assert {status for _, status, _, _ in results} <= {202, 503}, sorted({r[1] for r in results})
+    assert during and {status for _, status, _, _ in during} == {503}  # nothing is accepted while frozen
+    assert max(taken for *_, taken in during) < DEADLINE_S + 1.0  # refused at once, not after a hang
+    assert len(accepted) > RATE_PER_S * (FREEZE_AFTER_S + THAWED_S) / 2  # before and after the freeze
+    assert rss_peak - rss_before < 100, (rss_before, rss_peak)
+    engine = create_engine(PostgresSettings(dsn=postgres.dsn).database_url(database))
+    try:
+        async with engine.connect() as conn:
+            stored = set((await conn.execute(text("SELECT email FROM leads"))).scalars())
+    finally:
+        await engine.dispose()
+        postgres.stop()
+    assert accepted <= stored, f"{len(accepted - stored)} accepted leads were lost"
