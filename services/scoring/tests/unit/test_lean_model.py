@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from leadrelay.scoring.domain.facts import Activity
+from leadrelay.scoring.model.artifact import ArtifactError, dump_model, load_model
 from leadrelay.scoring.model.explain import explain
 from leadrelay.scoring.model.features import ColumnSpec, FeatureMap, features_of, load_feature_map
 from leadrelay.scoring.training.compile import compile_model
@@ -52,6 +54,35 @@ def test_the_lean_predictor_gives_scikit_learns_probabilities_for_every_row(trai
     odd = pd.DataFrame([{"source": "never-seen", "seniority": None, "visits": np.nan}])
     expected_odd = model.pipeline.predict_proba(odd)[:, 1]
     assert np.allclose(lean.probabilities([{"source": "never-seen"}]), expected_odd, atol=1e-9)
+
+
+def test_a_stored_model_is_plain_arrays_that_load_without_pickle_and_predict_the_same(trained):
+    model, features = trained
+    lean = compile_model(model)
+    loaded = load_model(dump_model(lean))
+    rows = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in features.to_dict("records")]
+    assert np.array_equal(loaded.probabilities(rows), lean.probabilities(rows))
+    assert loaded.columns == lean.columns and loaded.categories == lean.categories
+
+
+def test_a_pickled_artifact_is_refused_without_being_unpickled(tmp_path):
+    marker = tmp_path / "unpickled"
+    blob = pickle.dumps(Touch(str(marker)))
+    with pytest.raises(ArtifactError):
+        load_model(blob)
+    with pytest.raises(ArtifactError):
+        load_model(b"not an archive")
+    assert not marker.exists()
+
+
+class Touch:
+    """An object whose unpickling creates a file: proof of whether pickle ran."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
 
 
 def test_cross_validated_metrics_come_with_the_model(trained):

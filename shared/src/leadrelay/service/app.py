@@ -23,6 +23,9 @@ from leadrelay.observability import metrics as m
 from leadrelay.service.access import PUBLIC, KeyRing
 from leadrelay.service.headers import SecurityHeaders
 
+# What FastAPI answers (400) when reading the body raised anything but a JSON syntax error.
+FASTAPI_PARSE_FAILURE = "There was an error parsing the body"
+UNPARSEABLE = "the document is nested too deeply or cannot be parsed"
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
 log = structlog.get_logger(__name__)
 
@@ -58,6 +61,8 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         # A dict detail is the whole body ({"error": ..., "detail"/"errors": ...}); a string stays {"detail": ...}.
+        if exc.status_code == 400 and exc.detail == FASTAPI_PARSE_FAILURE:  # e.g. JSON nested too deeply
+            return JSONResponse(status_code=422, content=validation_problem("body", UNPARSEABLE))
         body = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
         return JSONResponse(status_code=exc.status_code, content=body, headers=getattr(exc, "headers", None))
 

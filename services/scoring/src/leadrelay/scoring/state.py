@@ -10,17 +10,16 @@ import structlog
 
 from leadrelay.scoring.adapters.model_registry import ModelRegistry
 from leadrelay.scoring.adapters.rulesets import RulesetStore
+from leadrelay.scoring.model.artifact import ArtifactError
 from leadrelay.scoring.model.features import FeatureMap
+from leadrelay.scoring.model.forest import LeanModel
 from leadrelay.scoring.scorer import Scoring, ServedModel
-from leadrelay.scoring.training.compile import compile_model
-from leadrelay.scoring.training.model import TrainedModel
 
 log = structlog.get_logger(__name__)
 
 
-async def served(version: str, trained: TrainedModel, feature_map: dict[str, Any]) -> ServedModel:
-    """Compile a registered model for serving (off the event loop: it walks every tree once)."""
-    predictor = await asyncio.to_thread(compile_model, trained)
+def served(version: str, predictor: LeanModel, feature_map: dict[str, Any]) -> ServedModel:
+    """Return a registered model ready to serve (it was compiled when it was registered)."""
     return ServedModel(version, predictor, FeatureMap.model_validate(feature_map))
 
 
@@ -40,10 +39,10 @@ class ModelCache:
         found = await self._registry.load(version)
         if found is None:
             return None
-        trained, feature_map = found
+        predictor, feature_map = found
         if feature_map is None:
             raise ValueError(f"model {version} has no feature map, so it cannot score leads")
-        model = await served(version, trained, feature_map)
+        model = served(version, predictor, feature_map)
         self._models[version] = model
         if len(self._models) > self._size:
             self._models.popitem(last=False)
@@ -68,20 +67,24 @@ class ScoringState:
                 self.current = Scoring(ruleset, self.current.model)
                 log.info("ruleset_activated", version=ruleset.version)
         model_version = await self._registry.active_version()
-        served = self.current.model.version if self.current.model else None
-        if model_version != served:
+        in_use = self.current.model.version if self.current.model else None
+        if model_version != in_use:
             self.current = Scoring(self.current.ruleset, await self._load_model())
 
     async def _load_model(self) -> ServedModel | None:
-        found = await self._registry.active()
+        try:
+            found = await self._registry.active()
+        except ArtifactError as exc:  # e.g. a model stored by an older version, as a pickle: never loaded
+            log.warning("model_not_servable", reason=str(exc), hint="train and activate a new version")
+            return None
         if found is None:
             return None
-        version, trained, feature_map = found
+        version, predictor, feature_map = found
         if feature_map is None:
             log.warning("model_not_servable", version=version, reason="no feature map")
             return None
         log.info("model_activated", version=version)
-        return await served(version, trained, feature_map)
+        return served(version, predictor, feature_map)
 
     def stop(self) -> None:
         """End keep_fresh."""

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Any
 
-import joblib
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from leadrelay.scoring.adapters.orm import models
+from leadrelay.scoring.model.artifact import dump_model, load_model
+from leadrelay.scoring.model.forest import LeanModel
+from leadrelay.scoring.training.compile import compile_model
 from leadrelay.scoring.training.model import TrainedModel
 
 
 def serialise(model: TrainedModel) -> bytes:
-    """Return the model as bytes (joblib)."""
-    buffer = io.BytesIO()
-    joblib.dump(model, buffer, compress=3)
-    return buffer.getvalue()
-
-
-def deserialise(blob: bytes) -> TrainedModel:
-    """Load a model stored by serialise (only ever from scoring's own database)."""
-    return joblib.load(io.BytesIO(blob))  # type: ignore[no-any-return]
+    """Return the model as what scoring serves: the compiled predictor's arrays, without pickle."""
+    return dump_model(compile_model(model))
 
 
 class ModelRegistry:
@@ -105,7 +99,7 @@ class ModelRegistry:
         async with self._engine.connect() as conn:
             return await conn.scalar(select(models.c.version).where(models.c.active))
 
-    async def active(self) -> tuple[str, TrainedModel, dict[str, Any] | None] | None:
+    async def active(self) -> tuple[str, LeanModel, dict[str, Any] | None] | None:
         """Return the active version, its model and its feature map, or None."""
         async with self._engine.connect() as conn:
             row = (
@@ -113,9 +107,9 @@ class ModelRegistry:
                     select(models.c.version, models.c.artifact, models.c.feature_map).where(models.c.active)
                 )
             ).first()
-        return (row.version, deserialise(row.artifact), row.feature_map) if row else None
+        return (row.version, load_model(row.artifact), row.feature_map) if row else None
 
-    async def load(self, version: str) -> tuple[TrainedModel, dict[str, Any] | None] | None:
+    async def load(self, version: str) -> tuple[LeanModel, dict[str, Any] | None] | None:
         """Return one version's model and feature map, or None."""
         async with self._engine.connect() as conn:
             row = (
@@ -123,4 +117,4 @@ class ModelRegistry:
                     select(models.c.artifact, models.c.feature_map).where(models.c.version == version)
                 )
             ).first()
-        return (deserialise(row.artifact), row.feature_map) if row else None
+        return (load_model(row.artifact), row.feature_map) if row else None
