@@ -151,16 +151,27 @@ async def test_a_stranger_resubmitting_a_known_email_overwrites_nothing_and_its_
 async def test_marketing_consent_withdrawn_comes_back_only_through_a_confirmed_channel(settings):
     person = {"email": "opt@example.com", "consent": {"marketing": True}}
     async with running(build_app(settings)) as client:
-        await client.post("/v1/leads", json=person, headers=HEADERS)
-        opted = await client.post("/v1/opt-outs", json={"email": "opt@example.com"}, headers=HEADERS)
-        public = await client.post("/v1/leads", json=person, headers=BROWSER)
-        backend_plain = await client.post("/v1/leads", json=person, headers=HEADERS)
-        after_public = await rows(settings, "SELECT consent_marketing FROM leads")
-        confirmed = await client.post("/v1/leads", json={**person, "update_existing": True}, headers=HEADERS)
+        first = await client.post("/v1/leads", json=person, headers=HEADERS)
+        async with TopicReader(settings.kafka.bootstrap_servers, settings.kafka.topics.consent) as consent:
+            opted = await client.post("/v1/opt-outs", json={"email": "opt@example.com"}, headers=HEADERS)
+            public = await client.post("/v1/leads", json=person, headers=BROWSER)
+            backend_plain = await client.post("/v1/leads", json=person, headers=HEADERS)
+            after_public = await rows(settings, "SELECT consent_marketing FROM leads")
+            confirmed = await client.post(
+                "/v1/leads", json={**person, "update_existing": True}, headers=HEADERS
+            )
+            changes = [m.json()["data"] for m in await consent.wait_for(2)]
+            assert len(await consent.settle(0.5)) == 2  # the public post changed nothing
     assert (
         opted.status_code == public.status_code == backend_plain.status_code == confirmed.status_code == 202
     )
     assert after_public == [(False,)]
+    lead_id = first.json()["lead_id"]
+    assert [(c["lead_id"], c["marketing"], c["channel"]) for c in changes] == [
+        (lead_id, False, "opt_out"),
+        (lead_id, True, "backend"),
+    ]
+    assert "marketing" not in changes[0]["purposes"] and "marketing" in changes[1]["purposes"]
     assert await rows(settings, "SELECT consent_marketing, marketing_opted_out_at IS NULL FROM leads") == [
         (True, True)
     ]

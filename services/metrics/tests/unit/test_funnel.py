@@ -49,3 +49,14 @@ def test_summary_counts_steps_and_scored_stages():
         {"step": "handed_off", "stage": "sql", "count": 1},
     ]
     assert summarise(rows) == {"captured": 3, "scored": 3, "sql": 1, "mql": 2, "handed_off": 1}
+
+
+def test_consent_changes_count_as_opt_outs_and_consents_of_their_source():
+    from leadrelay.events.lead import ConsentChanged
+
+    opt_out = ConsentChanged(lead_id="L", marketing=False, purposes=["contact"], channel="opt_out", at=NOW)
+    regranted = ConsentChanged(
+        lead_id="L", marketing=True, purposes=["contact", "marketing"], channel="backend", at=NOW
+    )
+    assert funnel_entry(opt_out, "chat") == FunnelEntry("marketing_opted_out", source="chat")
+    assert funnel_entry(regranted, None) == FunnelEntry("marketing_consented")

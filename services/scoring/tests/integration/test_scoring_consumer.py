@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
 from leadrelay.events import encode, new_event
 from leadrelay.events.handoff import HandoffRejected
@@ -157,5 +158,42 @@ async def test_only_captured_leads_share_the_consumer_on_the_handoff_path(settin
     assert_path_and_background_lanes(
         build_app(settings),
         [topics.captured],
-        {topics.activity, topics.outcomes, topics.rejected, topics.erased},
+        {topics.activity, topics.outcomes, topics.rejected, topics.erased, topics.consent},
     )
+
+
+async def test_an_opt_out_reaches_the_facts_scoring_keeps(settings):
+    from leadrelay.db.engine import create_engine
+    from leadrelay.events.lead import ConsentChanged
+
+    bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
+    consenting = captured("consent-lead", consent=Consent(purposes=["contact", "marketing"], marketing=True))
+    withdrawn = ConsentChanged(
+        lead_id="consent-lead", marketing=False, purposes=["contact"], channel="opt_out", at=datetime.now(UTC)
+    )
+    engine = create_engine(settings.database_url)
+
+    async def consent_kept() -> dict | None:
+        async with engine.connect() as conn:
+            facts = await conn.scalar(text("SELECT facts FROM lead_facts WHERE lead_id = 'consent-lead'"))
+        return facts["consent"] if facts else None
+
+    try:
+        async with running(build_app(settings), key=VIEWER_KEY) as client:
+            await produce(bs, topics.captured, encode(consenting), key="consent-lead")
+            await wait_until(lambda: score_of(client, "consent-lead"), what="the lead scored")
+            assert (await consent_kept())["marketing"] is True
+            await produce(
+                bs,
+                topics.consent,
+                encode(new_event(withdrawn, source="leadrelay/capture", subject="consent-lead")),
+                key="consent-lead",
+            )
+
+            async def withdrawn_kept() -> bool:
+                return (await consent_kept())["marketing"] is False
+
+            await wait_until(withdrawn_kept, what="the opt-out applied", timeout_s=30)
+        assert (await consent_kept())["purposes"] == ["contact"]
+    finally:
+        await engine.dispose()

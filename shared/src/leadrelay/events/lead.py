@@ -79,6 +79,20 @@ class LeadActivity(EventData):
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
+class ConsentChanged(EventData):
+    """A person's marketing consent changed: withdrawn by an opt-out, or given (again) through a confirmed channel.
+
+    Every service that keeps consent applies it. Carries no personal data."""
+
+    EVENT_TYPE: ClassVar[str] = "leadrelay.lead.consent-changed.v1"
+
+    lead_id: str
+    marketing: bool
+    purposes: list[str] = Field(default_factory=list, description="what the person agrees to now")
+    channel: Literal["opt_out", "backend", "form"] = Field(description="how the change reached capture")
+    at: datetime
+
+
 class LeadErased(EventData):
     """A lead was erased on request; every copy must be removed. Carries no personal data."""
 

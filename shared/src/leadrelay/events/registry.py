@@ -13,7 +13,7 @@ from leadrelay.events.handoff import (
     LeadContacted,
     LeadQualified,
 )
-from leadrelay.events.lead import LeadActivity, LeadCaptured, LeadErased
+from leadrelay.events.lead import ConsentChanged, LeadActivity, LeadCaptured, LeadErased
 from leadrelay.events.scoring import LeadOutcome, LeadScored
 
 
@@ -38,6 +38,7 @@ EVENT_TYPES: dict[str, EventSpec] = {
         EventSpec(HandoffAtRisk, topics.AT_RISK),
         EventSpec(LeadOutcome, topics.OUTCOMES),
         EventSpec(LeadErased, topics.ERASED),
+        EventSpec(ConsentChanged, topics.CONSENT),
     )
 }
 

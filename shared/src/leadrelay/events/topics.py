@@ -14,10 +14,23 @@ OUTCOMES = "leads.outcomes"
 REJECTED = "leads.handoff-rejected"
 AT_RISK = "leads.sla-at-risk"
 ERASED = "leads.erased"
+CONSENT = "leads.consent"
 HANDOFF_PREFIX = "handoffs."
 DLQ_SUFFIX = ".dlq"
 
-ALL = (CAPTURED, ACTIVITY, SCORED, QUALIFIED, CONTACTED, SLA_BREACHED, AT_RISK, OUTCOMES, REJECTED, ERASED)
+ALL = (
+    CAPTURED,
+    ACTIVITY,
+    SCORED,
+    QUALIFIED,
+    CONTACTED,
+    SLA_BREACHED,
+    AT_RISK,
+    OUTCOMES,
+    REJECTED,
+    ERASED,
+    CONSENT,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,10 @@ class Topics:
     @property
     def erased(self) -> str:
         return self.name(ERASED)
+
+    @property
+    def consent(self) -> str:
+        return self.name(CONSENT)
 
     def all_with_dlq(self) -> list[str]:
         """Return every lead topic and its dead-letter topic."""

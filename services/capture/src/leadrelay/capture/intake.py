@@ -26,7 +26,7 @@ from leadrelay.capture.metrics import GROUP_COMMIT_LEADS
 from leadrelay.db.driver import driver_transaction
 from leadrelay.db.outbox import insert_outbox, outbox_row
 from leadrelay.events import Envelope, Topics, new_event
-from leadrelay.events.lead import LeadActivity
+from leadrelay.events.lead import ConsentChanged, LeadActivity
 
 log = structlog.get_logger(__name__)
 
@@ -252,6 +252,15 @@ class IntakeWriter:
             new_event(event, source=SOURCE, subject=submitted.lead_id, event_id=activity_id),
             self._topics.activity,
         )
+        if merge.consent_changed:
+            changed = ConsentChanged(
+                lead_id=submitted.lead_id,
+                marketing=merge.lead.consent_marketing,
+                purposes=list(merge.lead.consent_purposes),
+                channel="backend" if may_update else "form",
+                at=b.now,
+            )
+            b.queue(new_event(changed, source=SOURCE, subject=submitted.lead_id), self._topics.consent)
         return capture(merge.lead, submitted.lead_id, b.now, is_new=False)
 
 

@@ -13,7 +13,7 @@ from leadrelay.capture.domain.normalise import InvalidValue, normalise_email
 from leadrelay.capture.handlers import SOURCE, record_activity
 from leadrelay.capture.security import BACKEND_ONLY, Caller
 from leadrelay.events import Topics, new_event
-from leadrelay.events.lead import LeadErased
+from leadrelay.events.lead import ConsentChanged, LeadErased
 from leadrelay.service.access import GuardedRoute
 
 router = APIRouter(prefix="/v1", tags=["privacy"], route_class=GuardedRoute)
@@ -76,11 +76,16 @@ async def post_opt_out(
     now = datetime.now(UTC)
     async with CaptureUnitOfWork(runtime.sessions) as uow:
         if body.email is not None:
-            lead_ids = await uow.erasure.opt_out(body.email, now)
+            opted = await uow.erasure.opt_out(body.email, now)
         else:
             lead = await uow.leads.get(body.lead_id or "")
-            lead_ids = await uow.erasure.opt_out(lead["email"], now) if lead else []
-        for lead_id in lead_ids:
+            opted = await uow.erasure.opt_out(lead["email"], now) if lead else {}
+        for lead_id, purposes in opted.items():
             await record_activity(uow, runtime.topics, lead_id, "marketing_opt_out", now, {})
+            changed = ConsentChanged(
+                lead_id=lead_id, marketing=False, purposes=purposes, channel="opt_out", at=now
+            )
+            uow.outbox.add(new_event(changed, source=SOURCE, subject=lead_id), runtime.topics.consent)
         await uow.commit()
+    lead_ids = list(opted)
     return {"opted_out_lead_ids": lead_ids}

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from leadrelay.events import Envelope
 from leadrelay.events.handoff import HandoffRejected
-from leadrelay.events.lead import LeadActivity, LeadCaptured, LeadErased
+from leadrelay.events.lead import ConsentChanged, LeadActivity, LeadCaptured, LeadErased
 from leadrelay.events.scoring import LeadOutcome
 from leadrelay.scoring.adapters.model_registry import ModelRegistry
 from leadrelay.scoring.adapters.orm import outbox
@@ -18,6 +18,7 @@ from leadrelay.scoring.adapters.rulesets import RulesetStore
 from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
 from leadrelay.scoring.api import admin, router
 from leadrelay.scoring.handlers import (
+    apply_consent,
     erase_lead,
     record_outcome,
     return_to_nurture,
@@ -79,6 +80,9 @@ def build_app(settings: ScoringSettings) -> FastAPI:
     async def on_erased(event: Envelope) -> None:
         await erase_lead(event, uow())
 
+    async def on_consent(event: Envelope) -> None:
+        await apply_consent(event, uow(), datetime.now(UTC))
+
     async def load_versions() -> None:
         await rulesets.seed(seed_ruleset, datetime.now(UTC))
         await state.refresh()
@@ -91,12 +95,19 @@ def build_app(settings: ScoringSettings) -> FastAPI:
         batch_handlers={LeadCaptured.EVENT_TYPE: on_captured_batch},
     )
     runtime.add_consumer(
-        [runtime.topics.activity, runtime.topics.outcomes, runtime.topics.rejected, runtime.topics.erased],
+        [
+            runtime.topics.activity,
+            runtime.topics.outcomes,
+            runtime.topics.rejected,
+            runtime.topics.erased,
+            runtime.topics.consent,
+        ],
         {
             LeadActivity.EVENT_TYPE: on_activity,
             LeadOutcome.EVENT_TYPE: on_outcome,
             HandoffRejected.EVENT_TYPE: on_rejected,
             LeadErased.EVENT_TYPE: on_erased,
+            ConsentChanged.EVENT_TYPE: on_consent,
         },
         background=True,
         group_suffix="-background",

@@ -7,7 +7,7 @@ from typing import Any
 
 from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.handoff import HandoffRejected
-from leadrelay.events.lead import LeadActivity, LeadCaptured, LeadSnapshot
+from leadrelay.events.lead import ConsentChanged, LeadActivity, LeadCaptured, LeadSnapshot
 from leadrelay.events.scoring import LeadOutcome, LeadScored, Reason
 from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
 from leadrelay.scoring.domain.facts import merge_facts
@@ -220,6 +220,20 @@ async def return_to_nurture(event: Envelope, uow: ScoringUnitOfWork, topics: Top
             captured_at=(captured.model_extra or {}).get("captured_at"),
         )
         uow.outbox.add(new_event(scored, source=SOURCE, subject=data.lead_id), topics.scored)
+        await uow.commit()
+
+
+async def apply_consent(event: Envelope, uow: ScoringUnitOfWork, now: datetime) -> None:
+    """Keep a lead's consent as capture last changed it (an opt-out reaches the facts later scores read)."""
+    data: ConsentChanged = event.data
+    async with uow:
+        if not await uow.inbox.claim(event) or await uow.tombstones.is_erased(data.lead_id):
+            await uow.commit()
+            return
+        facts = await uow.leads.facts(data.lead_id)
+        if facts is not None:  # a change before the capture arrives is carried by the capture itself
+            consent = {**(facts.get("consent") or {}), "marketing": data.marketing, "purposes": data.purposes}
+            await uow.leads.remember_many({data.lead_id: {**facts, "consent": consent}}, now)
         await uow.commit()
 
 

@@ -49,13 +49,17 @@ class ErasureRepository:
         await self._session.execute(delete(outbox).where(outbox.c.key == lead_id))
         await self._session.execute(insert(erasures).values(lead_id=lead_id, erased_at=now))
 
-    async def opt_out(self, email: str, now: datetime) -> list[str]:
+    async def opt_out(self, email: str, now: datetime) -> dict[str, list[str]]:
         """Withdraw marketing consent for every lead of an email (only a confirmed channel gives it back);
-        return their ids."""
+        return each lead's id with the purposes it still agrees to."""
         rows = await self._session.execute(
             update(leads)
             .where(leads.c.email == email)
-            .values(consent_marketing=False, marketing_opted_out_at=now)
-            .returning(leads.c.id)
+            .values(
+                consent_marketing=False,
+                consent_purposes=leads.c.consent_purposes.op("-")("marketing"),
+                marketing_opted_out_at=now,
+            )
+            .returning(leads.c.id, leads.c.consent_purposes)
         )
-        return [r[0] for r in rows]
+        return {r[0]: list(r[1]) for r in rows}

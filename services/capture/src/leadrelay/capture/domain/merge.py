@@ -27,6 +27,7 @@ class Merge:
     proposed: dict[str, Any] = field(default_factory=dict)
     updated: tuple[str, ...] = ()
     consent_regranted: bool = False
+    consent_changed: bool = False  # marketing consent differs from what was stored
 
 
 def merge_submission(stored: StoredLead, submitted: NewLead, may_update: bool) -> Merge:
@@ -63,4 +64,4 @@ def merge_submission(stored: StoredLead, submitted: NewLead, may_update: bool) -
         consent_policy_version=current.consent_policy_version or submitted.consent_policy_version,
     )
     regranted = stored.marketing_opted_out and marketing and not current.consent_marketing
-    return Merge(merged, proposed, tuple(updated), regranted)
+    return Merge(merged, proposed, tuple(updated), regranted, marketing != current.consent_marketing)

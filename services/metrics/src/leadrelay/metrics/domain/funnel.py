@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadrelay.events.handoff import HandoffBreached, LeadContacted, LeadQualified
-from leadrelay.events.lead import LeadActivity, LeadCaptured, LeadErased
+from leadrelay.events.lead import ConsentChanged, LeadActivity, LeadCaptured, LeadErased
 from leadrelay.events.scoring import LeadOutcome, LeadScored
 
 
@@ -42,6 +42,10 @@ def funnel_entry(data: Any, known_source: str | None) -> FunnelEntry | None:
             return FunnelEntry("activity", source=source)
         case LeadErased():
             return FunnelEntry("erased")
+        case ConsentChanged():
+            return FunnelEntry(
+                "marketing_consented" if data.marketing else "marketing_opted_out", source=source
+            )
     return None
 
 
