@@ -20,7 +20,8 @@ def test_committed_schemas_match_the_models():
 
 
 def test_there_is_a_model_for_every_event_in_the_product():
-    # the product's eight events, plus HandoffRejected (a sales tool's reject) and HandoffAtRisk (a warning)
+    # the product's eight events, plus HandoffRejected (a sales tool's reject), HandoffAtRisk (a warning) and
+    # ConsentChanged (an opt-out reaching every service)
     assert set(EVENT_TYPES) == {
         "leadrelay.handoff.rejected.v1",
         "leadrelay.handoff.at-risk.v1",
@@ -32,4 +33,5 @@ def test_there_is_a_model_for_every_event_in_the_product():
         "leadrelay.handoff.breached.v1",
         "leadrelay.lead.outcome.v1",
         "leadrelay.lead.erased.v1",
+        "leadrelay.lead.consent-changed.v1",
     }
