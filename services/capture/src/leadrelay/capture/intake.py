@@ -22,7 +22,7 @@ from leadrelay.capture.adapters import intake_store as store
 from leadrelay.capture.domain.lead import CapturedLead, NewLead, capture, identity_of
 from leadrelay.capture.domain.merge import merge_submission
 from leadrelay.capture.handlers import SOURCE, Accepted, Idempotency, IdempotencyKeyReused, lead_captured
-from leadrelay.capture.metrics import GROUP_COMMIT_LEADS
+from leadrelay.capture.metrics import GROUP_COMMIT_LEADS, INTAKE_REFUSED
 from leadrelay.db.driver import driver_transaction
 from leadrelay.db.outbox import insert_outbox, outbox_row
 from leadrelay.events import Envelope, Topics, new_event
@@ -81,10 +81,18 @@ class IntakeWriter:
         if not self.running:  # no writer task (tools, or before start): store it on its own
             return await self.store(lead, idempotency, may_update)
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(
-            _Pending(lead, idempotency, future, may_update=may_update)
-        )  # unbounded: never waits
-        return await future
+        try:
+            self._queue.put_nowait(_Pending(lead, idempotency, future, may_update=may_update))
+        except asyncio.QueueFull:
+            INTAKE_REFUSED.labels("queue_full").inc()
+            raise IntakeBusy("the intake queue is full") from None
+        try:
+            # A lead not yet in a transaction when the deadline passes is dropped from the queue (the future is
+            # cancelled); one already being written may still commit, which a retry merges into (or replays).
+            return await asyncio.wait_for(future, self._deadline_s)
+        except TimeoutError:
+            INTAKE_REFUSED.labels("deadline").inc()
+            raise IntakeBusy(f"the database did not answer within {self._deadline_s:g} s") from None
 
     async def store(
         self, lead: NewLead, idempotency: Idempotency | None = None, may_update: bool = False
