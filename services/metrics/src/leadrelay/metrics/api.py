@@ -6,9 +6,9 @@ import csv
 import io
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, model_validator
 
@@ -166,7 +166,9 @@ class SpendIn(BaseModel):
 
 
 @admin.post("/spend", status_code=201)
-async def add_spend(entries: list[SpendIn], request: Request) -> dict[str, Any]:
+async def add_spend(
+    entries: Annotated[list[SpendIn], Body(min_length=1, max_length=1000)], request: Request
+) -> dict[str, Any]:
     """Record spend entries (cost per lead, acquisition cost and ROI use them)."""
     if len({e.currency for e in entries}) > 1:
         raise unprocessable("currency", "send one currency at a time")
