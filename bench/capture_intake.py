@@ -132,8 +132,7 @@ def main() -> int:
         LEADRELAY_CAPTURE_DATABASE=database,
         LEADRELAY_CAPTURE_API_KEYS=API_KEY,
         LEADRELAY_CAPTURE_LOG_LEVEL="WARNING",
-        LEADRELAY_CAPTURE_RATE_LIMIT_PER_IP="100000000/minute",
-        LEADRELAY_CAPTURE_RATE_LIMIT_PER_FORM="100000000/minute",
+        LEADRELAY_CAPTURE_RATE_LIMIT_PER_BACKEND_KEY="100000000/minute",
     )
     capture = ServiceProcess(next(s for s in SERVICES if s.name == "capture"), env, workdir, port=free_port())
     capture.start()

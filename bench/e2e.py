@@ -282,8 +282,7 @@ def fresh_stack(workdir: Path, tag: str) -> Iterator[tuple[Stack, KafkaSettings]
     extra = {
         "LEADRELAY_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
         "LEADRELAY_CAPTURE_API_KEYS": API_KEY,
-        "LEADRELAY_CAPTURE_RATE_LIMIT_PER_IP": "100000000/minute",
-        "LEADRELAY_CAPTURE_RATE_LIMIT_PER_FORM": "100000000/minute",
+        "LEADRELAY_CAPTURE_RATE_LIMIT_PER_BACKEND_KEY": "100000000/minute",
         **{f"{s.env_prefix}DATABASE": databases[s.name] for s in SERVICES},
         **{f"{s.env_prefix}LOG_LEVEL": "WARNING" for s in SERVICES},
     }
