@@ -3,6 +3,7 @@ accept and reject, configuration versions with an audit log, and backtests."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -11,8 +12,9 @@ import yaml
 
 from leadrelay.events import encode, new_event
 from leadrelay.events.handoff import HandoffBreached, LeadContacted
-from leadrelay.events.lead import Company, Contact, LeadSnapshot
+from leadrelay.events.lead import Company, ConsentChanged, Contact, LeadSnapshot
 from leadrelay.events.scoring import LeadScored
+from leadrelay.observability.metrics import REGISTRY
 from leadrelay.routing.adapters.config_file import load_config
 from leadrelay.routing.bootstrap import MIGRATIONS, build_app
 from leadrelay.routing.settings import SEED_CONFIG, RoutingSettings
@@ -232,6 +234,73 @@ async def test_breaches_escalate_to_the_next_rep_then_the_manager_then_the_pool(
         "escalation: manager",
         "escalation: pool",
     ]
+
+
+async def test_an_opt_out_after_the_handoff_reaches_the_escalated_handoff(make_settings):
+    settings = await make_settings()
+    bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
+    consenting = LeadScored.model_validate(
+        {
+            **json.loads(scored("optout"))["data"],
+            "lead": {"contact": {"email": "o@example.com"}, "marketing_consent": True},
+        }
+    )
+    withdrawn = ConsentChanged(
+        lead_id="optout", marketing=False, purposes=["contact"], channel="opt_out", at=datetime.now(UTC)
+    )
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
+        async with TopicReader(bs, topics.qualified) as handoffs:
+            await produce(
+                bs,
+                topics.scored,
+                encode(new_event(consenting, source="leadrelay/scoring", subject="optout")),
+                key="optout",
+            )
+            [first] = await handoffs.wait_for(1)
+            await produce(
+                bs,
+                topics.consent,
+                encode(new_event(withdrawn, source="leadrelay/capture", subject="optout")),
+                key="optout",
+            )
+            [handoff] = await wait_until(lambda: handoffs_of(client, "optout"), what="the handoff stored")
+            breach = HandoffBreached(
+                handoff_id=handoff["handoff_id"],
+                lead_id="optout",
+                owner_id=handoff["owner_id"],
+                queue=handoff["queue"],
+                due_at=handoff["assigned_at"],
+                breached_at=datetime.now(UTC),
+                overdue_seconds=1.0,
+                attempt=1,
+            )
+            # the change and the breach travel on different topics: the breach goes once the change is handled
+
+            async def consent_handled() -> bool:
+                handled = REGISTRY.get_sample_value(
+                    "leadrelay_messages_consumed_total",
+                    {"service": "routing", "topic": topics.consent, "outcome": "ok"},
+                )
+                return bool(handled)
+
+            await wait_until(consent_handled, what="the consent change handled")
+            await produce(
+                bs,
+                topics.sla_breached,
+                encode(new_event(breach, source="leadrelay/sla-monitor", subject="optout")),
+                key="optout",
+            )
+            second = await wait_until(
+                lambda: _with_attempt(handoffs, 2), what="the escalated handoff", timeout_s=30
+            )
+    assert first.json()["data"]["lead"]["marketing_consent"] is True
+    assert second["lead"]["marketing_consent"] is False
+
+
+async def _with_attempt(reader, attempt: int) -> dict | None:
+    await reader.settle(0.2)
+    found = [m.json()["data"] for m in reader.messages if m.json()["data"]["attempt"] == attempt]
+    return found[0] if found else None
 
 
 async def test_sales_tools_accept_and_reject_handoffs(make_settings):

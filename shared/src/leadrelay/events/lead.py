@@ -47,6 +47,9 @@ class LeadSnapshot(Part):
     contact: Contact = Field(default_factory=Contact)
     company: Company = Field(default_factory=Company)
     message: str | None = None
+    marketing_consent: bool | None = Field(
+        default=None, description="whether the person agrees to marketing now (an opt-out makes it false)"
+    )
 
 
 class LeadCaptured(EventData):

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from leadrelay.events import Envelope
 from leadrelay.events.handoff import HandoffBreached, LeadContacted
-from leadrelay.events.lead import LeadErased
+from leadrelay.events.lead import ConsentChanged, LeadErased
 from leadrelay.events.scoring import LeadOutcome, LeadScored
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.routing.adapters.config_file import load_config
@@ -19,6 +19,7 @@ from leadrelay.routing.adapters.uow import RoutingUnitOfWork
 from leadrelay.routing.api import admin, router, sales
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.handlers import (
+    apply_consent,
     erase_lead,
     escalate_breach,
     record_contact,
@@ -77,6 +78,9 @@ def build_app(settings: RoutingSettings) -> FastAPI:
     async def on_erased(event: Envelope) -> None:
         await erase_lead(event, uow())
 
+    async def on_consent(event: Envelope) -> None:
+        await apply_consent(event, uow())
+
     async def load_config_version() -> None:
         await store.seed(seed, datetime.now(UTC))
         await state.refresh()
@@ -90,12 +94,13 @@ def build_app(settings: RoutingSettings) -> FastAPI:
         batch_handlers={LeadScored.EVENT_TYPE: on_scored_batch},
     )
     runtime.add_consumer(
-        [topics.sla_breached, topics.contacted, topics.outcomes, topics.erased],
+        [topics.sla_breached, topics.contacted, topics.outcomes, topics.erased, topics.consent],
         {
             HandoffBreached.EVENT_TYPE: on_breached,
             LeadContacted.EVENT_TYPE: on_contacted,
             LeadOutcome.EVENT_TYPE: on_outcome,
             LeadErased.EVENT_TYPE: on_erased,
+            ConsentChanged.EVENT_TYPE: on_consent,
         },
         background=True,
         group_suffix="-background",

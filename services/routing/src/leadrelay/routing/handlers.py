@@ -17,6 +17,7 @@ from leadrelay.events.handoff import (
     Owner,
     SlaTerms,
 )
+from leadrelay.events.lead import ConsentChanged
 from leadrelay.events.scoring import LeadOutcome, LeadScored
 from leadrelay.routing.adapters.repository import OPEN_STATES, person_key
 from leadrelay.routing.adapters.uow import RoutingUnitOfWork
@@ -239,6 +240,15 @@ async def record_outcome(event: Envelope, uow: RoutingUnitOfWork, now: datetime)
         if not await uow.inbox.claim(event):
             return
         await uow.handoffs.close_lead(data.lead_id, now, reason=f"outcome: {data.outcome}")
+        await uow.commit()
+
+
+async def apply_consent(event: Envelope, uow: RoutingUnitOfWork) -> None:
+    """Keep a consent change in the lead routing holds, so a later handoff of it (an escalation) carries it."""
+    data: ConsentChanged = event.data
+    async with uow:
+        if await uow.inbox.claim(event):
+            await uow.leads.apply_consent(data.lead_id, data.marketing)
         await uow.commit()
 
 

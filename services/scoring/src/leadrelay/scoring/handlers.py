@@ -152,7 +152,12 @@ def scored_event(
         ruleset_version=result.ruleset_version,
         model_version=assessment.model_version,
         source=captured.source,
-        lead=LeadSnapshot(contact=captured.contact, company=captured.company, message=captured.message),
+        lead=LeadSnapshot(
+            contact=captured.contact,
+            company=captured.company,
+            message=captured.message,
+            marketing_consent=captured.consent.marketing,
+        ),
         captured_at=(captured.model_extra or {}).get("captured_at"),
     )
 
@@ -216,7 +221,12 @@ async def return_to_nurture(event: Envelope, uow: ScoringUnitOfWork, topics: Top
             ruleset_version=score["ruleset_version"],
             model_version=score["model_version"],
             source=captured.source,
-            lead=LeadSnapshot(contact=captured.contact, company=captured.company, message=captured.message),
+            lead=LeadSnapshot(
+                contact=captured.contact,
+                company=captured.company,
+                message=captured.message,
+                marketing_consent=captured.consent.marketing,
+            ),
             captured_at=(captured.model_extra or {}).get("captured_at"),
         )
         uow.outbox.add(new_event(scored, source=SOURCE, subject=data.lead_id), topics.scored)

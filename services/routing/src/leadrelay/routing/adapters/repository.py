@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -314,6 +314,16 @@ class RoutedLeadRepository:
         """Return the lead's latest scored data."""
         return await self._session.scalar(
             select(routed_leads.c.scored).where(routed_leads.c.lead_id == lead_id)
+        )
+
+    async def apply_consent(self, lead_id: str, marketing: bool) -> None:
+        """Keep the person's current marketing consent in the lead routing hands off again on escalation."""
+        await self._session.execute(
+            text(
+                "UPDATE routed_leads SET scored = jsonb_set(scored, '{lead,marketing_consent}', "
+                "to_jsonb(CAST(:marketing AS boolean)), true) WHERE lead_id = :lead_id"
+            ),
+            {"marketing": marketing, "lead_id": lead_id},
         )
 
     async def forget(self, lead_id: str) -> None:
