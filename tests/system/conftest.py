@@ -72,6 +72,7 @@ async def system(infra, unique, tmp_path) -> AsyncIterator[RunningStack]:
         "LEADRELAY_CAPTURE_API_KEYS": API_KEY,
         "LEADRELAY_CAPTURE_DEMO": "true",
         "LEADRELAY_CAPTURE_DEMO_FORM_KEY": DEMO_FORM_KEY,
+        "LEADRELAY_CAPTURE_CONSENT_SECRET": "system-test-consent-secret-0123456789abcdef",
     }
     for spec in SERVICES:
         extra[f"{spec.env_prefix}VIEWER_KEYS"] = VIEWER_KEY

@@ -259,6 +259,7 @@ DEV_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("viewer", tuple(f"LEADRELAY_{name}_VIEWER_KEYS" for name in SERVICE_PREFIXES)),
     ("sales", tuple(f"LEADRELAY_{name}_SALES_KEYS" for name in SERVICE_PREFIXES)),
     ("demo-form", ("LEADRELAY_CAPTURE_DEMO_FORM_KEY",)),
+    ("consent-secret", ("LEADRELAY_CAPTURE_CONSENT_SECRET",)),
 )
 
 

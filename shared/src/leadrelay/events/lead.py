@@ -92,7 +92,9 @@ class ConsentChanged(EventData):
     lead_id: str
     marketing: bool
     purposes: list[str] = Field(default_factory=list, description="what the person agrees to now")
-    channel: Literal["opt_out", "backend", "form"] = Field(description="how the change reached capture")
+    channel: Literal["opt_out", "backend", "form", "double_opt_in"] = Field(
+        description="how the change reached capture"
+    )
     at: datetime
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI
 
-from leadrelay.capture import admin, api, demo, forms_api, privacy
+from leadrelay.capture import admin, api, consent, demo, forms_api, privacy
 from leadrelay.capture.adapters.erasure import expire_idempotency_keys
 from leadrelay.capture.adapters.form_store import FormStore
 from leadrelay.capture.adapters.forms_file import demo_form, load_forms
@@ -75,6 +75,7 @@ def build_app(settings: CaptureSettings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(forms_api.router)
     app.include_router(privacy.router)
+    app.include_router(consent.router)
     app.include_router(demo.widget)
     if settings.demo:
         app.include_router(demo.pages)

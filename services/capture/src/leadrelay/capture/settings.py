@@ -35,6 +35,10 @@ class CaptureSettings(ServiceSettings):
     # Backpressure: at most this many leads wait for the group commit, each at most this long; beyond either,
     # capture answers 503 with Retry-After at once instead of holding the request while the database is stuck.
     intake_max_queued: int = Field(default=5000, ge=1)
+    # Double opt-in: links a backend asks for (POST /v1/consent-confirmations) are signed with this secret and
+    # valid this long; without a secret, no links are issued.
+    consent_secret: str | None = Field(default=None, min_length=32)
+    consent_link_ttl_hours: float = Field(default=72, gt=0)
     # How long a backend's Idempotency-Key is remembered (a retry after that creates or merges as any post).
     idempotency_keep_hours: float = Field(default=24, gt=0)
     intake_deadline_s: float = Field(default=5.0, gt=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadrelay.capture.adapters.orm import (
@@ -48,6 +48,22 @@ class ErasureRepository:
         # Events about the lead carry its contact details; LeadErased (added after this) carries none.
         await self._session.execute(delete(outbox).where(outbox.c.key == lead_id))
         await self._session.execute(insert(erasures).values(lead_id=lead_id, erased_at=now))
+
+    async def confirm_marketing(self, lead_ids: list[str]) -> dict[str, list[str]]:
+        """Give marketing consent to these leads (a confirmed double opt-in); return each one's purposes."""
+        rows = await self._session.execute(
+            update(leads)
+            .where(leads.c.id.in_(lead_ids))
+            .values(
+                consent_marketing=True,
+                consent_purposes=(leads.c.consent_purposes.op("-")("marketing")).op("||")(
+                    func.jsonb_build_array("marketing")
+                ),
+                marketing_opted_out_at=None,
+            )
+            .returning(leads.c.id, leads.c.consent_purposes)
+        )
+        return {r[0]: list(r[1]) for r in rows}
 
     async def opt_out(self, email: str, now: datetime) -> dict[str, list[str]]:
         """Withdraw marketing consent for every lead of an email (only a confirmed channel gives it back);

@@ -1,0 +1,103 @@
+"""Double opt-in: a backend asks for a signed link, the person confirms it, and marketing consent is given
+again, also after an opt-out (the person confirmed it themselves)."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+
+from leadrelay.capture.adapters.uow import CaptureUnitOfWork
+from leadrelay.capture.domain.consent_token import ConsentGrant, InvalidToken, sign, verify
+from leadrelay.capture.handlers import SOURCE, record_activity
+from leadrelay.capture.privacy import PersonSelector
+from leadrelay.capture.security import BACKEND_ONLY, Caller, client_ip
+from leadrelay.events import new_event
+from leadrelay.events.lead import ConsentChanged
+from leadrelay.service.access import PUBLIC, GuardedRoute
+
+router = APIRouter(prefix="/v1", tags=["privacy"], route_class=GuardedRoute)
+Token = Annotated[str, Query(min_length=10, max_length=4000)]
+NOT_VALID = "This link is not valid or has expired. Ask for a new one."
+
+
+@router.post("/consent-confirmations", status_code=201)
+async def post_consent_confirmation(
+    body: PersonSelector, request: Request, _: Annotated[Caller, Depends(BACKEND_ONLY)]
+) -> dict[str, Any]:
+    """Issue a double opt-in link for a person (by email or lead id); send it to them, they confirm it."""
+    settings = request.app.state.settings
+    if not settings.consent_secret:
+        raise HTTPException(
+            409,
+            detail={
+                "error": "not_configured",
+                "detail": "set LEADRELAY_CAPTURE_CONSENT_SECRET to issue links",
+            },
+        )
+    async with CaptureUnitOfWork(request.app.state.runtime.sessions) as uow:
+        lead_ids = await uow.erasure.lead_ids_for(body.email, body.lead_id)
+    if not lead_ids:
+        raise HTTPException(404, detail={"error": "not_found", "detail": "no lead of that person"})
+    expires_at = datetime.now(UTC) + timedelta(hours=settings.consent_link_ttl_hours)
+    token = sign(ConsentGrant(tuple(lead_ids), expires_at), settings.consent_secret)
+    url = f"{str(request.base_url).rstrip('/')}/v1/consent/confirm?token={token}"
+    return {"token": token, "confirm_url": url, "expires_at": expires_at, "lead_ids": lead_ids}
+
+
+@router.get("/consent/confirm", response_class=HTMLResponse, dependencies=[Depends(PUBLIC)])
+async def consent_page(token: Token, request: Request) -> HTMLResponse:
+    """Show the confirmation button (a GET never changes anything: mail scanners open links)."""
+    if _grant(request, token) is None:
+        return _page("Link not valid", f"<p>{NOT_VALID}</p>", 400)
+    return _page(
+        "Confirm your subscription",
+        '<form method="post" action="/v1/consent/confirm">'
+        f'<input type="hidden" name="token" value="{html.escape(token)}">'
+        "<p>Do you want to receive our marketing emails? You can opt out at any time.</p>"
+        '<button type="submit">Yes, send me emails</button></form>',
+    )
+
+
+@router.post("/consent/confirm", response_class=HTMLResponse, dependencies=[Depends(PUBLIC)])
+async def confirm_consent(
+    token: Annotated[str, Form(min_length=10, max_length=4000)], request: Request
+) -> HTMLResponse:
+    """Record the person's confirmed marketing consent and announce it (ConsentChanged)."""
+    grant = _grant(request, token)
+    if grant is None:
+        return _page("Link not valid", f"<p>{NOT_VALID}</p>", 400)
+    runtime = request.app.state.runtime
+    now = datetime.now(UTC)
+    async with CaptureUnitOfWork(runtime.sessions) as uow:
+        confirmed = await uow.erasure.confirm_marketing(list(grant.lead_ids))  # erased ones are gone
+        for lead_id, purposes in confirmed.items():
+            await record_activity(uow, runtime.topics, lead_id, "marketing_opt_in_confirmed", now, {})
+            changed = ConsentChanged(
+                lead_id=lead_id, marketing=True, purposes=purposes, channel="double_opt_in", at=now
+            )
+            uow.outbox.add(new_event(changed, source=SOURCE, subject=lead_id), runtime.topics.consent)
+        await uow.commit()
+    return _page("Thank you", "<p>Your subscription is confirmed. You can opt out at any time.</p>")
+
+
+def _grant(request: Request, token: str) -> ConsentGrant | None:
+    """Return the token's grant, or None (the holder is not told why); every try counts against the IP."""
+    state = request.app.state
+    state.rate_limits.check(client_ip(request, state.settings.trusted_proxies), None)
+    if not state.settings.consent_secret:
+        return None
+    try:
+        return verify(token, state.settings.consent_secret, datetime.now(UTC))
+    except InvalidToken:
+        return None
+
+
+def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title><h1>{title}</h1>{body}</html>",
+        status_code=status_code,
+    )
