@@ -60,11 +60,16 @@ async def test_lead_to_handoff_to_breach_with_kpis(system):
         contacted = by_lead[ignored.json()["lead_id"]]
         breached_expected = by_lead[missed.json()["lead_id"]]
 
-        report = await http.post(
-            system.url("sla-monitor") + f"/v1/handoffs/{contacted['handoff_id']}/contact",
-            json={"channel": "phone"},
-            headers=SALES,
-        )
+        async def reported() -> httpx.Response | None:
+            # the SLA monitor may not have read the handoff yet: a sales tool retries a 404 (Retry-After)
+            response = await http.post(
+                system.url("sla-monitor") + f"/v1/handoffs/{contacted['handoff_id']}/contact",
+                json={"channel": "phone"},
+                headers=SALES,
+            )
+            return response if response.status_code != 404 else None
+
+        report = await wait_until(reported, what="the contact reported")
         assert report.status_code == 200 and report.json()["state"] == "contacted"
 
         async with TopicReader(bs, topics.sla_breached) as reader:

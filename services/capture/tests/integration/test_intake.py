@@ -138,7 +138,8 @@ async def test_leads_accepted_while_the_broker_is_down_are_all_published_once_it
             )
             assert [r.status_code for r in responses] == [202] * 20
             ready = await client.get("/readyz")
-            assert ready.status_code == 503 and ready.json()["checks"]["kafka"].startswith("unreachable")
+            # capture's outbox keeps accepting: it is ready, and says the broker is not reachable
+            assert ready.status_code == 200 and ready.json()["checks"]["kafka"].startswith("unreachable")
             accepted = {r.json()["lead_id"] for r in responses}
             await asyncio.to_thread(broker.start)
             async with TopicReader(kafka.bootstrap_servers, kafka.topics.captured) as reader:

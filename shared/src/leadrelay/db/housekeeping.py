@@ -9,6 +9,8 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from leadrelay.observability.logging import error_name
+
 log = structlog.get_logger(__name__)
 
 
@@ -63,6 +65,6 @@ class Housekeeper:
                 if any(deleted):
                     log.info("housekeeping", service=self._service, outbox=deleted[0], inbox=deleted[1])
             except Exception as exc:
-                log.warning("housekeeping_failed", service=self._service, error=repr(exc))
+                log.warning("housekeeping_failed", service=self._service, error=error_name(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self._interval_s)

@@ -19,6 +19,7 @@ from leadrelay.db.tables import OUTBOX_CHANNEL
 from leadrelay.faults import fault_point
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.observability import metrics as m
+from leadrelay.observability.logging import error_name
 
 log = structlog.get_logger(__name__)
 
@@ -84,7 +85,7 @@ class OutboxRelay:
                     published = await self.publish_batch()
                 except Exception as exc:  # broker or database down: retry after the poll interval
                     self.failures += 1
-                    log.warning("outbox_publish_failed", service=self._service, error=repr(exc))
+                    log.warning("outbox_publish_failed", service=self._service, error=error_name(exc))
                     published = 0
                 if published >= self._batch_size:
                     continue
@@ -165,7 +166,7 @@ class OutboxRelay:
         for row, result in zip(rows, results, strict=True):
             if isinstance(result, BaseException):
                 log.warning(
-                    "outbox_send_failed", service=self._service, topic=row["topic"], error=repr(result)
+                    "outbox_send_failed", service=self._service, topic=row["topic"], error=error_name(result)
                 )
                 break
             sent.append(row["id"])
@@ -198,5 +199,5 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.debug("outbox_listen_retry", service=self._service, error=repr(exc))
+                log.debug("outbox_listen_retry", service=self._service, error=error_name(exc))
                 await asyncio.sleep(1.0)

@@ -109,7 +109,12 @@ async def post_callback(
 
 
 def _unknown(handoff_id: str) -> HTTPException:
-    return HTTPException(404, detail={"error": "not_found", "detail": f"unknown handoff {handoff_id}"})
+    # A sales tool that read the handoff from Kafka can be a few milliseconds ahead of this monitor: it retries.
+    return HTTPException(
+        404,
+        detail={"error": "not_found", "detail": f"unknown handoff {handoff_id}; a new one may take a second"},
+        headers={"Retry-After": "1"},
+    )
 
 
 def _foreign(exc: ForeignHandoff) -> HTTPException:
