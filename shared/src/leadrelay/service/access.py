@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import StrEnum
 from typing import Any
 
@@ -57,7 +58,7 @@ ANONYMOUS = Principal(Role.PUBLIC)
 
 @dataclass(frozen=True)
 class RoleKey:
-    """One configured key: `KEY` or `KEY:queue1|queue2` (limited to those queues)."""
+    """One configured key: `KEY` or `KEY:queue1|queue2` (limited to those queues), and who holds it."""
 
     secret: bytes
     role: Role
@@ -69,6 +70,11 @@ class RoleKey:
         secret, _, scope = text.partition(":")
         queues = frozenset(q.strip() for q in scope.split("|") if q.strip()) if scope else None
         return cls(secret.strip().encode(), role, queues)
+
+    @cached_property
+    def principal(self) -> Principal:
+        """The caller this key identifies (built once: capture's intake asks on every request)."""
+        return Principal(self.role, key_id(self.secret), self.queues)
 
 
 def key_id(secret: bytes) -> str:
@@ -94,9 +100,7 @@ class KeyRing:
         for key in self.keys:  # no early exit: the time taken does not say which key matched
             if hmac.compare_digest(candidate, key.secret) and found is None:
                 found = key
-        if found is None:
-            return None
-        return Principal(found.role, key_id(found.secret), found.queues)
+        return None if found is None else found.principal
 
     def roles(self) -> set[Role]:
         """Return the roles that have at least one key."""
