@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +39,7 @@ class _Pending:
     future: asyncio.Future[Accepted]
     result: Accepted | BaseException | None = None
     may_update: bool = False  # an authenticated backend asked to update the person's stored fields
+    due: float = 0.0  # loop time by which it is answered, stored or not
 
 
 @dataclass
@@ -68,6 +70,8 @@ class IntakeWriter:
         self._deadline_s = deadline_s
         # Bounded: when the database stops answering, requests are refused at once instead of piling up.
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_queued)
+        # Every queued lead in order of its deadline (all share one), swept by one task: cheaper than a timer each.
+        self._waiting: deque[_Pending] = deque()
         self._stopping = asyncio.Event()
         self.running = False
 
@@ -80,21 +84,18 @@ class IntakeWriter:
         fill gaps, and differing values are kept as proposed changes."""
         if not self.running:  # no writer task (tools, or before start): store it on its own
             return await self.store(lead, idempotency, may_update)
-        future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        item = _Pending(lead, idempotency, loop.create_future(), may_update=may_update)
+        item.due = loop.time() + self._deadline_s
         try:
-            self._queue.put_nowait(_Pending(lead, idempotency, future, may_update=may_update))
+            self._queue.put_nowait(item)
         except asyncio.QueueFull:
             INTAKE_REFUSED.labels("queue_full").inc()
             raise IntakeBusy("the intake queue is full") from None
-        try:
-            # A lead not yet in a transaction when the deadline passes is dropped from the queue (the future is
-            # cancelled); one already being written may still commit, which a retry merges into (or replays).
-            # asyncio.timeout costs one timer per request; wait_for also wrapped the future in callbacks.
-            async with asyncio.timeout(self._deadline_s):
-                return await future
-        except TimeoutError:
-            INTAKE_REFUSED.labels("deadline").inc()
-            raise IntakeBusy(f"the database did not answer within {self._deadline_s:g} s") from None
+        self._waiting.append(item)
+        # A lead not yet stored by its deadline is answered 503 by _expire_overdue; if it was not in a transaction
+        # yet it is never written, and one already being written may still commit (a retry merges or replays).
+        return await item.future
 
     async def store(
         self, lead: NewLead, idempotency: Idempotency | None = None, may_update: bool = False
@@ -126,6 +127,7 @@ class IntakeWriter:
     async def run(self) -> None:
         """Commit batches until stopped and the queue is empty."""
         self.running = True
+        sweeper = asyncio.create_task(self._expire_overdue())
         try:
             while not (self._stopping.is_set() and self._queue.empty()):
                 try:
@@ -140,6 +142,22 @@ class IntakeWriter:
                     await self._commit(batch)
         finally:
             self.running = False
+            sweeper.cancel()
+
+    async def _expire_overdue(self) -> None:
+        """Answer 503 for every lead still unanswered at its deadline (the database did not answer in time)."""
+        loop = asyncio.get_running_loop()
+        tick = min(0.1, self._deadline_s / 5)
+        while True:
+            await asyncio.sleep(tick)
+            now = loop.time()
+            while self._waiting and self._waiting[0].due <= now:
+                item = self._waiting.popleft()
+                if not item.future.done():
+                    INTAKE_REFUSED.labels("deadline").inc()
+                    item.future.set_exception(
+                        IntakeBusy(f"the database did not answer within {self._deadline_s:g} s")
+                    )
 
     async def _commit(self, batch: list[_Pending]) -> None:
         GROUP_COMMIT_LEADS.observe(len(batch))
