@@ -11,8 +11,8 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from fastapi import HTTPException, Request, Response

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadrelay.observability import metrics as m
 from leadrelay.service.access import PUBLIC, KeyRing
-from leadrelay.service.headers import SecurityHeaders
+from leadrelay.service.headers import add_security_headers
 
 # What FastAPI answers (400) when reading the body raised anything but a JSON syntax error.
 FASTAPI_PARSE_FAILURE = "There was an error parsing the body"
@@ -50,7 +50,6 @@ def create_app(
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.keyring = keyring or KeyRing()
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    app.add_middleware(SecurityHeaders)
 
     app.add_middleware(RedMetrics, service=service)
 
@@ -203,7 +202,8 @@ def validation_body(errors: Any) -> dict[str, Any]:
 
 
 class RedMetrics:
-    """Count requests and time them per route template (pure ASGI: no per-request task or stream)."""
+    """Count requests and time them per route template, and add the security headers (pure ASGI: no
+    per-request task or stream)."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
@@ -221,6 +221,7 @@ class RedMetrics:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                add_security_headers(message)
             await send(message)
 
         try:
