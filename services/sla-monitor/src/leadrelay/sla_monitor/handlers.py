@@ -74,10 +74,6 @@ async def start_clocks(
                 ROUTING_TIME.labels(data.queue).observe(
                     max(0.0, (event.time - data.captured_at).total_seconds())
                 )
-        for clock in await uow.handoffs.with_contact_event_pending([c["handoff_id"] for c in clocks]):
-            # Contact was reported over HTTP before this handoff arrived; now the lead is known, announce it.
-            _queue_contacted(uow, topics, clock)
-            await uow.handoffs.clear_contact_event_pending(clock["handoff_id"])
         await uow.commit()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table
 
 from leadrelay.db.documents import versioned_documents_table
 from leadrelay.db.tables import messaging_tables
@@ -32,7 +32,6 @@ handoffs = Table(
     Column("contacted_at", DateTime(timezone=True)),
     Column("contact_channel", String(40)),
     Column("breached_at", DateTime(timezone=True)),
-    Column("contact_event_pending", Boolean, nullable=False, server_default="false"),
     Column("warn_at", DateTime(timezone=True)),
     Column("warned_at", DateTime(timezone=True)),
     Column("captured_at", DateTime(timezone=True)),

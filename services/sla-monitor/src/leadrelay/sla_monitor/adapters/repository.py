@@ -36,10 +36,6 @@ START_CLOCKS = unnest_insert(
     + ", ".join(f"{c} = EXCLUDED.{c}" for c, _ in CLOCK_COLUMNS[1:])
     + " WHERE handoffs.due_at IS NULL",
 )
-CONTACT_EVENT_PENDING = """
-SELECT * FROM handoffs WHERE handoff_id = ANY($1::text[]) AND contact_event_pending
-ORDER BY handoff_id FOR UPDATE
-"""
 
 
 class HandoffRepository:
@@ -56,24 +52,16 @@ class HandoffRepository:
                 START_CLOCKS, *([clock[c] for clock in clocks] for c, _ in CLOCK_COLUMNS)
             )
 
-    async def with_contact_event_pending(self, handoff_ids: list[str]) -> list[dict[str, Any]]:
-        """Return those handoffs whose early contact still waits to be announced, locked."""
-        if not handoff_ids:
-            return []
-        return [dict(r) for r in await self._conn.fetch(CONTACT_EVENT_PENDING, handoff_ids)]
-
     async def contacted_early(
         self,
         handoff_id: str,
         at: datetime,
         channel: str,
-        lead_id: str | None = None,
+        lead_id: str,
         owner_id: str | None = None,
     ) -> bool:
-        """Record a contact that arrived before its handoff; return False when the handoff already exists.
-
-        Without a lead id (an HTTP report) the LeadContacted event waits until the handoff arrives.
-        """
+        """Record a sales tool's LeadContacted that arrived before its handoff; return False when the handoff
+        already exists (the tool announced the contact itself, so nothing waits to be announced)."""
         result = await self._session.execute(
             insert(handoffs)
             .values(
@@ -83,18 +71,11 @@ class HandoffRepository:
                 state="contacted",
                 contacted_at=at,
                 contact_channel=channel,
-                contact_event_pending=lead_id is None,
             )
             .on_conflict_do_nothing(index_elements=["handoff_id"])
             .returning(handoffs.c.handoff_id)
         )
         return result.first() is not None
-
-    async def clear_contact_event_pending(self, handoff_id: str) -> None:
-        """Note that the early contact's LeadContacted has been queued."""
-        await self._session.execute(
-            update(handoffs).where(handoffs.c.handoff_id == handoff_id).values(contact_event_pending=False)
-        )
 
     async def get(self, handoff_id: str, lock: bool = False) -> dict[str, Any] | None:
         """Return one handoff, optionally locking its row."""
