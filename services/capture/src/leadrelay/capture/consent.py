@@ -12,10 +12,9 @@ from fastapi.responses import HTMLResponse
 
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
 from leadrelay.capture.domain.consent_token import ConsentGrant, InvalidToken, sign, verify
-from leadrelay.capture.handlers import SOURCE, record_activity
+from leadrelay.capture.handlers import record_consent_change
 from leadrelay.capture.privacy import PersonSelector
 from leadrelay.capture.security import BACKEND_ONLY, Caller, client_ip
-from leadrelay.events import new_event
 from leadrelay.events.lead import ConsentChanged
 from leadrelay.service.access import PUBLIC, GuardedRoute
 
@@ -75,11 +74,10 @@ async def confirm_consent(
     async with CaptureUnitOfWork(runtime.sessions) as uow:
         confirmed = await uow.erasure.confirm_marketing(list(grant.lead_ids))  # erased ones are gone
         for lead_id, purposes in confirmed.items():
-            await record_activity(uow, runtime.topics, lead_id, "marketing_opt_in_confirmed", now, {})
             changed = ConsentChanged(
                 lead_id=lead_id, marketing=True, purposes=purposes, channel="double_opt_in", at=now
             )
-            uow.outbox.add(new_event(changed, source=SOURCE, subject=lead_id), runtime.topics.consent)
+            await record_consent_change(uow, runtime.topics, changed, "marketing_opt_in_confirmed")
         await uow.commit()
     return _page("Thank you", "<p>Your subscription is confirmed. You can opt out at any time.</p>")
 

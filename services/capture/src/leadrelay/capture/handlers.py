@@ -10,7 +10,7 @@ from typing import Any
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
 from leadrelay.capture.domain.lead import CapturedLead, asked_a_question
 from leadrelay.events import Topics, new_event
-from leadrelay.events.lead import Company, Consent, Contact, LeadActivity, LeadCaptured
+from leadrelay.events.lead import Company, Consent, ConsentChanged, Contact, LeadActivity, LeadCaptured
 
 SOURCE = "leadrelay/capture"
 
@@ -46,6 +46,14 @@ async def record_activity(
     event = LeadActivity(lead_id=lead_id, kind=kind, at=at, properties=properties)
     uow.outbox.add(new_event(event, source=SOURCE, subject=lead_id, event_id=activity_id), topics.activity)
     return activity_id
+
+
+async def record_consent_change(
+    uow: CaptureUnitOfWork, topics: Topics, changed: ConsentChanged, activity: str
+) -> None:
+    """Store the change as an activity of its lead and queue ConsentChanged (inside the caller's transaction)."""
+    await record_activity(uow, topics, changed.lead_id, activity, changed.at, {})
+    uow.outbox.add(new_event(changed, source=SOURCE, subject=changed.lead_id), topics.consent)
 
 
 def lead_captured(captured: CapturedLead) -> LeadCaptured:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
 from leadrelay.capture.domain.normalise import InvalidValue, normalise_email
-from leadrelay.capture.handlers import SOURCE, record_activity
+from leadrelay.capture.handlers import SOURCE, record_consent_change
 from leadrelay.capture.security import BACKEND_ONLY, Caller
 from leadrelay.events import Topics, new_event
 from leadrelay.events.lead import ConsentChanged, LeadErased
@@ -81,11 +81,9 @@ async def post_opt_out(
             lead = await uow.leads.get(body.lead_id or "")
             opted = await uow.erasure.opt_out(lead["email"], now) if lead else {}
         for lead_id, purposes in opted.items():
-            await record_activity(uow, runtime.topics, lead_id, "marketing_opt_out", now, {})
             changed = ConsentChanged(
                 lead_id=lead_id, marketing=False, purposes=purposes, channel="opt_out", at=now
             )
-            uow.outbox.add(new_event(changed, source=SOURCE, subject=lead_id), runtime.topics.consent)
+            await record_consent_change(uow, runtime.topics, changed, "marketing_opt_out")
         await uow.commit()
-    lead_ids = list(opted)
-    return {"opted_out_lead_ids": lead_ids}
+    return {"opted_out_lead_ids": list(opted)}
