@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from leadrelay.observability.logging import error_name
 
 log = structlog.get_logger(__name__)
 
@@ -27,7 +22,6 @@ class Housekeeper:
         service: str,
         outbox_keep_s: float = 86400,
         inbox_keep_s: float = 7 * 86400,
-        interval_s: float = 600,
     ) -> None:
         # Statements of the service's own that delete what is past its keep time (e.g. capture's idempotency keys).
         self.extra_sweeps: list[str] = []
@@ -35,12 +29,6 @@ class Housekeeper:
         self._service = service
         self._outbox_keep_s = outbox_keep_s
         self._inbox_keep_s = inbox_keep_s
-        self._interval_s = interval_s
-        self._stopping = asyncio.Event()
-
-    def stop(self) -> None:
-        """Stop after the current pass."""
-        self._stopping.set()
 
     async def sweep(self) -> tuple[int, int]:
         """Delete what is past its keep time; return (outbox rows, inbox ids) deleted."""
@@ -57,14 +45,8 @@ class Housekeeper:
                 await conn.execute(text(statement))
         return int(outbox.rowcount or 0), int(inbox.rowcount or 0)
 
-    async def run(self) -> None:
-        """Sweep every interval until stopped."""
-        while not self._stopping.is_set():
-            try:
-                deleted = await self.sweep()
-                if any(deleted):
-                    log.info("housekeeping", service=self._service, outbox=deleted[0], inbox=deleted[1])
-            except Exception as exc:
-                log.warning("housekeeping_failed", service=self._service, error=error_name(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._interval_s)
+    async def sweep_and_report(self) -> None:
+        """Sweep once and log what was deleted (run on a timer by the service's runtime)."""
+        deleted = await self.sweep()
+        if any(deleted):
+            log.info("housekeeping", service=self._service, outbox=deleted[0], inbox=deleted[1])

@@ -1,4 +1,5 @@
-"""A background refresh on a timer: gauges computed from the database off the request path."""
+"""Work on a timer in the background: housekeeping sweeps, and gauges computed from the database off the
+request path."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ log = structlog.get_logger(__name__)
 class Periodic:
     """Run a coroutine function now and then every interval until stopped; a failure waits for the next turn.
 
-    Scrapes of /metrics are public and cheap: a gauge that needs a database aggregate is refreshed here, so
-    however often /metrics is fetched, the database sees one query per interval."""
+    Scrapes of /metrics are public and must stay cheap: a gauge that needs a database aggregate is refreshed
+    here, so however often /metrics is fetched, the database sees one query per interval."""
 
     def __init__(self, name: str, refresh: Callable[[], Awaitable[None]], interval_s: float) -> None:
         self.name = name
@@ -29,8 +30,8 @@ class Periodic:
         while not self._stopping.is_set():
             try:
                 await self._refresh()
-            except Exception as exc:  # the database may be down; the gauges keep their last values
-                log.warning("periodic_refresh_failed", task=self.name, error=type(exc).__name__)
+            except Exception as exc:  # the database may be down: try again next turn
+                log.warning("periodic_task_failed", task=self.name, error=type(exc).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self._interval_s)
 

@@ -18,9 +18,11 @@ from leadrelay.kafka.admin import ensure_topics
 from leadrelay.kafka.consumer import BatchHandler, ConsumerRunner, Handler
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.observability.logging import error_name
+from leadrelay.service.periodic import Periodic
 from leadrelay.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
+HOUSEKEEPING_INTERVAL_S = 600
 
 
 class ServiceRuntime:
@@ -55,7 +57,8 @@ class ServiceRuntime:
         self.startup_hooks: list[Callable[[], Awaitable[None]]] = []
         self._stopping = asyncio.Event()
         self.housekeeper = Housekeeper(self.engine, service)
-        self.add_task("housekeeping", self.housekeeper.run, self.housekeeper.stop)
+        sweeps = Periodic("housekeeping", self.housekeeper.sweep_and_report, HOUSEKEEPING_INTERVAL_S)
+        self.add_task(sweeps.name, sweeps.run, sweeps.stop)
 
     def add_consumer(
         self,
