@@ -9,6 +9,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from leadrelay.db.engine import create_engine
@@ -35,12 +37,19 @@ def dataset() -> Path:
 
 
 @pytest.fixture
-async def scoring_db(dataset, create_database, postgres_settings):
+async def fresh_db(create_database, postgres_settings):
     name = await create_database("scoring", MIGRATIONS)
     return name, postgres_settings
 
 
-def run_train(db, *extra: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture
+async def scoring_db(dataset, fresh_db):
+    return fresh_db
+
+
+def run_train(
+    db, *extra: str, csv: Path = DATASET, target: str = "Converted"
+) -> subprocess.CompletedProcess[str]:
     name, postgres = db
     env = {**os.environ, "LEADRELAY_POSTGRES_DSN": postgres.dsn, "LEADRELAY_SCORING_DATABASE": name}
     return subprocess.run(
@@ -50,9 +59,9 @@ def run_train(db, *extra: str) -> subprocess.CompletedProcess[str]:
             "leadrelay.scoring",
             "train",
             "--csv",
-            str(DATASET),
+            str(csv),
             "--target",
-            "Converted",
+            target,
             *extra,
         ],
         env=env,
@@ -121,3 +130,96 @@ async def test_keeping_leaky_columns_flags_the_model_and_never_activates_it(scor
         await engine.dispose()
     assert entry["active"] is False and "Tags" in entry["leaky_columns"]
     assert entry["metrics"]["roc_auc"] > 0.95  # what leakage looks like
+
+
+def campaign_csv(path: Path, rows: int = 2000, flip_after: float | None = None) -> Path:
+    """A bank-marketing-like export: contacts in time order, target y as yes/no, a previous campaign's outcome."""
+    rng = np.random.default_rng(7)
+    day = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(rows) // 4, unit="D")
+    previous = rng.choice(["success", "failure", "nonexistent"], rows, p=[0.1, 0.3, 0.6])
+    signal = rng.normal(0, 1, rows)
+    logit = -2 + 2 * np.arange(rows) / rows + signal + (previous == "success") * 2
+    converted = rng.random(rows) < 1 / (1 + np.exp(-logit))
+    if flip_after is not None:  # from then on, what converted before does not
+        late = np.arange(rows) >= int(rows * flip_after)
+        converted = np.where(late, signal < 0, signal > 0)
+    frame = pd.DataFrame(
+        {
+            "contacted_on": day.strftime("%Y-%m-%d"),
+            "job": rng.choice(["admin.", "technician", "management"], rows),
+            "euribor3m": 4.9 - 4 * np.arange(rows) / rows,
+            "signal": signal.round(4),
+            "poutcome": previous,
+            "call_status": rng.choice(["done", "missed"], rows),
+            "y": np.where(converted, "yes", "no"),
+        }
+    )
+    if flip_after is not None:
+        frame = frame.drop(columns=["euribor3m"])  # the model cannot see when the rule changed
+    frame.to_csv(path, index=False)
+    return path
+
+
+async def registered(db) -> list[dict]:
+    name, postgres = db
+    engine = create_engine(postgres.database_url(name))
+    try:
+        return await ModelRegistry(engine).list()  # type: ignore[no-any-return]
+    finally:
+        await engine.dispose()
+
+
+async def test_yes_no_labels_a_time_column_and_an_allowed_previous_outcome(fresh_db, tmp_path):
+    csv = campaign_csv(tmp_path / "campaign.csv")
+    result = await asyncio.to_thread(
+        run_train, fresh_db, "--time-column", "contacted_on", "--allow", "poutcome", csv=csv, target="y"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "kept 'poutcome': allowed as known before sales contact" in result.stdout
+    assert "'call_status' (matches '*status*')" in result.stdout
+    assert "training on 4 columns: job, euribor3m, signal, poutcome" in result.stdout
+    assert "temporal holdout ROC AUC" in result.stdout and "latest 400" in result.stdout
+    [entry] = await registered(fresh_db)
+    assert "poutcome" in entry["features"] and "contacted_on" not in entry["features"]
+    assert entry["metrics"]["roc_auc"] > 0.7
+    temporal = entry["metrics"]["temporal"]
+    assert temporal["test_rows"] == 400 and temporal["roc_auc"] > 0.7
+    assert temporal["test_from"].startswith("2025-02-04")  # day 400 of 500: the latest fifth
+    assert entry["training"]["time_column"] == "contacted_on" and entry["training"]["allowed"] == ["poutcome"]
+
+
+async def test_without_allow_the_previous_outcome_is_dropped_with_its_pattern(fresh_db, tmp_path):
+    csv = campaign_csv(tmp_path / "campaign.csv")
+    result = await asyncio.to_thread(run_train, fresh_db, "--ordered", csv=csv, target="y")
+    assert result.returncode == 0, result.stderr
+    assert "'poutcome' (matches '*outcome*')" in result.stdout
+    assert (
+        "dropped text columns with more than 255 values (free text, or times: see --time-column): contacted_on"
+        in (result.stdout)
+    )
+    [entry] = await registered(fresh_db)
+    assert "poutcome" not in entry["features"] and entry["metrics"]["temporal"]["roc_auc"] is not None
+
+
+async def test_a_model_worse_than_chance_on_later_rows_is_refused_and_not_registered(fresh_db, tmp_path):
+    csv = campaign_csv(tmp_path / "campaign.csv", flip_after=0.7)
+    result = await asyncio.to_thread(run_train, fresh_db, "--ordered", "--activate", csv=csv, target="y")
+    assert result.returncode == 1
+    assert "model refused, nothing registered" in result.stderr and "below 0.5" in result.stderr
+    assert await registered(fresh_db) == []
+
+
+async def test_unclear_or_one_class_targets_and_unknown_columns_are_errors_naming_the_values(
+    fresh_db, tmp_path
+):
+    csv = campaign_csv(tmp_path / "campaign.csv")
+    one_class = await asyncio.to_thread(run_train, fresh_db, csv=csv, target="job")
+    assert one_class.returncode == 2
+    assert "cannot tell which value of 'job' means converted" in one_class.stderr
+    assert "'admin.' (" in one_class.stderr and "Traceback" not in one_class.stderr
+    typo = await asyncio.to_thread(run_train, fresh_db, "--allow", "poutcom", csv=csv, target="y")
+    assert typo.returncode == 2 and "--allow poutcom: no such column" in typo.stderr
+    pd.DataFrame({"x": [1, 2, 3], "y": ["no", "no", "no"]}).to_csv(tmp_path / "one.csv", index=False)
+    single = await asyncio.to_thread(run_train, fresh_db, csv=tmp_path / "one.csv", target="y")
+    assert single.returncode == 2 and "'y' holds one outcome only ('no' (3))" in single.stderr
+    assert await registered(fresh_db) == []

@@ -15,7 +15,7 @@ from leadrelay.scoring.adapters.model_registry import ModelRegistry
 from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
 from leadrelay.scoring.model.features import FeatureMap
 from leadrelay.scoring.state import ScoringState
-from leadrelay.scoring.training.model import train
+from leadrelay.scoring.training.model import ModelRefused, train
 
 log = structlog.get_logger(__name__)
 
@@ -87,8 +87,22 @@ class OutcomeTrainer:
                     features[column].astype("string").astype(object).where(features[column].notna())
                 )
         folds = min(5, positives, len(rows) - positives)
-        model = await asyncio.to_thread(train, features, labels, seed, folds)
-        auc = float(model.metrics["roc_auc"])
+        order = pd.Series([r["at"] for r in rows])
+        try:
+            model = await asyncio.to_thread(train, features, labels, seed, folds, order)
+        except ModelRefused as exc:
+            log.warning("model_refused", reason=str(exc))
+            raise
+        # leads drift: the figure on the latest outcomes decides, the shuffled one only when there is none
+        temporal = model.metrics["temporal"]["roc_auc"]
+        auc, measured = (
+            (temporal, "on the latest outcomes")
+            if temporal is not None
+            else (
+                float(model.metrics["roc_auc"]),
+                "cross-validated",
+            )
+        )
         version = f"o{started:%Y%m%d%H%M%S%f}"
         activated = activate and auc >= self._activate_min_auc
         await self._registry.register(
@@ -108,7 +122,14 @@ class OutcomeTrainer:
         )
         if activated:
             await self._state.refresh()
-        log.info("model_retrained", version=version, rows=len(rows), roc_auc=round(auc, 4), active=activated)
+        log.info(
+            "model_retrained",
+            version=version,
+            rows=len(rows),
+            roc_auc=round(auc, 4),
+            measured=measured,
+            active=activated,
+        )
         return {
             "version": version,
             "active": activated,
@@ -117,7 +138,7 @@ class OutcomeTrainer:
             "metrics": model.metrics,
             "note": None
             if activated or not activate
-            else f"ROC AUC {auc:.3f} is under {self._activate_min_auc}",
+            else f"ROC AUC {measured} {auc:.3f} is under {self._activate_min_auc}",
         }
 
     def stop(self) -> None:

@@ -23,7 +23,8 @@ class ScoringSettings(ServiceSettings):
     ruleset_path: Path = DEFAULT_RULESET
     # Retrain by itself once this many outcomes arrived since the last model trained on outcomes.
     retrain_after_outcomes: int = Field(default=500, ge=10)
-    # A model retrained by itself is activated only when its cross-validated ROC AUC reaches this.
+    # A retrained model is activated only when its ROC AUC on the latest fifth of the outcomes (trained on
+    # the earlier ones) reaches this; the cross-validated figure stands in when that holdout has one class.
     retrain_activate_min_auc: float = Field(default=0.7, ge=0.5, le=1.0)
     # How often a replica checks for rule set and model versions activated through another replica.
     refresh_interval_s: float = Field(default=5.0, gt=0)

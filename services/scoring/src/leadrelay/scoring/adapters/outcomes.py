@@ -44,8 +44,12 @@ class OutcomeRepository:
         await self._session.execute(delete(outcomes).where(outcomes.c.lead_id == lead_id))
 
     async def all(self) -> list[dict[str, Any]]:
-        """Return every outcome with its features."""
-        rows = await self._session.execute(select(outcomes.c.outcome, outcomes.c.features))
+        """Return every outcome with its features and time, oldest first."""
+        rows = await self._session.execute(
+            select(outcomes.c.outcome, outcomes.c.features, outcomes.c.at).order_by(
+                outcomes.c.at, outcomes.c.lead_id
+            )
+        )
         return [dict(r) for r in rows.mappings()]
 
     async def count_since(self, since: datetime | None) -> int:

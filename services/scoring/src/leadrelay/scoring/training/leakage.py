@@ -21,6 +21,19 @@ DEFAULT_DENY = (
 )
 
 
-def leaky_columns(columns: list[str], deny: tuple[str, ...] = DEFAULT_DENY) -> list[str]:
-    """Return the columns that match the deny list (case-insensitive glob patterns)."""
-    return [c for c in columns if any(fnmatch.fnmatch(c.lower(), p.lower()) for p in deny)]
+def leaky_columns(
+    columns: list[str], deny: tuple[str, ...] = DEFAULT_DENY, allow: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """Return each column on the deny list (case-insensitive globs) with the pattern that caught it.
+
+    Columns in `allow` (named exactly, any case) are kept: the user knows them to be set before contact.
+    """
+    allowed = {a.lower() for a in allow}
+    caught: dict[str, str] = {}
+    for column in columns:
+        if column.lower() in allowed:
+            continue
+        pattern = next((p for p in deny if fnmatch.fnmatch(column.lower(), p.lower())), None)
+        if pattern is not None:
+            caught[column] = pattern
+    return caught
