@@ -42,7 +42,8 @@ async def test_lead_to_handoff_to_breach_with_kpis(system):
         ignored = await http.post(
             system.url("capture") + "/v1/leads", json={**HOT, "email": "grace@example.com"}
         )
-        missed = await http.post(system.url("capture") + "/v1/leads", json=HOT)
+        # a CRM sends the head count, not a bucket: the routing rule on lead.company.employees takes it
+        missed = await http.post(system.url("capture") + "/v1/leads", json={**HOT, "company_size": 850})
         assert ignored.status_code == missed.status_code == 202
         ids = {ignored.json()["lead_id"]: "contacted", missed.json()["lead_id"]: "missed"}
 
@@ -59,6 +60,11 @@ async def test_lead_to_handoff_to_breach_with_kpis(system):
         by_lead = {e["data"]["lead_id"]: e["data"] for e in handoffs}
         contacted = by_lead[ignored.json()["lead_id"]]
         breached_expected = by_lead[missed.json()["lead_id"]]
+        assert (breached_expected["queue"], breached_expected["decision"]["rule"]) == (
+            "enterprise",
+            "head-count",
+        )
+        assert contacted["decision"]["rule"] == "large-companies"  # a bucket has no head count
 
         async def reported() -> httpx.Response | None:
             # the SLA monitor may not have read the handoff yet: a sales tool retries a 404 (Retry-After)

@@ -34,7 +34,7 @@ async def stored_emails(settings: CaptureSettings) -> list[str]:
 
 async def test_accepted_lead_is_stored_then_published_as_a_cloudevent(settings):
     async with running(build_app(settings)) as client:
-        response = await client.post("/v1/leads", json=LEAD, headers=HEADERS)
+        response = await client.post("/v1/leads", json={**LEAD, "company_size": 850}, headers=HEADERS)
         assert response.status_code == 202
         lead_id = response.json()["lead_id"]
         assert await stored_emails(settings) == ["ada@example.com"]
@@ -48,6 +48,7 @@ async def test_accepted_lead_is_stored_then_published_as_a_cloudevent(settings):
     assert event["data"]["lead_id"] == lead_id
     assert event["data"]["completeness"] == "complete"
     assert event["data"]["contact"]["email"] == "ada@example.com"
+    assert event["data"]["company"]["employees"] == 850 and event["data"]["company"]["size"] == "201-1000"
 
 
 @pytest.mark.parametrize(
@@ -60,6 +61,7 @@ async def test_accepted_lead_is_stored_then_published_as_a_cloudevent(settings):
         ({"email": "a@example.com", "name": "x" * 201}, "name", "at most 200 characters"),
         ({"email": "a@example.com", "country": "Atlantis"}, "country", "unknown country"),
         ({"email": "a@example.com", "favourite_colour": "red"}, "favourite_colour", "Extra inputs"),
+        ({"email": "a@example.com", "company_size": "100-500"}, "company_size", "not a head count"),
     ],
 )
 async def test_bad_input_gets_a_422_naming_the_field_and_the_reason(settings, body, field, reason):

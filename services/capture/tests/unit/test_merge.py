@@ -89,3 +89,28 @@ def test_a_public_submission_never_changes_a_known_value(stored, submitted):
             assert (name in merged.proposed) == (new is not None and new != old)
         else:
             assert getattr(merged.lead, name) == new
+
+
+def test_a_head_count_and_its_bucket_change_together():
+    counted = NewLead(email=ADA.email, source="api", company_size="201-1000", employees=850)
+    # the bucket a stored head count falls in says nothing new
+    same = merge_submission(
+        StoredLead(counted), NewLead(email=ADA.email, source="web_form", company_size="201-1000"), False
+    )
+    assert (same.lead.company_size, same.lead.employees, same.proposed) == ("201-1000", 850, {})
+    # a backend's new head count replaces both; a bucket from a stranger is only proposed
+    grown = NewLead(email=ADA.email, source="api", company_size="1000+", employees=1200)
+    updated = merge_submission(StoredLead(counted), grown, True)
+    assert (updated.lead.company_size, updated.lead.employees, updated.updated) == (
+        "1000+",
+        1200,
+        ("company_size",),
+    )
+    stranger = NewLead(email=ADA.email, source="web_form", company_size="1-10")
+    assert merge_submission(StoredLead(counted), stranger, False).proposed == {"company_size": "1-10"}
+    # a backend's bucket replaces a head count that it contradicts
+    bucket = merge_submission(StoredLead(counted), stranger, True)
+    assert (bucket.lead.company_size, bucket.lead.employees) == ("1-10", None)
+    # a head count fills a gap
+    filled = merge_submission(StoredLead(NewLead(email=ADA.email, source="api")), counted, False)
+    assert (filled.lead.company_size, filled.lead.employees) == ("201-1000", 850)

@@ -122,6 +122,7 @@ async def test_an_account_match_wins_over_rules_and_a_returning_person_gets_thei
     assert imported.json() == {"imported": 2}
     assert (by_domain["owner_id"], by_domain["queue"]) == ("rep-katherine", "smb")
     assert trace["strategy"] == "account_owner" and trace["trace"]["matching"]["used"] is True
+    assert trace["rule"] == "match: account_owner (account BigCo)"
     assert by_name["owner_id"] == "rep-alan"
     # round robin would have given the second lead to the other enterprise rep
     assert first["owner_id"] == "rep-ada" and second["owner_id"] == "rep-ada"

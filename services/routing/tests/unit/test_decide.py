@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from leadrelay.routing.adapters.config_file import load_config
-from leadrelay.routing.domain.conditions import holds
+from leadrelay.routing.domain.conditions import compile_condition
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.domain.decide import choose_queue, due_at, escalation_step
 from leadrelay.routing.settings import SEED_CONFIG
@@ -27,22 +27,25 @@ def test_non_matching_rule_says_why():
 
 
 @pytest.mark.parametrize(
-    ("test", "value", "expected"),
+    ("path", "test", "value", "expected"),
     [
-        ({"gte": 60}, 75, True),
-        ({"gte": 60}, 59, False),
-        ({"lt": "B"}, "A1", True),
-        ({"in": ["sql", "mql"]}, "sql", True),
-        ({"not_in": ["disqualified"]}, "sql", True),
-        ({"contains": "bank"}, "Acme Banking", True),
-        ({"exists": False}, None, True),
-        ({"exists": True}, None, False),
-        (["DE", "AT"], "CH", False),
-        ("DE", "DE", True),
+        ("score", {"gte": 60}, 75, True),
+        ("score", {"gte": 60}, 59, False),
+        ("score", {"gt": 10, "lt": 20}, 15, True),
+        ("stage", {"in": ["sql", "mql"]}, "sql", True),
+        ("stage", {"not_in": ["disqualified"]}, "sql", True),
+        ("lead.contact.company", {"contains": "bank"}, "Acme Banking", True),
+        ("lead.message", {"exists": False}, None, True),
+        ("lead.message", {"exists": True}, None, False),
+        ("lead.company.country", ["DE", "AT"], "CH", False),
+        ("lead.company.country", "DE", "DE", True),
+        ("lead.company.country", {"ne": "DE"}, "US", True),
+        ("lead.company.employees", {"gte": 1000}, 850, False),
+        ("lead.company.employees", {"gte": 1000}, None, False),
     ],
 )
-def test_conditions_test_fields_score_grade_and_stage(test, value, expected):
-    assert holds(test, value) is expected
+def test_conditions_test_fields_score_grade_and_stage(path, test, value, expected):
+    assert all(t.holds(value) for t in compile_condition(path, test)) is expected
 
 
 def test_due_at_uses_the_grade_letter():

@@ -84,6 +84,10 @@ def test_an_available_account_owner_wins_and_an_absent_one_does_not():
     match = Match("account_owner", "owner", "account Acme")
     decision = asyncio.run(route({"score": 90}, team, NOW, MemoryLedger(), match))
     assert decision.owner.id == "owner" and decision.strategy == "account_owner"
+    assert decision.rule == "match: account_owner (account Acme)"
+    previous = Match("previous_owner", "owner", "an earlier lead of the same person")
+    decision = asyncio.run(route({"score": 90}, team, NOW, MemoryLedger(), previous))
+    assert decision.rule == "match: previous_owner (an earlier lead of the same person)"
     away = config(
         [
             {
@@ -102,6 +106,7 @@ def test_an_available_account_owner_wins_and_an_absent_one_does_not():
     )
     decision = asyncio.run(route({"score": 90}, away, NOW, MemoryLedger(), match))
     assert decision.owner.id == "other" and decision.trace["matching"]["used"] is False
+    assert decision.rule != "match: account_owner (account Acme)"  # the rule that found the queue decided
 
 
 def test_escalation_never_returns_to_a_previous_owner():

@@ -11,6 +11,20 @@ from leadrelay.events.base import EventData, Part
 
 LeadSource = Literal["web_form", "chat", "api", "event", "email_click", "social", "referral", "import"]
 Completeness = Literal["partial", "complete"]
+CompanySize = Literal["1-10", "11-50", "51-200", "201-1000", "1000+"]
+# The buckets' lower bounds, largest first: a head count falls in the first one it reaches.
+SIZE_FLOORS: tuple[tuple[int, CompanySize], ...] = (
+    (1001, "1000+"),
+    (201, "201-1000"),
+    (51, "51-200"),
+    (11, "11-50"),
+    (0, "1-10"),
+)
+
+
+def size_bucket(employees: int) -> CompanySize:
+    """Return the head-count bucket of a number of employees."""
+    return next(bucket for floor, bucket in SIZE_FLOORS if employees >= floor)
 
 
 class Contact(Part):
@@ -26,7 +40,10 @@ class Contact(Part):
 class Company(Part):
     """Firmographics of the lead's company."""
 
-    size: str | None = None
+    size: CompanySize | None = Field(
+        default=None, description="head-count bucket, given or derived from employees"
+    )
+    employees: int | None = Field(default=None, ge=0, description="head count, when the lead gave a number")
     industry: str | None = None
     country: str | None = None
 

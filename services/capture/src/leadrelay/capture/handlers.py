@@ -68,7 +68,9 @@ def lead_captured(captured: CapturedLead) -> LeadCaptured:
         contact=Contact(
             email=lead.email, name=lead.name, phone=lead.phone, company=lead.company, title=lead.title
         ),
-        company=Company(size=lead.company_size, industry=lead.industry, country=lead.country),
+        company=Company(
+            size=lead.company_size, employees=lead.employees, industry=lead.industry, country=lead.country
+        ),
         message=lead.message,
         utm=lead.utm,
         consent=Consent(

@@ -21,11 +21,13 @@ from leadrelay.capture.domain.lead import NewLead
 from leadrelay.capture.domain.normalise import (
     InvalidValue,
     is_disposable,
+    normalise_company_size,
     normalise_country,
     normalise_email,
     normalise_phone,
 )
 from leadrelay.capture.domain.text import clean_json, clean_text
+from leadrelay.events.lead import size_bucket
 
 Text200 = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(clean_text)
@@ -33,7 +35,6 @@ Text200 = Annotated[
 UtmKey = Literal["source", "medium", "campaign", "term", "content"]
 Source = Literal["web_form", "chat", "api", "event", "email_click", "social", "referral", "import"]
 Purpose = Literal["contact", "marketing", "newsletter", "product_updates", "events"]
-CompanySize = Literal["1-10", "11-50", "51-200", "201-1000", "1000+"]
 
 log = structlog.get_logger(__name__)
 
@@ -69,7 +70,11 @@ class LeadFields(BaseModel):
     name: Text200 | None = None
     company: Text200 | None = None
     title: Text200 | None = None
-    company_size: CompanySize | None = None
+    company_size: int | str | None = Field(
+        default=None,
+        description="a head count (850) or a size bucket; stored as given, with its bucket",
+        json_schema_extra={"examples": [850, "51-200"]},
+    )
     industry: Annotated[str, StringConstraints(max_length=100), AfterValidator(clean_text)] | None = None
     country: Annotated[str, StringConstraints(max_length=60), AfterValidator(clean_text)] | None = Field(
         default=None,
@@ -88,6 +93,19 @@ class LeadFields(BaseModel):
             return normalise_email(value)
         except InvalidValue as exc:
             raise ValueError(str(exc)) from exc
+
+    @field_validator("company_size", mode="before")
+    @classmethod
+    def _company_size(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | str) or len(str(value)) > 40:
+            raise ValueError("expected a head count (such as 850) or a size bucket such as 51-200")
+        try:
+            bucket, employees = normalise_company_size(value)
+        except InvalidValue as exc:
+            raise ValueError(str(exc)) from exc
+        return employees if employees is not None else bucket
 
     @field_validator("country")
     @classmethod
@@ -125,7 +143,10 @@ class LeadFields(BaseModel):
             phone=self.phone,
             company=self.company,
             title=self.title,
-            company_size=self.company_size,
+            company_size=size_bucket(self.company_size)
+            if isinstance(self.company_size, int)
+            else self.company_size,
+            employees=self.company_size if isinstance(self.company_size, int) else None,
             industry=self.industry,
             country=self.country,
             message=self.message,

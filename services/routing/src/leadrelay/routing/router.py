@@ -135,8 +135,8 @@ async def route(
                 "used": judged.eligible,
                 "why": judged.why,
             }
-            if judged.eligible:
-                return Decision(home, rep, choice.rule, match.kind, trace)
+            if judged.eligible:  # the match decided, not the rule that chose the queue
+                return Decision(home, rep, f"match: {match.kind} ({match.detail})"[:200], match.kind, trace)
     first = choice.queue or config.queues[0]
     if choice.queue is None:
         trace["unmatched"] = f"no rule matched: the pool of {first.name}, the first queue"

@@ -31,6 +31,7 @@ LEAD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("company", "text"),
     ("title", "text"),
     ("company_size", "text"),
+    ("employees", "integer"),
     ("industry", "text"),
     ("country", "text"),
     ("message", "text"),
@@ -79,7 +80,8 @@ WHERE k.key = a.key
 
 # The stored person a repeat submission folds into (domain/merge.py decides what changes).
 LOAD_FOR_MERGE = """
-SELECT email, source, name, phone, company, title, company_size, industry, country, message, form_id, utm,
+SELECT email, source, name, phone, company, title, company_size, employees, industry, country, message,
+       form_id, utm,
        consent_marketing, consent_policy_version, consent_purposes, disposable_email,
        marketing_opted_out_at IS NOT NULL AS opted_out
 FROM leads WHERE id = $1 FOR UPDATE
@@ -90,7 +92,8 @@ UPDATE leads SET
     name = $2, phone = $3, company = $4, title = $5, company_size = $6, industry = $7, country = $8,
     message = $9, completeness = $10, question_asked = $11, consent_marketing = $12,
     consent_policy_version = $13, consent_purposes = $14::jsonb,
-    marketing_opted_out_at = CASE WHEN $15 THEN NULL ELSE marketing_opted_out_at END, updated_at = $16
+    marketing_opted_out_at = CASE WHEN $15 THEN NULL ELSE marketing_opted_out_at END, updated_at = $16,
+    employees = $17
 WHERE id = $1
 """
 
@@ -171,6 +174,7 @@ async def update_merged(conn: asyncpg.Connection, lead_id: str, merge: Merge, no
         json.dumps(list(lead.consent_purposes)),
         merge.consent_regranted,
         now,
+        lead.employees,
     )
 
 

@@ -20,6 +20,7 @@ leads = Table(
     Column("company", String(200)),
     Column("title", String(200)),
     Column("company_size", String(40)),
+    Column("employees", Integer),
     Column("industry", String(100)),
     Column("country", String(2)),
     Column("message", Text),

@@ -22,6 +22,7 @@ def lead_columns(captured: CapturedLead) -> dict[str, Any]:
         "company": lead.company,
         "title": lead.title,
         "company_size": lead.company_size,
+        "employees": lead.employees,
         "industry": lead.industry,
         "country": lead.country,
         "message": lead.message,

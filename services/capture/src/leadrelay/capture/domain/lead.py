@@ -22,7 +22,8 @@ class NewLead:
     phone: str | None = None
     company: str | None = None
     title: str | None = None
-    company_size: str | None = None
+    company_size: str | None = None  # the head-count bucket
+    employees: int | None = None  # the head count, when the lead gave a number
     industry: str | None = None
     country: str | None = None
     message: str | None = None

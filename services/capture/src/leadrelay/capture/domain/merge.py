@@ -30,6 +30,11 @@ class Merge:
     consent_changed: bool = False  # marketing consent differs from what was stored
 
 
+def _size(lead: NewLead) -> int | str | None:
+    """The company's size as the person gave it: their head count, else the bucket."""
+    return lead.employees if lead.employees is not None else lead.company_size
+
+
 def merge_submission(stored: StoredLead, submitted: NewLead, may_update: bool) -> Merge:
     """Fold submitted into stored: stored values win, new ones fill gaps, a differing value is only proposed.
 
@@ -43,6 +48,15 @@ def merge_submission(stored: StoredLead, submitted: NewLead, may_update: bool) -
     updated: list[str] = []
     for name in PERSON_FIELDS:
         old, new = getattr(current, name), getattr(submitted, name)
+        if name == "company_size":  # the bucket and the head count it came from change together
+            old, new = _size(current), _size(submitted)
+            if (
+                new is not None
+                and old is not None
+                and submitted.employees is None
+                and new == current.company_size
+            ):
+                continue  # the bucket a stored head count falls in says nothing new
         if new is None or new == old:
             continue
         if old is None:
@@ -52,6 +66,8 @@ def merge_submission(stored: StoredLead, submitted: NewLead, may_update: bool) -
             updated.append(name)
         else:
             proposed[name] = new
+    if "company_size" in values:
+        values["company_size"], values["employees"] = submitted.company_size, submitted.employees
     may_consent = may_update or not stored.marketing_opted_out
     marketing = current.consent_marketing or (submitted.consent_marketing and may_consent)
     given = dict.fromkeys([*current.consent_purposes, *submitted.consent_purposes])

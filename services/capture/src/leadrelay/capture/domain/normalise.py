@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import phonenumbers
 import pycountry
 from disposable_email_domains import blocklist
 from email_validator import EmailNotValidError, validate_email
+
+from leadrelay.events.lead import CompanySize, size_bucket
+
+BUCKETS: tuple[str, ...] = get_args(CompanySize)
 
 
 class InvalidValue(ValueError):
@@ -51,3 +57,25 @@ def normalise_country(raw: str) -> str:
         raise InvalidValue(
             f"unknown country {raw.strip()[:60]!r}; use an ISO 3166 code or English name"
         ) from exc
+
+
+def normalise_company_size(raw: int | str) -> tuple[str, int | None]:
+    """Return the head-count bucket and, when a number was given, the head count itself.
+
+    Accepts a number (850, "1,200"), a bucket ("51-200"), "N+" ("5000+") or a range that fits in one
+    bucket ("2-10"); a range spanning buckets is refused rather than guessed.
+    """
+    text = str(raw).strip().replace(",", "").replace("_", "").replace(" ", "")
+    if text in BUCKETS:
+        return text, None
+    if text.isdigit():
+        return size_bucket(int(text)), int(text)
+    if text.endswith("+") and text[:-1].isdigit():
+        low = int(text[:-1])
+        if low >= 1000:
+            return "1000+", None
+    elif "-" in text and all(part.isdigit() for part in text.split("-", 1)):
+        low, high = (int(part) for part in text.split("-", 1))
+        if low <= high and size_bucket(low) == size_bucket(high):
+            return size_bucket(low), None
+    raise InvalidValue(f"{raw!r} is not a head count (such as 850) or one of the sizes {', '.join(BUCKETS)}")

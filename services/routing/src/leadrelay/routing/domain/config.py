@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from leadrelay.calendars import holiday_calendar, parse_hours
+from leadrelay.routing.domain.conditions import Condition
 
 Strategy = Literal["round_robin", "weighted_round_robin", "load_balanced", "skills_match"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -106,8 +107,9 @@ class Rep(BaseModel):
 class Rule(BaseModel):
     """If every condition holds the lead goes to `queue`.
 
-    A condition maps a field path (lead.company.size, score, grade, stage, ...) to an allowed value, a list
-    of them, or operators: {in, not_in, gte, gt, lte, lt, contains, exists}.
+    A condition maps a lead field (lead.company.employees, lead.company.country, score, grade, stage, ...)
+    to a value, a list of values, or operators: {eq, ne, in, not_in, gte, gt, lte, lt, contains, exists}.
+    An unknown field or operator, or an operator that does not suit the field's kind, is refused.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -117,35 +119,32 @@ class Rule(BaseModel):
     queue: str
     require_skills: list[str] = Field(default_factory=list, description="for skills_match queues")
 
+    _conditions: tuple[Condition, ...] = PrivateAttr(default=())
+
+    @field_validator("when")
+    @classmethod
+    def _evaluable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for path, test in value.items():
+            Condition.of(path, test)  # ConditionError (a ValueError) names the field and the operator
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Compile the conditions once."""
+        self._conditions = tuple(Condition.of(path, test) for path, test in self.when.items())
+
     def compiled(self) -> CompiledRule:
-        """Return the rule with each condition as (path, path parts, test, the test as text)."""
-        conditions = tuple(
-            (path, tuple(path.split(".")), test, repr(test)) for path, test in self.when.items()
-        )
-        return CompiledRule(self.name, self.queue, conditions, tuple(self.require_skills))
+        """Return the rule prepared for evaluation."""
+        return CompiledRule(self.name, self.queue, self._conditions, tuple(self.require_skills))
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
-    """A rule prepared for evaluation: paths split and tests shown once, not per lead."""
+    """A rule prepared for evaluation: paths split and tests checked once, not per lead."""
 
     name: str
     queue: str
-    conditions: tuple[tuple[str, tuple[str, ...], Any, str], ...]
+    conditions: tuple[Condition, ...]
     require_skills: tuple[str, ...]
-
-    @field_validator("when")
-    @classmethod
-    def _operators(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for path, test in value.items():
-            if isinstance(test, dict):
-                unknown = set(test) - OPERATORS
-                if unknown:
-                    raise ValueError(f"{path}: unknown operator {sorted(unknown)[0]!r}")
-        return value
-
-
-OPERATORS = {"in", "not_in", "gte", "gt", "lte", "lt", "contains", "exists"}
 
 
 class RoutingConfig(BaseModel):
@@ -171,9 +170,12 @@ class RoutingConfig(BaseModel):
         rep_ids = [r.id for r in self.reps]
         if len(set(rep_ids)) != len(rep_ids):
             raise ValueError("rep ids must be unique")
-        for rule in self.rules:
+        for index, rule in enumerate(self.rules):
             if rule.queue not in names:
-                raise ValueError(f"rule {rule.name!r} names unknown queue {rule.queue!r}")
+                raise ValueError(
+                    f"rules.{index}.queue: rule {rule.name!r} names unknown queue {rule.queue!r} "
+                    f"(queues: {', '.join(names)})"
+                )
         for rep in self.reps:
             for member_of in rep.queues:
                 if member_of not in names:

@@ -41,7 +41,7 @@ def choose_queue(facts: dict[str, Any], config: RoutingConfig) -> QueueChoice:
     """Return the queue of the first matching rule (first match wins)."""
     checks = []
     for rule in config.compiled_rules():
-        failure = first_failure(rule, facts)
+        failure = first_failure(rule.conditions, facts)
         if failure is None:
             why = "all conditions hold" if rule.conditions else "matches every lead"
             checks.append(RuleCheck(rule.name, True, why))

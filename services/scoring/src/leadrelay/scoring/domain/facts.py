@@ -26,7 +26,10 @@ def lookup(facts: dict[str, Any], path: str) -> Any:
 
 
 # The parts of a captured lead that describe the person, by LeadCaptured's nesting.
-PERSON_FACTS = {"contact": ("name", "phone", "company", "title"), "company": ("size", "industry", "country")}
+PERSON_FACTS = {
+    "contact": ("name", "phone", "company", "title"),
+    "company": ("size", "employees", "industry", "country"),
+}
 
 
 def merge_facts(earlier: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[str, Any]:
