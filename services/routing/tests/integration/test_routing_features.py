@@ -379,6 +379,52 @@ async def test_configuration_versions_are_validated_exported_and_audited(make_se
     assert unauthorised.status_code == 403  # a viewer key is not an admin key
 
 
+UNEVALUABLE = [
+    ({"lead.company.country": {"equals": "ZZ"}}, "unknown operator 'equals'"),
+    ({"lead.company.size": {"gte": 1000}}, "'gte' applies to number fields"),
+    ({"lead.company.country": {"in": "US"}}, "'in' needs a non-empty list"),
+    ({"lead.company.sizee": "1000+"}, "is not a lead field"),
+]
+
+
+async def test_rules_evaluation_cannot_do_are_refused_by_the_api_the_preview_and_the_start_up_file(
+    make_settings, tmp_path
+):
+    settings = await make_settings()
+    lead = json.loads(scored("typo", size="1000+"))["data"]
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
+        for when, reason in UNEVALUABLE:
+            draft = config_with(
+                version="typo",
+                rules=[
+                    {"name": "z", "when": when, "queue": "smb"},
+                    {"name": "all", "when": {}, "queue": "smb"},
+                ],
+            )
+            stored = await client.post("/v1/config", json=draft, headers=ADMIN)
+            previewed = await client.post(
+                "/v1/route/preview", json={"lead": lead, "config": draft}, headers=ADMIN
+            )
+            assert stored.status_code == previewed.status_code == 422, (when, stored.text, previewed.text)
+            [error] = stored.json()["errors"]
+            assert error["field"] == "rules.0.when" and reason in error["reason"], error
+            [error] = previewed.json()["errors"]
+            assert error["field"] == "config.rules.0.when" and reason in error["reason"], error
+            path = tmp_path / "routing.yaml"
+            path.write_text(yaml.safe_dump(draft))
+            with pytest.raises(
+                ValueError, match=rf"{path} is invalid:\n  rules\.0\.when: .*{re.escape(reason)}"
+            ):
+                build_app(settings.model_copy(update={"config_path": path}))
+        unknown_queue = config_with(version="q", rules=[{"name": "z", "when": {}, "queue": "nowhere"}])
+        refused = await client.post("/v1/config", json=unknown_queue, headers=ADMIN)
+        versions = (await client.get("/v1/config/versions", headers=ADMIN)).json()
+    assert (
+        refused.status_code == 422 and "rules.0.queue: rule 'z' names unknown queue 'nowhere'" in refused.text
+    )
+    assert [v["version"] for v in versions] == ["seed-2"]  # nothing refused was stored
+
+
 async def test_a_backtest_replays_recent_leads_against_a_draft(make_settings):
     settings = await make_settings()
     bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics

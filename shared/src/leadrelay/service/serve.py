@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,8 +32,13 @@ def serve(
     configure_logging(service, settings.log_level)
     prepare_database(settings, migrations)
     log.info("starting", port=settings.port, database=settings.database)
+    try:
+        app = build_app()
+    except ValueError as exc:  # a configuration file it cannot start with: say what and where, no traceback
+        print(f"{service}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     uvicorn.run(
-        build_app(),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,

@@ -19,7 +19,7 @@ from leadrelay.events.handoff import HandoffRejected
 from leadrelay.events.scoring import LeadScored
 from leadrelay.routing.adapters.config_store import VersionExists
 from leadrelay.routing.adapters.uow import RoutingUnitOfWork
-from leadrelay.routing.domain.config import RoutingConfig
+from leadrelay.routing.domain.config import RoutingConfig, config_problems
 from leadrelay.routing.domain.decide import HANDED_OFF_STAGES
 from leadrelay.routing.router import MemoryLedger, route
 from leadrelay.service.access import GuardedRoute, Principal, caller_of
@@ -63,13 +63,7 @@ def parse_config(raw: Any, prefix: str = "") -> RoutingConfig:
     try:
         return RoutingConfig.model_validate(raw)
     except ValidationError as exc:
-        errors = [
-            _problem(
-                prefix + (".".join(str(p) for p in e["loc"]) or "<root>"),
-                e["msg"].removeprefix("Value error, "),
-            )
-            for e in exc.errors()
-        ]
+        errors = config_problems(exc, prefix)
         raise HTTPException(422, detail={"error": "validation_failed", "errors": errors}) from exc
 
 

@@ -7,7 +7,15 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from leadrelay.calendars import holiday_calendar, parse_hours
 from leadrelay.routing.domain.conditions import Condition
@@ -221,3 +229,14 @@ class RoutingConfig(BaseModel):
             chain.append(current)
             current = self._queues.get(current.fallback) if current.fallback else None
         return chain
+
+
+def config_problems(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    """Return each validation error as {field: its path in the document, reason}."""
+    return [
+        {
+            "field": prefix + (".".join(str(p) for p in e["loc"]) or "<root>"),
+            "reason": e["msg"].removeprefix("Value error, "),
+        }
+        for e in exc.errors()
+    ]
