@@ -30,11 +30,18 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="COLUMN=FIELD",
-        help="rename a column, e.g. --map 'E-mail=email' (repeatable)",
+        help="fill a field from a column, overriding the recognised headers, e.g. --map 'Work E-mail=email' "
+        "(repeatable; the fields: email, name, first_name, last_name, company, title, phone, country, "
+        "company_size, industry, message, consent_marketing, source)",
     )
     imp.add_argument("--encoding", help="default: UTF-8 (with or without BOM), else Windows-1252")
     imp.add_argument("--delimiter", help="default: sniffed from , ; tab |")
     imp.add_argument("--errors", type=Path, help="write the rows that failed, with reasons, to this CSV")
+    imp.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show which field each column fills and check every row; store nothing",
+    )
     args = parser.parse_args(argv)
     settings = load_settings(CaptureSettings)
     if args.command == "import":
@@ -44,18 +51,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _import(args: argparse.Namespace, settings: CaptureSettings) -> int:
-    from leadrelay.capture.importer import import_csv, unknown_columns
+    from leadrelay.capture.import_columns import FIELDS
+    from leadrelay.capture.importer import import_csv, plan_columns
     from leadrelay.db.engine import create_engine
 
+    bad = [pair for pair in args.map if "=" not in pair or pair.split("=", 1)[1] not in FIELDS]
+    if bad:
+        print(
+            f"--map {bad[0]!r}: expected COLUMN=FIELD, FIELD one of {', '.join(sorted(FIELDS))}",
+            file=sys.stderr,
+        )
+        return 2
     mapping = dict(pair.split("=", 1) for pair in args.map)
     if not args.csv.exists():
         print(f"no such file: {args.csv}", file=sys.stderr)
         return 2
-    ignored = unknown_columns(args.csv, mapping, args.encoding, args.delimiter)
-    if ignored:
-        print(f"ignoring columns that are not lead fields: {', '.join(ignored)}", file=sys.stderr)
-    await asyncio.to_thread(prepare_database, settings, MIGRATIONS)
-    engine = create_engine(settings.database_url)
+    plan = plan_columns(args.csv, mapping, args.encoding, args.delimiter)
+    print("columns:\n" + "\n".join(plan.describe()))
+    if plan.ignored:
+        print(f"ignoring columns that are not lead fields: {', '.join(plan.ignored)}", file=sys.stderr)
+    engine = None
+    if not args.dry_run:
+        await asyncio.to_thread(prepare_database, settings, MIGRATIONS)
+        engine = create_engine(settings.database_url)
     try:
         report = await import_csv(
             args.csv,
@@ -67,9 +85,11 @@ async def _import(args: argparse.Namespace, settings: CaptureSettings) -> int:
             encoding=args.encoding,
             delimiter=args.delimiter,
             progress=sys.stderr.isatty(),
+            dry_run=args.dry_run,
         )
     finally:
-        await engine.dispose()
+        if engine is not None:
+            await engine.dispose()
     for error in report.errors:
         print(f"line {error.line}: {error.field}: {error.reason}", file=sys.stderr)
     if args.errors:
@@ -77,10 +97,15 @@ async def _import(args: argparse.Namespace, settings: CaptureSettings) -> int:
             writer = csv.writer(fh)
             writer.writerow(["line", "field", "reason"])
             writer.writerows((e.line, e.field, e.reason) for e in report.errors)
-    print(
-        f"{report.rows} rows: {report.new} new leads, {report.merged} merged into existing ones, "
-        f"{report.failed_rows} rejected"
-    )
+    if args.dry_run:
+        print(
+            f"dry run, nothing stored: {report.rows} rows, {report.valid} would be imported, {report.failed_rows} rejected"
+        )
+    else:
+        print(
+            f"{report.rows} rows: {report.new} new leads, {report.merged} merged into existing ones, "
+            f"{report.failed_rows} rejected"
+        )
     return 0 if not report.errors else 1
 
 

@@ -13,36 +13,13 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
+from leadrelay.capture.import_columns import SOURCE, ColumnPlan, source_of
 from leadrelay.capture.intake import IntakeWriter
 from leadrelay.capture.schemas import LeadFields
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.service.app import validation_body
 
-KNOWN_COLUMNS = set(LeadFields.model_fields) | {"consent_marketing"}
-TRUE_VALUES = {"1", "true", "yes", "y", "on", "x"}
-# Headers as people write them in spreadsheets, mapped to lead fields.
-ALIASES = {
-    "e-mail": "email",
-    "e_mail": "email",
-    "email_address": "email",
-    "full_name": "name",
-    "job_title": "title",
-    "organisation": "company",
-    "organization": "company",
-    "company_name": "company",
-    "phone_number": "phone",
-    "mobile": "phone",
-    "telephone": "phone",
-    "consent": "consent_marketing",
-}
-
-
-def column_to_field(column: str, mapping: dict[str, str]) -> str:
-    """Return the lead field of a column: an explicit mapping first, else its normalised name or alias."""
-    if column in mapping:
-        return mapping[column]
-    normalised = "_".join(column.strip().lower().replace("-", " ").split())
-    return mapping.get(normalised, ALIASES.get(normalised, normalised))
+TRUE_VALUES = {"1", "true", "yes", "y", "on", "x", "subscribed", "opted in", "opt-in"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +36,7 @@ class ImportReport:
     """What an import did."""
 
     rows: int = 0
+    valid: int = 0
     new: int = 0
     merged: int = 0
     errors: list[RowError] = field(default_factory=list)
@@ -80,14 +58,22 @@ def _load(path: Path, encoding: str | None, delimiter: str | None) -> tuple[str,
     return text, delimiter
 
 
-def read_rows(
+def plan_columns(
     path: Path, mapping: dict[str, str], encoding: str | None, delimiter: str | None
+) -> ColumnPlan:
+    """Return which lead field each of the file's columns fills."""
+    text, delimiter = _load(path, encoding, delimiter)
+    return ColumnPlan.of(next(csv.reader(io.StringIO(text), delimiter=delimiter), []), mapping)
+
+
+def read_rows(
+    path: Path, plan: ColumnPlan, encoding: str | None, delimiter: str | None
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line, row) with columns renamed to lead fields."""
+    """Yield (line, the row's lead fields)."""
     text, delimiter = _load(path, encoding, delimiter)
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     for line, row in enumerate(reader, start=2):
-        yield line, {column_to_field(k, mapping): (v or "").strip() for k, v in row.items() if k}
+        yield line, plan.apply({k: v for k, v in row.items() if k})
 
 
 def _decode(raw: bytes) -> str:
@@ -111,7 +97,7 @@ def parse_row(row: dict[str, str]) -> tuple[LeadFields | None, bool, list[tuple[
 
 async def import_csv(
     path: Path,
-    engine: AsyncEngine,
+    engine: AsyncEngine | None,
     settings: CaptureSettings,
     *,
     source: str = "import",
@@ -120,19 +106,36 @@ async def import_csv(
     encoding: str | None = None,
     delimiter: str | None = None,
     progress: bool = True,
+    dry_run: bool = False,
 ) -> ImportReport:
-    """Capture every valid row (deduped like any lead, each in its own transaction); report the rest."""
+    """Capture every valid row (deduped like any lead, each in its own transaction); report the rest.
+
+    A row's own lead source (a CRM's "Lead Source") wins over `source` when it is one capture knows.
+    With dry_run every row is checked and nothing is stored (engine may be None).
+    """
     report = ImportReport()
-    rows = list(read_rows(path, mapping or {}, encoding, delimiter))
-    writer = IntakeWriter(engine, settings.kafka.topics, settings.dedupe_window)
+    plan = plan_columns(path, mapping or {}, encoding, delimiter)
+    rows = list(read_rows(path, plan, encoding, delimiter))
+    writer = (
+        None
+        if dry_run or engine is None
+        else IntakeWriter(engine, settings.kafka.topics, settings.dedupe_window)
+    )
     for line, row in tqdm(rows, desc=f"importing {path.name}", unit="row", disable=not progress):
         report.rows += 1
         fields, consent, errors = parse_row(row)
         if fields is None:
             report.errors += [RowError(line, f, r) for f, r in errors]
             continue
+        report.valid += 1
+        if writer is None:
+            continue
         lead = fields.to_domain(
-            source=source, form_id=form_id, utm={}, consent_marketing=consent, consent_policy_version=None
+            source=source_of(row.get(SOURCE, "")) or source,
+            form_id=form_id,
+            utm={},
+            consent_marketing=consent,
+            consent_policy_version=None,
         )
         accepted = await writer.store(lead)
         if accepted.is_new:
@@ -140,12 +143,3 @@ async def import_csv(
         else:
             report.merged += 1
     return report
-
-
-def unknown_columns(
-    path: Path, mapping: dict[str, str], encoding: str | None, delimiter: str | None
-) -> list[str]:
-    """Return the columns that map to no lead field (they are ignored, never stored)."""
-    text, delimiter = _load(path, encoding, delimiter)
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-    return sorted(c for c in header if c and column_to_field(c, mapping) not in KNOWN_COLUMNS)
