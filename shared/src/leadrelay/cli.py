@@ -150,6 +150,8 @@ def demo_model_command() -> list[str]:
         str(DEMO_DATASET),
         "--target",
         "Converted",
+        "--time-column",
+        "Lead Number",  # sequential: the latest fifth of the leads is held out
         "--feature-map",
         "x-education",
         "--activate",
