@@ -29,7 +29,7 @@ def test_head_counts_and_buckets_are_understood(given, expected):
     assert normalise_company_size(given) == expected
 
 
-@pytest.mark.parametrize("given", ["100-500", "lots", "-5", "500+", "1e3"])
+@pytest.mark.parametrize("given", ["100-500", "lots", "-5", "500+", "1e3", 24520477347])
 def test_what_is_neither_is_refused_rather_than_guessed(given):
     with pytest.raises(InvalidValue, match="is not a head count"):
         normalise_company_size(given)

@@ -106,6 +106,9 @@ async def test_outcomes_retrain_a_model_that_then_scores_and_explains_new_leads(
         assert newest["metrics"]["roc_auc"] > 0.9 and {"pr_auc", "brier", "calibration"} <= set(
             newest["metrics"]
         )
+        # outcomes in time order: the latest fifth is held out, and that figure decided the activation
+        assert newest["metrics"]["temporal"]["test_rows"] == LEADS // 5
+        assert newest["metrics"]["temporal"]["roc_auc"] >= 0.7
         # a new lead is scored with the model's probability, and its reasons join rules and model
         async with TopicReader(bs, topics.scored) as reader:
             hot = history_lead(1000)

@@ -97,7 +97,9 @@ async def test_x_education_trains_leak_free_to_at_least_0_87_and_is_registered(s
     assert entry["active"] is True and entry["leaky_columns"] == []
     assert "Tags" not in entry["features"] and "Lead Source" in entry["features"]
     assert entry["metrics"]["roc_auc"] >= 0.87, entry["metrics"]
-    assert entry["metrics"]["temporal"]["roc_auc"] >= 0.87 and entry["metrics"]["temporal"]["test_rows"] == 1848
+    assert (
+        entry["metrics"]["temporal"]["roc_auc"] >= 0.87 and entry["metrics"]["temporal"]["test_rows"] == 1848
+    )
     assert {"pr_auc", "brier", "calibration", "roc_auc_folds"} <= set(entry["metrics"])
     assert active is not None and active[0] == entry["version"]
     assert active[2]["name"] == "x-education"

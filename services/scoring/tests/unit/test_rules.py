@@ -121,3 +121,22 @@ def test_decay_never_increases_a_score_and_caps_hold(events, later_a, later_b):
     assert second.score <= first.score
     assert second.engagement <= first.engagement <= RULESET.caps["engagement"]
     assert first.fit <= RULESET.caps["fit"] and 0 <= second.score <= 100
+
+
+def test_a_head_count_earns_the_points_of_the_highest_threshold_it_reaches():
+    from leadrelay.scoring.domain.rules import Rule, apply_rule
+
+    rule = Rule.model_validate(
+        {
+            "factor": "head count",
+            "group": "fit",
+            "field": "company.employees",
+            "at_least": {"50": 10, 1000: 25},
+        }
+    )
+    assert apply_rule(rule, {"company": {"employees": 850, "size": "201-1000"}}).points == 10
+    assert apply_rule(rule, {"company": {"employees": 1000}}).text == "head count: 1000"
+    assert apply_rule(rule, {"company": {"employees": 12}}) is None
+    assert apply_rule(rule, {"company": {"size": "1000+"}}) is None  # a bucket is not a count
+    with pytest.raises(ValueError, match="exactly one of points, keywords, at_least or present"):
+        Rule.model_validate({"factor": "x", "group": "fit", "field": "f", "at_least": {1: 1}, "present": 1})

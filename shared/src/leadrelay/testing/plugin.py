@@ -4,6 +4,7 @@ databases per test (loaded with `-p leadrelay.testing.plugin`)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,11 @@ from leadrelay.db.migrations import upgrade
 from leadrelay.db.provision import drop_database, ensure_database
 from leadrelay.infra.resolve import Infrastructure, resolve_infrastructure
 from leadrelay.settings import KafkaSettings, PostgresSettings
+
+# Training's OpenMP threads spin while they wait for a core; beside the broker and PostgreSQL on two cores that
+# made one training test ten times slower. One thread per training is as fast here, in-process and in the
+# CLI subprocesses (which inherit it). Set before scikit-learn loads its OpenMP runtime.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 CreateDatabase = Callable[[str, Path], Awaitable[str]]
 OpenDatabase = Callable[[str, Path], Awaitable[AsyncEngine]]

@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from leadrelay.events.lead import CompanySize, size_bucket
 
 BUCKETS: tuple[str, ...] = get_args(CompanySize)
+MAX_EMPLOYEES = 10_000_000  # above the largest employer on earth: a typo, not a head count
 
 
 class InvalidValue(ValueError):
@@ -68,7 +69,7 @@ def normalise_company_size(raw: int | str) -> tuple[str, int | None]:
     text = str(raw).strip().replace(",", "").replace("_", "").replace(" ", "")
     if text in BUCKETS:
         return text, None
-    if text.isdigit():
+    if text.isdigit() and int(text) <= MAX_EMPLOYEES:
         return size_bucket(int(text)), int(text)
     if text.endswith("+") and text[:-1].isdigit():
         low = int(text[:-1])

@@ -19,7 +19,8 @@ Stage = Literal["nurture", "mql", "sql", "disqualified"]
 
 
 class Rule(BaseModel):
-    """One factor: points by the field's value, by keywords in it, or for its presence."""
+    """One factor: points by the field's value, by keywords in it, by the highest threshold a number reaches
+    (at_least: {1000: 25, 200: 20}), or for its presence."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -28,13 +29,14 @@ class Rule(BaseModel):
     field: str
     points: dict[str, float] | None = None
     keywords: dict[str, float] | None = None
+    at_least: dict[float, float] | None = None
     present: float | None = None
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Rule:
-        kinds = [k for k in (self.points, self.keywords, self.present) if k is not None]
+        kinds = [k for k in (self.points, self.keywords, self.at_least, self.present) if k is not None]
         if len(kinds) != 1:
-            raise ValueError("a rule needs exactly one of points, keywords or present")
+            raise ValueError("a rule needs exactly one of points, keywords, at_least or present")
         return self
 
 
@@ -130,6 +132,14 @@ def apply_rule(rule: Rule, facts: dict[str, Any]) -> Contribution | None:
         return Contribution(rule.factor, rule.group, rule.present, f"{rule.factor}: given")
     if value is None:
         return None
+    if rule.at_least is not None:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return None
+        reached = [threshold for threshold in rule.at_least if value >= threshold]
+        if not reached:
+            return None
+        threshold = max(reached)
+        return Contribution(rule.factor, rule.group, rule.at_least[threshold], f"{rule.factor}: {value:g}")
     if rule.points is not None:
         key = str(value).lower() if isinstance(value, bool) else str(value)
         if key not in rule.points:
