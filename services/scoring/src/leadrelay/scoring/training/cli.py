@@ -80,10 +80,11 @@ async def run(args: argparse.Namespace, settings: ScoringSettings) -> int:
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    await asyncio.to_thread(prepare_database, settings, MIGRATIONS)
-    if args.unless_active and (active := await _active_version(settings)) is not None:
-        print(f"model {active} is active already; nothing to do")
-        return 0
+    if args.unless_active:
+        await asyncio.to_thread(prepare_database, settings, MIGRATIONS)
+        if (active := await _active_version(settings)) is not None:
+            print(f"model {active} is active already; nothing to do")
+            return 0
     try:
         mapping = _pairs(args.map)
         dataset = load_csv(
@@ -102,6 +103,8 @@ async def run(args: argparse.Namespace, settings: ScoringSettings) -> int:
         return 2
     for note in dataset.notes:
         print(note)
+    if not args.unless_active:  # bad input is refused before the database is touched
+        await asyncio.to_thread(prepare_database, settings, MIGRATIONS)
     print(f"training on {features.shape[1]} columns: {', '.join(map(str, features.columns))}", flush=True)
     try:
         model = await asyncio.to_thread(train, features, dataset.labels, args.seed, 5, dataset.order)
