@@ -98,7 +98,12 @@ async def test_a_frozen_database_gets_503_at_once_and_loses_no_accepted_lead(inf
     refused = [taken for _, status, _, taken in during if status == 503]
     # nearly everything sent while frozen is refused (one that reaches capture late may commit after the thaw)
     assert during and len(refused) >= 0.9 * len(during), (len(refused), len(during))
-    assert max(refused) < DEADLINE_S + 1.0  # refused at once, not after a hang
+    # refused at the deadline, not after a hang: a hang holds every request until the thaw, which is at least
+    # 2 s after the last of these was sent and 5.5 s after the first. One answer in a hundred may be late by
+    # a scheduling hiccup of this test's own event loop (it sends 80 requests a second on a 2-core machine).
+    refused.sort()
+    assert refused[int(0.95 * (len(refused) - 1))] < DEADLINE_S + 0.5, refused[-10:]
+    assert refused[-1] < DEADLINE_S + 3.0, refused[-10:]
     assert len(accepted) > RATE_PER_S * (FREEZE_AFTER_S + THAWED_S) / 2  # before and after the freeze
     assert rss_peak - rss_before < 100, (rss_before, rss_peak)
     engine = create_engine(PostgresSettings(dsn=postgres.dsn).database_url(database))

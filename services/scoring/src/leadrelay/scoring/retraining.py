@@ -95,14 +95,8 @@ class OutcomeTrainer:
             raise
         # leads drift: the figure on the latest outcomes decides, the shuffled one only when there is none
         temporal = model.metrics["temporal"]["roc_auc"]
-        auc, measured = (
-            (temporal, "on the latest outcomes")
-            if temporal is not None
-            else (
-                float(model.metrics["roc_auc"]),
-                "cross-validated",
-            )
-        )
+        measured = "on the latest outcomes" if temporal is not None else "cross-validated"
+        auc = temporal if temporal is not None else float(model.metrics["roc_auc"])
         version = f"o{started:%Y%m%d%H%M%S%f}"
         activated = activate and auc >= self._activate_min_auc
         await self._registry.register(
