@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
+from leadrelay.scoring.training.cli import _screen
+from leadrelay.scoring.training.dataset import load_csv
 from leadrelay.scoring.training.labels import binary_labels
 from leadrelay.scoring.training.leakage import leaky_columns
 from leadrelay.scoring.training.model import ModelRefused, _check_ranking, build_pipeline, train
@@ -66,17 +70,17 @@ def test_a_calibration_on_unshuffled_folds_of_drifting_rows_is_refused():
 
 def test_a_model_that_ranks_later_leads_worse_than_chance_is_refused():
     rng = np.random.default_rng(3)
-    signal = rng.normal(0, 1, 3000)
-    flipped = np.arange(3000) >= 2100  # the last 30% of the rows: what converted now does not
+    signal = rng.normal(0, 1, 1500)
+    flipped = np.arange(1500) >= 1050  # the last 30% of the rows: what converted now does not
     labels = pd.Series(np.where(flipped, signal < 0, signal > 0).astype(int))
     with pytest.raises(ModelRefused, match=r"latest 20% of the rows is 0\.\d+, below 0\.5"):
-        train(pd.DataFrame({"signal": signal}), labels, order=pd.Series(range(3000)))
+        train(pd.DataFrame({"signal": signal}), labels, order=pd.Series(range(1500)))
 
 
 def test_a_holdout_with_one_outcome_gives_no_figure_and_says_why():
-    features, labels = drifting(1000)
-    labels.iloc[800:] = 0
-    model = train(features, labels, order=pd.Series(range(1000)))
+    features, labels = drifting(600)
+    labels.iloc[480:] = 0
+    model = train(features, labels, order=pd.Series(range(600)))
     assert model.metrics["temporal"]["roc_auc"] is None
     assert "both outcomes" in model.metrics["temporal"]["reason"]
 
@@ -117,3 +121,40 @@ def test_the_deny_list_names_its_pattern_and_allow_keeps_a_column():
     columns = ["age", "poutcome", "Lead Stage", "Tags"]
     assert leaky_columns(columns) == {"poutcome": "*outcome*", "Lead Stage": "*stage*", "Tags": "Tags"}
     assert leaky_columns(columns, allow=("POUTCOME",)) == {"Lead Stage": "*stage*", "Tags": "Tags"}
+
+
+def test_the_deny_list_prints_each_column_with_its_pattern_and_allow_keeps_one(capsys):
+    features = pd.DataFrame({"age": [30], "poutcome": ["success"], "call_status": ["done"]})
+    args = argparse.Namespace(allow=[], deny=[], keep_leaky=False)
+    kept, leaky = _screen(features, args)
+    out = capsys.readouterr().out
+    assert "  'poutcome' (matches '*outcome*')" in out and "  'call_status' (matches '*status*')" in out
+    assert list(kept.columns) == ["age"] and leaky == []
+    kept, _ = _screen(features, argparse.Namespace(allow=["poutcome"], deny=[], keep_leaky=False))
+    assert list(kept.columns) == ["age", "poutcome"]
+    assert "kept 'poutcome': allowed as known before sales contact" in capsys.readouterr().out
+
+
+def test_row_order_and_time_columns_order_the_rows_and_wide_text_is_dropped(tmp_path):
+    days = [f"2024-01-{d:02d}" for d in range(1, 29)] * 10
+    frame = pd.DataFrame(
+        {
+            "when": days,
+            "note": [f"free text {i % 260}" for i in range(280)],
+            "x": range(280),
+            "y": ["yes", "no"] * 140,
+        }
+    )
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    ordered = load_csv(tmp_path / "rows.csv", "y", ordered=True)
+    assert ordered.order.tolist() == list(range(280)) and "when" in ordered.features.columns
+    assert "note" not in ordered.features.columns
+    assert any(
+        "more than 255 values (free text, or times: see --time-column): note" in n for n in ordered.notes
+    )
+    timed = load_csv(tmp_path / "rows.csv", "y", time_column="when")
+    assert "when" not in timed.features.columns and str(timed.order.iloc[27].date()) == "2024-01-28"
+    with pytest.raises(
+        ValueError, match="--time-column 'note' holds values that are not times, such as 'free text 0'"
+    ):
+        load_csv(tmp_path / "rows.csv", "y", time_column="note")
