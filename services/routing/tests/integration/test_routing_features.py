@@ -419,8 +419,10 @@ async def test_rules_evaluation_cannot_do_are_refused_by_the_api_the_preview_and
         unknown_queue = config_with(version="q", rules=[{"name": "z", "when": {}, "queue": "nowhere"}])
         refused = await client.post("/v1/config", json=unknown_queue, headers=ADMIN)
         versions = (await client.get("/v1/config/versions", headers=ADMIN)).json()
-    assert (
-        refused.status_code == 422 and "rules.0.queue: rule 'z' names unknown queue 'nowhere'" in refused.text
+    assert refused.status_code == 422
+    [problem] = refused.json()["errors"]
+    assert problem["field"] == "rules.0.queue" and problem["reason"].startswith(
+        "rule 'z' names unknown queue 'nowhere'"
     )
     assert [v["version"] for v in versions] == ["seed-2"]  # nothing refused was stored
 

@@ -205,14 +205,3 @@ async def test_a_model_worse_than_chance_on_later_rows_is_refused_and_not_regist
     assert result.returncode == 1
     assert "model refused, nothing registered" in result.stderr and "below 0.5" in result.stderr
     assert await registered(fresh_db) == []
-
-
-async def test_unclear_targets_and_unknown_columns_are_errors_naming_the_values(fresh_db, tmp_path):
-    csv = campaign_csv(tmp_path / "campaign.csv")
-    one_class = await asyncio.to_thread(run_train, fresh_db, csv=csv, target="job")
-    assert one_class.returncode == 2
-    assert "cannot tell which value of 'job' means converted" in one_class.stderr
-    assert "'admin.' (" in one_class.stderr and "Traceback" not in one_class.stderr
-    typo = await asyncio.to_thread(run_train, fresh_db, "--allow", "poutcom", csv=csv, target="y")
-    assert typo.returncode == 2 and "--allow poutcom: no such column" in typo.stderr
-    assert await registered(fresh_db) == []

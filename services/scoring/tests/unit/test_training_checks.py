@@ -158,3 +158,20 @@ def test_row_order_and_time_columns_order_the_rows_and_wide_text_is_dropped(tmp_
         ValueError, match="--time-column 'note' holds values that are not times, such as 'free text 0'"
     ):
         load_csv(tmp_path / "rows.csv", "y", time_column="note")
+
+
+def test_the_cli_refuses_unclear_targets_and_unknown_columns_before_touching_a_database(tmp_path, capsys):
+    from leadrelay.scoring.__main__ import main
+
+    pd.DataFrame(
+        {"job": ["admin.", "technician", "admin."], "poutcome": ["x", "y", "z"], "y": ["yes", "no", "no"]}
+    ).to_csv(tmp_path / "campaign.csv", index=False)
+    csv = str(tmp_path / "campaign.csv")
+    # no database is configured here: both are answered from the file alone
+    assert main(["train", "--csv", csv, "--target", "job"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "cannot tell which value of 'job' means converted; its values: 'admin.' (2), 'technician' (1)" in err
+    )
+    assert main(["train", "--csv", csv, "--target", "y", "--allow", "poutcom"]) == 2
+    assert "--allow poutcom: no such column" in capsys.readouterr().err

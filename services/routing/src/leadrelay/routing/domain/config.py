@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -232,11 +233,16 @@ class RoutingConfig(BaseModel):
 
 
 def config_problems(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
-    """Return each validation error as {field: its path in the document, reason}."""
-    return [
-        {
-            "field": prefix + (".".join(str(p) for p in e["loc"]) or "<root>"),
-            "reason": e["msg"].removeprefix("Value error, "),
-        }
-        for e in exc.errors()
-    ]
+    """Return each validation error as {field: its path in the document, reason}.
+
+    A cross-reference check runs on the whole document, so it names its path at the start of its message
+    ("rules.2.queue: ..."); that path becomes the field.
+    """
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(p) for p in error["loc"])
+        reason = error["msg"].removeprefix("Value error, ")
+        if not field and (found := re.match(r"^((?:rules|reps|queues)\.\d+\.\w+): (.*)$", reason, re.S)):
+            field, reason = found.groups()
+        problems.append({"field": prefix + (field or "<root>"), "reason": reason})
+    return problems
