@@ -15,7 +15,7 @@ from leadrelay.scoring.adapters.model_registry import ModelRegistry
 from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
 from leadrelay.scoring.model.features import FeatureMap
 from leadrelay.scoring.state import ScoringState
-from leadrelay.scoring.training.model import ModelRefused, train
+from leadrelay.scoring.training.model import train
 
 log = structlog.get_logger(__name__)
 
@@ -88,11 +88,8 @@ class OutcomeTrainer:
                 )
         folds = min(5, positives, len(rows) - positives)
         order = pd.Series([r["at"] for r in rows])
-        try:
-            model = await asyncio.to_thread(train, features, labels, seed, folds, order)
-        except ModelRefused as exc:
-            log.warning("model_refused", reason=str(exc))
-            raise
+        # ModelRefused is a ValueError: the API answers it with 409, run() logs it as retrain_skipped
+        model = await asyncio.to_thread(train, features, labels, seed, folds, order)
         # leads drift: the figure on the latest outcomes decides, the shuffled one only when there is none
         temporal = model.metrics["temporal"]["roc_auc"]
         measured = "on the latest outcomes" if temporal is not None else "cross-validated"
