@@ -127,16 +127,6 @@ def _expect(path: str, op: str, operand: Any, kind: type, shown: str) -> None:
         raise ConditionError(f"{path!r}: {op!r} needs {shown}, not {operand!r}")
 
 
-def lookup(facts: dict[str, Any], path: str) -> Any:
-    """Return the value at a dotted path of nested dicts, or None."""
-    value: Any = facts
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
 def first_failure(conditions: tuple[Condition, ...], facts: dict[str, Any]) -> str | None:
     """Return why a rule does not match (the first failing test), or None when every test holds."""
     for condition in conditions:

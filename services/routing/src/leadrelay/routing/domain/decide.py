@@ -8,14 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from leadrelay.routing.domain.availability import availability, returned_recently
-from leadrelay.routing.domain.conditions import first_failure, lookup
+from leadrelay.routing.domain.conditions import first_failure
 from leadrelay.routing.domain.config import Queue, Rep, RoutingConfig
 from leadrelay.routing.domain.strategies import Candidate, RepLoad
 
 HANDED_OFF_STAGES = frozenset({"sql"})
 RETURN_RAMP = timedelta(hours=4)
-
-__all__ = ["HANDED_OFF_STAGES", "lookup"]
 
 
 @dataclass(frozen=True)
