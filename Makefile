@@ -24,22 +24,22 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv>=0.5"
 
-$(VENV)/.installed: $(UV) pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+$(VENV)/.installed: $(UV) pyproject.toml shared/pyproject.toml devkit/pyproject.toml $(wildcard services/*/pyproject.toml)
 	$(UV) sync --all-packages --python $(PYTHON) --quiet
 	@touch $@
 
 install: $(VENV)/.installed
 
 run: install
-	$(PY) -m leadrelay.cli run
+	$(PY) -m leadrelay.devkit.cli run
 
 demo-model: install
-	$(PY) -m leadrelay.cli demo-model
+	$(PY) -m leadrelay.devkit.cli demo-model
 
 test: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy shared/src services/*/src
+	$(PY) -m mypy shared/src devkit/src services/*/src
 	$(PY) -m pytest -q
 
 test-unit: install
@@ -54,7 +54,7 @@ test-faults: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy shared/src services/*/src
+	$(PY) -m mypy shared/src devkit/src services/*/src
 
 schemas: install
 	$(PY) -m leadrelay.cli schemas --out docs/events

@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from doc_sections import write_section
 from proc_stats import window
 
-from leadrelay.infra.broker import EmbeddedBroker
+from leadrelay.devkit.infra.broker import EmbeddedBroker
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.settings import KafkaSettings
 

@@ -24,9 +24,9 @@ from wrk_tool import ensure_wrk, wrk_env
 
 from leadrelay.db.engine import create_engine
 from leadrelay.db.provision import drop_database
-from leadrelay.devstack import SERVICES, ServiceProcess, service_env
-from leadrelay.infra.net import free_port, wait_for_port
-from leadrelay.infra.resolve import resolve_infrastructure
+from leadrelay.devkit.devstack import SERVICES, ServiceProcess, service_env
+from leadrelay.devkit.infra.net import free_port, wait_for_port
+from leadrelay.devkit.infra.resolve import resolve_infrastructure
 from leadrelay.settings import PostgresSettings
 
 HERE = Path(__file__).resolve().parent

@@ -31,13 +31,13 @@ from wrk_leads import due_at, post_leads_with_wrk
 
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.db.provision import drop_database
-from leadrelay.devstack import SERVICES, Stack, service_env
-from leadrelay.infra.net import free_port
-from leadrelay.infra.resolve import resolve_infrastructure
+from leadrelay.devkit.devstack import SERVICES, Stack, service_env
+from leadrelay.devkit.infra.net import free_port
+from leadrelay.devkit.infra.resolve import resolve_infrastructure
+from leadrelay.devkit.testing.checker import read_topic
+from leadrelay.devkit.testing.metrics import sample_values
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.settings import KafkaSettings
-from leadrelay.testing.checker import read_topic
-from leadrelay.testing.metrics import sample_values
 
 API_KEY = "bench-e2e-api-key-0123456789"
 # Processes every service shares, by command name: their CPU counts too on a machine this small (the

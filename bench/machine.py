@@ -14,7 +14,7 @@ import asyncpg
 from doc_sections import write_section
 from unit_costs import unit_costs_table
 
-from leadrelay.infra.resolve import resolve_infrastructure
+from leadrelay.devkit.infra.resolve import resolve_infrastructure
 
 
 def cpu_model() -> str:

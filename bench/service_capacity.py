@@ -22,7 +22,7 @@ from doc_sections import write_section
 from e2e import API_KEY, fresh_stack
 from proc_stats import cpu_of_command, cpu_seconds
 
-from leadrelay.testing.load import post_leads
+from leadrelay.devkit.testing.load import post_leads
 
 CONSUMERS = ("scoring", "routing", "sla-monitor", "metrics")
 QUIET_S = 1.0  # a process that used under 6% of a core for this long has drained its backlog

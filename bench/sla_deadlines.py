@@ -24,9 +24,9 @@ from sqlalchemy import text
 
 from leadrelay.db.engine import create_engine
 from leadrelay.db.provision import drop_database
-from leadrelay.devstack import SERVICES, ServiceProcess, service_env
-from leadrelay.infra.net import free_port
-from leadrelay.infra.resolve import resolve_infrastructure
+from leadrelay.devkit.devstack import SERVICES, ServiceProcess, service_env
+from leadrelay.devkit.infra.net import free_port
+from leadrelay.devkit.infra.resolve import resolve_infrastructure
 from leadrelay.settings import PostgresSettings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 """Leads posted to capture by wrk on a fixed timetable, open loop: the load generator of bench/e2e.
 
-A C generator rather than the suite's aiohttp one (`leadrelay.testing.load`), because on this 2-core machine
+A C generator rather than the suite's aiohttp one (`leadrelay.devkit.testing.load`), because on this 2-core machine
 every point of a core the generator takes is taken from the system it measures.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from wrk_tool import HERE, ensure_wrk, wrk_env
 
-from leadrelay.testing.load import sales_ready_lead
+from leadrelay.devkit.testing.load import sales_ready_lead
 
 THREADS = 2
 # A lead's email carries the time it was due, in epoch microseconds (bench/e2e_leads.lua).

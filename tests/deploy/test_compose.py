@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from leadrelay.capture.settings import CaptureSettings
-from leadrelay.devstack import SERVICES
+from leadrelay.devkit.devstack import SERVICES
 from leadrelay.metrics.settings import MetricsSettings
 from leadrelay.routing.settings import RoutingSettings
 from leadrelay.scoring.settings import ScoringSettings

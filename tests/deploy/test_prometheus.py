@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from leadrelay.testing.tools import debian_tool
+from leadrelay.devkit.testing.tools import debian_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"

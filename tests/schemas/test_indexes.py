@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from leadrelay.capture.bootstrap import MIGRATIONS as CAPTURE
+from leadrelay.devkit.testing.plugin import rows
 from leadrelay.metrics.bootstrap import MIGRATIONS as METRICS
 from leadrelay.routing.bootstrap import MIGRATIONS as ROUTING
 from leadrelay.scoring.bootstrap import MIGRATIONS as SCORING
 from leadrelay.sla_monitor.bootstrap import MIGRATIONS as SLA_MONITOR
-from leadrelay.testing.plugin import rows
 
 # Indexes of one table on the same columns, operator classes, expressions and predicate.
 DUPLICATES = """

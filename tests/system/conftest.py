@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from leadrelay.db.provision import drop_database
-from leadrelay.devstack import SERVICES, Stack, service_env
-from leadrelay.infra.net import free_port
+from leadrelay.devkit.devstack import SERVICES, Stack, service_env
+from leadrelay.devkit.infra.net import free_port
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.routing.settings import SEED_CONFIG
 from leadrelay.settings import KafkaSettings

@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from leadrelay.infra.broker import EmbeddedBroker
-from leadrelay.infra.postgres import EmbeddedPostgres
-from leadrelay.testing.faultsuite import FaultPlan, FaultRun, run_fault_suite
+from leadrelay.devkit.infra.broker import EmbeddedBroker
+from leadrelay.devkit.infra.postgres import EmbeddedPostgres
+from leadrelay.devkit.testing.faultsuite import FaultPlan, FaultRun, run_fault_suite
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from doc_sections import write_section

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import text
 
 from leadrelay.db.engine import create_engine
-from leadrelay.devstack import SERVICES, ServiceProcess, service_env
-from leadrelay.infra.net import free_port
-from leadrelay.infra.postgres import EmbeddedPostgres
+from leadrelay.devkit.devstack import SERVICES, ServiceProcess, service_env
+from leadrelay.devkit.infra.net import free_port
+from leadrelay.devkit.infra.postgres import EmbeddedPostgres
 from leadrelay.settings import PostgresSettings
 
 pytestmark = pytest.mark.system

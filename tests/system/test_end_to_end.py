@@ -7,10 +7,10 @@ from datetime import datetime
 import httpx
 import pytest
 
+from leadrelay.devkit.testing.kafka import TopicReader, produce
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
 from leadrelay.events.lead import Contact, LeadCaptured
-from leadrelay.testing.kafka import TopicReader, produce
-from leadrelay.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
 

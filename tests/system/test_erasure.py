@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import text
 
 from leadrelay.db.engine import create_engine
+from leadrelay.devkit.testing.kafka import TopicReader
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.settings import PostgresSettings
-from leadrelay.testing.kafka import TopicReader
-from leadrelay.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
 

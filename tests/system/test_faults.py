@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadrelay.testing.faultsuite import FaultPlan, run_fault_suite
+from leadrelay.devkit.testing.faultsuite import FaultPlan, run_fault_suite
 
 pytestmark = pytest.mark.system
 

@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from leadrelay.db.provision import drop_database
-from leadrelay.devstack import SERVICES
-from leadrelay.infra.net import free_port, port_answers
+from leadrelay.devkit.devstack import SERVICES
+from leadrelay.devkit.infra.net import free_port, port_answers
+from leadrelay.devkit.processes import kill_group, spawn
 
 pytestmark = pytest.mark.system
 
@@ -65,9 +66,8 @@ async def test_run_starts_everything_prints_where_to_look_and_stops_on_ctrl_c(in
         env[f"{spec.env_prefix}PORT"] = str(ports[spec.name])
         env[f"{spec.env_prefix}DATABASE"] = f"lrt_run_{spec.name.replace('-', '_')}_{unique}"
         databases.append(env[f"{spec.env_prefix}DATABASE"])
-    process = await asyncio.to_thread(
-        subprocess.Popen,
-        [sys.executable, "-m", "leadrelay.cli", "run"],
+    process = spawn(
+        [sys.executable, "-m", "leadrelay.devkit.cli", "run"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -135,7 +135,8 @@ async def test_run_starts_everything_prints_where_to_look_and_stops_on_ctrl_c(in
         for port in [*ports.values(), broker_port]:
             assert not port_answers("127.0.0.1", port), f"something still listens on {port}"
     finally:
-        if process.poll() is None:
-            process.kill()
+        kill_group(
+            process
+        )  # on a failure, what it started dies with it (a broker and five services otherwise)
         for name in databases:
             await drop_database(infra.postgres_dsn, name)

@@ -14,15 +14,15 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from leadrelay.db.provision import drop_database
-from leadrelay.devstack import SERVICES, ServiceProcess, service_env
+from leadrelay.devkit.devstack import SERVICES, ServiceProcess, service_env
+from leadrelay.devkit.infra.net import free_port
+from leadrelay.devkit.testing.kafka import TopicReader
+from leadrelay.devkit.testing.metrics import sample_values
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
 from leadrelay.events.lead import Company, Consent, Contact, LeadCaptured
-from leadrelay.infra.net import free_port
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.settings import KafkaSettings
-from leadrelay.testing.kafka import TopicReader
-from leadrelay.testing.metrics import sample_values
-from leadrelay.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
 

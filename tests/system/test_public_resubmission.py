@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from leadrelay.testing.kafka import TopicReader
-from leadrelay.testing.waiting import wait_until
+from leadrelay.devkit.testing.kafka import TopicReader
+from leadrelay.devkit.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
 

@@ -14,15 +14,15 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from leadrelay.devstack import SERVICES, ServiceProcess, service_env
+from leadrelay.devkit.devstack import SERVICES, ServiceProcess, service_env
+from leadrelay.devkit.infra.net import free_port
+from leadrelay.devkit.infra.postgres import EmbeddedPostgres
+from leadrelay.devkit.testing.kafka import TopicReader
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
 from leadrelay.events.handoff import DecisionRef, LeadQualified, Owner, SlaTerms
-from leadrelay.infra.net import free_port
-from leadrelay.infra.postgres import EmbeddedPostgres
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.settings import KafkaSettings
-from leadrelay.testing.kafka import TopicReader
-from leadrelay.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
 

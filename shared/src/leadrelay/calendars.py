@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holiday_data
+from pydantic import AfterValidator
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 def parse_hours(window: str) -> tuple[int, int]:
@@ -124,3 +126,32 @@ def business_time_between(
             break
         total += min(finish, end) - begin
     return total
+
+
+def known_time_zone(name: str) -> str:
+    """Return name when it is an IANA time zone, else raise ValueError."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+    return name
+
+
+def valid_working_hours(hours: dict[Weekday, list[str]]) -> dict[Weekday, list[str]]:
+    """Return hours when every window reads as HH:MM-HH:MM, else raise ValueError."""
+    for windows in hours.values():
+        for window in windows:
+            parse_hours(window)
+    return hours
+
+
+def known_holidays(code: str) -> str:
+    """Return code when it names a holiday calendar (a country, or country-subdivision), else raise ValueError."""
+    holiday_calendar(code, 2026)
+    return code
+
+
+# Field types for configuration models: validated where they are declared, in one place for every service.
+TimeZoneName = Annotated[str, AfterValidator(known_time_zone)]
+WorkingHours = Annotated[dict[Weekday, list[str]], AfterValidator(valid_working_hours)]
+HolidayCalendarCode = Annotated[str, AfterValidator(known_holidays)]

@@ -1,5 +1,4 @@
-"""The `leadrelay` command: run the whole system, follow a topic, list and replay dead letters, write event
-schemas."""
+"""The `leadrelay` command: follow a topic, list and replay dead letters, write event schemas."""
 
 from __future__ import annotations
 
@@ -7,13 +6,9 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
-import signal
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 STATE_DIR = Path(os.environ.get("LEADRELAY_STATE_DIR", ".leadrelay"))
 STACK_FILE = STATE_DIR / "stack.json"
@@ -23,7 +18,6 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run a subcommand."""
     parser = argparse.ArgumentParser(prog="leadrelay", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start broker and database (unless configured) and all five services")
     tail = sub.add_parser("tail", help="print the events on a topic as JSON lines")
     tail.add_argument("topic", help="e.g. leads.qualified or handoffs.enterprise")
     tail.add_argument(
@@ -31,9 +25,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     tail.add_argument("--from-beginning", action="store_true", help="start at the oldest message")
     tail.add_argument("--max", type=int, default=0, help="stop after this many messages (0: follow)")
-    sub.add_parser(
-        "demo-model", help="train the demo conversion model from the X Education CSV and activate it"
-    )
     dlq = sub.add_parser("dlq", help="list dead letters of a topic, or replay them to it")
     dlq.add_argument("action", choices=["list", "replay"])
     dlq.add_argument(
@@ -49,10 +40,6 @@ def main(argv: list[str] | None = None) -> int:
     schemas = sub.add_parser("schemas", help="write each event's JSON Schema")
     schemas.add_argument("--out", type=Path, default=Path("docs/events"))
     args = parser.parse_args(argv)
-    if args.command == "run":
-        return run_stack()
-    if args.command == "demo-model":
-        return build_demo_model()
     if args.command == "dlq":
         return asyncio.run(
             dead_letters(
@@ -77,7 +64,7 @@ def _bootstrap(explicit: str | None) -> str:
         return os.environ["LEADRELAY_KAFKA_BOOTSTRAP_SERVERS"]
     if STACK_FILE.exists():
         return str(json.loads(STACK_FILE.read_text())["bootstrap_servers"])
-    raise SystemExit("no broker known: start `make run`, or pass --bootstrap-servers")
+    raise SystemExit("no broker known: set LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or pass --bootstrap-servers")
 
 
 async def dead_letters(
@@ -130,194 +117,6 @@ async def tail_topic(topic: str, bootstrap: str, from_beginning: bool, limit: in
     finally:
         await consumer.stop()
     return 0
-
-
-# The team's public lead data beside the project (../shared), unless LEADRELAY_DEMO_DATASET says otherwise.
-DEMO_DATASET = Path(
-    os.environ.get("LEADRELAY_DEMO_DATASET")
-    or Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "x-education" / "leads.csv"
-)
-
-
-def demo_model_command() -> list[str]:
-    """The scoring CLI call that trains the demo model and activates it, unless a model is active already."""
-    return [
-        sys.executable,
-        "-m",
-        "leadrelay.scoring",
-        "train",
-        "--csv",
-        str(DEMO_DATASET),
-        "--target",
-        "Converted",
-        "--time-column",
-        "Lead Number",  # sequential: the latest fifth of the leads is held out
-        "--feature-map",
-        "x-education",
-        "--activate",
-        "--unless-active",
-    ]
-
-
-def build_demo_model() -> int:
-    """Train the demo model in scoring's database (infrastructure resolved like `run`)."""
-    import subprocess
-
-    from leadrelay.devstack import service_env
-    from leadrelay.infra.resolve import resolve_infrastructure
-
-    if not DEMO_DATASET.exists():
-        print(f"no dataset at {DEMO_DATASET} (set LEADRELAY_DEMO_DATASET)", file=sys.stderr)
-        return 2
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    infra = resolve_infrastructure(STATE_DIR)
-    try:
-        env = service_env(infra.bootstrap_servers, infra.postgres_dsn)
-        return subprocess.run(demo_model_command(), env=env, check=False).returncode
-    finally:
-        infra.close()
-
-
-def _start_demo_model(env: dict[str, str]) -> Any:
-    """Train the demo model in the background while the services run (they pick it up once active)."""
-    import subprocess
-
-    if os.environ.get("LEADRELAY_DEMO_MODEL", "on").lower() in ("0", "off", "false", "no"):
-        return None
-    if not DEMO_DATASET.exists():
-        print(f"no demo model: {DEMO_DATASET} is missing; scoring uses rules only", flush=True)
-        return None
-    log = open(STATE_DIR / "logs" / "demo-model.log", "ab")
-    return subprocess.Popen(demo_model_command(), env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def run_stack() -> int:
-    """Resolve the infrastructure, start the five services, print where to look, stop all on Ctrl-C."""
-    from leadrelay.devstack import SERVICES, Stack, service_env
-    from leadrelay.infra.resolve import resolve_infrastructure
-    from leadrelay.kafka.admin import ensure_topics
-    from leadrelay.settings import KafkaSettings
-
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    print("resolving infrastructure ...", flush=True)
-    infra = resolve_infrastructure(STATE_DIR)
-    stack: Stack | None = None
-    trainer = None
-    stopping = False
-
-    def request_stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    try:
-        env = service_env(infra.bootstrap_servers, infra.postgres_dsn, **_dev_keys())
-        os.environ.update(
-            {k: env[k] for k in ("LEADRELAY_KAFKA_BOOTSTRAP_SERVERS", "LEADRELAY_POSTGRES_DSN")}
-        )
-        kafka = KafkaSettings()
-        asyncio.run(ensure_topics(kafka.bootstrap_servers, kafka.topics.all_with_dlq(), kafka.partitions))
-        STACK_FILE.write_text(json.dumps({"bootstrap_servers": infra.bootstrap_servers}))
-        ports = {s.name: int(os.environ.get(f"{s.env_prefix}PORT", s.port)) for s in SERVICES}
-        stack = Stack(env, STATE_DIR / "logs", ports)
-        print("starting capture, scoring, routing, sla-monitor and metrics ...", flush=True)
-        stack.start()
-        trainer = _start_demo_model(env)
-        urls = {name: service.url for name, service in stack.services.items()}
-        print(_banner(urls, env, infra.bootstrap_servers, infra.broker_kind, infra.postgres_kind), flush=True)
-        if trainer is not None:
-            print(
-                f"demo model: training from {DEMO_DATASET.name} in the background unless one is active "
-                f"(log {STATE_DIR}/logs/demo-model.log); scoring serves it once it is registered\n",
-                flush=True,
-            )
-        while not stopping:
-            for service in stack.services.values():
-                if not service.alive():
-                    print(
-                        f"\n{service.spec.name} exited; its log ends with:\n{service.log_tail()}",
-                        file=sys.stderr,
-                    )
-                    stopping = True
-            time.sleep(0.5)
-        return 0
-    finally:
-        print("\nstopping ...", flush=True)
-        if trainer is not None and trainer.poll() is None:
-            trainer.terminate()
-            trainer.wait(10)
-        if stack is not None:
-            stack.stop()
-        infra.close()
-        STACK_FILE.unlink(missing_ok=True)
-
-
-SERVICE_PREFIXES = ("CAPTURE", "SCORING", "ROUTING", "SLA_MONITOR", "METRICS")
-# One development key per role (kept in the state folder), given to every service that takes that role.
-DEV_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("backend", ("LEADRELAY_CAPTURE_API_KEYS",)),
-    ("admin", tuple(f"LEADRELAY_{name}_ADMIN_KEYS" for name in SERVICE_PREFIXES)),
-    ("viewer", tuple(f"LEADRELAY_{name}_VIEWER_KEYS" for name in SERVICE_PREFIXES)),
-    ("sales", tuple(f"LEADRELAY_{name}_SALES_KEYS" for name in SERVICE_PREFIXES)),
-    ("demo-form", ("LEADRELAY_CAPTURE_DEMO_FORM_KEY",)),
-    ("consent-secret", ("LEADRELAY_CAPTURE_CONSENT_SECRET",)),
-)
-
-
-def _dev_keys() -> dict[str, str]:
-    """Return development keys per role and the demo switch, unless set in the environment."""
-    keys = {"LEADRELAY_CAPTURE_DEMO": os.environ.get("LEADRELAY_CAPTURE_DEMO", "true")}
-    for role, variables in DEV_KEYS:
-        path = STATE_DIR / f"dev-{role}-key"
-        if not path.exists():
-            path.write_text(f"{role.split('-')[0]}_{secrets.token_hex(16)}")
-            path.chmod(0o600)
-        for variable in variables:
-            if not os.environ.get(variable):
-                keys[variable] = path.read_text().strip()
-    return keys
-
-
-def _first_key(env: dict[str, str], variable: str) -> str:
-    return (env.get(variable) or os.environ.get(variable, "")).split(",")[0].strip()
-
-
-def _banner(
-    urls: dict[str, str], env: dict[str, str], bootstrap: str, broker_kind: str, postgres_kind: str
-) -> str:
-    api_key = _first_key(env, "LEADRELAY_CAPTURE_API_KEYS")
-    viewer_key = _first_key(env, "LEADRELAY_METRICS_VIEWER_KEYS")
-    curl = (
-        f"curl -s -X POST {urls['capture']}/v1/leads -H 'content-type: application/json' "
-        f"-H 'X-API-Key: {api_key}' \\\n"
-        '       -d \'{"email": "ada@example.com", "name": "Ada", "company": "Acme", '
-        '"phone": "+44 20 7946 0958", "title": "VP Sales", "company_size": "201-1000", '
-        '"source": "referral", "message": "Can we get a demo?"}\''
-    )
-    return f"""
-Leadrelay is running.
-  capture      {urls["capture"]}/docs
-  scoring      {urls["scoring"]}/docs
-  routing      {urls["routing"]}/docs
-  sla-monitor  {urls["sla-monitor"]}/docs   (open handoffs: /v1/handoffs?state=open)
-  metrics      {urls["metrics"]}/#key={viewer_key} (dashboard), /v1/kpis (Prometheus: /metrics on every port)
-  broker       {bootstrap}  [{broker_kind}]
-  postgres     [{postgres_kind}]
-  logs         {STATE_DIR}/logs/
-Keys, one per role, sent as X-API-Key (see README, Security):
-  backend      {api_key}   (LEADRELAY_CAPTURE_API_KEYS: post leads, activities, erasure)
-  sales tool   {_first_key(env, "LEADRELAY_ROUTING_SALES_KEYS")}   (LEADRELAY_<SERVICE>_SALES_KEYS: accept, reject, contact)
-  viewer       {viewer_key}   (LEADRELAY_<SERVICE>_VIEWER_KEYS: reads and dashboards)
-  admin        {_first_key(env, "LEADRELAY_CAPTURE_ADMIN_KEYS")}   (LEADRELAY_<SERVICE>_ADMIN_KEYS: configuration)
-  demo form    {urls["capture"]}/demo, public key {_first_key(env, "LEADRELAY_CAPTURE_DEMO_FORM_KEY")}   (LEADRELAY_CAPTURE_DEMO_FORM_KEY, X-Form-Key)
-
-Post a lead:
-  {curl}
-Follow the handoffs (in another terminal):
-  .venv/bin/leadrelay tail leads.qualified
-Ctrl-C stops everything.
-"""
 
 
 if __name__ == "__main__":

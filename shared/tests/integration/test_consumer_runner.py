@@ -12,6 +12,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import insert
 
+from leadrelay.devkit.testing.kafka import TopicReader, produce
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import Envelope, encode, new_event
 from leadrelay.events.lead import LeadActivity, LeadErased
 from leadrelay.kafka.admin import ensure_topics
@@ -19,8 +21,6 @@ from leadrelay.kafka.consumer import ConsumerRunner
 from leadrelay.kafka.deadletters import read_dead_letters, replay, selected
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.observability.metrics import REGISTRY
-from leadrelay.testing.kafka import TopicReader, produce
-from leadrelay.testing.waiting import wait_until
 
 
 def erased(lead_id: str) -> Envelope:

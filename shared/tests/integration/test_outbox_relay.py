@@ -10,15 +10,15 @@ import time
 from sqlalchemy import text
 
 from leadrelay.db.relay import OutboxRelay
+from leadrelay.devkit.infra.broker import EmbeddedBroker
+from leadrelay.devkit.infra.net import free_port
+from leadrelay.devkit.testing.kafka import TopicReader
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import new_event
 from leadrelay.events.lead import LeadErased
-from leadrelay.infra.broker import EmbeddedBroker
-from leadrelay.infra.net import free_port
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.settings import KafkaSettings
-from leadrelay.testing.kafka import TopicReader
-from leadrelay.testing.waiting import wait_until
 
 
 async def add_events(db, topic: str, keys: list[str], per_key: int) -> None:

@@ -14,8 +14,8 @@ from leadrelay.capture.bootstrap import MIGRATIONS
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.db.engine import create_engine
 from leadrelay.db.provision import drop_database
-from leadrelay.devstack import SERVICES, ServiceProcess, service_env
-from leadrelay.infra.net import free_port
+from leadrelay.devkit.devstack import SERVICES, ServiceProcess, service_env
+from leadrelay.devkit.infra.net import free_port
 from leadrelay.settings import KafkaSettings, PostgresSettings
 
 API_KEY = "test-api-key-0123456789"

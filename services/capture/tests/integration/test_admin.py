@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from leadrelay.capture.bootstrap import build_app
-from leadrelay.testing.apps import running
+from leadrelay.devkit.testing.apps import running
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}  # as configured by conftest
 EXPO = {

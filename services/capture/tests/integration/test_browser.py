@@ -8,9 +8,9 @@ from playwright.async_api import async_playwright
 from sqlalchemy import text
 
 from leadrelay.db.engine import create_engine
-from leadrelay.testing.browser import LAUNCH_ARGS, chromium_path
-from leadrelay.testing.kafka import TopicReader
-from leadrelay.testing.waiting import wait_until
+from leadrelay.devkit.testing.browser import LAUNCH_ARGS, chromium_path
+from leadrelay.devkit.testing.kafka import TopicReader
+from leadrelay.devkit.testing.waiting import wait_until
 
 SCREENSHOT = Path(__file__).resolve().parents[4] / ".leadrelay" / "screenshots" / "capture-demo.png"
 

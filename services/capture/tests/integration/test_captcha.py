@@ -11,8 +11,8 @@ from urllib.parse import parse_qs
 import pytest
 
 from leadrelay.capture.bootstrap import build_app
-from leadrelay.infra.net import free_port
-from leadrelay.testing.apps import running
+from leadrelay.devkit.infra.net import free_port
+from leadrelay.devkit.testing.apps import running
 
 ORIGIN = "http://127.0.0.1:8001"
 

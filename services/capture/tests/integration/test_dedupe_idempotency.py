@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from leadrelay.capture.bootstrap import build_app
 from leadrelay.db.engine import create_engine
-from leadrelay.testing.apps import running
-from leadrelay.testing.kafka import TopicReader
+from leadrelay.devkit.testing.apps import running
+from leadrelay.devkit.testing.kafka import TopicReader
 
 HEADERS = {"X-API-Key": "test-api-key-0123456789"}
 

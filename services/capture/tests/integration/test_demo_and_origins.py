@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 from leadrelay.capture.bootstrap import build_app
-from leadrelay.infra.net import free_port
-from leadrelay.testing.apps import running
+from leadrelay.devkit.infra.net import free_port
+from leadrelay.devkit.testing.apps import running
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}  # as configured by conftest
 API = {"X-API-Key": "test-api-key-0123456789"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from leadrelay.capture.bootstrap import build_app
-from leadrelay.testing.apps import running
-from leadrelay.testing.kafka import TopicReader
+from leadrelay.devkit.testing.apps import running
+from leadrelay.devkit.testing.kafka import TopicReader
 
 API = {"X-API-Key": "test-api-key-0123456789"}
 DEMO_KEY = "pk_demo_2c8f1b7e4a9d4f00"

@@ -11,11 +11,11 @@ from sqlalchemy import text
 from leadrelay.capture.bootstrap import build_app
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.db.engine import create_engine
-from leadrelay.infra.broker import EmbeddedBroker
-from leadrelay.infra.net import free_port
+from leadrelay.devkit.infra.broker import EmbeddedBroker
+from leadrelay.devkit.infra.net import free_port
+from leadrelay.devkit.testing.apps import running
+from leadrelay.devkit.testing.kafka import TopicReader
 from leadrelay.service.runtime import GC_THRESHOLDS
-from leadrelay.testing.apps import running
-from leadrelay.testing.kafka import TopicReader
 
 LEAD = {"email": "Ada@Example.COM", "name": "Ada", "company": "Acme", "phone": "+44 20 7946 0958"}
 API_KEY = "test-api-key-0123456789"  # the key conftest configures

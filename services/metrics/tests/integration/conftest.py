@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from leadrelay.devkit.testing.kafka import produce
+from leadrelay.devkit.testing.keys import role_keys
 from leadrelay.events import EVENT_TYPES, Envelope, encode, new_event
 from leadrelay.events.handoff import (
     DecisionRef,
@@ -20,8 +22,6 @@ from leadrelay.events.lead import Contact, LeadCaptured
 from leadrelay.events.scoring import LeadOutcome, LeadScored
 from leadrelay.metrics.bootstrap import MIGRATIONS
 from leadrelay.metrics.settings import MetricsSettings
-from leadrelay.testing.kafka import produce
-from leadrelay.testing.keys import role_keys
 
 ADMIN_KEY = "test-admin-key-0123456789"
 T0 = datetime(2026, 11, 2, 10, tzinfo=UTC)

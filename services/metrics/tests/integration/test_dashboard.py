@@ -11,10 +11,10 @@ import httpx
 import uvicorn
 from playwright.async_api import async_playwright
 
+from leadrelay.devkit.testing.browser import LAUNCH_ARGS, chromium_path
+from leadrelay.devkit.testing.keys import VIEWER, VIEWER_KEY
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.metrics.bootstrap import build_app
-from leadrelay.testing.browser import LAUNCH_ARGS, chromium_path
-from leadrelay.testing.keys import VIEWER, VIEWER_KEY
-from leadrelay.testing.waiting import wait_until
 
 SCREENSHOT = Path(__file__).resolve().parents[4] / ".leadrelay" / "screenshots" / "metrics-dashboard.png"
 

@@ -3,10 +3,10 @@ lost with values) and spend yields exactly the expected KPIs; replaying the same
 
 from __future__ import annotations
 
+from leadrelay.devkit.testing.apps import running
+from leadrelay.devkit.testing.keys import VIEWER_KEY
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.metrics.bootstrap import build_app
-from leadrelay.testing.apps import running
-from leadrelay.testing.keys import VIEWER_KEY
-from leadrelay.testing.waiting import wait_until
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 PERIOD = {"from": "2026-11-01", "to": "2026-11-30"}

@@ -6,16 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
+from leadrelay.devkit.testing.apps import running
+from leadrelay.devkit.testing.kafka import produce
+from leadrelay.devkit.testing.keys import VIEWER_KEY, role_keys
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
 from leadrelay.events.handoff import DecisionRef, HandoffBreached, LeadQualified, Owner, SlaTerms
 from leadrelay.events.lead import Contact, LeadCaptured
 from leadrelay.events.scoring import LeadScored
 from leadrelay.metrics.bootstrap import MIGRATIONS, build_app
 from leadrelay.metrics.settings import MetricsSettings
-from leadrelay.testing.apps import running
-from leadrelay.testing.kafka import produce
-from leadrelay.testing.keys import VIEWER_KEY, role_keys
-from leadrelay.testing.waiting import wait_until
 
 NOW = datetime.now(UTC)
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from leadrelay.db.engine import session_factory
+from leadrelay.devkit.testing.plugin import rows
 from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.lead import Company, Contact, LeadSnapshot
 from leadrelay.events.scoring import LeadScored
@@ -20,7 +21,6 @@ from leadrelay.routing.bootstrap import MIGRATIONS
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.handlers import route_scored_leads
 from leadrelay.routing.settings import SEED_CONFIG
-from leadrelay.testing.plugin import rows
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 

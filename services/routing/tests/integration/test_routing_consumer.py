@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from leadrelay.devkit.testing.apps import assert_path_and_background_lanes, running
+from leadrelay.devkit.testing.kafka import TopicReader, produce
+from leadrelay.devkit.testing.keys import VIEWER_KEY, role_keys
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
 from leadrelay.events.lead import Company, Contact, LeadSnapshot
 from leadrelay.events.scoring import LeadScored
 from leadrelay.routing.bootstrap import MIGRATIONS, build_app
 from leadrelay.routing.settings import RoutingSettings
-from leadrelay.testing.apps import assert_path_and_background_lanes, running
-from leadrelay.testing.kafka import TopicReader, produce
-from leadrelay.testing.keys import VIEWER_KEY, role_keys
-from leadrelay.testing.waiting import wait_until
 
 ADMIN_KEY = "test-admin-key-0123456789"
 

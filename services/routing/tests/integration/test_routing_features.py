@@ -10,6 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 
+from leadrelay.devkit.testing.apps import running
+from leadrelay.devkit.testing.kafka import TopicReader, produce
+from leadrelay.devkit.testing.keys import VIEWER_KEY, role_keys
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
 from leadrelay.events.handoff import HandoffBreached, LeadContacted
 from leadrelay.events.lead import Company, ConsentChanged, Contact, LeadSnapshot
@@ -18,10 +22,6 @@ from leadrelay.observability.metrics import REGISTRY
 from leadrelay.routing.adapters.config_file import load_config
 from leadrelay.routing.bootstrap import MIGRATIONS, build_app
 from leadrelay.routing.settings import SEED_CONFIG, RoutingSettings
-from leadrelay.testing.apps import running
-from leadrelay.testing.kafka import TopicReader, produce
-from leadrelay.testing.keys import VIEWER_KEY, role_keys
-from leadrelay.testing.waiting import wait_until
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 SALES = {"X-API-Key": "test-sales-key-0123456789"}

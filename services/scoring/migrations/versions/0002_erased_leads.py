@@ -5,8 +5,7 @@ Revises: 0001
 Create Date: 2026-11-22
 """
 
-import sqlalchemy as sa
-from alembic import op
+from leadrelay.db.tombstones import create_erased_leads_table, drop_erased_leads_table
 
 revision = "0002"
 down_revision = "0001"
@@ -15,12 +14,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "erased_leads",
-        sa.Column("lead_id", sa.String(36), primary_key=True),
-        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    )
+    create_erased_leads_table()
 
 
 def downgrade() -> None:
-    op.drop_table("erased_leads")
+    drop_erased_leads_table()

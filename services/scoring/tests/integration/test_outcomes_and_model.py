@@ -8,16 +8,16 @@ import pytest
 from sqlalchemy import func, select
 
 from leadrelay.db.engine import create_engine
+from leadrelay.devkit.testing.apps import running
+from leadrelay.devkit.testing.kafka import TopicReader, produce
+from leadrelay.devkit.testing.keys import VIEWER_KEY, role_keys
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
 from leadrelay.events.lead import Company, Consent, Contact, LeadCaptured
 from leadrelay.events.scoring import LeadOutcome
 from leadrelay.scoring.adapters.orm import outcomes
 from leadrelay.scoring.bootstrap import MIGRATIONS, build_app
 from leadrelay.scoring.settings import ScoringSettings
-from leadrelay.testing.apps import running
-from leadrelay.testing.kafka import TopicReader, produce
-from leadrelay.testing.keys import VIEWER_KEY, role_keys
-from leadrelay.testing.waiting import wait_until
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 LEADS = 60

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from leadrelay.devkit.testing.apps import running
+from leadrelay.devkit.testing.kafka import TopicReader, produce
+from leadrelay.devkit.testing.keys import VIEWER_KEY, role_keys
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
 from leadrelay.events.lead import Company, Consent, Contact, LeadCaptured
 from leadrelay.scoring.adapters.ruleset_file import load_ruleset
 from leadrelay.scoring.bootstrap import MIGRATIONS, build_app
 from leadrelay.scoring.settings import DEFAULT_RULESET, ScoringSettings
-from leadrelay.testing.apps import running
-from leadrelay.testing.kafka import TopicReader, produce
-from leadrelay.testing.keys import VIEWER_KEY, role_keys
-from leadrelay.testing.waiting import wait_until
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 DEFAULT = load_ruleset(DEFAULT_RULESET)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from leadrelay.db.engine import session_factory
+from leadrelay.devkit.testing.plugin import rows
 from leadrelay.events import Topics, new_event
 from leadrelay.events.lead import Company, Consent, Contact, LeadCaptured
 from leadrelay.scoring.adapters.ruleset_file import load_ruleset
@@ -19,7 +20,6 @@ from leadrelay.scoring.bootstrap import MIGRATIONS
 from leadrelay.scoring.handlers import score_captured_leads
 from leadrelay.scoring.scorer import Scoring
 from leadrelay.scoring.settings import DEFAULT_RULESET
-from leadrelay.testing.plugin import rows
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
+from leadrelay.devkit.testing.apps import assert_path_and_background_lanes, running
+from leadrelay.devkit.testing.kafka import TopicReader, produce
+from leadrelay.devkit.testing.keys import VIEWER_KEY, role_keys
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
 from leadrelay.events.handoff import HandoffRejected
 from leadrelay.events.lead import Company, Consent, Contact, LeadActivity, LeadCaptured
 from leadrelay.scoring.bootstrap import MIGRATIONS, build_app
 from leadrelay.scoring.settings import ScoringSettings
-from leadrelay.testing.apps import assert_path_and_background_lanes, running
-from leadrelay.testing.kafka import TopicReader, produce
-from leadrelay.testing.keys import VIEWER_KEY, role_keys
-from leadrelay.testing.waiting import wait_until
 
 
 @pytest.fixture

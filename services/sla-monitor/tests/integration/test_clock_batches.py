@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from leadrelay.db.engine import session_factory
+from leadrelay.devkit.testing.plugin import rows
 from leadrelay.events import Topics, new_event
 from leadrelay.events.handoff import DecisionRef, LeadContacted, LeadQualified, Owner, SlaTerms
 from leadrelay.events.lead import LeadErased
 from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
 from leadrelay.sla_monitor.bootstrap import MIGRATIONS
 from leadrelay.sla_monitor.handlers import breach_due_handoffs, contact_reported, erase_lead, start_clocks
-from leadrelay.testing.plugin import rows
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import text
 
 from leadrelay.db.engine import create_engine
+from leadrelay.devkit.testing.apps import running
+from leadrelay.devkit.testing.kafka import TopicReader, produce
+from leadrelay.devkit.testing.keys import SALES, VIEWER, VIEWER_KEY, role_keys
+from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
 from leadrelay.events.handoff import DecisionRef, LeadQualified, Owner, SlaTerms
 from leadrelay.sla_monitor.bootstrap import MIGRATIONS, build_app
 from leadrelay.sla_monitor.settings import SlaMonitorSettings
-from leadrelay.testing.apps import running
-from leadrelay.testing.kafka import TopicReader, produce
-from leadrelay.testing.keys import SALES, VIEWER, VIEWER_KEY, role_keys
-from leadrelay.testing.waiting import wait_until
 
 ENTERPRISE_TOOL = {"X-API-Key": "enterprise-tool-key-0123456789"}
 

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 from sqlalchemy import Column, DateTime, MetaData, String, Table, func
 
 
-def erased_leads_table(metadata: MetaData) -> Table:
-    """Define the erased_leads table on a service's metadata."""
-    return Table(
-        "erased_leads",
-        metadata,
+def _erased_leads_columns() -> tuple[Column[Any], ...]:
+    return (
         Column("lead_id", String(36), primary_key=True),
         Column("erased_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+
+
+def erased_leads_table(metadata: MetaData) -> Table:
+    """Define the erased_leads table on a service's metadata."""
+    return Table("erased_leads", metadata, *_erased_leads_columns())
+
+
+def create_erased_leads_table() -> None:
+    """Create the erased_leads table, in a service's Alembic migration."""
+    from alembic import op
+
+    op.create_table("erased_leads", *_erased_leads_columns())
+
+
+def drop_erased_leads_table() -> None:
+    """Drop the erased_leads table, in a service's Alembic downgrade."""
+    from alembic import op
+
+    op.drop_table("erased_leads")
 
 
 class Tombstones:

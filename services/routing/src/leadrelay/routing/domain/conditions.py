@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from leadrelay.paths import value_at
 from leadrelay.routing.domain.fields import FieldSpec, rule_fields
 
 
@@ -130,9 +131,7 @@ def _expect(path: str, op: str, operand: Any, kind: type, shown: str) -> None:
 def first_failure(conditions: tuple[Condition, ...], facts: dict[str, Any]) -> str | None:
     """Return why a rule does not match (the first failing test), or None when every test holds."""
     for condition in conditions:
-        value: Any = facts
-        for part in condition.parts:
-            value = value.get(part) if isinstance(value, dict) else None
+        value = value_at(facts, condition.parts)
         for test in condition.tests:
             if not test.holds(value):
                 return f"{condition.path}={value!r} fails {test}"

@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -18,11 +17,10 @@ from pydantic import (
     model_validator,
 )
 
-from leadrelay.calendars import holiday_calendar, parse_hours
+from leadrelay.calendars import HolidayCalendarCode, TimeZoneName, WorkingHours
 from leadrelay.routing.domain.conditions import Condition
 
 Strategy = Literal["round_robin", "weighted_round_robin", "load_balanced", "skills_match"]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 POOL = "pool"
 
 
@@ -67,10 +65,10 @@ class Rep(BaseModel):
     email: str | None = None
     queues: list[str] = Field(min_length=1)
     active: bool = True
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     # Local working hours per weekday ("09:00-17:00"; "22:00-06:00" runs past midnight). None: always.
-    working_hours: dict[Weekday, list[str]] | None = None
-    holidays: str | None = Field(
+    working_hours: WorkingHours | None = None
+    holidays: HolidayCalendarCode | None = Field(
         default=None, description="country (and subdivision) code: US, DE-BY, GB-SCT"
     )
     out_of_office: list[Window] = Field(default_factory=list)
@@ -87,30 +85,6 @@ class Rep(BaseModel):
             data = {**data, "queues": [data["queue"]]}
             del data["queue"]
         return data
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
-
-    @field_validator("working_hours")
-    @classmethod
-    def _hours(cls, value: dict[Weekday, list[str]] | None) -> dict[Weekday, list[str]] | None:
-        for windows in (value or {}).values():
-            for window in windows:
-                parse_hours(window)
-        return value
-
-    @field_validator("holidays")
-    @classmethod
-    def _calendar(cls, value: str | None) -> str | None:
-        if value is not None:
-            holiday_calendar(value, 2026)  # raises ValueError for an unknown country or subdivision
-        return value
 
 
 class Rule(BaseModel):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from leadrelay.deadlines import minutes_for_grade
 from leadrelay.routing.domain.availability import availability, returned_recently
 from leadrelay.routing.domain.conditions import first_failure
 from leadrelay.routing.domain.config import Queue, Rep, RoutingConfig
@@ -74,9 +75,7 @@ def candidates(
 
 def due_at(queue: Queue, grade: str, now: datetime) -> datetime:
     """Return when first contact is due for a lead of this grade (wall-clock minutes)."""
-    letter = grade[:1].upper() if grade else "D"
-    minutes = queue.sla_minutes.get(letter, max(queue.sla_minutes.values()))
-    return now + timedelta(minutes=minutes)
+    return now + timedelta(minutes=minutes_for_grade(queue.sla_minutes, grade))
 
 
 def escalation_step(attempt: int) -> str:

@@ -15,16 +15,6 @@ class Activity:
     at: datetime
 
 
-def lookup(facts: dict[str, Any], path: str) -> Any:
-    """Return the value at a dotted path of nested dicts, or None."""
-    value: Any = facts
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
 # The parts of a captured lead that describe the person, by LeadCaptured's nesting.
 PERSON_FACTS = {
     "contact": ("name", "phone", "company", "title"),

@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from leadrelay.scoring.domain.facts import Activity, lookup
+from leadrelay.paths import value_at
+from leadrelay.scoring.domain.facts import Activity
 
 
 class Condition(BaseModel):
@@ -51,10 +52,10 @@ class Condition(BaseModel):
             kinds = sorted({a.kind for a in activities if a.kind in self.activities})
             return f"activity: {', '.join(kinds)}" if kinds else None
         if self.missing_purpose is not None:
-            purposes = lookup(facts, "consent.purposes") or []
+            purposes = value_at(facts, "consent.purposes") or []
             return None if self.missing_purpose in purposes else f"no consent to {self.missing_purpose}"
         assert self.field is not None
-        value = lookup(facts, self.field)
+        value = value_at(facts, self.field)
         name = self.field.rsplit(".", 1)[-1]
         given = value not in (None, "", [], {}, False)
         if self.present is not None:

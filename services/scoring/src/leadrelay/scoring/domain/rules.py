@@ -9,10 +9,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from leadrelay.scoring.domain.facts import Activity, lookup
+from leadrelay.paths import value_at
+from leadrelay.scoring.domain.facts import Activity
 from leadrelay.scoring.domain.qualification import Checklist, Qualification, Verdict, qualify
 
-__all__ = ["Activity", "lookup"]  # re-exported: most callers think of them as part of the rules
+__all__ = ["Activity"]  # re-exported: most callers think of it as part of the rules
 
 Group = Literal["fit", "engagement"]
 Stage = Literal["nurture", "mql", "sql", "disqualified"]
@@ -125,7 +126,7 @@ class ScoreResult:
 
 def apply_rule(rule: Rule, facts: dict[str, Any]) -> Contribution | None:
     """Return the rule's contribution to this lead, or None when it does not apply."""
-    value = lookup(facts, rule.field)
+    value = value_at(facts, rule.field)
     if rule.present is not None:
         if value in (None, "", [], {}):
             return None

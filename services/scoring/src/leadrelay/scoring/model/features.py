@@ -10,7 +10,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from leadrelay.scoring.domain.facts import Activity, lookup
+from leadrelay.paths import value_at
+from leadrelay.scoring.domain.facts import Activity
 
 MAPS = Path(__file__).resolve().parent / "maps"
 Value = str | float | int | bool
@@ -78,7 +79,7 @@ def _column(spec: ColumnSpec, facts: dict[str, Any], activities: Sequence[Activi
         since = now - timedelta(days=spec.within_days) if spec.within_days else None
         return sum(1 for a in activities if a.kind in spec.activities and (since is None or a.at >= since))
     assert spec.field is not None
-    raw = lookup(facts, spec.field)
+    raw = value_at(facts, spec.field)
     if raw is None or raw == "":
         return None
     key = str(raw).lower() if isinstance(raw, bool) else str(raw)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from leadrelay.calendars import add_business_time, holiday_calendar, parse_hours
-
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+from leadrelay.calendars import HolidayCalendarCode, TimeZoneName, Weekday, WorkingHours, add_business_time
+from leadrelay.deadlines import minutes_for_grade
 
 
 class Calendar(BaseModel):
@@ -18,34 +16,17 @@ class Calendar(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    timezone: str
-    working_hours: dict[Weekday, list[str]]
-    holidays: str | None = Field(default=None, description="country (and subdivision) code: US, DE-BY")
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+    timezone: TimeZoneName
+    working_hours: WorkingHours
+    holidays: HolidayCalendarCode | None = Field(
+        default=None, description="country (and subdivision) code: US, DE-BY"
+    )
 
     @field_validator("working_hours")
     @classmethod
-    def _hours(cls, value: dict[Weekday, list[str]]) -> dict[Weekday, list[str]]:
+    def _some_hours(cls, value: dict[Weekday, list[str]]) -> dict[Weekday, list[str]]:
         if not any(value.values()):
             raise ValueError("a calendar needs some working hours")
-        for windows in value.values():
-            for window in windows:
-                parse_hours(window)
-        return value
-
-    @field_validator("holidays")
-    @classmethod
-    def _holidays(cls, value: str | None) -> str | None:
-        if value is not None:
-            holiday_calendar(value, 2026)
         return value
 
 
@@ -117,8 +98,7 @@ def deadline(
     policies: PolicySet, chosen: Policy, grade: str, start: datetime
 ) -> tuple[datetime, datetime | None]:
     """Return (due_at, warn_at or None) of a handoff that started at `start`."""
-    letter = grade[:1].upper() if grade else ""
-    minutes = chosen.deadlines.get(letter, max(chosen.deadlines.values()))
+    minutes = minutes_for_grade(chosen.deadlines, grade)
     due = _after(policies, chosen, start, minutes)
     warn = _after(policies, chosen, start, minutes * chosen.warn_at) if chosen.warn_at else None
     return due, warn

@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from leadrelay.infra.net import port_answers
+from leadrelay.devkit.infra.net import port_answers
 
 LOCAL_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 

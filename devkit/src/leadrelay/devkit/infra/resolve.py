@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leadrelay.infra.broker import EmbeddedBroker
-from leadrelay.infra.containers import ContainerStack, docker_engine_answers
-from leadrelay.infra.postgres import LOCAL_DSN, EmbeddedPostgres, local_postgres_answers
+from leadrelay.devkit.infra.broker import EmbeddedBroker
+from leadrelay.devkit.infra.containers import ContainerStack, docker_engine_answers
+from leadrelay.devkit.infra.postgres import LOCAL_DSN, EmbeddedPostgres, local_postgres_answers
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Pytest fixtures on real infrastructure: one broker and PostgreSQL server per run, fresh topics and
-databases per test (loaded with `-p leadrelay.testing.plugin`)."""
+databases per test (loaded with `-p leadrelay.devkit.testing.plugin`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from leadrelay.db.engine import create_engine
 from leadrelay.db.migrations import upgrade
 from leadrelay.db.provision import drop_database, ensure_database
-from leadrelay.infra.resolve import Infrastructure, resolve_infrastructure
+from leadrelay.devkit.infra.resolve import Infrastructure, resolve_infrastructure
 from leadrelay.settings import KafkaSettings, PostgresSettings
 
 # Training's OpenMP threads spin while they wait for a core; beside the broker and PostgreSQL on two cores that

@@ -18,14 +18,14 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from leadrelay.db.provision import drop_database
-from leadrelay.devstack import SERVICES, ServiceProcess, Stack, service_env
-from leadrelay.infra.broker import EmbeddedBroker
-from leadrelay.infra.net import free_port
-from leadrelay.infra.postgres import EmbeddedPostgres
+from leadrelay.devkit.devstack import SERVICES, ServiceProcess, Stack, service_env
+from leadrelay.devkit.infra.broker import EmbeddedBroker
+from leadrelay.devkit.infra.net import free_port
+from leadrelay.devkit.infra.postgres import EmbeddedPostgres
+from leadrelay.devkit.testing.checker import Report, check, collect
+from leadrelay.devkit.testing.load import LoadResult, post_leads
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.settings import KafkaSettings
-from leadrelay.testing.checker import Report, check, collect
-from leadrelay.testing.load import LoadResult, post_leads
 
 API_KEY = "fault-suite-api-key-0123456789"
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from leadrelay.devkit.processes import kill_group, spawn
+
 
 @dataclass(frozen=True)
 class ServiceSpec:
@@ -52,7 +54,7 @@ class ServiceProcess:
         """Start the process (its stdout and stderr go to the log file)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [sys.executable, "-m", self.spec.module], env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
 
@@ -75,11 +77,9 @@ class ServiceProcess:
         raise TimeoutError(f"{self.spec.name} not ready after {deadline_s}s:\n{self.log_tail()}")
 
     def kill(self) -> None:
-        """SIGKILL the process (a crash)."""
-        if self.alive():
-            assert self.process is not None
-            self.process.kill()
-            self.process.wait(10)
+        """SIGKILL the process and its group (a crash)."""
+        if self.process is not None:
+            kill_group(self.process)
 
     def stop(self, timeout_s: float = 15.0) -> None:
         """SIGTERM the process and wait; SIGKILL it if it does not exit in time."""
@@ -89,8 +89,9 @@ class ServiceProcess:
             try:
                 self.process.wait(timeout_s)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+                pass
+        if self.process is not None:
+            kill_group(self.process)  # whatever is left of it, even after it exited on its own
 
     def log_tail(self, lines: int = 30) -> str:
         """Return the last lines of the log."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from leadrelay.testing.checker import Observations, Seen, check
+from leadrelay.devkit.testing.checker import Observations, Seen, check
 
 
 def event(lead: str, kind: str, offset: int, **data: object) -> Seen:

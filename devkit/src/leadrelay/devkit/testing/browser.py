@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadrelay.testing.tools import debian_tool
+from leadrelay.devkit.testing.tools import debian_tool
 
 CANDIDATES = ("chromium", "chromium-browser")
 # Without these, Chromium keeps trying to reach services this machine cannot reach.

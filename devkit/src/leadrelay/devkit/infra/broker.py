@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 from pathlib import Path
 
-from leadrelay.infra.net import free_port, wait_for_port
+from leadrelay.devkit.infra.net import free_port, wait_for_port
+from leadrelay.devkit.processes import kill_group, spawn
 
 
 class EmbeddedBroker:
@@ -30,12 +32,11 @@ class EmbeddedBroker:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.workdir / f"tansu-{self.port}.log", "ab")
         url = f"tcp://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "RUST_LOG": os.environ.get("TANSU_LOG", "warn")},
-            start_new_session=True,
         )
         wait_for_port("127.0.0.1", self.port, deadline_s)
         return self
@@ -55,9 +56,8 @@ class EmbeddedBroker:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGCONT)
             self.process.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        if self.process is not None:
+            kill_group(self.process)
         self.process = None
