@@ -55,6 +55,7 @@ EXPECTED: dict[str, dict[tuple[str, str], set[Role]]] = {
         ("GET", "/v1/admin/forms/{form_id}"): {A},
         ("PUT", "/v1/admin/forms/{form_id}"): {A},
         ("DELETE", "/v1/admin/forms/{form_id}"): {A},
+        ("GET", "/v1/admin/audit"): {A},
     },
     "scoring": {
         ("GET", "/v1/scores/{lead_id}"): {V, A},
@@ -73,6 +74,7 @@ EXPECTED: dict[str, dict[tuple[str, str], set[Role]]] = {
                 ("POST", "/v1/models/{version}/activate"),
                 ("POST", "/v1/models/retrain"),
                 ("POST", "/v1/score/preview"),
+                ("GET", "/v1/audit"),
             ]
         },
     },
@@ -110,6 +112,7 @@ EXPECTED: dict[str, dict[tuple[str, str], set[Role]]] = {
         ("GET", "/v1/policies/versions"): {A},
         ("POST", "/v1/policies"): {A},
         ("POST", "/v1/policies/versions/{version}/activate"): {A},
+        ("GET", "/v1/audit"): {A},
     },
     "metrics": {
         ("GET", "/v1/kpis"): {V, A},
@@ -117,6 +120,7 @@ EXPECTED: dict[str, dict[tuple[str, str], set[Role]]] = {
         ("GET", "/v1/feed"): {V, A},
         ("POST", "/v1/spend"): {A},
         ("GET", "/v1/spend"): {A},
+        ("GET", "/v1/audit"): {A},
         ("GET", "/"): {P},
         ("GET", "/dashboard.js"): {P},
     },

@@ -42,3 +42,12 @@ async def test_admin_manages_forms_and_changes_take_effect(settings):
         gone = await client.post("/v1/forms/expo", data={"email": "late@example.com", "name": "L"})
         assert gone.status_code == 404
         assert (await client.delete("/v1/admin/forms/expo", headers=ADMIN)).status_code == 404
+        audit = (await client.get("/v1/admin/audit", headers=ADMIN)).json()
+        anonymous_audit = await client.get("/v1/admin/audit")
+    # only the changes made, newest first, each with the key that made it (never the key itself)
+    assert [(e["action"], e["subject"], e["detail"]) for e in audit] == [
+        ("form_deleted", "expo", {}),
+        ("form_saved", "expo", {"replaced": False, "origins": len(EXPO["allowed_origins"])}),
+    ]
+    assert audit[0]["actor"].startswith("admin key ") and ADMIN["X-Admin-Key"] not in str(audit)
+    assert anonymous_audit.status_code == 401

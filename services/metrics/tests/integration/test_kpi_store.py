@@ -65,6 +65,8 @@ async def test_scripted_events_give_exactly_the_expected_kpis_and_a_replay_chang
             "/v1/spend", json=[{**spend[0], "period_end": "2026-10-01"}], headers=ADMIN
         )
         recorded = await client.post("/v1/spend", json=spend, headers=ADMIN)
+        [entry] = (await client.get("/v1/audit", headers=ADMIN)).json()
+        assert (entry["action"], entry["detail"]) == ("spend_recorded", {"entries": 2, "currency": "EUR"})
         await publish_all()
 
         async def kpis(**filters):

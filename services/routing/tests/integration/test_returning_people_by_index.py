@@ -10,9 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadrelay.db.engine import session_factory
+from leadrelay.events.lead import Contact
+from leadrelay.events.scoring import LeadScored, LeadSnapshot
 from leadrelay.routing.adapters.repository import OWNERS_OF_PEOPLE
-from leadrelay.routing.adapters.uow import RoutingUnitOfWork
+from leadrelay.routing.adapters.uow import PostgresRoutingUnitOfWork as RoutingUnitOfWork
 from leadrelay.routing.bootstrap import MIGRATIONS
+from leadrelay.routing.domain.handoff import Handoff, RoutedLead
 
 LEADS = 20_000
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -21,6 +24,17 @@ NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 @pytest.fixture
 async def sessions(open_database):
     return session_factory(await open_database("routing", MIGRATIONS))
+
+
+def scored(lead_id: str) -> LeadScored:
+    return LeadScored(
+        lead_id=lead_id, score=80, fit=70, engagement=10, grade="A1", stage="sql", ruleset_version="test",
+        source="referral", lead=LeadSnapshot(contact=Contact(email=f"{lead_id}@example.com")),
+    )  # fmt: skip
+
+
+def owner(i: int) -> str:
+    return "pool:smb" if i % 10 == 0 else f"rep-{i % 7}"
 
 
 def key_of(lead: str) -> str:
@@ -32,20 +46,12 @@ async def test_earlier_owners_are_found_by_index_on_tables_without_statistics(se
     async with RoutingUnitOfWork(sessions) as uow:
         for table in ("handoffs", "routed_leads"):  # no ANALYZE may run while the test looks at plans
             await uow.conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
-        await uow.leads.remember_many(
-            [{"lead_id": lead, "scored": {}, "person_key": key_of(lead)} for lead in leads], NOW
-        )
+        await uow.leads.remember_many([RoutedLead(lead, scored(lead), key_of(lead)) for lead in leads], NOW)
         await uow.handoffs.add_many(
             [
-                {
-                    "handoff_id": str(uuid.uuid4()),
-                    "lead_id": lead,
-                    "attempt": 1,
-                    "queue": "smb",
-                    "owner_id": "pool:smb" if i % 10 == 0 else f"rep-{i % 7}",
-                    "assigned_at": NOW - timedelta(seconds=i),
-                    "trace_id": str(uuid.uuid4()),
-                }
+                Handoff(
+                    str(uuid.uuid4()), lead, 1, "smb", owner(i), NOW - timedelta(seconds=i), str(uuid.uuid4())
+                )
                 for i, lead in enumerate(leads)
             ]
         )

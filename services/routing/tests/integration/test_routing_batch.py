@@ -16,7 +16,7 @@ from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.lead import Company, Contact, LeadSnapshot
 from leadrelay.events.scoring import LeadScored
 from leadrelay.routing.adapters.config_file import load_config
-from leadrelay.routing.adapters.uow import RoutingUnitOfWork
+from leadrelay.routing.adapters.uow import PostgresRoutingUnitOfWork as RoutingUnitOfWork
 from leadrelay.routing.bootstrap import MIGRATIONS
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.handlers import route_scored_leads

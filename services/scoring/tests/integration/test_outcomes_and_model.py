@@ -109,6 +109,14 @@ async def test_outcomes_retrain_a_model_that_then_scores_and_explains_new_leads(
         # outcomes in time order: the latest fifth is held out, and that figure decided the activation
         assert newest["metrics"]["temporal"]["test_rows"] == LEADS // 5
         assert newest["metrics"]["temporal"]["roc_auc"] >= 0.7
+        # every registration and activation is in the audit, with who made it
+        audit = (await client.get("/v1/audit", headers=ADMIN)).json()
+        registered = {e["subject"]: e["actor"] for e in audit if e["action"] == "model_registered"}
+        assert registered[automatic[0]["version"]] == "retraining"
+        assert registered[version].startswith("admin key ")
+        activated = [e for e in audit if e["action"] == "model_activated"]
+        previous = automatic[0]["version"] if automatic[0]["active"] else None
+        assert activated[0]["subject"] == version and activated[0]["detail"] == {"previous": previous}
         # a new lead is scored with the model's probability, and its reasons join rules and model
         async with TopicReader(bs, topics.scored) as reader:
             hot = history_lead(1000)

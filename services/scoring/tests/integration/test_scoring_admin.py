@@ -145,6 +145,18 @@ async def test_activating_a_version_rescores_old_leads_only_when_asked(settings)
         for i in range(5):
             score = await score_of(client, f"old-{i}")
             assert score["stage"] == "sql" and score["ruleset_version"] == "generous-1"
+        audit = (await client.get("/v1/audit", headers=ADMIN)).json()
+    # the seed file's version, the added one, its activations and the re-score, each with who did it
+    assert [(e["action"], e["subject"]) for e in audit] == [
+        ("rescore_started", "generous-1"),
+        ("ruleset_activated", "generous-1"),
+        ("ruleset_activated", "generous-1"),
+        ("ruleset_added", "generous-1"),
+        ("ruleset_activated", DEFAULT.version),
+        ("ruleset_added", DEFAULT.version),
+    ]
+    assert audit[0]["detail"] == {"job": job["id"]} and audit[0]["actor"].startswith("admin key ")
+    assert audit[3]["detail"] == {"rules": len(generous()["rules"])} and audit[-1]["actor"] == "seed file"
     assert progress["done"] == 6 and progress["changed"] == 5 and progress["percent"] == 100.0
     # only the five changed leads were announced again, each with its previous stage; new-0 was not
     rescored = [e for e in events if e["previous_stage"] is not None]

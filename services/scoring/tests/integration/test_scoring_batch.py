@@ -15,7 +15,7 @@ from leadrelay.devkit.testing.plugin import rows
 from leadrelay.events import Topics, new_event
 from leadrelay.events.lead import Company, Consent, Contact, LeadCaptured
 from leadrelay.scoring.adapters.ruleset_file import load_ruleset
-from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
+from leadrelay.scoring.adapters.uow import PostgresScoringUnitOfWork as ScoringUnitOfWork
 from leadrelay.scoring.bootstrap import MIGRATIONS
 from leadrelay.scoring.handlers import score_captured_leads
 from leadrelay.scoring.scorer import Scoring

@@ -10,7 +10,7 @@ from leadrelay.devkit.testing.plugin import rows
 from leadrelay.events import Topics, new_event
 from leadrelay.events.handoff import DecisionRef, LeadContacted, LeadQualified, Owner, SlaTerms
 from leadrelay.events.lead import LeadErased
-from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
+from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork as SlaUnitOfWork
 from leadrelay.sla_monitor.bootstrap import MIGRATIONS
 from leadrelay.sla_monitor.handlers import breach_due_handoffs, contact_reported, erase_lead, start_clocks
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from leadrelay.db.engine import create_engine, session_factory
 from leadrelay.events import Topics, new_event
 from leadrelay.events.handoff import DecisionRef, LeadQualified, Owner, SlaTerms
-from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
+from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork as SlaUnitOfWork
 from leadrelay.sla_monitor.bootstrap import MIGRATIONS
 from leadrelay.sla_monitor.handlers import breach_due_handoffs, report_contact, start_clock
 

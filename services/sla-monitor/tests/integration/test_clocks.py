@@ -15,7 +15,7 @@ from leadrelay.devkit.testing.keys import SALES, VIEWER_KEY, role_keys
 from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
 from leadrelay.events.handoff import DecisionRef, LeadContacted, LeadQualified, Owner, SlaTerms
-from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
+from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork as SlaUnitOfWork
 from leadrelay.sla_monitor.bootstrap import MIGRATIONS, build_app
 from leadrelay.sla_monitor.handlers import breach_due_handoffs, start_clock
 from leadrelay.sla_monitor.settings import SlaMonitorSettings

@@ -236,6 +236,17 @@ async def test_policies_through_the_admin_api(settings):
             headers={**ADMIN, "content-type": "application/yaml"},
         )
         versions = (await client.get("/v1/policies/versions", headers=ADMIN)).json()
+        reactivated = await client.post("/v1/policies/versions/test-policies/activate", headers=ADMIN)
+        audit = (await client.get("/v1/audit", headers=ADMIN)).json()
+    assert reactivated.status_code == 200
+    assert [(e["action"], e["subject"], e["detail"]) for e in audit] == [
+        ("policies_activated", "test-policies", {"previous": "test-policies-2"}),
+        ("policies_activated", "test-policies-2", {"previous": "test-policies"}),
+        ("policies_added", "test-policies-2", {"policies": len(edited["policies"]), "calendars": 1}),
+        ("policies_activated", "test-policies", {"previous": None}),
+        ("policies_added", "test-policies", {"policies": len(POLICIES["policies"]), "calendars": 1}),
+    ]
+    assert audit[0]["actor"].startswith("admin key ") and audit[-1]["actor"] == "seed file"
     assert unauthorised.status_code == 403  # a viewer key is not an admin key
     assert invalid.status_code == 422
     assert invalid.json()["errors"][0]["reason"] == "policy 'x' counts business hours but names no calendar"

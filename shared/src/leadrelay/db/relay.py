@@ -20,6 +20,7 @@ from leadrelay.faults import fault_point
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.observability import metrics as m
 from leadrelay.observability.logging import error_name
+from leadrelay.service.stopping import sleep_or_stop
 
 log = structlog.get_logger(__name__)
 
@@ -95,8 +96,7 @@ class OutboxRelay:
                     # batches: the embedded broker keeps each batch as an object and every fetch that finds new
                     # data lists all of its partition's objects (docs/benchmarks.md). After a quiet spell the
                     # interval has long passed, so a lone row waits for nothing; a stop ends the wait.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), remaining)
+                    await sleep_or_stop(self._stopping, remaining)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
         finally:

@@ -17,6 +17,7 @@ from leadrelay.kafka.errors import is_transient
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.observability import metrics as m
 from leadrelay.observability.logging import error_name
+from leadrelay.service.stopping import sleep_or_stop
 from leadrelay.settings import KafkaSettings
 
 log = structlog.get_logger(__name__)
@@ -166,8 +167,7 @@ class ConsumerRunner:
                 log.warning(
                     "consumer_restart", service=self._service, error=error_name(exc), backoff_s=backoff
                 )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                await sleep_or_stop(self._stopping, backoff)
         self.running = False
 
     async def _run_once(self) -> None:
@@ -254,9 +254,7 @@ class ConsumerRunner:
         """Raise ConsumerStalled when there is lag but no progress for stall_timeout_s."""
         interval = max(0.5, self._stall_timeout_s / 3)
         while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), interval)
-            if self._stopping.is_set():
+            if await sleep_or_stop(self._stopping, interval):
                 return
             assigned = list(consumer.assignment())
             if not assigned:

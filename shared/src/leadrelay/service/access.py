@@ -268,3 +268,9 @@ class GuardedRoute(APIRoute):
             return await handler(request)
 
         return guarded
+
+
+def actor_of(request: Request) -> str:
+    """Name the caller's key in an audit entry without storing the key."""
+    caller = caller_of(request)
+    return f"{caller.role} key {caller.key_id}" if caller and caller.key_id else "unknown caller"

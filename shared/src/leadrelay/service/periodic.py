@@ -4,10 +4,11 @@ request path."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
+
+from leadrelay.service.stopping import sleep_or_stop
 
 log = structlog.get_logger(__name__)
 
@@ -32,8 +33,7 @@ class Periodic:
                 await self._refresh()
             except Exception as exc:  # the database may be down: try again next turn
                 log.warning("periodic_task_failed", task=self.name, error=type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._interval_s)
+            await sleep_or_stop(self._stopping, self._interval_s)
 
     def stop(self) -> None:
         """Ask the loop to end after its current turn."""

@@ -19,6 +19,7 @@ from leadrelay.kafka.consumer import BatchHandler, ConsumerRunner, Handler
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.observability.logging import error_name
 from leadrelay.service.periodic import Periodic
+from leadrelay.service.stopping import sleep_or_stop
 from leadrelay.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -125,9 +126,7 @@ class ServiceRuntime:
                 return
             except Exception as exc:
                 log.warning("ensure_topics_failed", service=self.service, error=type(exc).__name__)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), retry_s)
-                if self._stopping.is_set():
+                if await sleep_or_stop(self._stopping, retry_s):
                     return
 
     async def stop(self, timeout_s: float = 10.0) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 
 from leadrelay.capture.domain.forms import Form
-from leadrelay.service.access import GuardedRoute
+from leadrelay.service.access import GuardedRoute, actor_of
 from leadrelay.service.admin import require_admin
 from leadrelay.service.app import unprocessable
 
@@ -42,7 +43,10 @@ async def put_form(form_id: FormId, form: Form, request: Request) -> dict[str, A
     taken = (await store.current()).by_public_key(form.public_key)
     if taken is not None and taken.id != form.id:
         raise unprocessable("public_key", "already used by another form")
+    existed = (await store.current()).by_id(form.id) is not None
     await store.put(form)
+    detail = {"replaced": existed, "origins": len(form.allowed_origins)}
+    await request.app.state.audit.record(actor_of(request), "form_saved", form.id, detail, datetime.now(UTC))
     return form.model_dump()
 
 
@@ -51,4 +55,5 @@ async def delete_form(form_id: FormId, request: Request) -> Response:
     """Delete a form; its public key stops working."""
     if not await request.app.state.form_store.delete(form_id):
         raise HTTPException(404, detail=f"unknown form {form_id}")
+    await request.app.state.audit.record(actor_of(request), "form_deleted", form_id, {}, datetime.now(UTC))
     return Response(status_code=204)

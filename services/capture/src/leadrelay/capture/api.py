@@ -95,7 +95,7 @@ async def post_activity(
     state = request.app.state
     at: AwareDatetime = body.at or datetime.now(UTC)
     async with CaptureUnitOfWork(state.runtime.sessions) as uow:
-        if await uow.leads.get(lead_id) is None:
+        if not await uow.leads.exists(lead_id):
             raise HTTPException(404, detail=f"unknown lead {lead_id}")
         activity_id = await record_activity(
             uow, state.runtime.topics, lead_id, body.kind, at, body.properties

@@ -11,14 +11,16 @@ from leadrelay.capture import admin, api, consent, demo, forms_api, privacy
 from leadrelay.capture.adapters.erasure import expire_idempotency_keys
 from leadrelay.capture.adapters.form_store import FormStore
 from leadrelay.capture.adapters.forms_file import demo_form, load_forms
-from leadrelay.capture.adapters.orm import outbox
+from leadrelay.capture.adapters.orm import audit_log, outbox
 from leadrelay.capture.captcha import CaptchaVerifier
 from leadrelay.capture.cors import FormCors
 from leadrelay.capture.intake import IntakeWriter
 from leadrelay.capture.schemas import LeadIn
 from leadrelay.capture.security import RateLimits, form_key_principal
 from leadrelay.capture.settings import CaptureSettings
+from leadrelay.db.documents import AuditLog
 from leadrelay.service.access import KeyRing
+from leadrelay.service.admin import audit_router
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
 
@@ -34,6 +36,7 @@ def build_app(settings: CaptureSettings) -> FastAPI:
         configured_forms.forms.append(demo_form(settings.demo_form_key))
     runtime = ServiceRuntime(SERVICE, settings, outbox, broker_required=False)
     form_store = FormStore(runtime.engine)
+    audit = AuditLog(runtime.engine, audit_log)
 
     async def seed_forms() -> None:
         await form_store.seed(configured_forms)
@@ -66,6 +69,7 @@ def build_app(settings: CaptureSettings) -> FastAPI:
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.form_store = form_store
+    app.state.audit = audit
     app.state.intake = intake
     app.state.captcha = CaptchaVerifier(settings.captcha_verify_url, settings.captcha_secret)
     app.state.form_keys = form_key_principal
@@ -80,4 +84,5 @@ def build_app(settings: CaptureSettings) -> FastAPI:
     if settings.demo:
         app.include_router(demo.pages)
     app.include_router(admin.router)
+    app.include_router(audit_router(audit, prefix="/v1/admin"))
     return app

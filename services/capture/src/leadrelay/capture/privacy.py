@@ -78,8 +78,8 @@ async def post_opt_out(
         if body.email is not None:
             opted = await uow.erasure.opt_out(body.email, now)
         else:
-            lead = await uow.leads.get(body.lead_id or "")
-            opted = await uow.erasure.opt_out(lead["email"], now) if lead else {}
+            email = await uow.leads.email_of(body.lead_id or "")
+            opted = await uow.erasure.opt_out(email, now) if email else {}
         for lead_id, purposes in opted.items():
             changed = ConsentChanged(
                 lead_id=lead_id, marketing=False, purposes=purposes, channel="opt_out", at=now

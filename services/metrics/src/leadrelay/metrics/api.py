@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,8 +16,16 @@ from pydantic import BaseModel, Field, model_validator
 from leadrelay.metrics.adapters.repository import SPEED_BUCKETS
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
 from leadrelay.metrics.domain.funnel import summarise
+from leadrelay.metrics.domain.report import (
+    FeedItem,
+    FunnelCount,
+    JourneySummary,
+    ReasonCount,
+    RecordedSpend,
+    Spend,
+)
 from leadrelay.metrics.domain.timeline import ratio
-from leadrelay.service.access import PUBLIC, GuardedRoute
+from leadrelay.service.access import PUBLIC, GuardedRoute, actor_of
 from leadrelay.service.admin import require_admin, require_viewer
 from leadrelay.service.app import unprocessable
 
@@ -50,7 +59,7 @@ async def breakdown(
 @router.get("/feed")
 async def live_feed(
     request: Request, after: int = Query(default=0, ge=0), limit: int = Query(default=50, ge=1, le=500)
-) -> list[dict[str, Any]]:
+) -> list[FeedItem]:
     """The latest handoffs and breaches after an id, newest first (the dashboard polls it)."""
     async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
         return await uow.feed.after(after, limit)
@@ -89,50 +98,64 @@ async def kpis(
     }
 
 
-def _kpis(j: dict[str, Any], spent: float, lost: list[Any], rejected: list[Any]) -> dict[str, Any]:
+def _rounded(value: float | None, digits: int) -> float | None:
+    return round(value, digits) if value is not None else None
+
+
+def _kpis(
+    j: JourneySummary, spent: float, lost: list[ReasonCount], rejected: list[ReasonCount]
+) -> dict[str, Any]:
     return {
-        "leads": j["leads"],
-        "funnel": {k: j[k] for k in ("mql", "sql", "handed_off", "contacted", "won", "lost", "rejected")},
+        "leads": j.leads,
+        "funnel": {
+            "mql": j.mql,
+            "sql": j.sql,
+            "handed_off": j.handed_off,
+            "contacted": j.contacted,
+            "won": j.won,
+            "lost": j.lost,
+            "rejected": j.rejected,
+        },
         "conversion": {
-            "lead_to_mql": ratio(j["mql"], j["leads"]),
-            "lead_to_sql": ratio(j["sql"], j["leads"]),
-            "mql_to_sql": ratio(j["sql"], j["mql"]),
-            "sql_to_won": ratio(j["won"], j["sql"]),
-            "lead_to_won": ratio(j["won"], j["leads"]),
+            "lead_to_mql": ratio(j.mql, j.leads),
+            "lead_to_sql": ratio(j.sql, j.leads),
+            "mql_to_sql": ratio(j.sql, j.mql),
+            "sql_to_won": ratio(j.won, j.sql),
+            "lead_to_won": ratio(j.won, j.leads),
         },
         "speed_to_lead_seconds": {
-            name: round(j[f"{name}_s"], 3) if j[f"{name}_s"] is not None else None
-            for name in ("routing_p50", "routing_p95", "rep_p50", "rep_p95")
+            "routing_p50": _rounded(j.routing_p50_s, 3),
+            "routing_p95": _rounded(j.routing_p95_s, 3),
+            "rep_p50": _rounded(j.rep_p50_s, 3),
+            "rep_p95": _rounded(j.rep_p95_s, 3),
         },
         "sla": {
-            "breached": j["breached"],
-            "contacted_in_time": j["contacted_in_time"],
-            "compliance": ratio(j["contacted_in_time"], j["sla_decided"]),
+            "breached": j.breached,
+            "contacted_in_time": j.contacted_in_time,
+            "compliance": ratio(j.contacted_in_time, j.sla_decided),
         },
         "money": {
             "spend": spent,
-            "cost_per_lead": round(spent / j["leads"], 2) if j["leads"] and spent else None,
-            "customer_acquisition_cost": round(spent / j["won"], 2) if j["won"] and spent else None,
-            "revenue": j["revenue"],
-            "value_per_customer": round(j["value_per_customer"], 2)
-            if j["value_per_customer"] is not None
-            else None,
-            "roi": ratio(j["revenue"] - spent, spent) if spent else None,
+            "cost_per_lead": round(spent / j.leads, 2) if j.leads and spent else None,
+            "customer_acquisition_cost": round(spent / j.won, 2) if j.won and spent else None,
+            "revenue": j.revenue,
+            "value_per_customer": _rounded(j.value_per_customer, 2),
+            "roi": ratio(j.revenue - spent, spent) if spent else None,
         },
         "sales_cycle_days": {
-            "average": round(j["cycle_days_avg"], 2) if j["cycle_days_avg"] is not None else None,
-            "median": round(j["cycle_days_p50"], 2) if j["cycle_days_p50"] is not None else None,
+            "average": _rounded(j.cycle_days_avg, 2),
+            "median": _rounded(j.cycle_days_p50, 2),
         },
         "lost_reasons": lost,
         "rejection_reasons": rejected,
     }
 
 
-def _csv(rows: list[dict[str, Any]]) -> Response:
+def _csv(rows: list[FunnelCount]) -> Response:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(asdict(row) for row in rows)
     return Response(
         out.getvalue(),
         media_type="text/csv",
@@ -172,14 +195,17 @@ async def add_spend(
     """Record spend entries (cost per lead, acquisition cost and ROI use them)."""
     if len({e.currency for e in entries}) > 1:
         raise unprocessable("currency", "send one currency at a time")
+    now = datetime.now(UTC)
     async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
-        await uow.spend.add([e.model_dump() for e in entries], datetime.now(UTC))
+        await uow.spend.add([Spend(**e.model_dump()) for e in entries], now)
         await uow.commit()
+    detail = {"entries": len(entries), "currency": entries[0].currency}
+    await request.app.state.audit.record(actor_of(request), "spend_recorded", None, detail, now)
     return {"recorded": len(entries)}
 
 
 @admin.get("/spend")
-async def list_spend(request: Request) -> list[dict[str, Any]]:
+async def list_spend(request: Request) -> list[RecordedSpend]:
     """List recorded spend."""
     async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
         return await uow.spend.all()

@@ -7,14 +7,16 @@ from pathlib import Path
 from fastapi import FastAPI
 from prometheus_client import Gauge
 
+from leadrelay.db.documents import AuditLog
 from leadrelay.events import EVENT_TYPES, Envelope
-from leadrelay.metrics.adapters.orm import outbox
+from leadrelay.metrics.adapters.orm import audit_log, outbox
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
 from leadrelay.metrics.api import admin, pages, router
 from leadrelay.metrics.handlers import count_events
 from leadrelay.metrics.settings import MetricsSettings
 from leadrelay.observability.metrics import REGISTRY
 from leadrelay.service.access import KeyRing
+from leadrelay.service.admin import audit_router
 from leadrelay.service.app import create_app
 from leadrelay.service.periodic import Periodic
 from leadrelay.service.runtime import ServiceRuntime
@@ -33,6 +35,7 @@ FUNNEL = Gauge(
 def build_app(settings: MetricsSettings) -> FastAPI:
     """Build the metrics app and its consumer of every lead topic."""
     runtime = ServiceRuntime(SERVICE, settings, outbox)
+    audit = AuditLog(runtime.engine, audit_log)
 
     async def on_event(event: Envelope) -> None:
         await count_events([event], MetricsUnitOfWork(runtime.sessions))
@@ -51,7 +54,7 @@ def build_app(settings: MetricsSettings) -> FastAPI:
     async def refresh_funnel_gauge() -> None:
         async with MetricsUnitOfWork(runtime.sessions) as uow:
             for row in await uow.funnel.totals_by_labels():
-                FUNNEL.labels(row["step"], row["stage"], row["source"], row["queue"]).set(row["count"])
+                FUNNEL.labels(row.step, row.stage, row.source, row.queue).set(row.count)
 
     gauges = Periodic("funnel-gauge", refresh_funnel_gauge, settings.gauge_refresh_interval_s)
     runtime.add_task(gauges.name, gauges.run, gauges.stop)
@@ -65,7 +68,9 @@ def build_app(settings: MetricsSettings) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.settings = settings
+    app.state.audit = audit
     app.include_router(router)
     app.include_router(admin)
+    app.include_router(audit_router(audit))
     app.include_router(pages)
     return app

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 from leadrelay.events import Envelope
 from leadrelay.events.lead import LeadCaptured, LeadErased
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
 from leadrelay.metrics.domain.funnel import FunnelEntry, funnel_entry
+from leadrelay.metrics.domain.report import FeedEntry
 from leadrelay.metrics.domain.timeline import TimelineChange, combined, feed_item, timeline_change
 
 
@@ -23,7 +23,7 @@ async def count_events(events: list[Envelope], uow: MetricsUnitOfWork) -> None:
         sources = await uow.sources.sources_of({lead for e in claimed if (lead := _lead_of(e))})
         funnel: Counter[tuple[date, FunnelEntry]] = Counter()
         reasons: Counter[tuple[date, str, str]] = Counter()
-        feed: list[tuple[str, datetime, str, dict[str, Any]]] = []
+        feed: list[FeedEntry] = []
         journeys: dict[str, list[TimelineChange]] = {}  # per lead, in order
         for event in claimed:
             data, lead_id = event.data, _lead_of(event)
@@ -37,7 +37,7 @@ async def count_events(events: list[Envelope], uow: MetricsUnitOfWork) -> None:
                     reasons[(event.time.date(), *change.reason)] += 1
             item = feed_item(data)
             if item is not None:
-                feed.append((event.id, event.time, *item))
+                feed.append(FeedEntry(event.id, event.time, *item))
             if isinstance(data, LeadErased):
                 await uow.sources.forget(data.lead_id)
                 await uow.timeline.forget(data.lead_id)

@@ -14,15 +14,17 @@ import yaml
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
+from leadrelay.db.documents import VersionExists, VersionSummary
 from leadrelay.events import new_event
 from leadrelay.events.handoff import HandoffRejected
 from leadrelay.events.scoring import LeadScored
-from leadrelay.routing.adapters.config_store import VersionExists
-from leadrelay.routing.adapters.uow import RoutingUnitOfWork
+from leadrelay.routing.adapters.uow import PostgresRoutingUnitOfWork
 from leadrelay.routing.domain.config import RoutingConfig, config_problems
 from leadrelay.routing.domain.decide import HANDED_OFF_STAGES
+from leadrelay.routing.domain.handoff import Account, Handoff
+from leadrelay.routing.ports import RoutingUnitOfWork
 from leadrelay.routing.router import MemoryLedger, route
-from leadrelay.service.access import GuardedRoute, Principal, caller_of
+from leadrelay.service.access import GuardedRoute, Principal, actor_of
 from leadrelay.service.admin import require_admin, require_sales, require_viewer
 
 router = APIRouter(
@@ -38,12 +40,6 @@ sales = APIRouter(
 Version = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 SOURCE = "leadrelay/routing"
-
-
-def actor(request: Request) -> str:
-    """Name the admin key's holder in the audit log without storing the key."""
-    caller = caller_of(request)
-    return f"admin key {caller.key_id if caller else 'unknown'}"
 
 
 def _problem(field: str, reason: str) -> dict[str, str]:
@@ -93,7 +89,7 @@ CONFIG_BODY = {
 @router.get("/decisions/{lead_id}")
 async def decisions(lead_id: str, request: Request) -> dict[str, Any]:
     """Explain why a lead went where it went: every decision with its trace."""
-    async with RoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
         rows = await uow.decisions.for_lead(lead_id)
         handoffs = await uow.handoffs.of_lead(lead_id)
     if not rows:
@@ -126,7 +122,7 @@ async def active_config(request: Request, format: str = Query("json", pattern="^
 
 
 @admin.get("/config/versions")
-async def config_versions(request: Request) -> list[dict[str, Any]]:
+async def config_versions(request: Request) -> list[VersionSummary]:
     """List stored configuration versions, newest first."""
     return await request.app.state.config_store.list()  # type: ignore[no-any-return]
 
@@ -157,7 +153,7 @@ async def add_config(request: Request, activate: bool = False) -> dict[str, Any]
     config = parse_config(await _document(request))
     state = request.app.state
     try:
-        await state.config_store.add(config, actor(request), datetime.now(UTC), activate=activate)
+        await state.config_store.add(config, actor_of(request), datetime.now(UTC), activate=activate)
     except VersionExists as exc:
         raise HTTPException(409, detail={"error": "version_exists", "detail": str(exc)}) from exc
     if activate:
@@ -169,16 +165,10 @@ async def add_config(request: Request, activate: bool = False) -> dict[str, Any]
 async def activate_config(version: Version, request: Request) -> dict[str, Any]:
     """Route new leads with a stored version from now on; audited."""
     state = request.app.state
-    if not await state.config_store.activate(version, actor(request), datetime.now(UTC)):
+    if not await state.config_store.activate(version, actor_of(request), datetime.now(UTC)):
         raise HTTPException(404, detail=f"no configuration version {version}")
     await state.config_state.refresh()
     return {"version": version, "active": True}
-
-
-@admin.get("/audit")
-async def audit(request: Request, limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
-    """The latest configuration and account changes: who, what, when."""
-    return await request.app.state.config_store.audit(limit)  # type: ignore[no-any-return]
 
 
 class AccountIn(BaseModel):
@@ -224,19 +214,19 @@ async def _store_accounts(request: Request, accounts: list[AccountIn]) -> dict[s
     if unknown:
         raise HTTPException(422, detail={"error": "validation_failed", "errors": unknown})
     now = datetime.now(UTC)
-    async with RoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
-        written = await uow.accounts.upsert([a.model_dump() for a in accounts], now)
+    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+        written = await uow.accounts.upsert([Account(a.name, a.owner_id, a.domain) for a in accounts], now)
         await uow.commit()
-    await request.app.state.config_store.record(
-        actor(request), "accounts_imported", None, {"accounts": written}, now
+    await request.app.state.audit.record(
+        actor_of(request), "accounts_imported", None, {"accounts": written}, now
     )
     return {"imported": written}
 
 
 @admin.get("/accounts")
-async def list_accounts(request: Request) -> list[dict[str, Any]]:
+async def list_accounts(request: Request) -> list[Account]:
     """List known accounts and their owners."""
-    async with RoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
         return await uow.accounts.all()
 
 
@@ -256,7 +246,7 @@ async def preview(body: PreviewIn, request: Request) -> dict[str, Any]:
         else request.app.state.config_state.current
     )
     now = datetime.now(UTC)
-    async with RoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
         loads = await uow.handoffs.loads({r.id: now for r in config.reps})
     from leadrelay.routing.domain.strategies import RepLoad
 
@@ -285,9 +275,9 @@ async def backtest(body: BacktestIn, request: Request) -> dict[str, Any]:
     """Replay the last N handed-off leads against a draft (at their own decision times, loads starting
     empty) and report how assignments would change, per queue and per rep. Matching is not replayed."""
     draft = parse_config(body.config, "config.")
-    async with RoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
         history = await uow.decisions.recent_handoffs(body.last)
-        scored = {d["lead_id"]: await uow.leads.scored(d["lead_id"]) for d in history}
+        scored = {d.lead_id: await uow.leads.scored(d.lead_id) for d in history}
     ledger = MemoryLedger()
     before_queue: Counter[str] = Counter()
     after_queue: Counter[str] = Counter()
@@ -295,22 +285,22 @@ async def backtest(body: BacktestIn, request: Request) -> dict[str, Any]:
     after_rep: Counter[str] = Counter()
     changes = []
     for past in history:
-        facts = scored.get(past["lead_id"])
-        if facts is None:  # erased since
+        lead = scored.get(past.lead_id)
+        if lead is None:  # erased since
             continue
-        decision = await route(facts, draft, past["decided_at"], ledger)
+        decision = await route(lead.model_dump(mode="json"), draft, past.decided_at, ledger)
         owner = decision.owner.id if decision.owner else f"pool:{decision.queue.name}"
         if decision.owner:
             ledger.assigned(decision.owner.id)
-        before_queue[past["queue"]] += 1
+        before_queue[past.queue or ""] += 1
         after_queue[decision.queue.name] += 1
-        before_rep[past["owner_id"]] += 1
+        before_rep[past.owner_id or ""] += 1
         after_rep[owner] += 1
-        if (past["queue"], past["owner_id"]) != (decision.queue.name, owner):
+        if (past.queue, past.owner_id) != (decision.queue.name, owner):
             changes.append(
                 {
-                    "lead_id": past["lead_id"],
-                    "before": {"queue": past["queue"], "owner": past["owner_id"]},
+                    "lead_id": past.lead_id,
+                    "before": {"queue": past.queue, "owner": past.owner_id},
                     "after": {"queue": decision.queue.name, "owner": owner},
                 }
             )
@@ -338,10 +328,10 @@ async def accept(
     handoff_id: HandoffId, request: Request, caller: Annotated[Principal, Depends(require_sales)]
 ) -> dict[str, Any]:
     """The owner takes the handoff on (it stays open until first contact)."""
-    async with RoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
         handoff = await _open_handoff(uow, handoff_id, caller)
-        if handoff["state"] != "accepted":
-            await uow.handoffs.move(handoff_id, "accepted", datetime.now(UTC))
+        if handoff.state != "accepted":
+            await uow.handoffs.save(handoff.accept())
             await uow.commit()
     return {"handoff_id": handoff_id, "state": "accepted"}
 
@@ -362,34 +352,34 @@ async def reject(
     """The owner turns the lead down: HandoffRejected sends it back to nurture with the reason."""
     now = datetime.now(UTC)
     topics = request.app.state.runtime.topics
-    async with RoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
         handoff = await _open_handoff(uow, handoff_id, caller)
-        await uow.handoffs.move(handoff_id, "rejected", now, reason=body.reason)
+        await uow.handoffs.save(handoff.reject(now, body.reason))
         event = HandoffRejected(
             handoff_id=handoff_id,
-            lead_id=handoff["lead_id"],
-            owner_id=handoff["owner_id"],
-            queue=handoff["queue"],
-            attempt=handoff["attempt"],
+            lead_id=handoff.lead_id,
+            owner_id=handoff.owner_id,
+            queue=handoff.queue,
+            attempt=handoff.attempt,
             reason=body.reason,
             at=now,
         )
-        uow.outbox.add(new_event(event, source=SOURCE, subject=handoff["lead_id"]), topics.rejected)
+        uow.outbox.add(new_event(event, source=SOURCE, subject=handoff.lead_id), topics.rejected)
         await uow.commit()
     return {"handoff_id": handoff_id, "state": "rejected"}
 
 
-async def _open_handoff(uow: RoutingUnitOfWork, handoff_id: str, caller: Principal) -> dict[str, Any]:
+async def _open_handoff(uow: RoutingUnitOfWork, handoff_id: str, caller: Principal) -> Handoff:
     handoff = await uow.handoffs.get(handoff_id, lock=True)
     if handoff is None:
         raise HTTPException(404, detail=f"no handoff {handoff_id}")
-    if not caller.may_touch(handoff["queue"]):
+    if not caller.may_touch(handoff.queue):
         raise HTTPException(
             403,
-            detail={"error": "forbidden", "detail": f"this key may not act on {handoff['queue']}'s handoffs"},
+            detail={"error": "forbidden", "detail": f"this key may not act on {handoff.queue}'s handoffs"},
         )
-    if handoff["state"] not in ("open", "accepted"):
+    if not handoff.is_open:
         raise HTTPException(
-            409, detail={"error": "handoff_closed", "detail": f"the handoff is {handoff['state']}"}
+            409, detail={"error": "handoff_closed", "detail": f"the handoff is {handoff.state}"}
         )
     return handoff

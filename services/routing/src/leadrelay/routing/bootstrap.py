@@ -7,15 +7,15 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from leadrelay.db.documents import ActiveDocument, AuditLog, VersionedDocuments
 from leadrelay.events import Envelope
 from leadrelay.events.handoff import HandoffBreached, LeadContacted
 from leadrelay.events.lead import ConsentChanged, LeadErased
 from leadrelay.events.scoring import LeadOutcome, LeadScored
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.routing.adapters.config_file import load_config
-from leadrelay.routing.adapters.config_store import ConfigStore
-from leadrelay.routing.adapters.orm import outbox
-from leadrelay.routing.adapters.uow import RoutingUnitOfWork
+from leadrelay.routing.adapters.orm import audit_log, config_versions, outbox
+from leadrelay.routing.adapters.uow import PostgresRoutingUnitOfWork
 from leadrelay.routing.api import admin, router, sales
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.handlers import (
@@ -27,8 +27,8 @@ from leadrelay.routing.handlers import (
     route_scored_leads,
 )
 from leadrelay.routing.settings import RoutingSettings
-from leadrelay.routing.state import ConfigState
 from leadrelay.service.access import KeyRing
+from leadrelay.service.admin import audit_router
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
 
@@ -36,11 +36,19 @@ SERVICE = "routing"
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
+def config_summary(config: RoutingConfig) -> dict[str, int]:
+    """What an added configuration holds, for its audit entry."""
+    return {"queues": len(config.queues), "reps": len(config.reps), "rules": len(config.rules)}
+
+
 def build_app(settings: RoutingSettings) -> FastAPI:
     """Build routing's app: its consumers, configuration state and outbox relay."""
     seed = load_config(settings.config_path)
     runtime = ServiceRuntime(SERVICE, settings, outbox)
-    store = ConfigStore(runtime.engine)
+    audit = AuditLog(runtime.engine, audit_log)
+    store = VersionedDocuments(
+        runtime.engine, config_versions, RoutingConfig, "config", audit, summarise=config_summary
+    )
 
     def handoff_topics(config: RoutingConfig) -> list[str]:
         return [
@@ -54,11 +62,11 @@ def build_app(settings: RoutingSettings) -> FastAPI:
             settings.kafka.bootstrap_servers, handoff_topics(config), settings.kafka.partitions
         )
 
-    state = ConfigState(store, seed, prepare_topics)
+    state = ActiveDocument(store, seed, on_change=prepare_topics)
     runtime.extra_topics = handoff_topics(seed)
 
-    def uow() -> RoutingUnitOfWork:
-        return RoutingUnitOfWork(runtime.sessions)
+    def uow() -> PostgresRoutingUnitOfWork:
+        return PostgresRoutingUnitOfWork(runtime.sessions)
 
     async def on_scored(event: Envelope) -> None:
         await route_scored_leads([event], uow(), state.current, runtime.topics, datetime.now(UTC))
@@ -117,8 +125,10 @@ def build_app(settings: RoutingSettings) -> FastAPI:
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.config_store = store
+    app.state.audit = audit
     app.state.config_state = state
     app.include_router(router)
     app.include_router(admin)
+    app.include_router(audit_router(audit))
     app.include_router(sales)
     return app

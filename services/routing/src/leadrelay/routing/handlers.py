@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import structlog
 
@@ -19,12 +18,12 @@ from leadrelay.events.handoff import (
 )
 from leadrelay.events.lead import ConsentChanged
 from leadrelay.events.scoring import LeadOutcome, LeadScored
-from leadrelay.routing.adapters.repository import OPEN_STATES, person_key
-from leadrelay.routing.adapters.uow import RoutingUnitOfWork
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.domain.decide import HANDED_OFF_STAGES, due_at
+from leadrelay.routing.domain.handoff import DecisionRecord, Handoff, RoutedLead, person_key
 from leadrelay.routing.matching import Matcher
 from leadrelay.routing.metrics import FELL_BACK, POOLED, UNROUTED
+from leadrelay.routing.ports import RoutingUnitOfWork
 from leadrelay.routing.router import DbLedger, Decision, escalate, route
 
 SOURCE = "leadrelay/routing"
@@ -54,14 +53,8 @@ async def route_scored_leads(
         ready = [d for d in scored if d.stage in HANDED_OFF_STAGES]
         earlier = await uow.handoffs.first_of_leads({d.lead_id for d in ready})
         fresh = {d.lead_id: d for d in ready if d.lead_id not in earlier}  # the latest score of each lead
-        # Each score that may be stored or routed, dumped once (keyed by the object: a lead can repeat).
-        facts = {id(d): d.model_dump(mode="json") for d in ready if d.lead_id not in earlier}
         await uow.leads.remember_many(
-            [
-                {"lead_id": lead_id, "scored": facts[id(d)], "person_key": person_key(d.lead.contact.email)}
-                for lead_id, d in fresh.items()
-            ],
-            now,
+            [RoutedLead(lead_id, d, person_key(d.lead.contact.email)) for lead_id, d in fresh.items()], now
         )
         matcher = await Matcher.load(uow, list(fresh.values()))
         ledger = DbLedger(uow.queue_states, uow.handoffs)
@@ -69,26 +62,26 @@ async def route_scored_leads(
             # A batch can reach several queues (rules, fallbacks) in any order; taking every queue's lock up
             # front, in one order, keeps two batches from waiting on each other in a cycle.
             await ledger.lock_queues([queue.name for queue in config.queues])
-        decisions: list[dict[str, Any]] = []
-        handoffs: list[dict[str, Any]] = []
+        decisions: list[DecisionRecord] = []
+        handoffs: list[Handoff] = []
         for data in scored:
-            base = _decision_base(data, 1, now)
             if data.stage not in HANDED_OFF_STAGES:
-                why = f"stage {data.stage} is not handed off"
-                decisions.append({**base, "handed_off": False, "trace": {"outcome": "recorded", "why": why}})
+                decisions.append(_recorded(data, now, f"stage {data.stage} is not handed off"))
                 continue
             if data.lead_id in earlier:
                 # A re-score (repeat submission, new activity) never hands the same lead off a second time.
                 first = earlier[data.lead_id]
-                why = f"already handed off to {first['owner_id']} in {first['queue']}"
-                decisions.append({**base, "handed_off": False, "trace": {"outcome": "recorded", "why": why}})
+                decisions.append(
+                    _recorded(data, now, f"already handed off to {first.owner_id} in {first.queue}")
+                )
                 continue
-            decision = await route(facts[id(data)], config, now, ledger, matcher.match(data))
-            decision_row, handoff_row = _hand_off(uow, topics, data, decision, 1, base, now)
-            decisions.append(decision_row)
-            handoffs.append(handoff_row)
-            earlier[data.lead_id] = handoff_row
-            matcher.handed_off(data, handoff_row["owner_id"])
+            # the lead as rule conditions read it: a JSON document, as the rules' field paths name it
+            decision = await route(data.model_dump(mode="json"), config, now, ledger, matcher.match(data))
+            record, handoff = _hand_off(uow, topics, data, decision, 1, now)
+            decisions.append(record)
+            handoffs.append(handoff)
+            earlier[data.lead_id] = handoff
+            matcher.handed_off(data, handoff.owner_id)
             if decision.owner is not None:
                 ledger.assigned(decision.owner.id)
         await ledger.save()
@@ -97,17 +90,12 @@ async def route_scored_leads(
         await uow.commit()
 
 
-def _decision_base(data: LeadScored, attempt: int, now: datetime) -> dict[str, Any]:
-    """The columns every decision about this lead's attempt records, with a fresh trace id."""
-    return {
-        "trace_id": str(uuid.uuid4()),
-        "lead_id": data.lead_id,
-        "attempt": attempt,
-        "stage": data.stage,
-        "grade": data.grade,
-        "score": data.score,
-        "decided_at": now,
-    }
+def _recorded(data: LeadScored, now: datetime, why: str) -> DecisionRecord:
+    """A decision to hand nothing off, and why."""
+    return DecisionRecord(
+        trace_id=str(uuid.uuid4()), lead_id=data.lead_id, attempt=1, handed_off=False, stage=data.stage,
+        grade=data.grade, score=data.score, decided_at=now, trace={"outcome": "recorded", "why": why},
+    )  # fmt: skip
 
 
 async def escalate_breach(
@@ -121,32 +109,25 @@ async def escalate_breach(
             return
         handoff = await uow.handoffs.get(data.handoff_id, lock=True)
         history = await uow.handoffs.of_lead(data.lead_id)
-        if (
-            handoff is None
-            or handoff["state"] not in OPEN_STATES
-            or history[-1]["handoff_id"] != data.handoff_id
-        ):
+        if handoff is None or not handoff.is_open or history[-1].handoff_id != data.handoff_id:
             log.info("breach_ignored", handoff_id=data.handoff_id, why="not the lead's open handoff")
             await uow.commit()
             return
-        scored = await uow.leads.scored(data.lead_id)
-        await uow.handoffs.move(data.handoff_id, "reassigned", now, reason="first-contact deadline breached")
-        if handoff["owner_id"].startswith("pool:") or scored is None:
-            POOLED.labels(handoff["queue"]).inc()  # the pool missed it too: only people can help now
-            log.warning("pool_handoff_breached", handoff_id=data.handoff_id, queue=handoff["queue"])
+        lead = await uow.leads.scored(data.lead_id)
+        await uow.handoffs.save(handoff.reassign(now, reason="first-contact deadline breached"))
+        if handoff.pooled or lead is None:
+            POOLED.labels(handoff.queue).inc()  # the pool missed it too: only people can help now
+            log.warning("pool_handoff_breached", handoff_id=data.handoff_id, queue=handoff.queue)
             await uow.commit()
             return
-        attempt = handoff["attempt"] + 1
-        previous = [h["owner_id"] for h in history]
+        attempt = handoff.attempt + 1
+        previous = [h.owner_id for h in history]
         ledger = DbLedger(uow.queue_states, uow.handoffs)
-        decision = await escalate(handoff["queue"], attempt, previous, config, now, ledger)
-        lead = LeadScored.model_validate(scored)
-        decision_row, handoff_row = _hand_off(
-            uow, topics, lead, decision, attempt, _decision_base(lead, attempt, now), now
-        )
+        decision = await escalate(handoff.queue, attempt, previous, config, now, ledger)
+        record, reassigned = _hand_off(uow, topics, lead, decision, attempt, now)
         await ledger.save()
-        await uow.decisions.add_many([decision_row])
-        await uow.handoffs.add_many([handoff_row])
+        await uow.decisions.add_many([record])
+        await uow.handoffs.add_many([reassigned])
         await uow.commit()
 
 
@@ -156,11 +137,10 @@ def _hand_off(
     data: LeadScored,
     decision: Decision,
     attempt: int,
-    base: dict[str, Any],
     now: datetime,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Queue the LeadQualified events of a decision; return its decision and handoff rows to write."""
-    trace_id = base["trace_id"]
+) -> tuple[DecisionRecord, Handoff]:
+    """Queue the LeadQualified events of a decision; return its decision and handoff to record."""
+    trace_id = str(uuid.uuid4())
     queue = decision.queue
     owner = (
         Owner(id=decision.owner.id, name=decision.owner.name, email=decision.owner.email)
@@ -193,32 +173,18 @@ def _hand_off(
         captured_at=data.captured_at,
     )
     trace = {"outcome": "pooled" if decision.pooled else "handed_off", "owner": owner.id, **decision.trace}
-    decision_row = {
-        **base,
-        "handoff_id": handoff_id,
-        "handed_off": True,
-        "queue": queue.name,
-        "owner_id": owner.id,
-        "rule": decision.rule,
-        "strategy": decision.strategy,
-        "due_at": due,
-        "trace": trace,
-    }
-    handoff_row = {
-        "handoff_id": handoff_id,
-        "lead_id": data.lead_id,
-        "attempt": attempt,
-        "queue": queue.name,
-        "owner_id": owner.id,
-        "assigned_at": now,
-        "trace_id": trace_id,
-    }
+    record = DecisionRecord(
+        trace_id=trace_id, lead_id=data.lead_id, attempt=attempt, handed_off=True, stage=data.stage,
+        grade=data.grade, score=data.score, decided_at=now, trace=trace, handoff_id=handoff_id,
+        queue=queue.name, owner_id=owner.id, rule=decision.rule, strategy=decision.strategy, due_at=due,
+    )  # fmt: skip
+    handoff = Handoff(handoff_id, data.lead_id, attempt, queue.name, owner.id, now, trace_id)
     envelope = new_event(qualified, source=SOURCE, subject=data.lead_id)
     uow.outbox.add(envelope, topics.qualified)
     uow.outbox.add(
         envelope, topics.name(queue.handoff_topic) if queue.handoff_topic else topics.handoff(queue.name)
     )
-    return decision_row, handoff_row
+    return record, handoff
 
 
 async def record_contact(event: Envelope, uow: RoutingUnitOfWork, now: datetime) -> None:
@@ -228,8 +194,8 @@ async def record_contact(event: Envelope, uow: RoutingUnitOfWork, now: datetime)
         if not await uow.inbox.claim(event):
             return
         handoff = await uow.handoffs.get(data.handoff_id, lock=True)
-        if handoff is not None and handoff["state"] in OPEN_STATES:
-            await uow.handoffs.move(data.handoff_id, "contacted", now)
+        if handoff is not None and handoff.is_open:
+            await uow.handoffs.save(handoff.contact(now))
         await uow.commit()
 
 
@@ -239,7 +205,9 @@ async def record_outcome(event: Envelope, uow: RoutingUnitOfWork, now: datetime)
     async with uow:
         if not await uow.inbox.claim(event):
             return
-        await uow.handoffs.close_lead(data.lead_id, now, reason=f"outcome: {data.outcome}")
+        for handoff in await uow.handoffs.of_lead(data.lead_id):
+            if handoff.is_open:
+                await uow.handoffs.save(handoff.close(now, reason=f"outcome: {data.outcome}"))
         await uow.commit()
 
 

@@ -3,11 +3,9 @@ previous rep; read in two queries for the whole batch and kept current as the ba
 
 from __future__ import annotations
 
-from typing import Any
-
 from leadrelay.events.scoring import LeadScored
-from leadrelay.routing.adapters.repository import person_key
-from leadrelay.routing.adapters.uow import RoutingUnitOfWork
+from leadrelay.routing.domain.handoff import Account, person_key
+from leadrelay.routing.ports import RoutingUnitOfWork
 from leadrelay.routing.router import Match
 
 
@@ -24,9 +22,9 @@ def _company(data: LeadScored) -> str | None:
 class Matcher:
     """Matches leads to known owners from what was read for their batch plus the batch's own handoffs."""
 
-    def __init__(self, accounts: list[dict[str, Any]], owners: list[tuple[str, str, str]]) -> None:
-        self._by_domain = {a["domain"]: a for a in accounts if a["domain"]}
-        self._by_name = {a["name_key"]: a for a in accounts}
+    def __init__(self, accounts: list[Account], owners: list[tuple[str, str, str]]) -> None:
+        self._by_domain = {a.domain: a for a in accounts if a.domain}
+        self._by_name = {a.name_key: a for a in accounts}
         self._owners: dict[str, list[tuple[str, str]]] = {}  # person key -> [(lead id, owner)], latest first
         for key, lead_id, owner in owners:
             self._owners.setdefault(key, []).append((lead_id, owner))
@@ -43,7 +41,7 @@ class Matcher:
         """The account owner (by email domain, then company), else the owner of the person's latest lead."""
         account = self._by_domain.get(_domain(data) or "") or self._by_name.get(_company(data) or "")
         if account is not None:
-            return Match("account_owner", account["owner_id"], f"account {account['name']}")
+            return Match("account_owner", account.owner_id, f"account {account.name}")
         key = person_key(data.lead.contact.email)
         for lead_id, owner in self._owners.get(key or "", []):
             if lead_id != data.lead_id:

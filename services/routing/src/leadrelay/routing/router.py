@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from leadrelay.routing.adapters.repository import HandoffRepository, QueueStateRepository
 from leadrelay.routing.domain.availability import availability, local_day_start
 from leadrelay.routing.domain.config import Queue, Rep, RoutingConfig
 from leadrelay.routing.domain.decide import candidate, candidates, choose_queue
 from leadrelay.routing.domain.strategies import Candidate, QueueState, RepLoad, pick
+from leadrelay.routing.ports import Handoffs, QueueStates
 
 
 class Ledger(Protocol):
@@ -188,7 +188,7 @@ class DbLedger:
     state once (save()) before commit.
     """
 
-    def __init__(self, states: QueueStateRepository, handoffs: HandoffRepository) -> None:
+    def __init__(self, states: QueueStates, handoffs: Handoffs) -> None:
         self._states = states
         self._handoffs = handoffs
         self._queues: dict[str, QueueState] = {}

@@ -9,13 +9,13 @@ import yaml
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from leadrelay.db.documents import VersionExists, VersionSummary
 from leadrelay.events.lead import LeadCaptured
-from leadrelay.scoring.adapters.rulesets import RulesetExists
-from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
+from leadrelay.scoring.adapters.uow import PostgresScoringUnitOfWork
 from leadrelay.scoring.domain.facts import Activity
 from leadrelay.scoring.domain.rules import RuleSet, RuleSetError, parse_ruleset
 from leadrelay.scoring.scorer import ServedModel, assess
-from leadrelay.service.access import GuardedRoute
+from leadrelay.service.access import GuardedRoute, actor_of
 from leadrelay.service.admin import require_admin, require_viewer
 
 router = APIRouter(
@@ -49,11 +49,11 @@ class ScoreView(BaseModel):
 @router.get("/scores/{lead_id}", response_model=ScoreView)
 async def get_score(lead_id: str, request: Request) -> ScoreView:
     """Return a lead's latest score."""
-    async with ScoringUnitOfWork(request.app.state.runtime.sessions) as uow:
-        row = await uow.scores.get(lead_id)
-    if row is None:
+    async with PostgresScoringUnitOfWork(request.app.state.runtime.sessions) as uow:
+        score = await uow.scores.get(lead_id)
+    if score is None:
         raise HTTPException(404, detail=f"no score for lead {lead_id}")
-    return ScoreView(**row)
+    return ScoreView.model_validate(score, from_attributes=True)
 
 
 def _invalid(error: RuleSetError) -> HTTPException:
@@ -98,7 +98,7 @@ RULESET_BODY = {
 
 
 @admin.get("/rulesets")
-async def list_rulesets(request: Request) -> list[dict[str, Any]]:
+async def list_rulesets(request: Request) -> list[VersionSummary]:
     """List the stored rule set versions, newest first; one is active."""
     return await request.app.state.rulesets.list()  # type: ignore[no-any-return]
 
@@ -121,8 +121,8 @@ async def add_ruleset(request: Request, activate: bool = False, rescore: bool = 
     except RuleSetError as exc:
         raise _invalid(exc) from exc
     try:
-        await request.app.state.rulesets.add(ruleset, datetime.now(UTC))
-    except RulesetExists as exc:
+        await request.app.state.rulesets.add(ruleset, actor_of(request), datetime.now(UTC))
+    except VersionExists as exc:
         raise HTTPException(409, detail={"error": "version_exists", "detail": str(exc)}) from exc
     answer: dict[str, Any] = {"version": ruleset.version, "active": False}
     if activate:
@@ -168,12 +168,14 @@ async def activate_ruleset(
 
 async def _activate(request: Request, version: str, rescore: bool) -> dict[str, Any]:
     state = request.app.state
-    if not await state.rulesets.activate(version, datetime.now(UTC)):
+    now = datetime.now(UTC)
+    if not await state.rulesets.activate(version, actor_of(request), now):
         raise HTTPException(404, detail=f"no rule set version {version}")
     await state.scoring_state.refresh()
     answer: dict[str, Any] = {"version": version, "active": True, "rescore_job": None}
     if rescore:
-        answer["rescore_job"] = await state.rescore_jobs.create(version)
+        answer["rescore_job"] = job = await state.rescore_jobs.create(version)
+        await state.audit.record(actor_of(request), "rescore_started", version, {"job": job["id"]}, now)
     return answer
 
 
@@ -190,7 +192,11 @@ async def start_rescore(request: Request, body: RescoreIn | None = None) -> dict
     version = (body.ruleset_version if body else None) or state.scoring_state.current.ruleset.version
     if await state.rulesets.get(version) is None:
         raise HTTPException(404, detail=f"no rule set version {version}")
-    return await state.rescore_jobs.create(version)  # type: ignore[no-any-return]
+    job: dict[str, Any] = await state.rescore_jobs.create(version)
+    await state.audit.record(
+        actor_of(request), "rescore_started", version, {"job": job["id"]}, datetime.now(UTC)
+    )
+    return job
 
 
 @admin.get("/rescore-jobs/{job_id}")
@@ -213,7 +219,7 @@ async def activate_model(version: Version, request: Request) -> dict[str, Any]:
     """Serve a registered model version from now on."""
     state = request.app.state
     try:
-        found = await state.registry.activate(version)
+        found = await state.registry.activate(version, actor_of(request), datetime.now(UTC))
     except ValueError as exc:
         raise HTTPException(409, detail={"error": "not_servable", "detail": str(exc)}) from exc
     if not found:
@@ -227,7 +233,7 @@ async def retrain(request: Request, activate: bool = True) -> dict[str, Any]:
     """Train a new model version now from the LeadOutcome events received, and (by default) activate it."""
     trainer = request.app.state.outcome_trainer
     try:
-        return await trainer.retrain(activate=activate)  # type: ignore[no-any-return]
+        return await trainer.retrain(activate=activate, actor=actor_of(request))  # type: ignore[no-any-return]
     except ValueError as exc:
         raise HTTPException(409, detail={"error": "cannot_train", "detail": str(exc)}) from exc
 

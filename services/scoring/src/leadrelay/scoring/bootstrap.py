@@ -7,16 +7,18 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from leadrelay.db.documents import AuditLog, VersionedDocuments
 from leadrelay.events import Envelope
 from leadrelay.events.handoff import HandoffRejected
 from leadrelay.events.lead import ConsentChanged, LeadActivity, LeadCaptured, LeadErased
 from leadrelay.events.scoring import LeadOutcome
 from leadrelay.scoring.adapters.model_registry import ModelRegistry
-from leadrelay.scoring.adapters.orm import outbox
+from leadrelay.scoring.adapters.orm import audit_log, outbox
+from leadrelay.scoring.adapters.orm import rulesets as ruleset_versions
 from leadrelay.scoring.adapters.ruleset_file import load_ruleset
-from leadrelay.scoring.adapters.rulesets import RulesetStore
-from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
+from leadrelay.scoring.adapters.uow import PostgresScoringUnitOfWork
 from leadrelay.scoring.api import admin, router
+from leadrelay.scoring.domain.rules import RuleSet
 from leadrelay.scoring.handlers import (
     apply_consent,
     erase_lead,
@@ -32,6 +34,7 @@ from leadrelay.scoring.scorer import Scoring
 from leadrelay.scoring.settings import ScoringSettings
 from leadrelay.scoring.state import ModelCache, ScoringState
 from leadrelay.service.access import KeyRing
+from leadrelay.service.admin import audit_router
 from leadrelay.service.app import create_app
 from leadrelay.service.runtime import ServiceRuntime
 
@@ -39,11 +42,19 @@ SERVICE = "scoring"
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
+def ruleset_summary(ruleset: RuleSet) -> dict[str, int]:
+    """What an added rule set holds, for its audit entry."""
+    return {"rules": len(ruleset.rules)}
+
+
 def build_app(settings: ScoringSettings) -> FastAPI:
     """Build scoring's app: its consumers, rule set and model state, re-score jobs, retraining and relay."""
     seed_ruleset = load_ruleset(settings.ruleset_path)
     runtime = ServiceRuntime(SERVICE, settings, outbox)
-    rulesets = RulesetStore(runtime.engine)
+    audit = AuditLog(runtime.engine, audit_log)
+    rulesets = VersionedDocuments(
+        runtime.engine, ruleset_versions, RuleSet, "ruleset", audit, summarise=ruleset_summary
+    )
     registry = ModelRegistry(runtime.engine)
     state = ScoringState(rulesets, registry, Scoring(seed_ruleset))
     outcome_features = load_feature_map("native")
@@ -58,8 +69,8 @@ def build_app(settings: ScoringSettings) -> FastAPI:
     )
     jobs = RescoreJobs(runtime.engine, runtime.sessions, rulesets, state, runtime.topics)
 
-    def uow() -> ScoringUnitOfWork:
-        return ScoringUnitOfWork(runtime.sessions)
+    def uow() -> PostgresScoringUnitOfWork:
+        return PostgresScoringUnitOfWork(runtime.sessions)
 
     async def on_captured(event: Envelope) -> None:
         await score_captured_leads([event], uow(), state.current, runtime.topics, datetime.now(UTC))
@@ -126,6 +137,7 @@ def build_app(settings: ScoringSettings) -> FastAPI:
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.rulesets = rulesets
+    app.state.audit = audit
     app.state.registry = registry
     app.state.scoring_state = state
     app.state.model_cache = ModelCache(registry)
@@ -133,4 +145,5 @@ def build_app(settings: ScoringSettings) -> FastAPI:
     app.state.outcome_trainer = trainer
     app.include_router(router)
     app.include_router(admin)
+    app.include_router(audit_router(audit))
     return app

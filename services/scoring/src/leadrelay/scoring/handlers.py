@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.handoff import HandoffRejected
-from leadrelay.events.lead import ConsentChanged, LeadActivity, LeadCaptured, LeadSnapshot
+from leadrelay.events.lead import ConsentChanged, LeadActivity, LeadCaptured
 from leadrelay.events.scoring import LeadOutcome, LeadScored, Reason
-from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
-from leadrelay.scoring.domain.facts import merge_facts
+from leadrelay.scoring.domain.facts import LeadFacts, snapshot_of
+from leadrelay.scoring.domain.score import StoredScore
 from leadrelay.scoring.model.features import FeatureMap, features_of
+from leadrelay.scoring.ports import ScoringUnitOfWork
 from leadrelay.scoring.scorer import Assessment, Scoring, assess
 
 SOURCE = "leadrelay/scoring"
@@ -31,13 +31,8 @@ async def score_captured_leads(
             facts = {}
             for event in round_:
                 data: LeadCaptured = event.data
-                known = earlier.get(data.lead_id)
-                first_capture = (known or {}).get("captured_at")
-                facts[data.lead_id] = {
-                    **merge_facts(known, data.model_dump(mode="json")),
-                    "captured_at": first_capture or event.time.isoformat(),
-                }
-            await uow.leads.remember_many(facts, now)
+                facts[data.lead_id] = LeadFacts.of_capture(data, event.time, earlier.get(data.lead_id))
+            await uow.leads.remember_many(list(facts.values()), now)
             await _score_many(uow, facts, scoring, topics, now)
         await uow.commit()
 
@@ -67,26 +62,26 @@ async def score_activity(
         await uow.leads.add_activity(event.id, data.lead_id, data.kind, data.at)
         facts = await uow.leads.facts(data.lead_id)
         if facts is not None:
-            await _score(uow, data.lead_id, facts, scoring, topics, now)
+            await _score(uow, facts, scoring, topics, now)
         await uow.commit()
 
 
 async def _score(
     uow: ScoringUnitOfWork,
-    lead_id: str,
-    facts: dict[str, Any],
+    facts: LeadFacts,
     scoring: Scoring,
     topics: Topics,
     now: datetime,
     only_if_changed: bool = False,
 ) -> bool:
     """Score one lead (see _score_many); returns whether its score, grade or stage changed."""
-    return lead_id in await _score_many(uow, {lead_id: facts}, scoring, topics, now, only_if_changed)
+    changed = await _score_many(uow, {facts.lead_id: facts}, scoring, topics, now, only_if_changed)
+    return facts.lead_id in changed
 
 
 async def _score_many(
     uow: ScoringUnitOfWork,
-    facts: dict[str, dict[str, Any]],
+    facts: dict[str, LeadFacts],
     scoring: Scoring,
     topics: Topics,
     now: datetime,
@@ -103,20 +98,20 @@ async def _score_many(
     changed: set[str] = set()
     scored: list[tuple[str, str | None, Assessment]] = []
     for lead_id, lead_facts in facts.items():
-        captured = LeadCaptured.model_validate(lead_facts)
-        assessment = assess(lead_facts, activities[lead_id], now, scoring.ruleset, scoring.model)
+        captured = lead_facts.captured()
+        assessment = assess(lead_facts.document, activities[lead_id], now, scoring.ruleset, scoring.model)
         result, before = assessment.result, previous.get(lead_id)
-        if before is None or (before["score"], before["grade"], before["stage"]) != (
-            result.score,
-            result.grade,
-            result.stage,
-        ):
+        if before is None or before.headline != (result.score, result.grade, result.stage):
             changed.add(lead_id)
         elif only_if_changed:
             continue
         scored.append((lead_id, captured.source, assessment))
         uow.outbox.add(
-            new_event(scored_event(lead_id, captured, assessment, before), source=SOURCE, subject=lead_id),
+            new_event(
+                scored_event(lead_id, captured, assessment, before, lead_facts.captured_at),
+                source=SOURCE,
+                subject=lead_id,
+            ),
             topics.scored,
         )
     await uow.scores.save_many(scored, now)
@@ -130,11 +125,15 @@ async def rescore_lead(
     facts = await uow.leads.facts(lead_id)
     if facts is None:  # erased since the job listed it
         return False
-    return await _score(uow, lead_id, facts, scoring, topics, now, only_if_changed=True)
+    return await _score(uow, facts, scoring, topics, now, only_if_changed=True)
 
 
 def scored_event(
-    lead_id: str, captured: LeadCaptured, assessment: Assessment, previous: dict[str, Any] | None
+    lead_id: str,
+    captured: LeadCaptured,
+    assessment: Assessment,
+    previous: StoredScore | None,
+    captured_at: str | None,
 ) -> LeadScored:
     """Build LeadScored; previous_stage is the stage of the lead's last score, if any."""
     result = assessment.result
@@ -146,19 +145,14 @@ def scored_event(
         probability=assessment.probability,
         grade=result.grade,
         stage=result.stage,
-        previous_stage=previous["stage"] if previous else None,
+        previous_stage=previous.stage if previous else None,
         reasons=assessment.reasons(),
         qualification=assessment.checklists(),
         ruleset_version=result.ruleset_version,
         model_version=assessment.model_version,
         source=captured.source,
-        lead=LeadSnapshot(
-            contact=captured.contact,
-            company=captured.company,
-            message=captured.message,
-            marketing_consent=captured.consent.marketing,
-        ),
-        captured_at=(captured.model_extra or {}).get("captured_at"),
+        lead=snapshot_of(captured),
+        captured_at=captured_at,
     )
 
 
@@ -180,10 +174,10 @@ async def record_outcome(
             await uow.commit()
             return False
         score = await uow.scores.get(data.lead_id)
-        sql_at: datetime | None = score["sql_at"] if score else None
+        sql_at = score.sql_at if score else None
         cutoff = min(data.at, sql_at) if sql_at is not None else data.at
         activities = [a for a in await uow.leads.activities(data.lead_id) if a.at <= cutoff]
-        features = features_of(feature_map, facts, activities, cutoff)
+        features = features_of(feature_map, facts.document, activities, cutoff)
         await uow.outcomes.record(data.lead_id, data.outcome, data.value, data.at, features, now)
         await uow.commit()
     return True
@@ -202,32 +196,25 @@ async def return_to_nurture(event: Envelope, uow: ScoringUnitOfWork, topics: Top
             await uow.commit()
             return
         returned = Reason(factor="returned by sales", text=f"returned to nurture by sales: {data.reason}")
-        reasons = [returned, *(Reason.model_validate(r) for r in score["reasons"])]
-        await uow.scores.return_to_nurture(
-            data.lead_id, [r.model_dump(exclude_none=True) for r in reasons], now
-        )
-        captured = LeadCaptured.model_validate(facts)
+        reasons = [returned, *(Reason.model_validate(r) for r in score.reasons)]
+        await uow.scores.return_to_nurture(data.lead_id, reasons, now)
+        captured = facts.captured()
         scored = LeadScored(
             lead_id=data.lead_id,
-            score=score["score"],
-            fit=score["fit"],
-            engagement=score["engagement"],
-            probability=score["probability"],
-            grade=score["grade"],
+            score=score.score,
+            fit=score.fit,
+            engagement=score.engagement,
+            probability=score.probability,
+            grade=score.grade,
             stage="nurture",
-            previous_stage=score["stage"],
+            previous_stage=score.stage,
             reasons=reasons,
-            qualification=score["qualification"],
-            ruleset_version=score["ruleset_version"],
-            model_version=score["model_version"],
+            qualification=score.qualification or [],
+            ruleset_version=score.ruleset_version,
+            model_version=score.model_version,
             source=captured.source,
-            lead=LeadSnapshot(
-                contact=captured.contact,
-                company=captured.company,
-                message=captured.message,
-                marketing_consent=captured.consent.marketing,
-            ),
-            captured_at=(captured.model_extra or {}).get("captured_at"),
+            lead=snapshot_of(captured),
+            captured_at=facts.captured_at,
         )
         uow.outbox.add(new_event(scored, source=SOURCE, subject=data.lead_id), topics.scored)
         await uow.commit()
@@ -242,8 +229,7 @@ async def apply_consent(event: Envelope, uow: ScoringUnitOfWork, now: datetime) 
             return
         facts = await uow.leads.facts(data.lead_id)
         if facts is not None:  # a change before the capture arrives is carried by the capture itself
-            consent = {**(facts.get("consent") or {}), "marketing": data.marketing, "purposes": data.purposes}
-            await uow.leads.remember_many({data.lead_id: {**facts, "consent": consent}}, now)
+            await uow.leads.remember_many([facts.with_consent(data.marketing, data.purposes)], now)
         await uow.commit()
 
 

@@ -16,10 +16,11 @@ import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from leadrelay.db.documents import VersionedDocuments
 from leadrelay.events import Topics
 from leadrelay.scoring.adapters.orm import lead_facts, rescore_jobs
-from leadrelay.scoring.adapters.rulesets import RulesetStore
-from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
+from leadrelay.scoring.adapters.uow import PostgresScoringUnitOfWork
+from leadrelay.scoring.domain.rules import RuleSet
 from leadrelay.scoring.handlers import rescore_lead
 from leadrelay.scoring.scorer import Scoring
 from leadrelay.scoring.state import ScoringState
@@ -34,7 +35,7 @@ class RescoreJobs:
         self,
         engine: AsyncEngine,
         sessions: async_sessionmaker,
-        rulesets: RulesetStore,
+        rulesets: VersionedDocuments[RuleSet],
         state: ScoringState,
         topics: Topics,
         batch_size: int = 200,
@@ -101,7 +102,7 @@ class RescoreJobs:
                     pass
 
     async def _one_batch(self) -> bool:
-        async with ScoringUnitOfWork(self._sessions) as uow:
+        async with PostgresScoringUnitOfWork(self._sessions) as uow:
             job = (
                 await uow.session.execute(
                     select(rescore_jobs)

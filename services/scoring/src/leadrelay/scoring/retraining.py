@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from leadrelay.scoring.adapters.model_registry import ModelRegistry
-from leadrelay.scoring.adapters.uow import ScoringUnitOfWork
+from leadrelay.scoring.adapters.uow import PostgresScoringUnitOfWork
 from leadrelay.scoring.model.features import FeatureMap
 from leadrelay.scoring.state import ScoringState
 from leadrelay.scoring.training.model import train
@@ -50,7 +50,9 @@ class OutcomeTrainer:
         """Note a new outcome: the background loop checks whether enough have arrived."""
         self._wake.set()
 
-    async def retrain(self, activate: bool = True, seed: int = 42, wait: bool = True) -> dict[str, Any]:
+    async def retrain(
+        self, activate: bool = True, seed: int = 42, wait: bool = True, actor: str = "retraining"
+    ) -> dict[str, Any]:
         """Train and register a version from every recorded outcome; ValueError when there are too few.
 
         With wait, a retraining already running (in any replica) is waited for; without, it is an error.
@@ -61,22 +63,22 @@ class OutcomeTrainer:
             elif not await lock.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": RETRAIN_LOCK}):
                 raise ValueError("another retraining is running")
             try:
-                return await self._retrain(activate, seed)
+                return await self._retrain(activate, seed, actor)
             finally:
                 await lock.scalar(text("SELECT pg_advisory_unlock(:k)"), {"k": RETRAIN_LOCK})
 
-    async def _retrain(self, activate: bool, seed: int) -> dict[str, Any]:
+    async def _retrain(self, activate: bool, seed: int, actor: str) -> dict[str, Any]:
         started = datetime.now(UTC)
-        async with ScoringUnitOfWork(self._sessions) as uow:
+        async with PostgresScoringUnitOfWork(self._sessions) as uow:
             rows = await uow.outcomes.all()
-        labels = pd.Series([1 if r["outcome"] == "won" else 0 for r in rows], dtype=int)
+        labels = pd.Series([1 if r.outcome == "won" else 0 for r in rows], dtype=int)
         positives = int(labels.sum())
         if min(positives, len(rows) - positives) < MIN_PER_CLASS:
             raise ValueError(
                 f"too few outcomes to train: {positives} won and {len(rows) - positives} lost or disqualified; "
                 f"at least {MIN_PER_CLASS} of each are needed"
             )
-        features = pd.DataFrame([r["features"] for r in rows], columns=list(self._feature_map.columns))
+        features = pd.DataFrame([r.features for r in rows], columns=list(self._feature_map.columns))
         features = features.dropna(axis=1, how="all")  # a column no lead had teaches nothing
         for column in features.columns:  # numbers stay numbers; everything else is a category
             converted = pd.to_numeric(features[column], errors="coerce")
@@ -87,7 +89,7 @@ class OutcomeTrainer:
                     features[column].astype("string").astype(object).where(features[column].notna())
                 )
         folds = min(5, positives, len(rows) - positives)
-        order = pd.Series([r["at"] for r in rows])
+        order = pd.Series([r.at for r in rows])
         # ModelRefused is a ValueError: the API answers it with 409, run() logs it as retrain_skipped
         model = await asyncio.to_thread(train, features, labels, seed, folds, order)
         # leads drift: the figure on the latest outcomes decides, the shuffled one only when there is none
@@ -110,6 +112,7 @@ class OutcomeTrainer:
             started,
             activate=activated,
             feature_map=self._feature_map.model_dump(mode="json"),
+            actor=actor,
         )
         if activated:
             await self._state.refresh()
@@ -145,7 +148,7 @@ class OutcomeTrainer:
             if self._stopping.is_set():
                 return
             last = await self._registry.last_created(source="outcomes")
-            async with ScoringUnitOfWork(self._sessions) as uow:
+            async with PostgresScoringUnitOfWork(self._sessions) as uow:
                 new = await uow.outcomes.count_since(last)
             if new < self._retrain_after:
                 continue

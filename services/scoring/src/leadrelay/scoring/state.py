@@ -8,12 +8,14 @@ from typing import Any
 
 import structlog
 
+from leadrelay.db.documents import VersionedDocuments
 from leadrelay.scoring.adapters.model_registry import ModelRegistry
-from leadrelay.scoring.adapters.rulesets import RulesetStore
+from leadrelay.scoring.domain.rules import RuleSet
 from leadrelay.scoring.model.artifact import ArtifactError
 from leadrelay.scoring.model.features import FeatureMap
 from leadrelay.scoring.model.forest import LeanModel
 from leadrelay.scoring.scorer import Scoring, ServedModel
+from leadrelay.service.stopping import sleep_or_stop
 
 log = structlog.get_logger(__name__)
 
@@ -52,7 +54,9 @@ class ModelCache:
 class ScoringState:
     """Holds the Scoring in use; refresh() reloads what changed in the database."""
 
-    def __init__(self, rulesets: RulesetStore, registry: ModelRegistry, scoring: Scoring) -> None:
+    def __init__(
+        self, rulesets: VersionedDocuments[RuleSet], registry: ModelRegistry, scoring: Scoring
+    ) -> None:
         self._rulesets = rulesets
         self._registry = registry
         self.current = scoring
@@ -92,12 +96,7 @@ class ScoringState:
 
     async def keep_fresh(self, interval_s: float = 5.0) -> None:
         """Refresh every interval (other replicas may activate versions) until stopped."""
-        while not self._stopping.is_set():
-            try:
-                await asyncio.wait_for(self._stopping.wait(), interval_s)
-                return
-            except TimeoutError:
-                pass
+        while not await sleep_or_stop(self._stopping, interval_s):
             try:
                 await self.refresh()
             except Exception as exc:  # a database blip: keep the versions in use, try again later

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -10,11 +11,12 @@ import yaml
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from leadrelay.db.documents import VersionExists
-from leadrelay.service.access import GuardedRoute, Principal, Role, access
+from leadrelay.db.documents import VersionExists, VersionSummary
+from leadrelay.service.access import GuardedRoute, Principal, Role, access, actor_of
 from leadrelay.service.admin import require_admin, require_sales, require_viewer
 from leadrelay.service.app import unprocessable
-from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
+from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork
+from leadrelay.sla_monitor.domain.clock import Clock, ClockClosed, Compliance
 from leadrelay.sla_monitor.domain.policy import PolicySet
 from leadrelay.sla_monitor.handlers import (
     CallbackRefused,
@@ -53,7 +55,7 @@ async def post_contact(
     request: Request,
     caller: Annotated[Principal, Depends(require_sales)],
     body: ContactIn | None = None,
-) -> dict[str, Any]:
+) -> Clock:
     """Report first contact for a handoff; stops its clock (repeating the call changes nothing)."""
     body = body or ContactIn()
     runtime = request.app.state.runtime
@@ -65,13 +67,18 @@ async def post_contact(
         raise unprocessable("at", "first contact cannot be reported for the future")
     try:
         handoff = await report_contact(
-            handoff_id, body.channel, at, SlaUnitOfWork(runtime.sessions), runtime.topics, caller.may_touch
+            handoff_id,
+            body.channel,
+            at,
+            PostgresSlaUnitOfWork(runtime.sessions),
+            runtime.topics,
+            caller.may_touch,
         )
     except UnknownHandoff:
         raise _unknown(handoff_id) from None
     except ForeignHandoff as exc:
         raise _foreign(exc) from None
-    return dict(handoff)
+    return handoff
 
 
 class CallbackIn(BaseModel):
@@ -88,12 +95,12 @@ async def post_callback(
     body: CallbackIn,
     request: Request,
     caller: Annotated[Principal, Depends(require_sales)],
-) -> dict[str, Any]:
+) -> Clock:
     """Move an open handoff's deadline to the callback time the lead asked for, plus the policy's grace."""
     if body.at.tzinfo is None:
         raise unprocessable("at", "needs a time zone offset")
     state = request.app.state
-    uow = SlaUnitOfWork(state.runtime.sessions)
+    uow = PostgresSlaUnitOfWork(state.runtime.sessions)
     try:
         return await schedule_callback(
             handoff_id, body.at, uow, state.policies.current, caller.may_touch, datetime.now(UTC)
@@ -104,7 +111,7 @@ async def post_callback(
         raise _foreign(exc) from None
     except CallbackRefused as exc:
         raise unprocessable("at", str(exc)) from None
-    except ValueError as exc:
+    except ClockClosed as exc:
         raise HTTPException(409, detail={"error": "clock_closed", "detail": str(exc)}) from exc
 
 
@@ -130,14 +137,14 @@ async def list_handoffs(
     owner: str | None = Query(default=None, max_length=100),
     overdue: bool | None = Query(default=None, description="breached, or open past the deadline"),
     limit: int = Query(default=100, ge=1, le=1000),
-) -> list[dict[str, Any]]:
+) -> list[Clock]:
     """List handoffs, soonest deadline first, filtered by state, queue, owner and being overdue (a sales key
     limited to some queues sees only theirs)."""
     if queue is not None and not caller.may_touch(queue):
         raise HTTPException(
             403, detail={"error": "forbidden", "detail": f"this key may not read queue {queue}"}
         )
-    async with SlaUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with PostgresSlaUnitOfWork(request.app.state.runtime.sessions) as uow:
         return await uow.handoffs.list(
             state, limit, queue=queue, owner=owner, overdue=overdue, within=caller.queues
         )
@@ -146,11 +153,11 @@ async def list_handoffs(
 @router.get("/handoffs/{handoff_id}")
 async def get_handoff(
     handoff_id: HandoffId, request: Request, caller: Annotated[Principal, Depends(READ_HANDOFFS)]
-) -> dict[str, Any]:
+) -> Clock:
     """Return one handoff's clock."""
-    async with SlaUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with PostgresSlaUnitOfWork(request.app.state.runtime.sessions) as uow:
         handoff = await uow.handoffs.get(handoff_id)
-    if handoff is None or not caller.may_touch(handoff["queue"] or ""):
+    if handoff is None or not caller.may_touch(handoff.queue or ""):
         raise _unknown(handoff_id)  # another queue's handoff is not this key's to know about
     return handoff
 
@@ -163,9 +170,14 @@ async def compliance(
 ) -> dict[str, Any]:
     """SLA compliance per rep or queue over the last hours, with routing and rep time p50/p95."""
     since = datetime.now(UTC) - timedelta(hours=hours)
-    async with SlaUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with PostgresSlaUnitOfWork(request.app.state.runtime.sessions) as uow:
         rows = await uow.handoffs.compliance(by, since)
-    return {"by": by, "since": since, "rows": rows}
+    return {"by": by, "since": since, "rows": [_compliance_row(by, row) for row in rows]}
+
+
+def _compliance_row(by: str, row: Compliance) -> dict[str, Any]:
+    figures = {k: v for k, v in asdict(row).items() if k != "group"}
+    return {by: row.group, **figures, "compliance": row.compliance}
 
 
 def _policies(raw: Any) -> PolicySet:
@@ -192,7 +204,7 @@ async def active_policies(request: Request, format: str = Query("json", pattern=
 
 
 @admin.get("/policies/versions")
-async def policy_versions(request: Request) -> list[dict[str, Any]]:
+async def policy_versions(request: Request) -> list[VersionSummary]:
     """List stored policy versions, newest first."""
     return await request.app.state.policy_store.list()  # type: ignore[no-any-return]
 
@@ -209,9 +221,7 @@ async def add_policies(request: Request, activate: bool = False) -> dict[str, An
     policies = _policies(raw)
     state = request.app.state
     try:
-        await state.policy_store.add(
-            policies.version, policies.model_dump(mode="json"), datetime.now(UTC), activate
-        )
+        await state.policy_store.add(policies, actor_of(request), datetime.now(UTC), activate)
     except VersionExists as exc:
         raise HTTPException(409, detail={"error": "version_exists", "detail": str(exc)}) from exc
     if activate:
@@ -225,7 +235,7 @@ async def activate_policies(
 ) -> dict[str, Any]:
     """Use a stored policy version for clocks started from now on."""
     state = request.app.state
-    if not await state.policy_store.activate(version, datetime.now(UTC)):
+    if not await state.policy_store.activate(version, actor_of(request), datetime.now(UTC)):
         raise HTTPException(404, detail=f"no policy version {version}")
     await state.policies.refresh()
     return {"version": version, "active": True}

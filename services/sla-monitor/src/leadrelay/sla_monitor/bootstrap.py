@@ -8,16 +8,17 @@ from pathlib import Path
 import yaml
 from fastapi import FastAPI
 
-from leadrelay.db.documents import ActiveDocument, VersionedDocuments
+from leadrelay.db.documents import ActiveDocument, AuditLog, VersionedDocuments
 from leadrelay.events import Envelope
 from leadrelay.events.handoff import LeadContacted, LeadQualified
 from leadrelay.events.lead import LeadErased
 from leadrelay.service.access import KeyRing
+from leadrelay.service.admin import audit_router
 from leadrelay.service.app import create_app
 from leadrelay.service.periodic import Periodic
 from leadrelay.service.runtime import ServiceRuntime
-from leadrelay.sla_monitor.adapters.orm import outbox, policy_versions
-from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
+from leadrelay.sla_monitor.adapters.orm import audit_log, outbox, policy_versions
+from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork
 from leadrelay.sla_monitor.api import admin, router
 from leadrelay.sla_monitor.domain.policy import PolicySet
 from leadrelay.sla_monitor.handlers import contact_reported, erase_lead, start_clock, start_clocks
@@ -29,36 +30,44 @@ SERVICE = "sla-monitor"
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
+def policies_summary(policies: PolicySet) -> dict[str, int]:
+    """What an added policy version holds, for its audit entry."""
+    return {"policies": len(policies.policies), "calendars": len(policies.calendars)}
+
+
 def build_app(settings: SlaMonitorSettings) -> FastAPI:
     """Build the SLA monitor's app, consumers, breach and warning poller, and outbox relay."""
     runtime = ServiceRuntime(SERVICE, settings, outbox)
     seed = PolicySet.model_validate(yaml.safe_load(settings.policies_path.read_text()))
-    store = VersionedDocuments(runtime.engine, policy_versions)
-    policies = ActiveDocument(store, PolicySet, seed)
+    audit = AuditLog(runtime.engine, audit_log)
+    store = VersionedDocuments(
+        runtime.engine, policy_versions, PolicySet, "policies", audit, summarise=policies_summary
+    )
+    policies = ActiveDocument(store, seed)
 
     async def on_qualified(event: Envelope) -> None:
-        await start_clock(event, SlaUnitOfWork(runtime.sessions), runtime.topics, policies.current)
+        await start_clock(event, PostgresSlaUnitOfWork(runtime.sessions), runtime.topics, policies.current)
 
     async def on_qualified_batch(events: list[Envelope]) -> None:
-        await start_clocks(events, SlaUnitOfWork(runtime.sessions), runtime.topics, policies.current)
+        await start_clocks(events, PostgresSlaUnitOfWork(runtime.sessions), runtime.topics, policies.current)
 
     async def on_contacted(event: Envelope) -> None:
-        await contact_reported(event, SlaUnitOfWork(runtime.sessions))
+        await contact_reported(event, PostgresSlaUnitOfWork(runtime.sessions))
 
     async def on_erased(event: Envelope) -> None:
-        await erase_lead(event, SlaUnitOfWork(runtime.sessions))
+        await erase_lead(event, PostgresSlaUnitOfWork(runtime.sessions))
 
     async def load_policies() -> None:
-        await store.seed(seed.version, seed.model_dump(mode="json"), datetime.now(UTC))
+        await store.seed(seed, datetime.now(UTC))
         await policies.refresh()
 
     async def refresh_gauges() -> None:
         """Speed to lead and compliance from the database, so every replica reports the same."""
-        async with SlaUnitOfWork(runtime.sessions) as uow:
+        async with PostgresSlaUnitOfWork(runtime.sessions) as uow:
             rows = await uow.handoffs.compliance("queue", datetime.now(UTC) - timedelta(hours=24))
         for row in rows:
-            if row["compliance"] is not None:
-                COMPLIANCE.labels(row["queue"] or "").set(row["compliance"])
+            if row.compliance is not None:
+                COMPLIANCE.labels(row.group or "").set(row.compliance)
         overall = await _overall_quantiles(runtime)
         for (part, quantile), value in overall.items():
             SPEED_TO_LEAD_QUANTILE.labels(part, quantile).set(value)
@@ -76,7 +85,7 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
         batch_handlers={LeadQualified.EVENT_TYPE: on_qualified_batch},
     )
     poller = BreachPoller(
-        lambda: SlaUnitOfWork(runtime.sessions),
+        lambda: PostgresSlaUnitOfWork(runtime.sessions),
         runtime.topics,
         settings.breach_poll_interval_s,
         settings.breach_batch_size,
@@ -97,9 +106,11 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.policy_store = store
+    app.state.audit = audit
     app.state.policies = policies
     app.include_router(router)
     app.include_router(admin)
+    app.include_router(audit_router(audit))
     return app
 
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.handoff import HandoffAtRisk, HandoffBreached, LeadContacted, LeadQualified
-from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
 from leadrelay.sla_monitor.domain.clock import (
+    Clock,
+    NewClock,
     breach_event_id,
     overdue_seconds,
-    state_after_contact,
     warning_event_id,
 )
 from leadrelay.sla_monitor.domain.policy import PolicySet, callback_deadline, callback_problem, deadline
 from leadrelay.sla_monitor.metrics import BREACHES, CLOCKS_STARTED, REP_TIME, ROUTING_TIME, WARNINGS
+from leadrelay.sla_monitor.ports import SlaUnitOfWork
 
 SOURCE = "leadrelay/sla-monitor"
 
@@ -40,7 +40,7 @@ async def start_clocks(
         claimed = await uow.inbox.claim_many(events)
         erased = await uow.tombstones.erased({e.data.lead_id for e in claimed})
         claimed = [e for e in claimed if e.data.lead_id not in erased]  # a late handoff of an erased lead
-        clocks: list[dict[str, Any]] = []
+        clocks: list[NewClock] = []
         for event in claimed:
             data: LeadQualified = event.data
             policy = policies.policy(data.sla.policy) if policies else None
@@ -50,19 +50,19 @@ async def start_clocks(
                 else (data.sla.due_at, None)
             )
             clocks.append(
-                {
-                    "handoff_id": data.handoff_id,
-                    "lead_id": data.lead_id,
-                    "owner_id": data.owner.id,
-                    "queue": data.queue,
-                    "attempt": data.attempt,
-                    "grade": data.grade,
-                    "policy": data.sla.policy,
-                    "due_at": due_at,
-                    "warn_at": warn_at,
-                    "handed_off_at": event.time,
-                    "captured_at": data.captured_at,
-                }
+                NewClock(
+                    handoff_id=data.handoff_id,
+                    lead_id=data.lead_id,
+                    owner_id=data.owner.id,
+                    queue=data.queue,
+                    attempt=data.attempt,
+                    grade=data.grade,
+                    policy=data.sla.policy,
+                    due_at=due_at,
+                    warn_at=warn_at,
+                    handed_off_at=event.time,
+                    captured_at=data.captured_at,
+                )
             )
         await uow.handoffs.start_many(clocks)
         for event in claimed:
@@ -86,12 +86,12 @@ async def contact_reported(event: Envelope, uow: SlaUnitOfWork) -> None:
         if not await uow.handoffs.contacted_early(
             data.handoff_id, data.at, data.channel, lead_id=data.lead_id, owner_id=data.owner_id
         ):
-            handoff = await uow.handoffs.get(data.handoff_id, lock=True)
-            assert handoff is not None
-            await uow.handoffs.record_contact(
-                data.handoff_id, state_after_contact(handoff["state"]), data.at, data.channel
-            )
-            _observe_rep_time(handoff, data.at)
+            clock = await uow.handoffs.get(data.handoff_id, lock=True)
+            assert clock is not None
+            contacted = clock.contact(data.at, data.channel)
+            if contacted is not clock:
+                await uow.handoffs.save(contacted)
+                _observe_rep_time(contacted)
         await uow.commit()
 
 
@@ -126,32 +126,37 @@ async def report_contact(
     uow: SlaUnitOfWork,
     topics: Topics,
     may_touch: Callable[[str], bool],
-) -> dict[str, Any]:
-    """Record first contact reported over HTTP and publish LeadContacted; return the handoff.
+) -> Clock:
+    """Record first contact reported over HTTP and publish LeadContacted; return the handoff's clock.
 
     An unknown handoff raises UnknownHandoff and one of a queue the caller may not touch ForeignHandoff;
     neither stores anything (a sales tool that saw the handoff before this monitor did retries).
     """
     async with uow:
-        handoff = await uow.handoffs.get(handoff_id, lock=True)
-        if handoff is None:
-            raise UnknownHandoff(handoff_id)
-        if not may_touch(handoff["queue"] or ""):
-            raise ForeignHandoff(handoff["queue"] or "")
-        if handoff["contacted_at"] is None:
-            await uow.handoffs.record_contact(handoff_id, state_after_contact(handoff["state"]), at, channel)
-            _observe_rep_time(handoff, at)
-            _queue_contacted(uow, topics, {**handoff, "contacted_at": at, "contact_channel": channel})
+        clock = await _touchable(uow, handoff_id, may_touch)
+        contacted = clock.contact(at, channel)
+        if contacted is not clock:
+            await uow.handoffs.save(contacted)
+            _observe_rep_time(contacted)
+            _queue_contacted(uow, topics, contacted)
         await uow.commit()
-        return await uow.handoffs.get(handoff_id) or {}
+        return contacted
 
 
-def _observe_rep_time(handoff: dict[str, Any], at: datetime) -> None:
+async def _touchable(uow: SlaUnitOfWork, handoff_id: str, may_touch: Callable[[str], bool]) -> Clock:
+    """The handoff's clock, locked; UnknownHandoff or ForeignHandoff when the caller may not act on it."""
+    clock = await uow.handoffs.get(handoff_id, lock=True)
+    if clock is None:
+        raise UnknownHandoff(handoff_id)
+    if not may_touch(clock.queue or ""):
+        raise ForeignHandoff(clock.queue or "")
+    return clock
+
+
+def _observe_rep_time(contacted: Clock) -> None:
     """Count the first contact's response time (handoff to contact), late contacts included."""
-    if handoff["contacted_at"] is None and handoff["handed_off_at"] is not None:
-        REP_TIME.labels(handoff["queue"] or "").observe(
-            max(0.0, (at - handoff["handed_off_at"]).total_seconds())
-        )
+    if contacted.rep_time_s is not None:
+        REP_TIME.labels(contacted.queue or "").observe(contacted.rep_time_s)
 
 
 async def schedule_callback(
@@ -161,28 +166,22 @@ async def schedule_callback(
     policies: PolicySet | None,
     may_touch: Callable[[str], bool],
     now: datetime,
-) -> dict[str, Any]:
+) -> Clock:
     """Move an open clock's deadline to the callback time the lead asked for (plus the policy's grace).
 
-    Raises UnknownHandoff, ForeignHandoff, CallbackRefused (past or beyond the horizon), or ValueError when its
-    clock is no longer open; nothing is stored then.
+    Raises UnknownHandoff, ForeignHandoff, CallbackRefused (past or beyond the horizon), or ClockClosed when
+    its clock is no longer open; nothing is stored then.
     """
     async with uow:
-        handoff = await uow.handoffs.get(handoff_id, lock=True)
-        if handoff is None:
-            raise UnknownHandoff(handoff_id)
-        if not may_touch(handoff["queue"] or ""):
-            raise ForeignHandoff(handoff["queue"] or "")
-        policy = policies.policy(handoff["policy"]) if policies and handoff["policy"] else None
+        clock = await _touchable(uow, handoff_id, may_touch)
+        policy = policies.policy(clock.policy) if policies and clock.policy else None
         problem = callback_problem(policy, callback_at, now)
         if problem is not None:
             raise CallbackRefused(problem)
-        if not await uow.handoffs.move_deadline(
-            handoff_id, callback_deadline(policy, callback_at), callback_at
-        ):
-            raise ValueError(f"the handoff's clock is {handoff['state']}")
+        moved = clock.callback(callback_deadline(policy, callback_at), callback_at)
+        await uow.handoffs.save(moved)
         await uow.commit()
-        return await uow.handoffs.get(handoff_id) or {}
+        return moved
 
 
 async def warn_due_handoffs(
@@ -193,40 +192,42 @@ async def warn_due_handoffs(
         due = await uow.handoffs.claim_warnings(limit, at)
         if not due:
             return 0
-        await uow.handoffs.mark_warned([row["handoff_id"] for row in due], due[0]["db_now"])
-        for row in due:
+        await uow.handoffs.mark_warned([clock.handoff_id for clock in due], due[0].claimed_at)
+        for clock in due:
             warning = HandoffAtRisk(
-                handoff_id=row["handoff_id"],
-                lead_id=row["lead_id"],
-                owner_id=row["owner_id"] or "",
-                queue=row["queue"] or "",
-                attempt=row["attempt"],
-                due_at=row["due_at"],
-                warned_at=row["db_now"],
+                handoff_id=clock.handoff_id,
+                lead_id=clock.lead_id,
+                owner_id=clock.owner_id or "",
+                queue=clock.queue or "",
+                attempt=clock.attempt,
+                due_at=clock.due_at,
+                warned_at=clock.claimed_at,
             )
             envelope = new_event(
                 warning,
                 source=SOURCE,
-                subject=row["lead_id"],
-                event_id=warning_event_id(row["handoff_id"], row["attempt"]),
-                time=row["db_now"],
+                subject=clock.lead_id,
+                event_id=warning_event_id(clock.handoff_id, clock.attempt),
+                time=clock.claimed_at,
             )
             uow.outbox.add(envelope, topics.at_risk)
         await uow.commit()
-        for row in due:
-            WARNINGS.labels(row["queue"] or "").inc()
+        for clock in due:
+            WARNINGS.labels(clock.queue or "").inc()
         return len(due)
 
 
-def _queue_contacted(uow: SlaUnitOfWork, topics: Topics, clock: dict[str, Any]) -> None:
+def _queue_contacted(uow: SlaUnitOfWork, topics: Topics, clock: Clock) -> None:
+    if clock.lead_id is None:  # an erased lead's clock: nothing is said about a forgotten person
+        return
     contacted = LeadContacted(
-        handoff_id=clock["handoff_id"],
-        lead_id=clock["lead_id"],
-        owner_id=clock["owner_id"],
-        channel=clock["contact_channel"] or "unknown",
-        at=clock["contacted_at"],
+        handoff_id=clock.handoff_id,
+        lead_id=clock.lead_id,
+        owner_id=clock.owner_id,
+        channel=clock.contact_channel or "unknown",
+        at=clock.contacted_at,
     )
-    uow.outbox.add(new_event(contacted, source=SOURCE, subject=clock["lead_id"]), topics.contacted)
+    uow.outbox.add(new_event(contacted, source=SOURCE, subject=clock.lead_id), topics.contacted)
 
 
 async def breach_due_handoffs(
@@ -237,28 +238,27 @@ async def breach_due_handoffs(
         due = await uow.handoffs.claim_due(limit, at)
         if not due:
             return 0
-        await uow.handoffs.mark_breached([row["handoff_id"] for row in due], due[0]["db_now"])
-        for row in due:
-            breached_at: datetime = row["db_now"]
+        await uow.handoffs.mark_breached([clock.handoff_id for clock in due], due[0].claimed_at)
+        for clock in due:
             breached = HandoffBreached(
-                handoff_id=row["handoff_id"],
-                lead_id=row["lead_id"],
-                owner_id=row["owner_id"] or "",
-                queue=row["queue"] or "",
-                due_at=row["due_at"],
-                breached_at=breached_at,
-                overdue_seconds=overdue_seconds(row["due_at"], breached_at),
-                attempt=row["attempt"],
+                handoff_id=clock.handoff_id,
+                lead_id=clock.lead_id,
+                owner_id=clock.owner_id or "",
+                queue=clock.queue or "",
+                due_at=clock.due_at,
+                breached_at=clock.claimed_at,
+                overdue_seconds=overdue_seconds(clock.due_at, clock.claimed_at),
+                attempt=clock.attempt,
             )
             envelope = new_event(
                 breached,
                 source=SOURCE,
-                subject=row["lead_id"],
-                event_id=breach_event_id(row["handoff_id"], row["attempt"]),
-                time=breached_at,
+                subject=clock.lead_id,
+                event_id=breach_event_id(clock.handoff_id, clock.attempt),
+                time=clock.claimed_at,
             )
             uow.outbox.add(envelope, topics.sla_breached)
         await uow.commit()
-        for row in due:
-            BREACHES.labels(row["queue"] or "").inc()
+        for clock in due:
+            BREACHES.labels(clock.queue or "").inc()
         return len(due)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 import structlog
 
 from leadrelay.events import Topics
 from leadrelay.observability.logging import error_name
-from leadrelay.sla_monitor.adapters.uow import SlaUnitOfWork
+from leadrelay.service.stopping import sleep_or_stop
 from leadrelay.sla_monitor.handlers import breach_due_handoffs, warn_due_handoffs
+from leadrelay.sla_monitor.ports import SlaUnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -51,5 +51,4 @@ class BreachPoller:
                 self._on_breaches()
             if breached >= self._batch:
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._interval_s)
+            await sleep_or_stop(self._stopping, self._interval_s)

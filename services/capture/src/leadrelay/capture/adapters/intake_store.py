@@ -16,7 +16,6 @@ from typing import Any
 
 import asyncpg
 
-from leadrelay.capture.adapters.repository import lead_columns
 from leadrelay.capture.domain.lead import CapturedLead, NewLead, asked_a_question, completeness
 from leadrelay.capture.domain.merge import Merge, StoredLead
 from leadrelay.db.arrays import unnest_insert
@@ -78,7 +77,6 @@ WHERE k.key = a.key
 """
 
 
-# The stored person a repeat submission folds into (domain/merge.py decides what changes).
 LOAD_FOR_MERGE = """
 SELECT email, source, name, phone, company, title, company_size, employees, industry, country, message,
        form_id, utm,
@@ -100,6 +98,35 @@ WHERE id = $1
 INSERT_ACTIVITY = (
     "INSERT INTO activities (id, lead_id, kind, at, properties) VALUES ($1, $2, $3, $4, $5::jsonb)"
 )
+
+
+def lead_columns(captured: CapturedLead) -> dict[str, Any]:
+    """Return the leads-table columns of a captured lead (all but id and captured_at)."""
+    lead = captured.lead
+    return {
+        "email": lead.email,
+        "name": lead.name,
+        "phone": lead.phone,
+        "company": lead.company,
+        "title": lead.title,
+        "company_size": lead.company_size,
+        "employees": lead.employees,
+        "industry": lead.industry,
+        "country": lead.country,
+        "message": lead.message,
+        "source": lead.source,
+        "form_id": lead.form_id,
+        "completeness": captured.completeness,
+        "utm": lead.utm,
+        "consent_marketing": lead.consent_marketing,
+        "consent_policy_version": lead.consent_policy_version,
+        "consent_purposes": list(lead.consent_purposes),
+        "disposable_email": lead.disposable_email,
+        "question_asked": asked_a_question(lead),
+    }
+
+
+# The stored person a repeat submission folds into (domain/merge.py decides what changes).
 
 
 async def claim_keys(conn: asyncpg.Connection, keys: dict[str, str]) -> set[str]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 
+from leadrelay.db.documents import audit_log_table
 from leadrelay.db.tables import messaging_tables
 
 metadata = MetaData()
 outbox, inbox = messaging_tables(metadata)
+audit_log = audit_log_table(metadata)
 
 leads = Table(
     "leads",

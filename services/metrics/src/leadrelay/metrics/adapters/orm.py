@@ -15,10 +15,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from leadrelay.db.documents import audit_log_table
 from leadrelay.db.tables import messaging_tables
 
 metadata = MetaData()
 outbox, inbox = messaging_tables(metadata)
+audit_log = audit_log_table(metadata)
 
 funnel_counts = Table(
     "funnel_counts",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
@@ -17,6 +18,18 @@ from leadrelay.db.arrays import unnest_insert
 from leadrelay.db.engine import json_text
 from leadrelay.metrics.adapters.orm import feed, funnel_counts, lead_sources, lead_timeline, reasons, spend
 from leadrelay.metrics.domain.funnel import FunnelEntry
+from leadrelay.metrics.domain.report import (
+    FeedEntry,
+    FeedItem,
+    FunnelCount,
+    FunnelTotal,
+    JourneySummary,
+    ReasonCount,
+    RecordedSpend,
+    SlaDay,
+    SourceBreakdown,
+    Spend,
+)
 from leadrelay.metrics.domain.timeline import TimelineChange
 
 # The consumer's statements run on the driver (prepared once per connection, rows bound as arrays): through
@@ -95,7 +108,7 @@ class FunnelRepository:
 
     async def rows(
         self, start: date | None, end: date | None, source: str | None, queue: str | None
-    ) -> list[dict[str, Any]]:
+    ) -> list[FunnelCount]:
         """Return count rows in [start, end], optionally for one source or queue."""
         stmt = select(funnel_counts).order_by(funnel_counts.c.day, funnel_counts.c.step)
         if start:
@@ -106,9 +119,9 @@ class FunnelRepository:
             stmt = stmt.where(funnel_counts.c.source == source)
         if queue:
             stmt = stmt.where(funnel_counts.c.queue == queue)
-        return [dict(r) for r in (await self._session.execute(stmt)).mappings()]
+        return [FunnelCount(**r) for r in (await self._session.execute(stmt)).mappings()]
 
-    async def totals_by_labels(self) -> list[dict[str, Any]]:
+    async def totals_by_labels(self) -> list[FunnelTotal]:
         """Return all-time counts grouped by step, stage, source and queue (for Prometheus)."""
         stmt = select(
             funnel_counts.c.step,
@@ -117,7 +130,7 @@ class FunnelRepository:
             funnel_counts.c.queue,
             func.sum(funnel_counts.c.count).label("count"),
         ).group_by(funnel_counts.c.step, funnel_counts.c.stage, funnel_counts.c.source, funnel_counts.c.queue)
-        return [dict(r) for r in (await self._session.execute(stmt)).mappings()]
+        return [FunnelTotal(**r) for r in (await self._session.execute(stmt)).mappings()]
 
 
 class LeadSourceRepository:
@@ -152,22 +165,23 @@ class TimelineRepository:
 
     async def apply_many(self, changes: Mapping[str, TimelineChange]) -> None:
         """Apply one change per lead; leads whose changes touch the same columns share one statement."""
-        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
+        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[tuple[object, ...]]] = {}
         for lead_id, change in changes.items():
             if change.first or change.latest:
-                shape = (tuple(sorted(change.first)), tuple(sorted(change.latest)))
-                groups.setdefault(shape, []).append({"lead_id": lead_id, **change.first, **change.latest})
+                first, latest = tuple(sorted(change.first)), tuple(sorted(change.latest))
+                values = (lead_id, *(change.first[c] for c in first), *(change.latest[c] for c in latest))
+                groups.setdefault((first, latest), []).append(values)
         for (first, latest), rows in groups.items():
-            columns = ("lead_id", *first, *latest)
+            columns = zip(*rows, strict=True)
             await self._conn.execute(
-                _apply_timeline_sql(first, latest), *([row[c] for row in rows] for c in columns)
+                _apply_timeline_sql(first, latest), *(list(column) for column in columns)
             )
 
     async def forget(self, lead_id: str) -> None:
         """Delete an erased lead's journey (the day counts stay)."""
         await self._session.execute(delete(lead_timeline).where(lead_timeline.c.lead_id == lead_id))
 
-    async def summary(self, start: date | None, end: date | None, **dimensions: str | None) -> dict[str, Any]:
+    async def summary(self, start: date | None, end: date | None, **dimensions: str | None) -> JourneySummary:
         """Counts, speed to lead, SLA and value over the leads captured in [start, end]."""
         t = lead_timeline.c
         seconds = lambda a, b: func.extract("epoch", a - b)  # noqa: E731
@@ -208,7 +222,7 @@ class TimelineRepository:
             if value:
                 stmt = stmt.where(lead_timeline.c[name] == value)
         row = (await self._session.execute(stmt)).mappings().one()
-        return {k: (float(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
+        return JourneySummary(**{k: (float(v) if isinstance(v, Decimal) else v) for k, v in row.items()})  # type: ignore[arg-type]
 
 
 class SpendRepository:
@@ -217,9 +231,9 @@ class SpendRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, rows: list[dict[str, Any]], now: datetime) -> None:
+    async def add(self, entries: list[Spend], now: datetime) -> None:
         """Record spend entries."""
-        await self._session.execute(insert(spend), [{**r, "recorded_at": now} for r in rows])
+        await self._session.execute(insert(spend), [{**asdict(e), "recorded_at": now} for e in entries])
 
     async def total(
         self, start: date | None, end: date | None, source: str | None, campaign: str | None
@@ -236,12 +250,10 @@ class SpendRepository:
             stmt = stmt.where(spend.c.campaign == campaign)
         return float(await self._session.scalar(stmt) or 0)
 
-    async def all(self) -> list[dict[str, Any]]:
+    async def all(self) -> list[RecordedSpend]:
         """Return every spend entry."""
         rows = await self._session.execute(select(spend).order_by(spend.c.period_start, spend.c.id))
-        return [
-            {k: (float(v) if isinstance(v, Decimal) else v) for k, v in r.items()} for r in rows.mappings()
-        ]
+        return [RecordedSpend(**{**r, "amount": float(r["amount"])}) for r in rows.mappings()]
 
 
 class ReasonRepository:
@@ -265,7 +277,7 @@ class ReasonRepository:
 
     async def top(
         self, start: date | None, end: date | None, kind: str, limit: int = 10
-    ) -> list[dict[str, Any]]:
+    ) -> list[ReasonCount]:
         """Return the most frequent reasons of a kind in [start, end]."""
         total = func.sum(reasons.c.count).label("count")
         stmt = select(reasons.c.reason, total).where(reasons.c.kind == kind).group_by(reasons.c.reason)
@@ -274,7 +286,7 @@ class ReasonRepository:
         if end:
             stmt = stmt.where(reasons.c.day <= end)
         rows = await self._session.execute(stmt.order_by(total.desc(), reasons.c.reason).limit(limit))
-        return [{"reason": r[0], "count": int(r[1])} for r in rows]
+        return [ReasonCount(reason=r[0], count=int(r[1])) for r in rows]
 
 
 SPEED_BUCKETS = (60, 300, 900, 1800, 3600, 4 * 3600, 24 * 3600)  # seconds; the last bucket is open-ended
@@ -287,20 +299,20 @@ class FeedRepository:
         self._session = session
         self._conn = conn
 
-    async def add_many(self, items: list[tuple[str, datetime, str, dict[str, Any]]]) -> None:
-        """Append items (event id, time, kind, detail) in order and trim the oldest beyond 1,000."""
-        if not items:
+    async def add_many(self, entries: list[FeedEntry]) -> None:
+        """Append entries in order and trim the oldest beyond 1,000."""
+        if not entries:
             return
         await self._conn.execute(
             ADD_FEED_ITEMS,
-            [event_id for event_id, _, _, _ in items],
-            [at for _, at, _, _ in items],
-            [kind for _, _, kind, _ in items],
-            [json_text(detail) for _, _, _, detail in items],
+            [e.event_id for e in entries],
+            [e.at for e in entries],
+            [e.kind for e in entries],
+            [json_text(e.detail) for e in entries],
         )
         await self._conn.execute(TRIM_FEED)
 
-    async def after(self, after_id: int, limit: int) -> list[dict[str, Any]]:
+    async def after(self, after_id: int, limit: int) -> list[FeedItem]:
         """Return items newer than after_id, newest first."""
         rows = await self._session.execute(
             select(feed.c.id, feed.c.at, feed.c.kind, feed.c.detail)
@@ -308,7 +320,7 @@ class FeedRepository:
             .order_by(feed.c.id.desc())
             .limit(limit)
         )
-        return [dict(r) for r in rows.mappings()]
+        return [FeedItem(**r) for r in rows.mappings()]
 
 
 class BreakdownRepository:
@@ -325,7 +337,7 @@ class BreakdownRepository:
             stmt = stmt.where(t.captured_at < datetime.combine(end + timedelta(days=1), time.min, UTC))
         return stmt.where(t.captured_at.is_not(None))
 
-    async def sources(self, start: date | None, end: date | None) -> list[dict[str, Any]]:
+    async def sources(self, start: date | None, end: date | None) -> list[SourceBreakdown]:
         """Leads, sql, won and revenue per source."""
         t = lead_timeline.c
         stmt = (
@@ -340,9 +352,7 @@ class BreakdownRepository:
             .order_by(func.count().desc(), t.source)
         )
         rows = await self._session.execute(self._period(stmt, start, end))
-        return [
-            {k: (float(v) if isinstance(v, Decimal) else v) for k, v in r.items()} for r in rows.mappings()
-        ]
+        return [SourceBreakdown(**{**r, "revenue": float(r["revenue"])}) for r in rows.mappings()]
 
     async def speed_histogram(self, start: date | None, end: date | None) -> dict[str, list[int]]:
         """Counts of routing time and rep time per bucket of SPEED_BUCKETS."""
@@ -364,7 +374,7 @@ class BreakdownRepository:
             histogram[part] = counts
         return histogram
 
-    async def sla_daily(self, start: date | None, end: date | None) -> list[dict[str, Any]]:
+    async def sla_daily(self, start: date | None, end: date | None) -> list[SlaDay]:
         """Per day of handoff: handoffs decided (contacted or breached) and the share contacted in time."""
         t = lead_timeline.c
         day = func.date(func.timezone("UTC", t.handed_off_at))
@@ -384,10 +394,5 @@ class BreakdownRepository:
         )
         rows = await self._session.execute(self._period(stmt, start, end))
         return [
-            {
-                "day": r.day,
-                "decided": r.decided,
-                "compliance": round(r.in_time / r.decided, 4) if r.decided else None,
-            }
-            for r in rows
+            SlaDay(r.day, r.decided, round(r.in_time / r.decided, 4) if r.decided else None) for r in rows
         ]

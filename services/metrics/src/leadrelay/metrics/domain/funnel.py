@@ -8,6 +8,7 @@ from typing import Any
 from leadrelay.events.handoff import HandoffBreached, LeadContacted, LeadQualified
 from leadrelay.events.lead import ConsentChanged, LeadActivity, LeadCaptured, LeadErased
 from leadrelay.events.scoring import LeadOutcome, LeadScored
+from leadrelay.metrics.domain.report import FunnelCount
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,11 @@ def funnel_entry(data: Any, known_source: str | None) -> FunnelEntry | None:
     return None
 
 
-def summarise(rows: list[dict[str, Any]]) -> dict[str, int]:
+def summarise(rows: list[FunnelCount]) -> dict[str, int]:
     """Fold count rows into funnel totals: each step, plus scored leads per stage."""
     totals: dict[str, int] = {}
     for row in rows:
-        totals[row["step"]] = totals.get(row["step"], 0) + row["count"]
-        if row["step"] == "scored" and row["stage"]:
-            totals[row["stage"]] = totals.get(row["stage"], 0) + row["count"]
+        totals[row.step] = totals.get(row.step, 0) + row.count
+        if row.step == "scored" and row.stage:
+            totals[row.stage] = totals.get(row.stage, 0) + row.count
     return totals

@@ -15,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from leadrelay.db.documents import audit_log_table, versioned_documents_table
 from leadrelay.db.tables import messaging_tables
 from leadrelay.db.tombstones import erased_leads_table
 
@@ -42,26 +43,8 @@ decisions = Table(
     Column("decided_at", DateTime(timezone=True), nullable=False),
 )
 
-config_versions = Table(
-    "config_versions",
-    metadata,
-    Column("version", String(100), primary_key=True),
-    Column("document", JSONB, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("active", Boolean, nullable=False, server_default="false"),
-    Column("activated_at", DateTime(timezone=True)),
-)
-
-audit_log = Table(
-    "audit_log",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("actor", String(100), nullable=False),
-    Column("action", String(40), nullable=False),
-    Column("subject", String(200)),
-    Column("detail", JSONB, nullable=False, server_default="{}"),
-)
+config_versions = versioned_documents_table(metadata, "config_versions")
+audit_log = audit_log_table(metadata)
 
 # open -> accepted -> (contacted | closed); open/accepted -> rejected | reassigned
 handoffs = Table(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
+import builtins
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -13,10 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadrelay.db.arrays import unnest_insert
 from leadrelay.db.engine import json_text
+from leadrelay.events.scoring import LeadScored
 from leadrelay.routing.adapters.orm import accounts, decisions, handoffs, routed_leads
+from leadrelay.routing.domain.handoff import Account, DecisionRecord, Handoff, RoutedLead
 from leadrelay.routing.domain.strategies import QueueState
 
-OPEN_STATES = ("open", "accepted")
+HANDOFF_FIELDS = tuple(f.name for f in fields(Handoff))
+DECISION_FIELDS = tuple(f.name for f in fields(DecisionRecord))
 # The routing consumer's statements run on the driver (prepared once per connection, rows bound as arrays):
 # through SQLAlchemy, building and executing them cost more than the routing itself.
 # Loads are read from the counters the handoffs trigger keeps (migration 0005), one row per rep whatever the
@@ -93,9 +97,8 @@ ORDER BY h.assigned_at DESC
 """
 
 
-def person_key(email: str | None) -> str | None:
-    """Return the key that recognises a returning person without storing the email twice."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest() if email else None
+def _account(row: Any) -> Account:  # an asyncpg Record or a SQLAlchemy row mapping
+    return Account(name=row["name"], owner_id=row["owner_id"], domain=row["domain"])
 
 
 class DecisionRepository:
@@ -105,13 +108,15 @@ class DecisionRepository:
         self._session = session
         self._conn = conn
 
-    async def add_many(self, rows: list[dict[str, Any]]) -> None:
-        """Record several decisions in one statement (absent columns are NULL)."""
-        if rows:
+    async def add_many(self, records: builtins.list[DecisionRecord]) -> None:
+        """Record several decisions in one statement."""
+        if records:
             await self._conn.execute(
                 ADD_DECISIONS,
                 *(
-                    [json_text(row[c]) for row in rows] if c == "trace" else [row.get(c) for row in rows]
+                    [json_text(r.trace) for r in records]
+                    if c == "trace"
+                    else [getattr(r, c) for r in records]
                     for c, _ in DECISION_COLUMNS
                 ),
             )
@@ -122,14 +127,14 @@ class DecisionRepository:
             update(decisions).where(decisions.c.lead_id == lead_id).values(trace={"erased": True})
         )
 
-    async def for_lead(self, lead_id: str) -> list[dict[str, Any]]:
+    async def for_lead(self, lead_id: str) -> builtins.list[DecisionRecord]:
         """Return a lead's decisions, oldest first."""
         rows = await self._session.execute(
             select(decisions).where(decisions.c.lead_id == lead_id).order_by(decisions.c.decided_at)
         )
-        return [dict(r) for r in rows.mappings()]
+        return [DecisionRecord(**r) for r in rows.mappings()]
 
-    async def recent_handoffs(self, limit: int) -> list[dict[str, Any]]:
+    async def recent_handoffs(self, limit: int) -> builtins.list[DecisionRecord]:
         """Return the last `limit` first-attempt handoff decisions, oldest first (for backtests)."""
         rows = await self._session.execute(
             select(decisions)
@@ -137,7 +142,7 @@ class DecisionRepository:
             .order_by(decisions.c.decided_at.desc())
             .limit(limit)
         )
-        return list(reversed([dict(r) for r in rows.mappings()]))
+        return list(reversed([DecisionRecord(**r) for r in rows.mappings()]))
 
 
 class HandoffRepository:
@@ -147,51 +152,39 @@ class HandoffRepository:
         self._session = session
         self._conn = conn
 
-    async def add_many(self, rows: list[dict[str, Any]]) -> None:
-        """Record several new handoffs (open unless a row says otherwise) in one statement."""
-        if rows:
-            rows = [{"state": "open", **row} for row in rows]
+    async def add_many(self, new: builtins.list[Handoff]) -> None:
+        """Record several new handoffs in one statement."""
+        if new:
             await self._conn.execute(
-                ADD_HANDOFFS, *([row[c] for row in rows] for c, _ in NEW_HANDOFF_COLUMNS)
+                ADD_HANDOFFS, *([getattr(h, c) for h in new] for c, _ in NEW_HANDOFF_COLUMNS)
             )
 
-    async def first_of_leads(self, lead_ids: set[str]) -> dict[str, dict[str, Any]]:
+    async def first_of_leads(self, lead_ids: set[str]) -> dict[str, Handoff]:
         """Return each lead's first handoff, for the leads that have one."""
         if not lead_ids:
             return {}
         rows = await self._conn.fetch(FIRST_HANDOFFS, list(lead_ids))
-        return {row["lead_id"]: dict(row) for row in rows}
+        return {row["lead_id"]: Handoff(**{f: row[f] for f in HANDOFF_FIELDS}) for row in rows}
 
-    async def get(self, handoff_id: str, lock: bool = False) -> dict[str, Any] | None:
+    async def get(self, handoff_id: str, lock: bool = False) -> Handoff | None:
         """Return one handoff (locked for the transaction when asked)."""
         query = select(handoffs).where(handoffs.c.handoff_id == handoff_id)
         row = (await self._session.execute(query.with_for_update() if lock else query)).mappings().first()
-        return dict(row) if row else None
+        return Handoff(**row) if row else None
 
-    async def of_lead(self, lead_id: str) -> list[dict[str, Any]]:
+    async def of_lead(self, lead_id: str) -> builtins.list[Handoff]:
         """Return the lead's handoffs, first attempt first."""
         rows = await self._session.execute(
             select(handoffs).where(handoffs.c.lead_id == lead_id).order_by(handoffs.c.attempt)
         )
-        return [dict(r) for r in rows.mappings()]
+        return [Handoff(**r) for r in rows.mappings()]
 
-    async def move(self, handoff_id: str, to: str, now: datetime, reason: str | None = None) -> None:
-        """Set a handoff's state; leaving the open states closes it."""
-        values: dict[str, Any] = {"state": to}
-        if to not in OPEN_STATES:
-            values["closed_at"] = now
-        if reason is not None:
-            values["reason"] = reason
-        await self._session.execute(
-            update(handoffs).where(handoffs.c.handoff_id == handoff_id).values(**values)
-        )
-
-    async def close_lead(self, lead_id: str, now: datetime, reason: str) -> None:
-        """Close the lead's open handoffs (an outcome arrived)."""
+    async def save(self, handoff: Handoff) -> None:
+        """Store what a handoff's own changes touch: its state, when it closed and why."""
         await self._session.execute(
             update(handoffs)
-            .where(handoffs.c.lead_id == lead_id, handoffs.c.state.in_(OPEN_STATES))
-            .values(state="closed", closed_at=now, reason=reason)
+            .where(handoffs.c.handoff_id == handoff.handoff_id)
+            .values(state=handoff.state, closed_at=handoff.closed_at, reason=handoff.reason)
         )
 
     async def loads(self, day_starts: dict[str, datetime]) -> dict[str, tuple[int, int]]:
@@ -240,14 +233,14 @@ class AccountRepository:
         self._session = session
         self._conn = conn
 
-    async def upsert(self, rows: list[dict[str, Any]], now: datetime) -> int:
+    async def upsert(self, known: builtins.list[Account], now: datetime) -> int:
         """Insert or update accounts by name; return how many were written."""
-        for row in rows:
+        for account in known:
             stmt = pg_insert(accounts).values(
-                name=row["name"],
-                name_key=row["name"].strip().lower(),
-                domain=row.get("domain"),
-                owner_id=row["owner_id"],
+                name=account.name,
+                name_key=account.name_key,
+                domain=account.domain,
+                owner_id=account.owner_id,
                 updated_at=now,
             )
             await self._session.execute(
@@ -261,9 +254,9 @@ class AccountRepository:
                     },
                 )
             )
-        return len(rows)
+        return len(known)
 
-    async def matching(self, domains: set[str], companies: set[str]) -> list[dict[str, Any]]:
+    async def matching(self, domains: set[str], companies: set[str]) -> builtins.list[Account]:
         """Return the accounts whose domain or name is among those given (lower-cased, trimmed)."""
         if not domains and not companies:
             return []
@@ -272,12 +265,12 @@ class AccountRepository:
             list({d.lower() for d in domains}),
             list({c.strip().lower() for c in companies}),
         )
-        return [dict(r) for r in rows]
+        return [_account(r) for r in rows]
 
-    async def all(self) -> list[dict[str, Any]]:
+    async def all(self) -> builtins.list[Account]:
         """Return every account."""
         rows = await self._session.execute(select(accounts).order_by(accounts.c.name_key))
-        return [dict(r) for r in rows.mappings()]
+        return [_account(r) for r in rows.mappings()]
 
     async def count(self) -> int:
         """Return how many accounts are known."""
@@ -291,18 +284,18 @@ class RoutedLeadRepository:
         self._session = session
         self._conn = conn
 
-    async def remember_many(self, rows: list[dict[str, Any]], now: datetime) -> None:
-        """Store several leads' latest scored data (rows: lead_id, scored, person_key; one per lead)."""
-        if rows:
+    async def remember_many(self, leads: builtins.list[RoutedLead], now: datetime) -> None:
+        """Store several leads' latest LeadScored (one per lead) and who they belong to."""
+        if leads:
             await self._conn.execute(
                 REMEMBER_LEADS,
-                [row["lead_id"] for row in rows],
-                [json_text(row["scored"]) for row in rows],
-                [row["person_key"] for row in rows],
+                [lead.lead_id for lead in leads],
+                [lead.scored.model_dump_json() for lead in leads],
+                [lead.person_key for lead in leads],
                 now,
             )
 
-    async def owners_of_people(self, keys: set[str]) -> list[tuple[str, str, str]]:
+    async def owners_of_people(self, keys: set[str]) -> builtins.list[tuple[str, str, str]]:
         """Return (person key, lead id, owner id) of each person's leads' rep owners, latest first."""
         if not keys:
             return []
@@ -310,11 +303,12 @@ class RoutedLeadRepository:
             (key, lead, owner) for key, lead, owner in await self._conn.fetch(OWNERS_OF_PEOPLE, list(keys))
         ]
 
-    async def scored(self, lead_id: str) -> dict[str, Any] | None:
-        """Return the lead's latest scored data."""
-        return await self._session.scalar(
+    async def scored(self, lead_id: str) -> LeadScored | None:
+        """Return the lead's latest LeadScored."""
+        document = await self._session.scalar(
             select(routed_leads.c.scored).where(routed_leads.c.lead_id == lead_id)
         )
+        return LeadScored.model_validate(document) if document is not None else None
 
     async def apply_consent(self, lead_id: str, marketing: bool) -> None:
         """Keep the person's current marketing consent in the lead routing hands off again on escalation."""

@@ -1,4 +1,4 @@
-"""Routing's unit of work."""
+"""Routing's unit of work on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from leadrelay.routing.adapters.repository import (
 )
 
 
-class RoutingUnitOfWork(UnitOfWork):
+class PostgresRoutingUnitOfWork(UnitOfWork):
     """A transaction over decisions, handoffs, queue state, accounts, leads, outbox and inbox."""
 
     decisions: DecisionRepository

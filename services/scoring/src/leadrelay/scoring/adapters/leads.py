@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 from sqlalchemy import delete, select
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadrelay.db.engine import json_text
 from leadrelay.scoring.adapters.orm import lead_activities, lead_facts
-from leadrelay.scoring.domain.rules import Activity
+from leadrelay.scoring.domain.facts import Activity, LeadFacts
 
 # The scoring consumer's statements run on the driver (prepared once per connection, rows bound as arrays).
 REMEMBER_FACTS = """
@@ -31,27 +31,25 @@ class LeadMemory:
         self._session = session
         self._conn = conn
 
-    async def remember(self, lead_id: str, facts: dict[str, Any], now: datetime) -> None:
-        """Store the lead's latest captured facts."""
-        stmt = insert(lead_facts).values(lead_id=lead_id, facts=facts, updated_at=now)
-        await self._session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["lead_id"], set_={"facts": stmt.excluded.facts, "updated_at": now}
-            )
-        )
-
-    async def remember_many(self, facts: dict[str, dict[str, Any]], now: datetime) -> None:
-        """Store several leads' latest captured facts (lead id -> facts) in one statement."""
+    async def remember_many(self, facts: builtins.list[LeadFacts], now: datetime) -> None:
+        """Store several leads' latest facts (each lead once) in one statement."""
         if facts:
-            await self._conn.execute(REMEMBER_FACTS, list(facts), [json_text(f) for f in facts.values()], now)
+            await self._conn.execute(
+                REMEMBER_FACTS, [f.lead_id for f in facts], [json_text(f.document) for f in facts], now
+            )
 
-    async def facts_of(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]:
+    async def facts_of(self, lead_ids: builtins.list[str]) -> dict[str, LeadFacts]:
         """Return the facts of those leads whose capture has arrived."""
-        return {lead_id: facts for lead_id, facts in await self._conn.fetch(FACTS_OF, lead_ids)}
+        return {
+            lead_id: LeadFacts(lead_id, doc) for lead_id, doc in await self._conn.fetch(FACTS_OF, lead_ids)
+        }
 
-    async def facts(self, lead_id: str) -> dict[str, Any] | None:
+    async def facts(self, lead_id: str) -> LeadFacts | None:
         """Return the lead's facts, or None when its capture has not arrived yet."""
-        return await self._session.scalar(select(lead_facts.c.facts).where(lead_facts.c.lead_id == lead_id))
+        document = await self._session.scalar(
+            select(lead_facts.c.facts).where(lead_facts.c.lead_id == lead_id)
+        )
+        return LeadFacts(lead_id, document) if document is not None else None
 
     async def add_activity(self, event_id: str, lead_id: str, kind: str, at: datetime) -> None:
         """Store one activity (once per event)."""
@@ -61,16 +59,16 @@ class LeadMemory:
             .on_conflict_do_nothing()
         )
 
-    async def activities(self, lead_id: str) -> list[Activity]:
+    async def activities(self, lead_id: str) -> builtins.list[Activity]:
         """Return the lead's activities."""
         rows = await self._session.execute(
             select(lead_activities.c.kind, lead_activities.c.at).where(lead_activities.c.lead_id == lead_id)
         )
         return [Activity(kind=r.kind, at=r.at) for r in rows]
 
-    async def activities_of(self, lead_ids: list[str]) -> dict[str, list[Activity]]:
+    async def activities_of(self, lead_ids: builtins.list[str]) -> dict[str, builtins.list[Activity]]:
         """Return each lead's activities (an empty list for a lead without any)."""
-        found: dict[str, list[Activity]] = {lead_id: [] for lead_id in lead_ids}
+        found: dict[str, builtins.list[Activity]] = {lead_id: [] for lead_id in lead_ids}
         for lead_id, kind, at in await self._conn.fetch(ACTIVITIES_OF, lead_ids):
             found[lead_id].append(Activity(kind=kind, at=at))
         return found

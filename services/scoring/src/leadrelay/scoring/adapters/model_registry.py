@@ -7,13 +7,19 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from leadrelay.scoring.adapters.orm import models
+from leadrelay.db.documents import AuditLog
+from leadrelay.scoring.adapters.orm import audit_log, models
 from leadrelay.scoring.model.artifact import dump_model, load_model
 from leadrelay.scoring.model.forest import LeanModel
 from leadrelay.scoring.training.compile import compile_model
 from leadrelay.scoring.training.model import TrainedModel
+
+
+def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The figures an audit entry keeps of a model's metrics."""
+    return {key: metrics.get(key) for key in ("roc_auc", "calibration_slope")}
 
 
 def serialise(model: TrainedModel) -> bytes:
@@ -22,10 +28,11 @@ def serialise(model: TrainedModel) -> bytes:
 
 
 class ModelRegistry:
-    """Registered model versions."""
+    """Registered model versions; every registration and activation is audited."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._audit = AuditLog(engine, audit_log)
 
     async def register(
         self,
@@ -37,11 +44,14 @@ class ModelRegistry:
         now: datetime,
         activate: bool = False,
         feature_map: dict[str, Any] | None = None,
+        actor: str = "unknown caller",
     ) -> None:
         """Store a trained model (with the feature map that serves it, if any); optionally activate it."""
         async with self._engine.begin() as conn:
+            detail = {"target": target, "rows": training.get("rows"), "metrics": _headline(model.metrics)}
+            await self._audit.record(actor, "model_registered", version, detail, now, conn)
             if activate:
-                await conn.execute(update(models).where(models.c.active).values(active=False))
+                await self._deactivate_all(conn, version, actor, now)
             await conn.execute(
                 insert(models).values(
                     version=version,
@@ -57,7 +67,7 @@ class ModelRegistry:
                 )
             )
 
-    async def activate(self, version: str) -> bool:
+    async def activate(self, version: str, actor: str, now: datetime) -> bool:
         """Make a version the active one; False when it does not exist; ValueError when it cannot be served."""
         async with self._engine.begin() as conn:
             row = (
@@ -73,9 +83,15 @@ class ModelRegistry:
                 raise ValueError(f"model {version} was trained on leaky columns and is never activated")
             if row.feature_map is None:
                 raise ValueError(f"model {version} has no feature map, so it cannot score live leads")
-            await conn.execute(update(models).where(models.c.active).values(active=False))
+            await self._deactivate_all(conn, version, actor, now)
             await conn.execute(update(models).where(models.c.version == version).values(active=True))
         return True
+
+    async def _deactivate_all(self, conn: AsyncConnection, version: str, actor: str, now: datetime) -> None:
+        """Make no version active (the caller activates `version` in the same transaction); audited."""
+        previous = await conn.scalar(select(models.c.version).where(models.c.active))
+        await conn.execute(update(models).where(models.c.active).values(active=False))
+        await self._audit.record(actor, "model_activated", version, {"previous": previous}, now, conn)
 
     async def last_created(self, source: str) -> datetime | None:
         """Return when the newest version trained from `source` (e.g. "outcomes") was registered."""

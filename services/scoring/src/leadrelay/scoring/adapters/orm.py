@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, LargeBinary, MetaData, String, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
+from leadrelay.db.documents import audit_log_table, versioned_documents_table
 from leadrelay.db.tables import messaging_tables
 from leadrelay.db.tombstones import erased_leads_table
 
@@ -49,15 +50,8 @@ models = Table(
     Column("feature_map", JSONB),  # how live leads become the model's columns; None: cannot be served
 )
 
-rulesets = Table(
-    "rulesets",
-    metadata,
-    Column("version", String(100), primary_key=True),
-    Column("document", JSONB, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("active", Boolean, nullable=False, server_default="false"),
-    Column("activated_at", DateTime(timezone=True)),
-)
+rulesets = versioned_documents_table(metadata, "rulesets")
+audit_log = audit_log_table(metadata)
 
 rescore_jobs = Table(
     "rescore_jobs",

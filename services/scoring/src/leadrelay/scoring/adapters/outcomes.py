@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadrelay.scoring.adapters.orm import outcomes
+from leadrelay.scoring.domain.score import TrainingExample
 
 
 class OutcomeRepository:
@@ -43,14 +44,14 @@ class OutcomeRepository:
         """Delete the lead's outcome (erasure)."""
         await self._session.execute(delete(outcomes).where(outcomes.c.lead_id == lead_id))
 
-    async def all(self) -> list[dict[str, Any]]:
+    async def all(self) -> list[TrainingExample]:
         """Return every outcome with its features and time, oldest first."""
         rows = await self._session.execute(
             select(outcomes.c.outcome, outcomes.c.features, outcomes.c.at).order_by(
                 outcomes.c.at, outcomes.c.lead_id
             )
         )
-        return [dict(r) for r in rows.mappings()]
+        return [TrainingExample(**r) for r in rows.mappings()]
 
     async def count_since(self, since: datetime | None) -> int:
         """Return how many outcomes were recorded after `since` (all when None)."""

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadrelay.db.engine import json_text
+from leadrelay.events.scoring import Reason
 from leadrelay.scoring.adapters.orm import scores
+from leadrelay.scoring.domain.score import StoredScore
 from leadrelay.scoring.scorer import Assessment
 
 # The scoring consumer's statements run on the driver (prepared once per connection, rows bound as arrays).
@@ -40,7 +42,9 @@ class ScoreRepository:
         self._session = session
         self._conn = conn
 
-    async def save_many(self, scored: list[tuple[str, str | None, Assessment]], now: datetime) -> None:
+    async def save_many(
+        self, scored: builtins.list[tuple[str, str | None, Assessment]], now: datetime
+    ) -> None:
         """Insert or replace several leads' scores (each lead once) in one statement."""
         if not scored:
             return
@@ -63,26 +67,27 @@ class ScoreRepository:
             now,
         )
 
-    async def return_to_nurture(self, lead_id: str, reasons: list[dict[str, Any]], now: datetime) -> None:
+    async def return_to_nurture(self, lead_id: str, reasons: builtins.list[Reason], now: datetime) -> None:
         """Set the lead's stage back to nurture (sales rejected it), keeping the reasons why."""
+        documents = [r.model_dump(exclude_none=True) for r in reasons]
         await self._session.execute(
             update(scores)
             .where(scores.c.lead_id == lead_id)
-            .values(stage="nurture", reasons=reasons, scored_at=now, times_scored=scores.c.times_scored + 1)
+            .values(stage="nurture", reasons=documents, scored_at=now, times_scored=scores.c.times_scored + 1)
         )
 
-    async def get(self, lead_id: str) -> dict[str, Any] | None:
-        """Return a lead's score row, or None."""
+    async def get(self, lead_id: str) -> StoredScore | None:
+        """Return a lead's score, or None."""
         row = (
             (await self._session.execute(select(scores).where(scores.c.lead_id == lead_id)))
             .mappings()
             .first()
         )
-        return dict(row) if row else None
+        return StoredScore(**row) if row else None
 
-    async def get_many(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Return the score rows of those leads that have one."""
-        return {row["lead_id"]: dict(row) for row in await self._conn.fetch(SCORES_OF, lead_ids)}
+    async def get_many(self, lead_ids: builtins.list[str]) -> dict[str, StoredScore]:
+        """Return the scores of those leads that have one."""
+        return {row["lead_id"]: StoredScore(**row) for row in await self._conn.fetch(SCORES_OF, lead_ids)}
 
     async def forget(self, lead_id: str) -> None:
         """Delete a lead's score."""

@@ -1,4 +1,4 @@
-"""Scoring's unit of work."""
+"""Scoring's unit of work on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from leadrelay.scoring.adapters.outcomes import OutcomeRepository
 from leadrelay.scoring.adapters.repository import ScoreRepository
 
 
-class ScoringUnitOfWork(UnitOfWork):
+class PostgresScoringUnitOfWork(UnitOfWork):
     """A transaction over scores, outbox and inbox."""
 
     scores: ScoreRepository

@@ -216,6 +216,7 @@ async def _register(
             now,
             activate=activate,
             feature_map=feature_map.model_dump(mode="json") if feature_map else None,
+            actor="training command",
         )
     finally:
         await engine.dispose()

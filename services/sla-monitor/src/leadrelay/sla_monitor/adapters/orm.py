@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table
 
-from leadrelay.db.documents import versioned_documents_table
+from leadrelay.db.documents import audit_log_table, versioned_documents_table
 from leadrelay.db.tables import messaging_tables
 from leadrelay.db.tombstones import erased_leads_table
 
 metadata = MetaData()
 outbox, inbox = messaging_tables(metadata)
+audit_log = audit_log_table(metadata)
 policy_versions = versioned_documents_table(metadata, "policy_versions")
 erased_leads = erased_leads_table(metadata)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 import asyncpg
 from sqlalchemy import and_, case, func, or_, select, text, update
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadrelay.db.arrays import unnest_insert
 from leadrelay.sla_monitor.adapters.orm import handoffs
+from leadrelay.sla_monitor.domain.clock import Clock, Compliance, DueClock, NewClock
 
 # The consumer's statements run on the driver (prepared once per connection, rows bound as arrays).
 CLOCK_COLUMNS = (
@@ -38,18 +40,18 @@ START_CLOCKS = unnest_insert(
 )
 
 
-class HandoffRepository:
+class PostgresClocks:
     """Handoff clocks in the SLA monitor's database."""
 
     def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
         self._conn = conn
 
-    async def start_many(self, clocks: list[dict[str, Any]]) -> None:
-        """Start several clocks, each as start() would: a row a contact made early keeps its state."""
+    async def start_many(self, clocks: Sequence[NewClock]) -> None:
+        """Start clocks; a row a contact made early keeps its state and gains the handoff's details."""
         if clocks:
             await self._conn.execute(
-                START_CLOCKS, *([clock[c] for clock in clocks] for c, _ in CLOCK_COLUMNS)
+                START_CLOCKS, *([getattr(clock, c) for clock in clocks] for c, _ in CLOCK_COLUMNS)
             )
 
     async def contacted_early(
@@ -77,20 +79,27 @@ class HandoffRepository:
         )
         return result.first() is not None
 
-    async def get(self, handoff_id: str, lock: bool = False) -> dict[str, Any] | None:
-        """Return one handoff, optionally locking its row."""
+    async def get(self, handoff_id: str, lock: bool = False) -> Clock | None:
+        """Return one handoff's clock, optionally locking its row until the transaction ends."""
         stmt = select(handoffs).where(handoffs.c.handoff_id == handoff_id)
         if lock:
             stmt = stmt.with_for_update()
         row = (await self._session.execute(stmt)).mappings().first()
-        return dict(row) if row else None
+        return Clock(**row) if row else None
 
-    async def record_contact(self, handoff_id: str, state: str, at: datetime, channel: str) -> None:
-        """Store first contact (only the first one counts)."""
+    async def save(self, clock: Clock) -> None:
+        """Store what a clock's own changes touch: its state, deadline, warning, contact and callback."""
         await self._session.execute(
             update(handoffs)
-            .where(handoffs.c.handoff_id == handoff_id, handoffs.c.contacted_at.is_(None))
-            .values(state=state, contacted_at=at, contact_channel=channel)
+            .where(handoffs.c.handoff_id == clock.handoff_id)
+            .values(
+                state=clock.state,
+                due_at=clock.due_at,
+                warn_at=clock.warn_at,
+                contacted_at=clock.contacted_at,
+                contact_channel=clock.contact_channel,
+                callback_at=clock.callback_at,
+            )
         )
 
     async def replace_earlier(self, lead_id: str, attempt: int) -> None:
@@ -101,29 +110,19 @@ class HandoffRepository:
             .values(state="replaced", replaced_at=func.now())
         )
 
-    async def move_deadline(self, handoff_id: str, due_at: datetime, callback_at: datetime) -> bool:
-        """Move an open clock's deadline to a callback the lead asked for; False when it is not open."""
-        result = await self._session.execute(
-            update(handoffs)
-            .where(handoffs.c.handoff_id == handoff_id, handoffs.c.state == "open")
-            .values(due_at=due_at, callback_at=callback_at, warn_at=None)
-            .returning(handoffs.c.handoff_id)
-        )
-        return result.first() is not None
-
-    async def claim_warnings(self, limit: int, at: datetime | None = None) -> list[dict[str, Any]]:
+    async def claim_warnings(self, limit: int, at: datetime | None = None) -> list[DueClock]:
         """Lock open, unwarned clocks whose warning time passed by database time (or `at`, in tests)."""
         rows = await self._session.execute(
             text(
                 "SELECT handoff_id, lead_id, owner_id, queue, attempt, due_at, "
-                "COALESCE(CAST(:at AS timestamptz), now()) AS db_now "
+                "COALESCE(CAST(:at AS timestamptz), now()) AS claimed_at "
                 "FROM handoffs WHERE state = 'open' AND warned_at IS NULL AND warn_at IS NOT NULL "
                 "AND warn_at <= COALESCE(CAST(:at AS timestamptz), now()) "
                 "ORDER BY warn_at LIMIT :limit FOR UPDATE SKIP LOCKED"
             ),
             {"limit": limit, "at": at},
         )
-        return [dict(r) for r in rows.mappings()]
+        return [DueClock(**r) for r in rows.mappings()]
 
     async def mark_warned(self, handoff_ids: list[str], at: datetime) -> None:
         """Note that these clocks' warnings are queued."""
@@ -131,18 +130,18 @@ class HandoffRepository:
             update(handoffs).where(handoffs.c.handoff_id.in_(handoff_ids)).values(warned_at=at)
         )
 
-    async def claim_due(self, limit: int, at: datetime | None = None) -> list[dict[str, Any]]:
+    async def claim_due(self, limit: int, at: datetime | None = None) -> list[DueClock]:
         """Lock open clocks whose deadline passed by database time (or `at`, in tests); replicas skip them."""
         rows = await self._session.execute(
             text(
                 "SELECT handoff_id, lead_id, owner_id, queue, attempt, due_at, "
-                "COALESCE(CAST(:at AS timestamptz), now()) AS db_now "
+                "COALESCE(CAST(:at AS timestamptz), now()) AS claimed_at "
                 "FROM handoffs WHERE state = 'open' AND due_at <= COALESCE(CAST(:at AS timestamptz), now()) "
                 "ORDER BY due_at LIMIT :limit FOR UPDATE SKIP LOCKED"
             ),
             {"limit": limit, "at": at},
         )
-        return [dict(r) for r in rows.mappings()]
+        return [DueClock(**r) for r in rows.mappings()]
 
     async def mark_breached(self, handoff_ids: list[str], at: datetime) -> None:
         """Mark clocks breached at the claim's time."""
@@ -171,7 +170,7 @@ class HandoffRepository:
         owner: str | None = None,
         overdue: bool | None = None,
         within: frozenset[str] | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[Clock]:
         """Return handoffs, soonest deadline first, filtered by state, queue, owner, being overdue and (within)
         a set of queues."""
         stmt = select(handoffs).order_by(handoffs.c.due_at).limit(limit)
@@ -189,9 +188,9 @@ class HandoffRepository:
                 and_(handoffs.c.state == "open", handoffs.c.due_at < func.now()),
             )
             stmt = stmt.where(late if overdue else ~late)
-        return [dict(r) for r in (await self._session.execute(stmt)).mappings()]
+        return [Clock(**r) for r in (await self._session.execute(stmt)).mappings()]
 
-    async def compliance(self, by: str, since: datetime) -> builtins.list[dict[str, Any]]:
+    async def compliance(self, by: Literal["owner", "queue"], since: datetime) -> builtins.list[Compliance]:
         """Per owner or queue since a time: handoffs decided (contacted or breached), on time, compliance,
         and p50/p95 of routing time (capture to handoff) and rep time (handoff to first contact)."""
         column = handoffs.c.owner_id if by == "owner" else handoffs.c.queue
@@ -201,7 +200,7 @@ class HandoffRepository:
         decided = or_(handoffs.c.contacted_at.is_not(None), handoffs.c.state == "breached")
         stmt = (
             select(
-                column.label(by),
+                column.label("group"),
                 func.count().label("handoffs"),
                 func.count().filter(decided).label("decided"),
                 func.count().filter(on_time).label("on_time"),
@@ -215,7 +214,4 @@ class HandoffRepository:
             .group_by(column)
             .order_by(column)
         )
-        rows = [dict(r) for r in (await self._session.execute(stmt)).mappings()]
-        for row in rows:
-            row["compliance"] = round(row["on_time"] / row["decided"], 4) if row["decided"] else None
-        return rows
+        return [Compliance(**r) for r in (await self._session.execute(stmt)).mappings()]
