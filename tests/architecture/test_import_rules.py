@@ -110,3 +110,31 @@ def test_a_service_importing_another_and_the_library_importing_a_service_are_ref
     assert [v.rule for v in violations(handler)] == ["no service imports another"]
     assert [v.rule for v in violations(library)] == ["the shared library knows no service"]
     assert [v.rule for v in violations(kit)] == ["the runtime never imports the development kit"]
+
+
+def app_state_lookups(path: Path) -> list[int]:
+    """Lines where a service module outside its composition root and context reads `request.app.state`."""
+    if path.name in ("bootstrap.py", "context.py"):
+        return []
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "state"
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "app"
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_endpoints_receive_their_context_instead_of_looking_into_app_state():
+    files = sorted((ROOT / "services").glob("*/src/**/*.py"))
+    found = [f"{path.relative_to(ROOT)}:{line}" for path in files for line in app_state_lookups(path)]
+    assert not found, "\n".join(found)
+
+
+def test_an_app_state_look_up_in_an_endpoint_module_is_found(tmp_path):
+    api = write(tmp_path, "api.py", "async def f(request):\n    return request.app.state.runtime\n")
+    root = write(tmp_path, "bootstrap.py", "def build(app):\n    app.state.context = 1\n")
+    assert app_state_lookups(api) == [2] and app_state_lookups(root) == []

@@ -4,6 +4,7 @@ from leadrelay.events.handoff import DecisionRef, HandoffBreached, LeadQualified
 from leadrelay.events.lead import Contact, LeadCaptured
 from leadrelay.events.scoring import LeadScored
 from leadrelay.metrics.domain.funnel import FunnelEntry, funnel_entry, summarise
+from leadrelay.metrics.domain.report import FunnelCount
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -42,11 +43,12 @@ def test_each_event_counts_with_bounded_dimensions_only():
 
 
 def test_summary_counts_steps_and_scored_stages():
+    day = NOW.date()
     rows = [
-        {"step": "captured", "stage": "", "count": 3},
-        {"step": "scored", "stage": "sql", "count": 1},
-        {"step": "scored", "stage": "mql", "count": 2},
-        {"step": "handed_off", "stage": "sql", "count": 1},
+        FunnelCount(day, "captured", stage="", source="chat", queue="", count=3),
+        FunnelCount(day, "scored", stage="sql", source="chat", queue="", count=1),
+        FunnelCount(day, "scored", stage="mql", source="form", queue="", count=2),
+        FunnelCount(day, "handed_off", stage="sql", source="chat", queue="smb", count=1),
     ]
     assert summarise(rows) == {"captured": 3, "scored": 3, "sql": 1, "mql": 2, "handed_off": 1}
 

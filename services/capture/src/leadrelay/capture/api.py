@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import AwareDatetime
 
-from leadrelay.capture.adapters.uow import CaptureUnitOfWork
 from leadrelay.capture.captcha import token_from
+from leadrelay.capture.context import Capture, capture_context
 from leadrelay.capture.handlers import Idempotency, IdempotencyKeyReused, record_activity
 from leadrelay.capture.metrics import LEADS
 from leadrelay.capture.schemas import ActivityAccepted, ActivityIn, LeadAccepted, LeadIn, Receipt
@@ -43,14 +43,14 @@ async def post_lead(request: Request) -> Response:
     Idempotency-Key get the first answer; the same person within the dedupe window merges into one lead."""
     # The busiest endpoint reads its own body and headers: FastAPI's dependency and body solving cost
     # about a fifth of its CPU (bench/capture_intake.py). The caller is known before the body is read.
-    state = request.app.state
+    ctx = capture_context(request)
     headers = request.headers
     caller = await INTAKE(request)  # counted against its rate limit before the body is read
     raw = await request.body()
     body = parse_json_body(LeadIn, raw, headers.get("content-type"))
     form = caller.form
     if form is not None:
-        await state.captcha.require(token_from({}, headers.get("x-captcha-token")), caller.ip)
+        await ctx.captcha.require(token_from({}, headers.get("x-captcha-token")), caller.ip)
     if body.update_existing and form is not None:
         raise unprocessable(
             "update_existing", "only a backend (X-API-Key) may update a known person's details"
@@ -59,7 +59,7 @@ async def post_lead(request: Request) -> Response:
     scope = f"form:{form.id}" if form else "backend"
     idempotency = _idempotency(headers.get("idempotency-key"), scope, raw)
     try:
-        accepted = await state.intake.submit(lead, idempotency, may_update=body.update_existing)
+        accepted = await ctx.intake.submit(lead, idempotency, may_update=body.update_existing)
     except IdempotencyKeyReused:
         raise unprocessable("Idempotency-Key", "already used with a different request") from None
     if not accepted.replayed:
@@ -89,16 +89,13 @@ router.add_api_route(
 
 @router.post("/leads/{lead_id}/activities", status_code=202, response_model=ActivityAccepted)
 async def post_activity(
-    lead_id: LeadId, body: ActivityIn, request: Request, _: Annotated[Caller, Depends(BACKEND_ONLY)]
+    ctx: Capture, lead_id: LeadId, body: ActivityIn, _: Annotated[Caller, Depends(BACKEND_ONLY)]
 ) -> ActivityAccepted:
     """Record an engagement event of a known lead (backends only) and publish LeadActivity."""
-    state = request.app.state
     at: AwareDatetime = body.at or datetime.now(UTC)
-    async with CaptureUnitOfWork(state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         if not await uow.leads.exists(lead_id):
             raise HTTPException(404, detail=f"unknown lead {lead_id}")
-        activity_id = await record_activity(
-            uow, state.runtime.topics, lead_id, body.kind, at, body.properties
-        )
+        activity_id = await record_activity(uow, ctx.runtime.topics, lead_id, body.kind, at, body.properties)
         await uow.commit()
     return ActivityAccepted(activity_id=activity_id, lead_id=lead_id)

@@ -13,6 +13,7 @@ from leadrelay.capture.adapters.form_store import FormStore
 from leadrelay.capture.adapters.forms_file import demo_form, load_forms
 from leadrelay.capture.adapters.orm import audit_log, outbox
 from leadrelay.capture.captcha import CaptchaVerifier
+from leadrelay.capture.context import CaptureContext
 from leadrelay.capture.cors import FormCors
 from leadrelay.capture.intake import IntakeWriter
 from leadrelay.capture.schemas import LeadIn
@@ -66,16 +67,13 @@ def build_app(settings: CaptureSettings) -> FastAPI:
         optional_checks=runtime.optional_checks,
     )
     app.add_middleware(FormCors, store=form_store)
-    app.state.runtime = runtime
-    app.state.settings = settings
-    app.state.form_store = form_store
-    app.state.audit = audit
-    app.state.intake = intake
-    app.state.captcha = CaptchaVerifier(settings.captcha_verify_url, settings.captcha_secret)
-    app.state.form_keys = form_key_principal
-    app.state.rate_limits = RateLimits(
+    app.state.runtime = runtime  # for the dev kit, which waits for its consumers
+    app.state.form_keys = form_key_principal  # the shared access guard asks it about X-Form-Key
+    rate_limits = RateLimits(
         settings.rate_limit_per_ip, settings.rate_limit_per_form, settings.rate_limit_per_backend_key
     )
+    captcha = CaptchaVerifier(settings.captcha_verify_url, settings.captcha_secret)
+    app.state.context = CaptureContext(runtime, settings, form_store, intake, captcha, rate_limits, audit)
     app.include_router(api.router)
     app.include_router(forms_api.router)
     app.include_router(privacy.router)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from leadrelay.capture.adapters.uow import CaptureUnitOfWork
+from leadrelay.capture.context import Capture
 from leadrelay.capture.domain.consent_token import ConsentGrant, InvalidToken, sign, verify
 from leadrelay.capture.handlers import record_consent_change
 from leadrelay.capture.privacy import PersonSelector
@@ -25,10 +25,10 @@ NOT_VALID = "This link is not valid or has expired. Ask for a new one."
 
 @router.post("/consent-confirmations", status_code=201)
 async def post_consent_confirmation(
-    body: PersonSelector, request: Request, _: Annotated[Caller, Depends(BACKEND_ONLY)]
+    ctx: Capture, body: PersonSelector, request: Request, _: Annotated[Caller, Depends(BACKEND_ONLY)]
 ) -> dict[str, Any]:
     """Issue a double opt-in link for a person (by email or lead id); send it to them, they confirm it."""
-    settings = request.app.state.settings
+    settings = ctx.settings
     if not settings.consent_secret:
         raise HTTPException(
             409,
@@ -37,7 +37,7 @@ async def post_consent_confirmation(
                 "detail": "set LEADRELAY_CAPTURE_CONSENT_SECRET to issue links",
             },
         )
-    async with CaptureUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         lead_ids = await uow.erasure.lead_ids_for(body.email, body.lead_id)
     if not lead_ids:
         raise HTTPException(404, detail={"error": "not_found", "detail": "no lead of that person"})
@@ -48,9 +48,9 @@ async def post_consent_confirmation(
 
 
 @router.get("/consent/confirm", response_class=HTMLResponse, dependencies=[Depends(PUBLIC)])
-async def consent_page(token: Token, request: Request) -> HTMLResponse:
+async def consent_page(ctx: Capture, token: Token, request: Request) -> HTMLResponse:
     """Show the confirmation button (a GET never changes anything: mail scanners open links)."""
-    if _grant(request, token) is None:
+    if _grant(ctx, request, token) is None:
         return _page("Link not valid", f"<p>{NOT_VALID}</p>", 400)
     return _page(
         "Confirm your subscription",
@@ -63,33 +63,31 @@ async def consent_page(token: Token, request: Request) -> HTMLResponse:
 
 @router.post("/consent/confirm", response_class=HTMLResponse, dependencies=[Depends(PUBLIC)])
 async def confirm_consent(
-    token: Annotated[str, Form(min_length=10, max_length=4000)], request: Request
+    ctx: Capture, token: Annotated[str, Form(min_length=10, max_length=4000)], request: Request
 ) -> HTMLResponse:
     """Record the person's confirmed marketing consent and announce it (ConsentChanged)."""
-    grant = _grant(request, token)
+    grant = _grant(ctx, request, token)
     if grant is None:
         return _page("Link not valid", f"<p>{NOT_VALID}</p>", 400)
-    runtime = request.app.state.runtime
     now = datetime.now(UTC)
-    async with CaptureUnitOfWork(runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         confirmed = await uow.erasure.confirm_marketing(list(grant.lead_ids))  # erased ones are gone
         for lead_id, purposes in confirmed.items():
             changed = ConsentChanged(
                 lead_id=lead_id, marketing=True, purposes=purposes, channel="double_opt_in", at=now
             )
-            await record_consent_change(uow, runtime.topics, changed, "marketing_opt_in_confirmed")
+            await record_consent_change(uow, ctx.runtime.topics, changed, "marketing_opt_in_confirmed")
         await uow.commit()
     return _page("Thank you", "<p>Your subscription is confirmed. You can opt out at any time.</p>")
 
 
-def _grant(request: Request, token: str) -> ConsentGrant | None:
+def _grant(ctx: Capture, request: Request, token: str) -> ConsentGrant | None:
     """Return the token's grant, or None (the holder is not told why); every try counts against the IP."""
-    state = request.app.state
-    state.rate_limits.check(client_ip(request, state.settings.trusted_proxies), None)
-    if not state.settings.consent_secret:
+    ctx.rate_limits.check(client_ip(request, ctx.settings.trusted_proxies), None)
+    if not ctx.settings.consent_secret:
         return None
     try:
-        return verify(token, state.settings.consent_secret, datetime.now(UTC))
+        return verify(token, ctx.settings.consent_secret, datetime.now(UTC))
     except InvalidToken:
         return None
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import HTMLResponse, Response
 
+from leadrelay.capture.context import Capture
 from leadrelay.service.access import PUBLIC
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -27,9 +28,9 @@ async def widget_script() -> Response:
 
 
 @pages.get("/demo", response_class=HTMLResponse)
-async def demo(request: Request) -> HTMLResponse:
+async def demo(ctx: Capture) -> HTMLResponse:
     """Serve a page with the demo form and the widget."""
-    form = (await request.app.state.form_store.current()).by_id("demo")
+    form = (await ctx.form_store.current()).by_id("demo")
     if form is None:
         raise HTTPException(404, detail="no demo form configured")
     page = (STATIC / "demo.html").read_text()

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from leadrelay.capture.captcha import token_from
+from leadrelay.capture.context import Capture
 from leadrelay.capture.domain.forms import Form, read_form_post
 from leadrelay.capture.domain.text import clean_text
 from leadrelay.capture.metrics import DROPPED_FIELDS, HONEYPOT, LEADS
@@ -28,17 +29,17 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-async def _find_form(request: Request, form_id: str) -> Form:
-    form = (await request.app.state.form_store.current()).by_id(form_id)
+async def _find_form(ctx: Capture, form_id: str) -> Form:
+    form = (await ctx.form_store.current()).by_id(form_id)
     if form is None:
         raise HTTPException(404, detail=f"unknown form {form_id}")
     return form
 
 
 @router.get("/forms/{form_id}", dependencies=[Depends(PUBLIC)])
-async def get_form(form_id: FormId, request: Request) -> dict[str, Any]:
+async def get_form(ctx: Capture, form_id: FormId, request: Request) -> dict[str, Any]:
     """Return what a page needs to render a form: its fields and consent text (public information)."""
-    form = await _find_form(request, form_id)
+    form = await _find_form(ctx, form_id)
     return {
         "id": form.id,
         "allowed": form.allowed,
@@ -50,20 +51,19 @@ async def get_form(form_id: FormId, request: Request) -> dict[str, Any]:
 
 
 @router.post("/forms/{form_id}", status_code=202, response_model=None, dependencies=[Depends(PUBLIC)])
-async def post_form(form_id: FormId, request: Request) -> Response:
+async def post_form(ctx: Capture, form_id: FormId, request: Request) -> Response:
     """Accept a plain HTML form post (urlencoded or multipart): 303 to the thank-you page, or 202 JSON."""
-    state = request.app.state
-    ip = client_ip(request, state.settings.trusted_proxies)
+    ip = client_ip(request, ctx.settings.trusted_proxies)
     try:
-        form = await _find_form(request, form_id)
+        form = await _find_form(ctx, form_id)
         check_origin(request, form)
     except HTTPException:
-        state.rate_limits.check(ip, None)  # probing form ids or origins counts like any post
+        ctx.rate_limits.check(ip, None)  # probing form ids or origins counts like any post
         raise
-    state.rate_limits.check(ip, form.id)
+    ctx.rate_limits.check(ip, form.id)
     async with request.form(max_files=0, max_fields=60) as submitted:
         raw = {k: v for k, v in submitted.items() if isinstance(v, str)}
-    await state.captcha.require(token_from(raw, request.headers.get("x-captcha-token")), ip)
+    await ctx.captcha.require(token_from(raw, request.headers.get("x-captcha-token")), ip)
     post = read_form_post(form, raw)
     if post.is_bot:
         HONEYPOT.labels(form.id).inc()
@@ -87,7 +87,7 @@ async def post_form(form_id: FormId, request: Request) -> Response:
         consent_marketing=consent,
         consent_policy_version=form.consent_version if consent else None,
     )
-    accepted = await state.intake.submit(lead)
+    accepted = await ctx.intake.submit(lead)
     LEADS.labels(lead.source, "new" if accepted.is_new else "merged").inc()
     return _accepted(request, form, lead_id=accepted.lead_id)
 
@@ -136,13 +136,12 @@ class ChatIn(BaseModel):
 
 @router.post("/chat", status_code=202, response_model=LeadAccepted | Receipt)
 async def post_chat(
-    body: ChatIn, request: Request, caller: Annotated[Caller, Depends(INTAKE)]
+    ctx: Capture, body: ChatIn, request: Request, caller: Annotated[Caller, Depends(INTAKE)]
 ) -> LeadAccepted | Receipt:
     """Accept a chat widget's lead (X-Form-Key or X-API-Key); the visitor's words become the message."""
-    state = request.app.state
     form = caller.form
     if form is not None:
-        await state.captcha.require(token_from({}, request.headers.get("x-captcha-token")), caller.ip)
+        await ctx.captcha.require(token_from({}, request.headers.get("x-captcha-token")), caller.ip)
     said = "\n".join(line.text for line in body.transcript if line.sender == "visitor")
     fields = body.visitor.model_copy(update={"message": (body.visitor.message or said)[:5000] or None})
     lead = fields.to_domain(
@@ -152,7 +151,7 @@ async def post_chat(
         consent_marketing=body.consent_marketing,
         consent_policy_version=form.consent_version if form and body.consent_marketing else None,
     )
-    accepted = await state.intake.submit(lead)
+    accepted = await ctx.intake.submit(lead)
     LEADS.labels("chat", "new" if accepted.is_new else "merged").inc()
     if form is not None:
         return Receipt.issue(accepted.lead_id)

@@ -9,7 +9,7 @@ from typing import Any
 
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
 from leadrelay.capture.domain.lead import CapturedLead, asked_a_question
-from leadrelay.events import Topics, new_event
+from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.lead import Company, Consent, ConsentChanged, Contact, LeadActivity, LeadCaptured
 
 SOURCE = "leadrelay/capture"
@@ -37,14 +37,21 @@ class IdempotencyKeyReused(Exception):
     """The Idempotency-Key was first used with a different request."""
 
 
+def activity_event(
+    activity_id: str, lead_id: str, kind: str, at: datetime, announced: dict[str, Any]
+) -> Envelope:
+    """The LeadActivity of a stored activity, under the activity's id (both write paths announce it so)."""
+    event = LeadActivity(lead_id=lead_id, kind=kind, at=at, properties=announced)
+    return new_event(event, source=SOURCE, subject=lead_id, event_id=activity_id)
+
+
 async def record_activity(
     uow: CaptureUnitOfWork, topics: Topics, lead_id: str, kind: str, at: datetime, properties: dict[str, Any]
 ) -> str:
     """Store an activity and queue LeadActivity (inside the caller's transaction)."""
     activity_id = str(uuid.uuid4())
     await uow.activities.add(activity_id, lead_id, kind, at, properties)
-    event = LeadActivity(lead_id=lead_id, kind=kind, at=at, properties=properties)
-    uow.outbox.add(new_event(event, source=SOURCE, subject=lead_id, event_id=activity_id), topics.activity)
+    uow.outbox.add(activity_event(activity_id, lead_id, kind, at, properties), topics.activity)
     return activity_id
 
 

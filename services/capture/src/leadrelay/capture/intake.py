@@ -22,12 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from leadrelay.capture.adapters import intake_store as store
 from leadrelay.capture.domain.lead import CapturedLead, NewLead, capture, identity_of
 from leadrelay.capture.domain.merge import merge_submission
-from leadrelay.capture.handlers import SOURCE, Accepted, Idempotency, IdempotencyKeyReused, lead_captured
+from leadrelay.capture.handlers import (
+    SOURCE,
+    Accepted,
+    Idempotency,
+    IdempotencyKeyReused,
+    activity_event,
+    lead_captured,
+)
 from leadrelay.capture.metrics import GROUP_COMMIT_LEADS, INTAKE_REFUSED
 from leadrelay.db.driver import driver_transaction
 from leadrelay.db.outbox import insert_outbox, outbox_row
 from leadrelay.events import Envelope, Topics, new_event
-from leadrelay.events.lead import ConsentChanged, LeadActivity
+from leadrelay.events.lead import ConsentChanged
 
 log = structlog.get_logger(__name__)
 
@@ -275,9 +282,8 @@ class IntakeWriter:
             "updated_fields": list(merge.updated),
         }
         await store.insert_activity(conn, activity_id, submitted.lead_id, "resubmitted", b.now, stored)
-        event = LeadActivity(lead_id=submitted.lead_id, kind="resubmitted", at=b.now, properties=announced)
         b.queue(
-            new_event(event, source=SOURCE, subject=submitted.lead_id, event_id=activity_id),
+            activity_event(activity_id, submitted.lead_id, "resubmitted", b.now, announced),
             self._topics.activity,
         )
         if merge.consent_changed:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leadrelay.capture.adapters.uow import CaptureUnitOfWork
+from leadrelay.capture.context import Capture
 from leadrelay.capture.domain.normalise import InvalidValue, normalise_email
 from leadrelay.capture.handlers import SOURCE, record_consent_change
 from leadrelay.capture.security import BACKEND_ONLY, Caller
@@ -59,22 +60,20 @@ async def erase_person(
 
 @router.post("/erasure-requests", status_code=202)
 async def post_erasure_request(
-    body: PersonSelector, request: Request, _: Annotated[Caller, Depends(BACKEND_ONLY)]
+    ctx: Capture, body: PersonSelector, _: Annotated[Caller, Depends(BACKEND_ONLY)]
 ) -> dict[str, list[str]]:
     """Erase a person's data (by email or lead id) here and, through LeadErased, in every service."""
-    runtime = request.app.state.runtime
-    erased = await erase_person(body, CaptureUnitOfWork(runtime.sessions), runtime.topics, datetime.now(UTC))
+    erased = await erase_person(body, ctx.uow(), ctx.runtime.topics, datetime.now(UTC))
     return {"erased_lead_ids": erased}
 
 
 @router.post("/opt-outs", status_code=202)
 async def post_opt_out(
-    body: PersonSelector, request: Request, _: Annotated[Caller, Depends(BACKEND_ONLY)]
+    ctx: Capture, body: PersonSelector, _: Annotated[Caller, Depends(BACKEND_ONLY)]
 ) -> dict[str, list[str]]:
     """Withdraw marketing consent for a person's leads; they stay reachable for what they asked for."""
-    runtime = request.app.state.runtime
     now = datetime.now(UTC)
-    async with CaptureUnitOfWork(runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         if body.email is not None:
             opted = await uow.erasure.opt_out(body.email, now)
         else:
@@ -84,6 +83,6 @@ async def post_opt_out(
             changed = ConsentChanged(
                 lead_id=lead_id, marketing=False, purposes=purposes, channel="opt_out", at=now
             )
-            await record_consent_change(uow, runtime.topics, changed, "marketing_opt_out")
+            await record_consent_change(uow, ctx.runtime.topics, changed, "marketing_opt_out")
         await uow.commit()
     return {"opted_out_lead_ids": list(opted)}

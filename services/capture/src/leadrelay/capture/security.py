@@ -9,6 +9,7 @@ from ipaddress import ip_address
 from fastapi import HTTPException, Request
 from limits import parse
 
+from leadrelay.capture.context import capture_context
 from leadrelay.capture.domain.forms import Form
 from leadrelay.capture.domain.ratelimit import SlidingWindowCounter, retry_after_header
 from leadrelay.capture.metrics import RATE_LIMITED
@@ -39,22 +40,22 @@ class Admission(KeyAccess):
         admitted = request.scope.get(_CALLER)
         if isinstance(admitted, Caller):
             return admitted
-        state = request.app.state
-        ip = client_ip(request, state.settings.trusted_proxies)
+        ctx = capture_context(request)
+        ip = client_ip(request, ctx.settings.trusted_proxies)
         try:
             principal = await super().__call__(request)
         except HTTPException:
-            state.rate_limits.check(ip, None)
+            ctx.rate_limits.check(ip, None)
             raise
         if principal.role is Role.BACKEND:
-            state.rate_limits.check_backend(principal.key_id)
+            ctx.rate_limits.check_backend(principal.key_id)
             caller = Caller(principal, ip)
         else:
-            form = (await state.form_store.current()).by_id(principal.form_id or "")
+            form = (await ctx.form_store.current()).by_id(principal.form_id or "")
             if form is None:  # deleted since its key was read
-                state.rate_limits.check(ip, None)
+                ctx.rate_limits.check(ip, None)
                 raise unauthorized(self.roles)
-            state.rate_limits.check(ip, form.id)
+            ctx.rate_limits.check(ip, form.id)
             caller = Caller(principal, ip, form)
         request.scope[_CALLER] = caller
         return caller
@@ -67,7 +68,7 @@ BACKEND_ONLY = Admission(frozenset({Role.BACKEND}))
 
 async def form_key_principal(request: Request, key: str) -> Principal | None:
     """Return the form whose public key this is as a caller; 403 when the browser's origin may not post it."""
-    form = (await request.app.state.form_store.current()).by_public_key(key)
+    form = (await capture_context(request).form_store.current()).by_public_key(key)
     if form is None:
         return None
     check_origin(request, form)

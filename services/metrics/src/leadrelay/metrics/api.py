@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, model_validator
 
 from leadrelay.metrics.adapters.repository import SPEED_BUCKETS
-from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
+from leadrelay.metrics.context import Metrics
 from leadrelay.metrics.domain.funnel import summarise
 from leadrelay.metrics.domain.report import (
     FeedItem,
@@ -40,12 +40,12 @@ CSV_COLUMNS = ["day", "step", "stage", "source", "queue", "count"]
 
 @router.get("/breakdown")
 async def breakdown(
-    request: Request,
+    ctx: Metrics,
     start: date | None = Query(default=None, alias="from"),
     end: date | None = Query(default=None, alias="to"),
 ) -> dict[str, Any]:
     """For the dashboard: leads per source, speed-to-lead histograms, SLA compliance per day."""
-    async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         return {
             "sources": await uow.breakdown.sources(start, end),
             "speed": {
@@ -58,16 +58,16 @@ async def breakdown(
 
 @router.get("/feed")
 async def live_feed(
-    request: Request, after: int = Query(default=0, ge=0), limit: int = Query(default=50, ge=1, le=500)
+    ctx: Metrics, after: int = Query(default=0, ge=0), limit: int = Query(default=50, ge=1, le=500)
 ) -> list[FeedItem]:
     """The latest handoffs and breaches after an id, newest first (the dashboard polls it)."""
-    async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         return await uow.feed.after(after, limit)
 
 
 @router.get("/kpis", responses={200: {"content": {"text/csv": {}}}})
 async def kpis(
-    request: Request,
+    ctx: Metrics,
     start: date | None = Query(default=None, alias="from", description="first day (inclusive)"),
     end: date | None = Query(default=None, alias="to", description="last day (inclusive)"),
     source: str | None = Query(default=None, max_length=40),
@@ -79,7 +79,7 @@ async def kpis(
     SLA compliance, cost per lead, acquisition cost, cycle length, value, ROI, lost and rejection reasons)."""
     if start and end and start > end:
         raise unprocessable("from", "must not be after 'to'")
-    async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         rows = await uow.funnel.rows(start, end, source, queue)
         if format == "csv":
             return _csv(rows)
@@ -190,24 +190,24 @@ class SpendIn(BaseModel):
 
 @admin.post("/spend", status_code=201)
 async def add_spend(
-    entries: Annotated[list[SpendIn], Body(min_length=1, max_length=1000)], request: Request
+    ctx: Metrics, entries: Annotated[list[SpendIn], Body(min_length=1, max_length=1000)], request: Request
 ) -> dict[str, Any]:
     """Record spend entries (cost per lead, acquisition cost and ROI use them)."""
     if len({e.currency for e in entries}) > 1:
         raise unprocessable("currency", "send one currency at a time")
     now = datetime.now(UTC)
-    async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         await uow.spend.add([Spend(**e.model_dump()) for e in entries], now)
         await uow.commit()
     detail = {"entries": len(entries), "currency": entries[0].currency}
-    await request.app.state.audit.record(actor_of(request), "spend_recorded", None, detail, now)
+    await ctx.audit.record(actor_of(request), "spend_recorded", None, detail, now)
     return {"recorded": len(entries)}
 
 
 @admin.get("/spend")
-async def list_spend(request: Request) -> list[RecordedSpend]:
+async def list_spend(ctx: Metrics) -> list[RecordedSpend]:
     """List recorded spend."""
-    async with MetricsUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         return await uow.spend.all()
 
 

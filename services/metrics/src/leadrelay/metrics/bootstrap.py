@@ -12,6 +12,7 @@ from leadrelay.events import EVENT_TYPES, Envelope
 from leadrelay.metrics.adapters.orm import audit_log, outbox
 from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
 from leadrelay.metrics.api import admin, pages, router
+from leadrelay.metrics.context import MetricsContext
 from leadrelay.metrics.handlers import count_events
 from leadrelay.metrics.settings import MetricsSettings
 from leadrelay.observability.metrics import REGISTRY
@@ -66,9 +67,8 @@ def build_app(settings: MetricsSettings) -> FastAPI:
         lifespan=runtime.lifespan,
         keyring=KeyRing.of(settings.role_keys()),
     )
-    app.state.runtime = runtime
-    app.state.settings = settings
-    app.state.audit = audit
+    app.state.runtime = runtime  # for the dev kit, which waits for its consumers
+    app.state.context = MetricsContext(runtime, audit)
     app.include_router(router)
     app.include_router(admin)
     app.include_router(audit_router(audit))

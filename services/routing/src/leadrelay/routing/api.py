@@ -18,7 +18,7 @@ from leadrelay.db.documents import VersionExists, VersionSummary
 from leadrelay.events import new_event
 from leadrelay.events.handoff import HandoffRejected
 from leadrelay.events.scoring import LeadScored
-from leadrelay.routing.adapters.uow import PostgresRoutingUnitOfWork
+from leadrelay.routing.context import Routing
 from leadrelay.routing.domain.config import RoutingConfig, config_problems
 from leadrelay.routing.domain.decide import HANDED_OFF_STAGES
 from leadrelay.routing.domain.handoff import Account, Handoff
@@ -87,9 +87,9 @@ CONFIG_BODY = {
 
 
 @router.get("/decisions/{lead_id}")
-async def decisions(lead_id: str, request: Request) -> dict[str, Any]:
+async def decisions(ctx: Routing, lead_id: str) -> dict[str, Any]:
     """Explain why a lead went where it went: every decision with its trace."""
-    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         rows = await uow.decisions.for_lead(lead_id)
         handoffs = await uow.handoffs.of_lead(lead_id)
     if not rows:
@@ -98,41 +98,41 @@ async def decisions(lead_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.get("/queues")
-async def queues(request: Request) -> list[dict[str, Any]]:
+async def queues(ctx: Routing) -> list[dict[str, Any]]:
     """List the active configuration's queues."""
-    return [q.model_dump() for q in request.app.state.config_state.current.queues]
+    return [q.model_dump() for q in ctx.config.current.queues]
 
 
 @router.get("/reps")
-async def reps(request: Request) -> list[dict[str, Any]]:
+async def reps(ctx: Routing) -> list[dict[str, Any]]:
     """List the active configuration's reps (calendars, caps, skills)."""
-    return [r.model_dump(mode="json") for r in request.app.state.config_state.current.reps]
+    return [r.model_dump(mode="json") for r in ctx.config.current.reps]
 
 
 @router.get("/rules")
-async def rules(request: Request) -> list[dict[str, Any]]:
+async def rules(ctx: Routing) -> list[dict[str, Any]]:
     """List the routing rules in evaluation order."""
-    return [r.model_dump() for r in request.app.state.config_state.current.rules]
+    return [r.model_dump() for r in ctx.config.current.rules]
 
 
 @admin.get("/config")
-async def active_config(request: Request, format: str = Query("json", pattern="^(json|yaml)$")) -> Any:
+async def active_config(ctx: Routing, format: str = Query("json", pattern="^(json|yaml)$")) -> Any:
     """Return the active configuration, as JSON or (format=yaml) YAML to edit and send back."""
-    return _render(request.app.state.config_state.current, format)
+    return _render(ctx.config.current, format)
 
 
 @admin.get("/config/versions")
-async def config_versions(request: Request) -> list[VersionSummary]:
+async def config_versions(ctx: Routing) -> list[VersionSummary]:
     """List stored configuration versions, newest first."""
-    return await request.app.state.config_store.list()  # type: ignore[no-any-return]
+    return await ctx.config_store.list()  # type: ignore[no-any-return]
 
 
 @admin.get("/config/versions/{version}")
 async def config_version(
-    version: Version, request: Request, format: str = Query("json", pattern="^(json|yaml)$")
+    ctx: Routing, version: Version, format: str = Query("json", pattern="^(json|yaml)$")
 ) -> Any:
     """Return one stored version."""
-    config = await request.app.state.config_store.get(version)
+    config = await ctx.config_store.get(version)
     if config is None:
         raise HTTPException(404, detail=f"no configuration version {version}")
     return _render(config, format)
@@ -148,26 +148,24 @@ def _render(config: RoutingConfig, format: str) -> Any:
 
 
 @admin.post("/config", status_code=201, openapi_extra=CONFIG_BODY)
-async def add_config(request: Request, activate: bool = False) -> dict[str, Any]:
+async def add_config(ctx: Routing, request: Request, activate: bool = False) -> dict[str, Any]:
     """Store a new configuration version (JSON or YAML), optionally activating it; audited."""
     config = parse_config(await _document(request))
-    state = request.app.state
     try:
-        await state.config_store.add(config, actor_of(request), datetime.now(UTC), activate=activate)
+        await ctx.config_store.add(config, actor_of(request), datetime.now(UTC), activate=activate)
     except VersionExists as exc:
         raise HTTPException(409, detail={"error": "version_exists", "detail": str(exc)}) from exc
     if activate:
-        await state.config_state.refresh()
+        await ctx.config.refresh()
     return {"version": config.version, "active": activate}
 
 
 @admin.post("/config/versions/{version}/activate")
-async def activate_config(version: Version, request: Request) -> dict[str, Any]:
+async def activate_config(ctx: Routing, version: Version, request: Request) -> dict[str, Any]:
     """Route new leads with a stored version from now on; audited."""
-    state = request.app.state
-    if not await state.config_store.activate(version, actor_of(request), datetime.now(UTC)):
+    if not await ctx.config_store.activate(version, actor_of(request), datetime.now(UTC)):
         raise HTTPException(404, detail=f"no configuration version {version}")
-    await state.config_state.refresh()
+    await ctx.config.refresh()
     return {"version": version, "active": True}
 
 
@@ -180,16 +178,16 @@ class AccountIn(BaseModel):
 
 
 @admin.post("/accounts")
-async def add_accounts(accounts: list[AccountIn], request: Request) -> dict[str, Any]:
+async def add_accounts(ctx: Routing, accounts: list[AccountIn], request: Request) -> dict[str, Any]:
     """Import accounts as JSON (upserted by name); owners must be configured reps."""
-    return await _store_accounts(request, accounts)
+    return await _store_accounts(ctx, request, accounts)
 
 
 @admin.post(
     "/accounts/import",
     openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
-async def import_accounts(request: Request) -> dict[str, Any]:
+async def import_accounts(ctx: Routing, request: Request) -> dict[str, Any]:
     """Import accounts from CSV (columns name, domain, owner_id); every bad row is reported by line."""
     text = (await request.body()).decode("utf-8-sig", errors="replace")
     rows: list[AccountIn] = []
@@ -201,11 +199,11 @@ async def import_accounts(request: Request) -> dict[str, Any]:
             errors.extend(_problem(f"line {line}.{e['loc'][0]}", e["msg"]) for e in exc.errors())
     if errors:
         raise HTTPException(422, detail={"error": "validation_failed", "errors": errors})
-    return await _store_accounts(request, rows)
+    return await _store_accounts(ctx, request, rows)
 
 
-async def _store_accounts(request: Request, accounts: list[AccountIn]) -> dict[str, Any]:
-    config = request.app.state.config_state.current
+async def _store_accounts(ctx: Routing, request: Request, accounts: list[AccountIn]) -> dict[str, Any]:
+    config = ctx.config.current
     unknown = [
         _problem(f"{i}.owner_id", f"no rep {a.owner_id!r} in the active configuration")
         for i, a in enumerate(accounts)
@@ -214,19 +212,17 @@ async def _store_accounts(request: Request, accounts: list[AccountIn]) -> dict[s
     if unknown:
         raise HTTPException(422, detail={"error": "validation_failed", "errors": unknown})
     now = datetime.now(UTC)
-    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         written = await uow.accounts.upsert([Account(a.name, a.owner_id, a.domain) for a in accounts], now)
         await uow.commit()
-    await request.app.state.audit.record(
-        actor_of(request), "accounts_imported", None, {"accounts": written}, now
-    )
+    await ctx.audit.record(actor_of(request), "accounts_imported", None, {"accounts": written}, now)
     return {"imported": written}
 
 
 @admin.get("/accounts")
-async def list_accounts(request: Request) -> list[Account]:
+async def list_accounts(ctx: Routing) -> list[Account]:
     """List known accounts and their owners."""
-    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         return await uow.accounts.all()
 
 
@@ -238,15 +234,11 @@ class PreviewIn(BaseModel):
 
 
 @admin.post("/route/preview")
-async def preview(body: PreviewIn, request: Request) -> dict[str, Any]:
+async def preview(ctx: Routing, body: PreviewIn) -> dict[str, Any]:
     """Dry-run a scored lead against the active or a draft configuration, with today's loads; nothing changes."""
-    config = (
-        parse_config(body.config, "config.")
-        if body.config is not None
-        else request.app.state.config_state.current
-    )
+    config = parse_config(body.config, "config.") if body.config is not None else ctx.config.current
     now = datetime.now(UTC)
-    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         loads = await uow.handoffs.loads({r.id: now for r in config.reps})
     from leadrelay.routing.domain.strategies import RepLoad
 
@@ -271,11 +263,11 @@ class BacktestIn(BaseModel):
 
 
 @admin.post("/backtest")
-async def backtest(body: BacktestIn, request: Request) -> dict[str, Any]:
+async def backtest(ctx: Routing, body: BacktestIn) -> dict[str, Any]:
     """Replay the last N handed-off leads against a draft (at their own decision times, loads starting
     empty) and report how assignments would change, per queue and per rep. Matching is not replayed."""
     draft = parse_config(body.config, "config.")
-    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         history = await uow.decisions.recent_handoffs(body.last)
         scored = {d.lead_id: await uow.leads.scored(d.lead_id) for d in history}
     ledger = MemoryLedger()
@@ -325,10 +317,12 @@ HandoffId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
 
 @sales.post("/handoffs/{handoff_id}/accept")
 async def accept(
-    handoff_id: HandoffId, request: Request, caller: Annotated[Principal, Depends(require_sales)]
+    ctx: Routing,
+    handoff_id: HandoffId,
+    caller: Annotated[Principal, Depends(require_sales)],
 ) -> dict[str, Any]:
     """The owner takes the handoff on (it stays open until first contact)."""
-    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         handoff = await _open_handoff(uow, handoff_id, caller)
         if handoff.state != "accepted":
             await uow.handoffs.save(handoff.accept())
@@ -344,15 +338,15 @@ class Rejection(BaseModel):
 
 @sales.post("/handoffs/{handoff_id}/reject")
 async def reject(
+    ctx: Routing,
     handoff_id: HandoffId,
     body: Rejection,
-    request: Request,
     caller: Annotated[Principal, Depends(require_sales)],
 ) -> dict[str, Any]:
     """The owner turns the lead down: HandoffRejected sends it back to nurture with the reason."""
     now = datetime.now(UTC)
-    topics = request.app.state.runtime.topics
-    async with PostgresRoutingUnitOfWork(request.app.state.runtime.sessions) as uow:
+    topics = ctx.runtime.topics
+    async with ctx.uow() as uow:
         handoff = await _open_handoff(uow, handoff_id, caller)
         await uow.handoffs.save(handoff.reject(now, body.reason))
         event = HandoffRejected(

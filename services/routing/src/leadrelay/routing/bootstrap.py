@@ -17,6 +17,7 @@ from leadrelay.routing.adapters.config_file import load_config
 from leadrelay.routing.adapters.orm import audit_log, config_versions, outbox
 from leadrelay.routing.adapters.uow import PostgresRoutingUnitOfWork
 from leadrelay.routing.api import admin, router, sales
+from leadrelay.routing.context import RoutingContext
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.handlers import (
     apply_consent,
@@ -122,11 +123,8 @@ def build_app(settings: RoutingSettings) -> FastAPI:
         lifespan=runtime.lifespan,
         keyring=KeyRing.of(settings.role_keys()),
     )
-    app.state.runtime = runtime
-    app.state.settings = settings
-    app.state.config_store = store
-    app.state.audit = audit
-    app.state.config_state = state
+    app.state.runtime = runtime  # for the dev kit, which waits for its consumers
+    app.state.context = RoutingContext(runtime, store, state, audit)
     app.include_router(router)
     app.include_router(admin)
     app.include_router(audit_router(audit))

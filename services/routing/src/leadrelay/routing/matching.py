@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from leadrelay.events.scoring import LeadScored
 from leadrelay.routing.domain.handoff import Account, person_key
+from leadrelay.routing.domain.route import Match
 from leadrelay.routing.ports import RoutingUnitOfWork
-from leadrelay.routing.router import Match
 
 
 def _domain(data: LeadScored) -> str | None:

@@ -1,4 +1,6 @@
-"""Deciding who gets a lead: matching, rules, the queue's strategy, fallbacks; and escalating a breach.
+"""Deciding who gets a lead with the locks that make it safe: the queues' states and the reps' loads are read
+(and, in the database, locked), the pure decision (domain/route.py) is made, and its chosen rep is confirmed
+under that rep's lock; a rep whose cap another decision filled meanwhile is refused and the lead decided again.
 
 The same code decides for real (DbLedger: the database locks each queue and the chosen rep, so replicas
 never exceed a cap and take fair turns) and for previews and backtests (MemoryLedger: nothing is stored).
@@ -6,16 +8,18 @@ never exceed a cap and take fair turns) and for previews and backtests (MemoryLe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from leadrelay.routing.domain.availability import availability, local_day_start
-from leadrelay.routing.domain.config import Queue, Rep, RoutingConfig
-from leadrelay.routing.domain.decide import candidate, candidates, choose_queue
-from leadrelay.routing.domain.strategies import Candidate, QueueState, RepLoad, pick
+from leadrelay.routing.domain.availability import local_day_start
+from leadrelay.routing.domain.config import Rep, RoutingConfig
+from leadrelay.routing.domain.decide import candidate
+from leadrelay.routing.domain.route import Decision, Match, Situation, decide_escalation, decide_route
+from leadrelay.routing.domain.strategies import QueueState, RepLoad
 from leadrelay.routing.ports import Handoffs, QueueStates
+
+__all__ = ["DbLedger", "Decision", "Ledger", "Match", "MemoryLedger", "escalate", "route"]
 
 
 class Ledger(Protocol):
@@ -30,126 +34,40 @@ class Ledger(Protocol):
     async def lock_rep(self, rep: Rep, now: datetime) -> RepLoad: ...
 
 
-@dataclass
-class Decision:
-    """Who gets the lead (None: the queue's pool), in which queue, by which rule and strategy, and why."""
-
-    queue: Queue
-    owner: Rep | None
-    rule: str | None
-    strategy: str
-    trace: dict[str, Any] = field(default_factory=dict)
-    fell_back: bool = False
-
-    @property
-    def pooled(self) -> bool:
-        return self.owner is None
-
-
-@dataclass(frozen=True)
-class Match:
-    """A known owner for the lead: its account's owner or its previous owner."""
-
-    kind: str  # "account_owner" or "previous_owner"
-    rep_id: str
-    detail: str
-
-
-def _candidate_view(c: Candidate) -> dict[str, Any]:
-    return {"rep": c.rep.id, "eligible": c.eligible, "why": c.why, "open": c.load.open, "today": c.load.today}
-
-
-async def _pick_in(
-    queue: Queue,
-    config: RoutingConfig,
-    now: datetime,
-    ledger: Ledger,
-    skills: list[str],
-    excluded: Mapping[str, str],
-) -> tuple[Rep | None, dict[str, Any]]:
-    """Run the queue's strategy; the chosen rep is re-checked under its lock (another queue may share it)."""
-    reps = config.reps_of(queue.name)
-    if not any(rep.id not in excluded and availability(rep, now)[0] for rep in reps):
-        # Nobody here is working now, so caps and turns cannot matter: no lock, and off-hours leads never
-        # queue behind each other on the queue's row (the loads are read only to explain the decision).
-        judged = candidates(reps, now, await ledger.loads(reps, now), excluded)
-        choice = pick(queue.strategy, judged, QueueState(), skills)
-        view = {
-            "queue": queue.name,
-            "strategy": queue.strategy,
-            "candidates": [_candidate_view(c) for c in judged],
-        }
-        return None, {**view, "chosen": None, "why": choice.why}
-    state = await ledger.queue_state(queue.name)
-    loads = await ledger.loads(reps, now)
-    judged = candidates(reps, now, loads, excluded)
-    refused: dict[str, str] = dict(excluded)
+async def _settle(
+    decide: Callable[[Situation], Decision], reps: list[Rep], queues: list[str], now: datetime, ledger: Ledger
+) -> Decision:
+    """Decide, then confirm the chosen rep under its lock; decide again without a rep that cannot take it."""
+    # Locks are always taken queue first, then rep (as every decision does): decisions never deadlock.
+    states = {queue: await ledger.queue_state(queue) for queue in sorted(queues)}
+    loads = dict(await ledger.loads(reps, now))
+    refused: dict[str, str] = {}
     for _ in range(len(reps) + 1):
-        choice = pick(queue.strategy, judged, state, skills)
-        view = {
-            "queue": queue.name,
-            "strategy": queue.strategy,
-            "candidates": [_candidate_view(c) for c in judged],
-        }
-        if choice.rep is None:
-            return None, {**view, "chosen": None, "why": choice.why}
-        fresh = candidate(choice.rep, now, await ledger.lock_rep(choice.rep, now), refused)
-        if fresh.eligible:
-            await ledger.save_queue_state(queue.name, choice.state)
-            return choice.rep, {**view, "chosen": choice.rep.id, "why": choice.why}
-        refused[choice.rep.id] = fresh.why  # a concurrent decision filled the cap first: choose again
-        judged = [fresh if c.rep.id == choice.rep.id else c for c in judged]
-    return None, {"queue": queue.name, "chosen": None, "why": "no rep could be confirmed"}
+        decision = decide(Situation(loads, states, refused))
+        if decision.owner is None:
+            return decision
+        owner = decision.owner
+        loads[owner.id] = await ledger.lock_rep(owner, now)
+        confirmed = candidate(owner, now, loads[owner.id], refused)
+        if confirmed.eligible or not decision.confirm:
+            if decision.queue_state is not None:
+                await ledger.save_queue_state(decision.queue.name, decision.queue_state)
+            return decision
+        refused[owner.id] = confirmed.why  # a concurrent decision filled the cap first: decide again
+    return decide(Situation(loads, states, {rep.id: "no rep could be confirmed" for rep in reps}))
 
 
 async def route(
     facts: dict[str, Any], config: RoutingConfig, now: datetime, ledger: Ledger, match: Match | None = None
 ) -> Decision:
-    """Decide the lead's owner: a matched owner who is available, else the rule's queue and its fallbacks,
-    else the pool of the rule's queue (the first queue when no rule matches): never dropped."""
-    trace: dict[str, Any] = {}
-    choice = choose_queue(facts, config)
-    trace["rules"] = [{"rule": c.rule, "matched": c.matched, "why": c.why} for c in choice.checks]
-    if match is not None:
-        rep = config.rep(match.rep_id)
-        if rep is None:
-            trace["matching"] = {
-                "kind": match.kind,
-                "owner": match.rep_id,
-                "used": False,
-                "why": "not a configured rep",
-            }
-        else:
-            home = (
-                choice.queue
-                if choice.queue and choice.queue.name in rep.queues
-                else config.queue(rep.queues[0])
-            )
-            # Locks are always taken queue first, then rep (as the strategies do): decisions never deadlock.
-            await ledger.queue_state(home.name)
-            judged = candidate(rep, now, await ledger.lock_rep(rep, now))
-            trace["matching"] = {
-                "kind": match.kind,
-                "owner": rep.id,
-                "detail": match.detail,
-                "used": judged.eligible,
-                "why": judged.why,
-            }
-            if judged.eligible:  # the match decided, not the rule that chose the queue
-                return Decision(home, rep, f"match: {match.kind} ({match.detail})"[:200], match.kind, trace)
-    first = choice.queue or config.queues[0]
-    if choice.queue is None:
-        trace["unmatched"] = f"no rule matched: the pool of {first.name}, the first queue"
-        return Decision(first, None, None, "pool", trace)
-    trace["queues"] = []
-    for queue in config.fallback_chain(first.name):
-        rep, view = await _pick_in(queue, config, now, ledger, choice.require_skills, {})
-        trace["queues"].append(view)
-        if rep is not None:
-            return Decision(
-                queue, rep, choice.rule, queue.strategy, trace, fell_back=queue.name != first.name
-            )
-    return Decision(first, None, choice.rule, "pool", trace, fell_back=True)
+    """Decide the lead's owner (see decide_route) under the locks that keep caps and turns across replicas."""
+    return await _settle(
+        lambda situation: decide_route(facts, config, now, situation, match),
+        config.reps,
+        [queue.name for queue in config.queues],
+        now,
+        ledger,
+    )
 
 
 async def escalate(
@@ -160,24 +78,16 @@ async def escalate(
     now: datetime,
     ledger: Ledger,
 ) -> Decision:
-    """Who takes attempt `attempt` of a breached handoff: the next eligible rep who never had the lead,
-    then the queue's manager, then the queue's pool."""
+    """Who takes the next attempt of a breached handoff (see decide_escalation), under the same locks."""
     queue = next((q for q in config.queues if q.name == queue_name), config.queues[0])
-    had = {rep: "already had this lead" for rep in previous_owners}
-    trace: dict[str, Any] = {"escalation": {"attempt": attempt, "previous_owners": previous_owners}}
-    if attempt == 2:
-        rep, view = await _pick_in(queue, config, now, ledger, [], had)
-        trace["queues"] = [view]
-        if rep is not None:
-            return Decision(queue, rep, None, "escalation: next rep", trace)
-    if attempt <= 3 and queue.manager and queue.manager not in had:
-        manager = config.rep(queue.manager)
-        if manager is not None:
-            await ledger.lock_rep(manager, now)
-            trace["escalation"]["manager"] = manager.id
-            return Decision(queue, manager, None, "escalation: manager", trace)
-    trace["escalation"]["pool"] = queue.name
-    return Decision(queue, None, None, "escalation: pool", trace)
+    manager = config.rep(queue.manager) if queue.manager else None
+    return await _settle(
+        lambda situation: decide_escalation(queue_name, attempt, previous_owners, config, now, situation),
+        config.reps_of(queue.name) + ([manager] if manager else []),
+        [queue.name],
+        now,
+        ledger,
+    )
 
 
 class DbLedger:

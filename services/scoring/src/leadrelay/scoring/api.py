@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from leadrelay.db.documents import VersionExists, VersionSummary
 from leadrelay.events.lead import LeadCaptured
-from leadrelay.scoring.adapters.uow import PostgresScoringUnitOfWork
+from leadrelay.scoring.context import ScoringDeps
 from leadrelay.scoring.domain.facts import Activity
 from leadrelay.scoring.domain.rules import RuleSet, RuleSetError, parse_ruleset
 from leadrelay.scoring.scorer import ServedModel, assess
@@ -47,9 +47,9 @@ class ScoreView(BaseModel):
 
 
 @router.get("/scores/{lead_id}", response_model=ScoreView)
-async def get_score(lead_id: str, request: Request) -> ScoreView:
+async def get_score(ctx: ScoringDeps, lead_id: str) -> ScoreView:
     """Return a lead's latest score."""
-    async with PostgresScoringUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         score = await uow.scores.get(lead_id)
     if score is None:
         raise HTTPException(404, detail=f"no score for lead {lead_id}")
@@ -98,9 +98,9 @@ RULESET_BODY = {
 
 
 @admin.get("/rulesets")
-async def list_rulesets(request: Request) -> list[VersionSummary]:
+async def list_rulesets(ctx: ScoringDeps) -> list[VersionSummary]:
     """List the stored rule set versions, newest first; one is active."""
-    return await request.app.state.rulesets.list()  # type: ignore[no-any-return]
+    return await ctx.rulesets.list()  # type: ignore[no-any-return]
 
 
 @admin.post("/rulesets/validate", openapi_extra=RULESET_BODY)
@@ -114,34 +114,36 @@ async def validate_ruleset(request: Request) -> dict[str, Any]:
 
 
 @admin.post("/rulesets", status_code=201, openapi_extra=RULESET_BODY)
-async def add_ruleset(request: Request, activate: bool = False, rescore: bool = False) -> dict[str, Any]:
+async def add_ruleset(
+    ctx: ScoringDeps, request: Request, activate: bool = False, rescore: bool = False
+) -> dict[str, Any]:
     """Store a new rule set version (JSON or YAML); optionally activate it, and re-score stored leads."""
     try:
         ruleset = parse_ruleset(await _document(request))
     except RuleSetError as exc:
         raise _invalid(exc) from exc
     try:
-        await request.app.state.rulesets.add(ruleset, actor_of(request), datetime.now(UTC))
+        await ctx.rulesets.add(ruleset, actor_of(request), datetime.now(UTC))
     except VersionExists as exc:
         raise HTTPException(409, detail={"error": "version_exists", "detail": str(exc)}) from exc
     answer: dict[str, Any] = {"version": ruleset.version, "active": False}
     if activate:
-        answer = await _activate(request, ruleset.version, rescore)
+        answer = await _activate(ctx, request, ruleset.version, rescore)
     return answer
 
 
 @admin.get("/rulesets/active")
-async def active_ruleset(request: Request) -> dict[str, Any]:
+async def active_ruleset(ctx: ScoringDeps) -> dict[str, Any]:
     """Return the rule set scoring uses now."""
-    return dict(request.app.state.scoring_state.current.ruleset.model_dump(mode="json"))
+    return dict(ctx.state.current.ruleset.model_dump(mode="json"))
 
 
 @admin.get("/rulesets/{version}", responses={200: {"content": {"application/yaml": {}}}})
 async def get_ruleset(
-    version: Version, request: Request, format: str = Query("json", pattern="^(json|yaml)$")
+    ctx: ScoringDeps, version: Version, format: str = Query("json", pattern="^(json|yaml)$")
 ) -> Any:
     """Return one version, as JSON or (format=yaml) as YAML to edit and send back."""
-    ruleset = await request.app.state.rulesets.get(version)
+    ruleset = await ctx.rulesets.get(version)
     if ruleset is None:
         raise HTTPException(404, detail=f"no rule set version {version}")
     document = ruleset.model_dump(mode="json", exclude_defaults=False)
@@ -160,22 +162,21 @@ class Activation(BaseModel):
 
 @admin.post("/rulesets/{version}/activate")
 async def activate_ruleset(
-    version: Version, request: Request, body: Activation | None = None
+    ctx: ScoringDeps, version: Version, request: Request, body: Activation | None = None
 ) -> dict[str, Any]:
     """Make a version active for new scores; old scores change only with rescore=true (a background job)."""
-    return await _activate(request, version, body.rescore if body else False)
+    return await _activate(ctx, request, version, body.rescore if body else False)
 
 
-async def _activate(request: Request, version: str, rescore: bool) -> dict[str, Any]:
-    state = request.app.state
+async def _activate(ctx: ScoringDeps, request: Request, version: str, rescore: bool) -> dict[str, Any]:
     now = datetime.now(UTC)
-    if not await state.rulesets.activate(version, actor_of(request), now):
+    if not await ctx.rulesets.activate(version, actor_of(request), now):
         raise HTTPException(404, detail=f"no rule set version {version}")
-    await state.scoring_state.refresh()
+    await ctx.state.refresh()
     answer: dict[str, Any] = {"version": version, "active": True, "rescore_job": None}
     if rescore:
-        answer["rescore_job"] = job = await state.rescore_jobs.create(version)
-        await state.audit.record(actor_of(request), "rescore_started", version, {"job": job["id"]}, now)
+        answer["rescore_job"] = job = await ctx.rescore_jobs.create(version)
+        await ctx.audit.record(actor_of(request), "rescore_started", version, {"job": job["id"]}, now)
     return answer
 
 
@@ -186,52 +187,50 @@ class RescoreIn(BaseModel):
 
 
 @admin.post("/rescore-jobs", status_code=202)
-async def start_rescore(request: Request, body: RescoreIn | None = None) -> dict[str, Any]:
+async def start_rescore(ctx: ScoringDeps, request: Request, body: RescoreIn | None = None) -> dict[str, Any]:
     """Re-score every stored lead under the active rule set (or a given version); poll its progress."""
-    state = request.app.state
-    version = (body.ruleset_version if body else None) or state.scoring_state.current.ruleset.version
-    if await state.rulesets.get(version) is None:
+    version = (body.ruleset_version if body else None) or ctx.state.current.ruleset.version
+    if await ctx.rulesets.get(version) is None:
         raise HTTPException(404, detail=f"no rule set version {version}")
-    job: dict[str, Any] = await state.rescore_jobs.create(version)
-    await state.audit.record(
+    job: dict[str, Any] = await ctx.rescore_jobs.create(version)
+    await ctx.audit.record(
         actor_of(request), "rescore_started", version, {"job": job["id"]}, datetime.now(UTC)
     )
     return job
 
 
 @admin.get("/rescore-jobs/{job_id}")
-async def rescore_progress(job_id: str, request: Request) -> dict[str, Any]:
+async def rescore_progress(ctx: ScoringDeps, job_id: str) -> dict[str, Any]:
     """A re-score job's progress: state, total, done, changed, percent."""
-    job = await request.app.state.rescore_jobs.get(job_id)
+    job = await ctx.rescore_jobs.get(job_id)
     if job is None:
         raise HTTPException(404, detail=f"no re-score job {job_id}")
     return job  # type: ignore[no-any-return]
 
 
 @admin.get("/models")
-async def list_models(request: Request) -> list[dict[str, Any]]:
+async def list_models(ctx: ScoringDeps) -> list[dict[str, Any]]:
     """List registered model versions with their metrics and training summary, newest first."""
-    return await request.app.state.registry.list()  # type: ignore[no-any-return]
+    return await ctx.registry.list()  # type: ignore[no-any-return]
 
 
 @admin.post("/models/{version}/activate")
-async def activate_model(version: Version, request: Request) -> dict[str, Any]:
+async def activate_model(ctx: ScoringDeps, version: Version, request: Request) -> dict[str, Any]:
     """Serve a registered model version from now on."""
-    state = request.app.state
     try:
-        found = await state.registry.activate(version, actor_of(request), datetime.now(UTC))
+        found = await ctx.registry.activate(version, actor_of(request), datetime.now(UTC))
     except ValueError as exc:
         raise HTTPException(409, detail={"error": "not_servable", "detail": str(exc)}) from exc
     if not found:
         raise HTTPException(404, detail=f"no model version {version}")
-    await state.scoring_state.refresh()
+    await ctx.state.refresh()
     return {"version": version, "active": True}
 
 
 @admin.post("/models/retrain", status_code=201)
-async def retrain(request: Request, activate: bool = True) -> dict[str, Any]:
+async def retrain(ctx: ScoringDeps, request: Request, activate: bool = True) -> dict[str, Any]:
     """Train a new model version now from the LeadOutcome events received, and (by default) activate it."""
-    trainer = request.app.state.outcome_trainer
+    trainer = ctx.trainer
     try:
         return await trainer.retrain(activate=activate, actor=actor_of(request))  # type: ignore[no-any-return]
     except ValueError as exc:
@@ -257,10 +256,9 @@ class PreviewIn(BaseModel):
 
 
 @admin.post("/score/preview")
-async def preview(body: PreviewIn, request: Request) -> dict[str, Any]:
+async def preview(ctx: ScoringDeps, body: PreviewIn) -> dict[str, Any]:
     """What a lead would get under the active or a draft rule set and model; nothing is stored or sent."""
-    state = request.app.state
-    current = state.scoring_state.current
+    current = ctx.state.current
     ruleset = current.ruleset
     if body.ruleset is not None:
         try:
@@ -276,13 +274,14 @@ async def preview(body: PreviewIn, request: Request) -> dict[str, Any]:
                 },
             ) from exc
     elif body.ruleset_version is not None:
-        ruleset = await state.rulesets.get(body.ruleset_version)
-        if ruleset is None:
+        stored = await ctx.rulesets.get(body.ruleset_version)
+        if stored is None:
             raise HTTPException(404, detail=f"no rule set version {body.ruleset_version}")
+        ruleset = stored
     model: ServedModel | None = current.model if body.use_model else None
     if body.use_model and body.model_version is not None:
         try:
-            model = await state.model_cache.get(body.model_version)
+            model = await ctx.model_cache.get(body.model_version)
         except ValueError as exc:
             raise HTTPException(409, detail={"error": "not_servable", "detail": str(exc)}) from exc
         if model is None:

@@ -18,6 +18,7 @@ from leadrelay.scoring.adapters.orm import rulesets as ruleset_versions
 from leadrelay.scoring.adapters.ruleset_file import load_ruleset
 from leadrelay.scoring.adapters.uow import PostgresScoringUnitOfWork
 from leadrelay.scoring.api import admin, router
+from leadrelay.scoring.context import ScoringContext
 from leadrelay.scoring.domain.rules import RuleSet
 from leadrelay.scoring.handlers import (
     apply_consent,
@@ -134,15 +135,10 @@ def build_app(settings: ScoringSettings) -> FastAPI:
         lifespan=runtime.lifespan,
         keyring=KeyRing.of(settings.role_keys()),
     )
-    app.state.runtime = runtime
-    app.state.settings = settings
-    app.state.rulesets = rulesets
-    app.state.audit = audit
-    app.state.registry = registry
-    app.state.scoring_state = state
-    app.state.model_cache = ModelCache(registry)
-    app.state.rescore_jobs = jobs
-    app.state.outcome_trainer = trainer
+    app.state.runtime = runtime  # for the dev kit, which waits for its consumers
+    app.state.context = ScoringContext(
+        runtime, rulesets, registry, state, ModelCache(registry), jobs, trainer, audit
+    )
     app.include_router(router)
     app.include_router(admin)
     app.include_router(audit_router(audit))

@@ -15,7 +15,7 @@ from leadrelay.db.documents import VersionExists, VersionSummary
 from leadrelay.service.access import GuardedRoute, Principal, Role, access, actor_of
 from leadrelay.service.admin import require_admin, require_sales, require_viewer
 from leadrelay.service.app import unprocessable
-from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork
+from leadrelay.sla_monitor.context import SlaMonitor
 from leadrelay.sla_monitor.domain.clock import Clock, ClockClosed, Compliance
 from leadrelay.sla_monitor.domain.policy import PolicySet
 from leadrelay.sla_monitor.handlers import (
@@ -51,14 +51,13 @@ CONTACT_CLOCK_SKEW = timedelta(minutes=5)
 
 @router.post("/handoffs/{handoff_id}/contact")
 async def post_contact(
+    ctx: SlaMonitor,
     handoff_id: HandoffId,
-    request: Request,
     caller: Annotated[Principal, Depends(require_sales)],
     body: ContactIn | None = None,
 ) -> Clock:
     """Report first contact for a handoff; stops its clock (repeating the call changes nothing)."""
     body = body or ContactIn()
-    runtime = request.app.state.runtime
     now = datetime.now(UTC)
     at = body.at or now
     if at.tzinfo is None:
@@ -70,8 +69,8 @@ async def post_contact(
             handoff_id,
             body.channel,
             at,
-            PostgresSlaUnitOfWork(runtime.sessions),
-            runtime.topics,
+            ctx.uow(),
+            ctx.runtime.topics,
             caller.may_touch,
         )
     except UnknownHandoff:
@@ -91,19 +90,18 @@ class CallbackIn(BaseModel):
 
 @router.post("/handoffs/{handoff_id}/callback")
 async def post_callback(
+    ctx: SlaMonitor,
     handoff_id: HandoffId,
     body: CallbackIn,
-    request: Request,
     caller: Annotated[Principal, Depends(require_sales)],
 ) -> Clock:
     """Move an open handoff's deadline to the callback time the lead asked for, plus the policy's grace."""
     if body.at.tzinfo is None:
         raise unprocessable("at", "needs a time zone offset")
-    state = request.app.state
-    uow = PostgresSlaUnitOfWork(state.runtime.sessions)
+    uow = ctx.uow()
     try:
         return await schedule_callback(
-            handoff_id, body.at, uow, state.policies.current, caller.may_touch, datetime.now(UTC)
+            handoff_id, body.at, uow, ctx.policies.current, caller.may_touch, datetime.now(UTC)
         )
     except UnknownHandoff:
         raise _unknown(handoff_id) from None
@@ -130,7 +128,7 @@ def _foreign(exc: ForeignHandoff) -> HTTPException:
 
 @router.get("/handoffs")
 async def list_handoffs(
-    request: Request,
+    ctx: SlaMonitor,
     caller: Annotated[Principal, Depends(READ_HANDOFFS)],
     state: Literal["open", "contacted", "breached", "replaced"] | None = None,
     queue: str | None = Query(default=None, max_length=63),
@@ -144,7 +142,7 @@ async def list_handoffs(
         raise HTTPException(
             403, detail={"error": "forbidden", "detail": f"this key may not read queue {queue}"}
         )
-    async with PostgresSlaUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         return await uow.handoffs.list(
             state, limit, queue=queue, owner=owner, overdue=overdue, within=caller.queues
         )
@@ -152,10 +150,10 @@ async def list_handoffs(
 
 @router.get("/handoffs/{handoff_id}")
 async def get_handoff(
-    handoff_id: HandoffId, request: Request, caller: Annotated[Principal, Depends(READ_HANDOFFS)]
+    ctx: SlaMonitor, handoff_id: HandoffId, caller: Annotated[Principal, Depends(READ_HANDOFFS)]
 ) -> Clock:
     """Return one handoff's clock."""
-    async with PostgresSlaUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         handoff = await uow.handoffs.get(handoff_id)
     if handoff is None or not caller.may_touch(handoff.queue or ""):
         raise _unknown(handoff_id)  # another queue's handoff is not this key's to know about
@@ -164,13 +162,13 @@ async def get_handoff(
 
 @router.get("/compliance", dependencies=[Depends(require_viewer)])
 async def compliance(
-    request: Request,
+    ctx: SlaMonitor,
     by: Literal["owner", "queue"] = "queue",
     hours: float = Query(default=24 * 7, gt=0, le=24 * 366),
 ) -> dict[str, Any]:
     """SLA compliance per rep or queue over the last hours, with routing and rep time p50/p95."""
     since = datetime.now(UTC) - timedelta(hours=hours)
-    async with PostgresSlaUnitOfWork(request.app.state.runtime.sessions) as uow:
+    async with ctx.uow() as uow:
         rows = await uow.handoffs.compliance(by, since)
     return {"by": by, "since": since, "rows": [_compliance_row(by, row) for row in rows]}
 
@@ -195,22 +193,22 @@ def _policies(raw: Any) -> PolicySet:
 
 
 @admin.get("/policies")
-async def active_policies(request: Request, format: str = Query("json", pattern="^(json|yaml)$")) -> Any:
+async def active_policies(ctx: SlaMonitor, format: str = Query("json", pattern="^(json|yaml)$")) -> Any:
     """Return the active policies, as JSON or (format=yaml) YAML to edit and send back."""
-    document = request.app.state.policies.current.model_dump(mode="json")
+    document = ctx.policies.current.model_dump(mode="json")
     if format == "yaml":
         return Response(yaml.safe_dump(document, sort_keys=False), media_type="application/yaml")
     return document
 
 
 @admin.get("/policies/versions")
-async def policy_versions(request: Request) -> list[VersionSummary]:
+async def policy_versions(ctx: SlaMonitor) -> list[VersionSummary]:
     """List stored policy versions, newest first."""
-    return await request.app.state.policy_store.list()  # type: ignore[no-any-return]
+    return await ctx.policy_store.list()  # type: ignore[no-any-return]
 
 
 @admin.post("/policies", status_code=201)
-async def add_policies(request: Request, activate: bool = False) -> dict[str, Any]:
+async def add_policies(ctx: SlaMonitor, request: Request, activate: bool = False) -> dict[str, Any]:
     """Store a new policy version (JSON or YAML); optionally activate it for clocks started from now on."""
     body = await request.body()
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
@@ -219,23 +217,21 @@ async def add_policies(request: Request, activate: bool = False) -> dict[str, An
     except (yaml.YAMLError, ValueError) as exc:
         raise unprocessable("<body>", f"not parseable: {exc}") from exc
     policies = _policies(raw)
-    state = request.app.state
     try:
-        await state.policy_store.add(policies, actor_of(request), datetime.now(UTC), activate)
+        await ctx.policy_store.add(policies, actor_of(request), datetime.now(UTC), activate)
     except VersionExists as exc:
         raise HTTPException(409, detail={"error": "version_exists", "detail": str(exc)}) from exc
     if activate:
-        await state.policies.refresh()
+        await ctx.policies.refresh()
     return {"version": policies.version, "active": activate}
 
 
 @admin.post("/policies/versions/{version}/activate")
 async def activate_policies(
-    version: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")], request: Request
+    ctx: SlaMonitor, version: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")], request: Request
 ) -> dict[str, Any]:
     """Use a stored policy version for clocks started from now on."""
-    state = request.app.state
-    if not await state.policy_store.activate(version, actor_of(request), datetime.now(UTC)):
+    if not await ctx.policy_store.activate(version, actor_of(request), datetime.now(UTC)):
         raise HTTPException(404, detail=f"no policy version {version}")
-    await state.policies.refresh()
+    await ctx.policies.refresh()
     return {"version": version, "active": True}

@@ -20,6 +20,7 @@ from leadrelay.service.runtime import ServiceRuntime
 from leadrelay.sla_monitor.adapters.orm import audit_log, outbox, policy_versions
 from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork
 from leadrelay.sla_monitor.api import admin, router
+from leadrelay.sla_monitor.context import SlaMonitorContext
 from leadrelay.sla_monitor.domain.policy import PolicySet
 from leadrelay.sla_monitor.handlers import contact_reported, erase_lead, start_clock, start_clocks
 from leadrelay.sla_monitor.metrics import COMPLIANCE, SPEED_TO_LEAD_QUANTILE
@@ -103,11 +104,8 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
         lifespan=runtime.lifespan,
         keyring=KeyRing.of(settings.role_keys()),
     )
-    app.state.runtime = runtime
-    app.state.settings = settings
-    app.state.policy_store = store
-    app.state.audit = audit
-    app.state.policies = policies
+    app.state.runtime = runtime  # for the dev kit, which waits for its consumers
+    app.state.context = SlaMonitorContext(runtime, store, policies, audit)
     app.include_router(router)
     app.include_router(admin)
     app.include_router(audit_router(audit))

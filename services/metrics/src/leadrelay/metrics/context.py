@@ -1,0 +1,34 @@
+"""What the metrics service's endpoints use, built once by the composition root (bootstrap.py) and given to
+each endpoint as a FastAPI dependency: `ctx: Metrics`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from leadrelay.db.documents import AuditLog
+from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
+from leadrelay.service.runtime import ServiceRuntime
+
+
+@dataclass(frozen=True)
+class MetricsContext:
+    """The runtime and the audit."""
+
+    runtime: ServiceRuntime
+    audit: AuditLog
+
+    def uow(self) -> MetricsUnitOfWork:
+        """A new unit of work on the metrics database."""
+        return MetricsUnitOfWork(self.runtime.sessions)
+
+
+def metrics_context(request: Request) -> MetricsContext:
+    """The context the composition root attached to the app."""
+    context: MetricsContext = request.app.state.context
+    return context
+
+
+Metrics = Annotated[MetricsContext, Depends(metrics_context)]

@@ -1,0 +1,37 @@
+"""What routing's endpoints use, built once by the composition root (bootstrap.py) and given to each endpoint
+as a FastAPI dependency: `ctx: Routing`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from leadrelay.db.documents import ActiveDocument, AuditLog, VersionedDocuments
+from leadrelay.routing.adapters.uow import PostgresRoutingUnitOfWork
+from leadrelay.routing.domain.config import RoutingConfig
+from leadrelay.service.runtime import ServiceRuntime
+
+
+@dataclass(frozen=True)
+class RoutingContext:
+    """The runtime, the configuration (stored versions and the active one) and the audit."""
+
+    runtime: ServiceRuntime
+    config_store: VersionedDocuments[RoutingConfig]
+    config: ActiveDocument[RoutingConfig]
+    audit: AuditLog
+
+    def uow(self) -> PostgresRoutingUnitOfWork:
+        """A new unit of work on routing's database."""
+        return PostgresRoutingUnitOfWork(self.runtime.sessions)
+
+
+def routing_context(request: Request) -> RoutingContext:
+    """The context the composition root attached to the app."""
+    context: RoutingContext = request.app.state.context
+    return context
+
+
+Routing = Annotated[RoutingContext, Depends(routing_context)]
