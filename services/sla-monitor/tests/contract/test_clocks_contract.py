@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadrelay.db.engine import create_engine, session_factory
-from leadrelay.sla_monitor.adapters.memory import MemorySlaUnitOfWork, SlaStore, percentile
+from leadrelay.db.memory import percentile
+from leadrelay.sla_monitor.adapters.memory import MemorySlaUnitOfWork, SlaStore
 from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork
 from leadrelay.sla_monitor.bootstrap import MIGRATIONS
 from leadrelay.sla_monitor.domain.clock import NewClock

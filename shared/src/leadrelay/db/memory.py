@@ -4,6 +4,7 @@ the same behaviour). A transaction works on a copy of the state and puts it back
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -127,3 +128,13 @@ class MemoryUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.rollback()
+
+
+def percentile(values: list[float | None], share: float) -> float | None:
+    """PostgreSQL's percentile_cont: linear interpolation between the closest ranks, NULLs ignored."""
+    ordered = sorted(v for v in values if v is not None)
+    if not ordered:
+        return None
+    rank = share * (len(ordered) - 1)
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)

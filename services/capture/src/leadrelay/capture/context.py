@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 
 from leadrelay.capture.adapters.form_store import FormStore
-from leadrelay.capture.adapters.uow import CaptureUnitOfWork
+from leadrelay.capture.adapters.uow import PostgresCaptureUnitOfWork
 from leadrelay.capture.captcha import CaptchaVerifier
 from leadrelay.capture.intake import IntakeWriter
+from leadrelay.capture.ports import CaptureUnitOfWork
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.db.documents import AuditLog
 from leadrelay.service.runtime import ServiceRuntime
@@ -35,7 +36,7 @@ class CaptureContext:
 
     def uow(self) -> CaptureUnitOfWork:
         """A new unit of work on capture's database."""
-        return CaptureUnitOfWork(self.runtime.sessions)
+        return PostgresCaptureUnitOfWork(self.runtime.sessions)
 
 
 def capture_context(request: Request) -> CaptureContext:

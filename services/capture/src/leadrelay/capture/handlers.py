@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadrelay.capture.adapters.uow import CaptureUnitOfWork
 from leadrelay.capture.domain.lead import CapturedLead, asked_a_question
+from leadrelay.capture.ports import CaptureUnitOfWork
 from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.lead import Company, Consent, ConsentChanged, Contact, LeadActivity, LeadCaptured
 

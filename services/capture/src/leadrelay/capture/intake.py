@@ -19,7 +19,7 @@ import asyncpg
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from leadrelay.capture.adapters import intake_store as store
+from leadrelay.capture.adapters.intake_store import PostgresIntakeStore
 from leadrelay.capture.domain.lead import CapturedLead, NewLead, capture, identity_of
 from leadrelay.capture.domain.merge import merge_submission
 from leadrelay.capture.handlers import (
@@ -31,6 +31,7 @@ from leadrelay.capture.handlers import (
     lead_captured,
 )
 from leadrelay.capture.metrics import GROUP_COMMIT_LEADS, INTAKE_REFUSED
+from leadrelay.capture.ports import IntakeStore, LeadAnswer
 from leadrelay.db.driver import driver_transaction
 from leadrelay.db.outbox import insert_outbox, outbox_row
 from leadrelay.events import Envelope, Topics, new_event
@@ -186,11 +187,10 @@ class IntakeWriter:
                 item.future.set_result(item.result)
 
     async def _write(self, conn: asyncpg.Connection, batch: list[_Pending], b: _Batch) -> None:
-        todo, followers = await self._claim_keys(conn, batch)
+        store = PostgresIntakeStore(conn)
+        todo, followers = await self._claim_keys(store, batch)
         candidates = {identity_of(i.lead): str(uuid.uuid4()) for i in todo}
-        survivors = (
-            await store.resolve_identities(conn, candidates, b.now, self._window) if candidates else {}
-        )
+        survivors = await store.resolve_identities(candidates, b.now, self._window) if candidates else {}
         planned, new_leads, seen = [], [], set()
         for item in todo:
             identity = identity_of(item.lead)
@@ -202,11 +202,11 @@ class IntakeWriter:
             if captured.is_new:
                 new_leads.append(captured)
         if new_leads:  # before any merge, which updates these rows
-            await store.insert_leads(conn, new_leads)
-        answers: dict[str, dict[str, Any]] = {}
+            await store.insert_leads(new_leads)
+        answers: dict[str, LeadAnswer] = {}
         for item, submitted in planned:
             captured = (
-                submitted if submitted.is_new else await self._merge(conn, submitted, item.may_update, b)
+                submitted if submitted.is_new else await self._merge(store, submitted, item.may_update, b)
             )
             event = new_event(lead_captured(captured), source=SOURCE, subject=captured.lead_id)
             b.queue(event, self._topics.captured)
@@ -214,7 +214,7 @@ class IntakeWriter:
             if item.idempotency is not None:
                 answers[item.idempotency.key] = {"lead_id": captured.lead_id, "is_new": captured.is_new}
         if answers:  # the stored answers of every keyed request, in one statement
-            await store.store_answers(conn, answers)
+            await store.store_answers(answers)
         if b.outbox_rows:
             await insert_outbox(conn, b.outbox_rows)
         for follower, leader in followers:
@@ -224,7 +224,7 @@ class IntakeWriter:
             )
 
     async def _claim_keys(
-        self, conn: asyncpg.Connection, batch: list[_Pending]
+        self, store: IntakeStore, batch: list[_Pending]
     ) -> tuple[list[_Pending], list[tuple[_Pending, _Pending]]]:
         """Claim idempotency keys and answer replays and reuses now.
 
@@ -236,9 +236,9 @@ class IntakeWriter:
                 leaders.setdefault(item.idempotency.key, item)
         if not leaders:
             return batch, []
-        claimed = await store.claim_keys(conn, {key: _hash(item) for key, item in leaders.items()})
+        claimed = await store.claim_keys({key: _hash(item) for key, item in leaders.items()})
         unclaimed = [key for key in leaders if key not in claimed]
-        earlier = await store.earlier_answers(conn, unclaimed) if unclaimed else {}
+        earlier = await store.earlier_answers(unclaimed) if unclaimed else {}
         todo: list[_Pending] = []
         followers: list[tuple[_Pending, _Pending]] = []
         for item in batch:
@@ -247,14 +247,14 @@ class IntakeWriter:
                 continue
             key = item.idempotency.key
             leader = leaders[key]
-            first_hash = earlier[key]["request_hash"] if key in earlier else _hash(leader)
+            first_hash = earlier[key].request_hash if key in earlier else _hash(leader)
             if _hash(item) != first_hash:
                 item.result = IdempotencyKeyReused(key)
             elif key in earlier:
                 stored = earlier[key]
-                response = stored["response"]
+                response = stored.response
                 item.result = (
-                    Accepted(response["lead_id"], response["is_new"], stored["status_code"], True)
+                    Accepted(response["lead_id"], response["is_new"], stored.status_code or 202, True)
                     if response is not None
                     else RuntimeError("the first request with this Idempotency-Key is still being stored")
                 )
@@ -265,13 +265,11 @@ class IntakeWriter:
         return todo, followers
 
     async def _merge(
-        self, conn: asyncpg.Connection, submitted: CapturedLead, may_update: bool, b: _Batch
+        self, store: IntakeStore, submitted: CapturedLead, may_update: bool, b: _Batch
     ) -> CapturedLead:
         """Fold a repeat submission into its lead; return the lead as it now stands (what LeadCaptured carries)."""
-        merge = merge_submission(
-            await store.load_for_merge(conn, submitted.lead_id), submitted.lead, may_update
-        )
-        await store.update_merged(conn, submitted.lead_id, merge, b.now)
+        merge = merge_submission(await store.load_for_merge(submitted.lead_id), submitted.lead, may_update)
+        await store.update_merged(submitted.lead_id, merge, b.now)
         activity_id = str(uuid.uuid4())
         origin = {"source": submitted.lead.source, "form_id": submitted.lead.form_id}
         # The proposed values stay in capture's database (erased with the lead); the event names only the fields.
@@ -281,7 +279,7 @@ class IntakeWriter:
             "proposed_fields": sorted(merge.proposed),
             "updated_fields": list(merge.updated),
         }
-        await store.insert_activity(conn, activity_id, submitted.lead_id, "resubmitted", b.now, stored)
+        await store.insert_activity(activity_id, submitted.lead_id, "resubmitted", b.now, stored)
         b.queue(
             activity_event(activity_id, submitted.lead_id, "resubmitted", b.now, announced),
             self._topics.activity,

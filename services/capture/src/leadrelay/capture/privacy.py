@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from leadrelay.capture.adapters.uow import CaptureUnitOfWork
 from leadrelay.capture.context import Capture
 from leadrelay.capture.domain.normalise import InvalidValue, normalise_email
 from leadrelay.capture.handlers import SOURCE, record_consent_change
+from leadrelay.capture.ports import CaptureUnitOfWork
 from leadrelay.capture.security import BACKEND_ONLY, Caller
 from leadrelay.events import Topics, new_event
 from leadrelay.events.lead import ConsentChanged, LeadErased

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, model_validator
 
-from leadrelay.metrics.adapters.repository import SPEED_BUCKETS
 from leadrelay.metrics.context import Metrics
 from leadrelay.metrics.domain.funnel import summarise
 from leadrelay.metrics.domain.report import (
+    SPEED_BUCKETS,
     FeedItem,
     FunnelCount,
     JourneySummary,

@@ -10,7 +10,7 @@ from prometheus_client import Gauge
 from leadrelay.db.documents import AuditLog
 from leadrelay.events import EVENT_TYPES, Envelope
 from leadrelay.metrics.adapters.orm import audit_log, outbox
-from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
+from leadrelay.metrics.adapters.uow import PostgresMetricsUnitOfWork
 from leadrelay.metrics.api import admin, pages, router
 from leadrelay.metrics.context import MetricsContext
 from leadrelay.metrics.handlers import count_events
@@ -39,10 +39,10 @@ def build_app(settings: MetricsSettings) -> FastAPI:
     audit = AuditLog(runtime.engine, audit_log)
 
     async def on_event(event: Envelope) -> None:
-        await count_events([event], MetricsUnitOfWork(runtime.sessions))
+        await count_events([event], PostgresMetricsUnitOfWork(runtime.sessions))
 
     async def on_events(events: list[Envelope]) -> None:
-        await count_events(events, MetricsUnitOfWork(runtime.sessions))
+        await count_events(events, PostgresMetricsUnitOfWork(runtime.sessions))
 
     topics = sorted({runtime.topics.name(spec.topic) for spec in EVENT_TYPES.values()})
     runtime.add_consumer(
@@ -53,7 +53,7 @@ def build_app(settings: MetricsSettings) -> FastAPI:
     )
 
     async def refresh_funnel_gauge() -> None:
-        async with MetricsUnitOfWork(runtime.sessions) as uow:
+        async with PostgresMetricsUnitOfWork(runtime.sessions) as uow:
             for row in await uow.funnel.totals_by_labels():
                 FUNNEL.labels(row.step, row.stage, row.source, row.queue).set(row.count)
 

@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from leadrelay.db.documents import AuditLog
-from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
+from leadrelay.metrics.adapters.uow import PostgresMetricsUnitOfWork
+from leadrelay.metrics.ports import MetricsUnitOfWork
 from leadrelay.service.runtime import ServiceRuntime
 
 
@@ -22,7 +23,7 @@ class MetricsContext:
 
     def uow(self) -> MetricsUnitOfWork:
         """A new unit of work on the metrics database."""
-        return MetricsUnitOfWork(self.runtime.sessions)
+        return PostgresMetricsUnitOfWork(self.runtime.sessions)
 
 
 def metrics_context(request: Request) -> MetricsContext:

@@ -7,10 +7,10 @@ from datetime import date
 
 from leadrelay.events import Envelope
 from leadrelay.events.lead import LeadCaptured, LeadErased
-from leadrelay.metrics.adapters.uow import MetricsUnitOfWork
 from leadrelay.metrics.domain.funnel import FunnelEntry, funnel_entry
 from leadrelay.metrics.domain.report import FeedEntry
 from leadrelay.metrics.domain.timeline import TimelineChange, combined, feed_item, timeline_change
+from leadrelay.metrics.ports import MetricsUnitOfWork
 
 
 async def count_events(events: list[Envelope], uow: MetricsUnitOfWork) -> None:

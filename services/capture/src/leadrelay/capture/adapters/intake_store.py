@@ -18,6 +18,7 @@ import asyncpg
 
 from leadrelay.capture.domain.lead import CapturedLead, NewLead, asked_a_question, completeness
 from leadrelay.capture.domain.merge import Merge, StoredLead
+from leadrelay.capture.ports import LeadAnswer, StoredAnswer
 from leadrelay.db.arrays import unnest_insert
 
 # The leads columns in the order of the insert's arrays, with each one's PostgreSQL array type.
@@ -126,97 +127,84 @@ def lead_columns(captured: CapturedLead) -> dict[str, Any]:
     }
 
 
-# The stored person a repeat submission folds into (domain/merge.py decides what changes).
+class PostgresIntakeStore:
+    """The intake statements on one asyncpg connection, inside the caller's transaction."""
 
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
 
-async def claim_keys(conn: asyncpg.Connection, keys: dict[str, str]) -> set[str]:
-    """Insert idempotency keys (key -> request hash); return those this call claimed."""
-    rows = await conn.fetch(CLAIM_KEYS, list(keys), list(keys.values()))
-    return {r["key"] for r in rows}
+    async def claim_keys(self, keys: dict[str, str]) -> set[str]:
+        """Insert idempotency keys (key -> request hash); return those this call claimed."""
+        rows = await self._conn.fetch(CLAIM_KEYS, list(keys), list(keys.values()))
+        return {r["key"] for r in rows}
 
+    async def earlier_answers(self, keys: Sequence[str]) -> dict[str, StoredAnswer]:
+        """Return the stored hash and answer of keys claimed by earlier requests."""
+        rows = await self._conn.fetch(EARLIER_ANSWERS, list(keys))
+        # SQLAlchemy's jsonb codec on pooled connections decodes the response
+        return {r["key"]: StoredAnswer(r["request_hash"], r["status_code"], r["response"]) for r in rows}
 
-async def earlier_answers(conn: asyncpg.Connection, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Return the stored hash and answer of keys claimed by earlier requests."""
-    rows = await conn.fetch(EARLIER_ANSWERS, list(keys))
-    return {
-        r["key"]: {
-            "request_hash": r["request_hash"],
-            "status_code": r["status_code"],
-            "response": r["response"],  # SQLAlchemy's jsonb codec on pooled connections decodes it
-        }
-        for r in rows
-    }
+    async def resolve_identities(
+        self, candidates: dict[str, str], now: datetime, window: timedelta
+    ) -> dict[str, str]:
+        """Upsert identities (identity -> candidate lead id); return identity -> surviving lead id."""
+        rows = await self._conn.fetch(
+            RESOLVE_IDENTITIES, list(candidates), list(candidates.values()), now, now - window
+        )
+        return {r["identity"]: r["lead_id"] for r in rows}
 
+    async def insert_leads(self, captured: Sequence[CapturedLead]) -> None:
+        """Insert new leads, one array per column."""
+        columns: dict[str, list[Any]] = {name: [] for name, _ in LEAD_COLUMNS}
+        for lead in captured:
+            values = {"id": lead.lead_id, "captured_at": lead.captured_at, **lead_columns(lead)}
+            for name, column in columns.items():
+                value = values[name]
+                column.append(json.dumps(value) if name in _JSON_COLUMNS else value)
+        await self._conn.execute(INSERT_LEADS, *columns.values())
 
-async def resolve_identities(
-    conn: asyncpg.Connection, candidates: dict[str, str], now: datetime, window: timedelta
-) -> dict[str, str]:
-    """Upsert identities (identity -> candidate lead id); return identity -> surviving lead id."""
-    rows = await conn.fetch(
-        RESOLVE_IDENTITIES, list(candidates), list(candidates.values()), now, now - window
-    )
-    return {r["identity"]: r["lead_id"] for r in rows}
+    async def load_for_merge(self, lead_id: str) -> StoredLead:
+        """Return the stored lead a repeat submission folds into, locked for this transaction."""
+        row = await self._conn.fetchrow(LOAD_FOR_MERGE, lead_id)
+        if row is None:
+            raise LookupError(f"no lead {lead_id} to merge into")
+        fields = dict(row)
+        opted_out = fields.pop("opted_out")
+        fields["consent_purposes"] = tuple(fields["consent_purposes"])
+        return StoredLead(NewLead(**fields), marketing_opted_out=opted_out)
 
+    async def update_merged(self, lead_id: str, merge: Merge, now: datetime) -> None:
+        """Store the lead a repeat submission left (its email, source, form and UTM stay the first ones)."""
+        lead = merge.lead
+        await self._conn.execute(
+            UPDATE_MERGED,
+            lead_id,
+            lead.name,
+            lead.phone,
+            lead.company,
+            lead.title,
+            lead.company_size,
+            lead.industry,
+            lead.country,
+            lead.message,
+            completeness(lead),
+            asked_a_question(lead),
+            lead.consent_marketing,
+            lead.consent_policy_version,
+            json.dumps(list(lead.consent_purposes)),
+            merge.consent_regranted,
+            now,
+            lead.employees,
+        )
 
-async def insert_leads(conn: asyncpg.Connection, captured: Sequence[CapturedLead]) -> None:
-    """Insert new leads, one array per column."""
-    columns: dict[str, list[Any]] = {name: [] for name, _ in LEAD_COLUMNS}
-    for lead in captured:
-        values = {"id": lead.lead_id, "captured_at": lead.captured_at, **lead_columns(lead)}
-        for name, column in columns.items():
-            value = values[name]
-            column.append(json.dumps(value) if name in _JSON_COLUMNS else value)
-    await conn.execute(INSERT_LEADS, *columns.values())
+    async def insert_activity(
+        self, activity_id: str, lead_id: str, kind: str, at: datetime, properties: dict[str, Any]
+    ) -> None:
+        """Record one activity of a lead."""
+        await self._conn.execute(INSERT_ACTIVITY, activity_id, lead_id, kind, at, json.dumps(properties))
 
-
-async def load_for_merge(conn: asyncpg.Connection, lead_id: str) -> StoredLead:
-    """Return the stored lead a repeat submission folds into, locked for this transaction."""
-    row = await conn.fetchrow(LOAD_FOR_MERGE, lead_id)
-    if row is None:
-        raise LookupError(f"no lead {lead_id} to merge into")
-    fields = dict(row)
-    opted_out = fields.pop("opted_out")
-    fields["consent_purposes"] = tuple(fields["consent_purposes"])
-    return StoredLead(NewLead(**fields), marketing_opted_out=opted_out)
-
-
-async def update_merged(conn: asyncpg.Connection, lead_id: str, merge: Merge, now: datetime) -> None:
-    """Store the lead a repeat submission left."""
-    lead = merge.lead
-    await conn.execute(
-        UPDATE_MERGED,
-        lead_id,
-        lead.name,
-        lead.phone,
-        lead.company,
-        lead.title,
-        lead.company_size,
-        lead.industry,
-        lead.country,
-        lead.message,
-        completeness(lead),
-        asked_a_question(lead),
-        lead.consent_marketing,
-        lead.consent_policy_version,
-        json.dumps(list(lead.consent_purposes)),
-        merge.consent_regranted,
-        now,
-        lead.employees,
-    )
-
-
-async def insert_activity(
-    conn: asyncpg.Connection,
-    activity_id: str,
-    lead_id: str,
-    kind: str,
-    at: datetime,
-    properties: dict[str, Any],
-) -> None:
-    """Record one activity of a lead."""
-    await conn.execute(INSERT_ACTIVITY, activity_id, lead_id, kind, at, json.dumps(properties))
-
-
-async def store_answers(conn: asyncpg.Connection, answers: dict[str, dict[str, Any]]) -> None:
-    """Store the 202 answer of each idempotency key (key -> response body)."""
-    await conn.execute(STORE_ANSWERS, list(answers), [json.dumps(a) for a in answers.values()])
+    async def store_answers(self, answers: dict[str, LeadAnswer]) -> None:
+        """Store the 202 answer of each idempotency key."""
+        await self._conn.execute(
+            STORE_ANSWERS, list(answers), [json.dumps(dict(a)) for a in answers.values()]
+        )

@@ -1,18 +1,21 @@
-"""Capture's unit of work."""
+"""Capture's unit of work on PostgreSQL."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from leadrelay.capture.adapters.erasure import ErasureRepository
+from leadrelay.capture.adapters.intake_store import PostgresIntakeStore
 from leadrelay.capture.adapters.orm import inbox, outbox
 from leadrelay.capture.adapters.repository import ActivityRepository, LeadRepository
 from leadrelay.db.uow import UnitOfWork
 
 
-class CaptureUnitOfWork(UnitOfWork):
-    """A transaction over leads, activities, erasure, outbox and inbox (new leads go through intake.py)."""
+class PostgresCaptureUnitOfWork(UnitOfWork):
+    """A transaction over intake, leads, activities, erasure, outbox and inbox (the intake writer batches
+    new leads in transactions of its own, on the same intake statements)."""
 
+    intake: PostgresIntakeStore
     leads: LeadRepository
     activities: ActivityRepository
     erasure: ErasureRepository
@@ -21,6 +24,7 @@ class CaptureUnitOfWork(UnitOfWork):
         super().__init__(sessions, outbox, inbox)
 
     def _open_repositories(self) -> None:
+        self.intake = PostgresIntakeStore(self.conn)
         self.leads = LeadRepository(self.session)
         self.activities = ActivityRepository(self.session)
         self.erasure = ErasureRepository(self.session)

@@ -19,6 +19,7 @@ from leadrelay.db.engine import json_text
 from leadrelay.metrics.adapters.orm import feed, funnel_counts, lead_sources, lead_timeline, reasons, spend
 from leadrelay.metrics.domain.funnel import FunnelEntry
 from leadrelay.metrics.domain.report import (
+    SPEED_BUCKETS,
     FeedEntry,
     FeedItem,
     FunnelCount,
@@ -287,9 +288,6 @@ class ReasonRepository:
             stmt = stmt.where(reasons.c.day <= end)
         rows = await self._session.execute(stmt.order_by(total.desc(), reasons.c.reason).limit(limit))
         return [ReasonCount(reason=r[0], count=int(r[1])) for r in rows]
-
-
-SPEED_BUCKETS = (60, 300, 900, 1800, 3600, 4 * 3600, 24 * 3600)  # seconds; the last bucket is open-ended
 
 
 class FeedRepository:

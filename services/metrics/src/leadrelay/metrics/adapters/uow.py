@@ -17,7 +17,7 @@ from leadrelay.metrics.adapters.repository import (
 )
 
 
-class MetricsUnitOfWork(UnitOfWork):
+class PostgresMetricsUnitOfWork(UnitOfWork):
     """A transaction over funnel counts, lead journeys, spend, reasons, lead sources and the inbox."""
 
     funnel: FunnelRepository

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+SPEED_BUCKETS = (60, 300, 900, 1800, 3600, 4 * 3600, 24 * 3600)  # seconds; the last bucket is open-ended
+
 
 @dataclass(frozen=True, slots=True)
 class FunnelCount:

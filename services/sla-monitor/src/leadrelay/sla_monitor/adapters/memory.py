@@ -4,13 +4,12 @@ same suite on both). Its "database time" is the wall clock, or `at` where a clai
 from __future__ import annotations
 
 import builtins
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
-from leadrelay.db.memory import MemoryUnitOfWork, MessagingState
+from leadrelay.db.memory import MemoryUnitOfWork, MessagingState, percentile
 from leadrelay.sla_monitor.domain.clock import Clock, Compliance, DueClock, NewClock
 
 
@@ -177,16 +176,6 @@ class MemoryClocks:
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     return (end - start).total_seconds() if start is not None and end is not None else None
-
-
-def percentile(values: builtins.list[float | None], share: float) -> float | None:
-    """PostgreSQL's percentile_cont: linear interpolation between the closest ranks, NULLs ignored."""
-    ordered = sorted(v for v in values if v is not None)
-    if not ordered:
-        return None
-    rank = share * (len(ordered) - 1)
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 class MemorySlaUnitOfWork(MemoryUnitOfWork):
