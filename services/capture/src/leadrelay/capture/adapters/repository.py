@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+import asyncpg
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadrelay.capture.adapters.orm import activities, leads
+from leadrelay.capture.adapters.intake_store import PostgresIntakeStore
+from leadrelay.capture.adapters.orm import leads
 
 
 class LeadRepository:
@@ -31,17 +33,13 @@ class LeadRepository:
 
 
 class ActivityRepository:
-    """Engagement of known leads."""
+    """Engagement of known leads, stored by the statement intake's resubmissions use."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._intake = PostgresIntakeStore(conn)
 
     async def add(
         self, activity_id: str, lead_id: str, kind: str, at: datetime, properties: dict[str, Any]
     ) -> None:
         """Record one activity."""
-        await self._session.execute(
-            insert(activities).values(
-                id=activity_id, lead_id=lead_id, kind=kind, at=at, properties=properties
-            )
-        )
+        await self._intake.insert_activity(activity_id, lead_id, kind, at, properties)

@@ -26,5 +26,5 @@ class PostgresCaptureUnitOfWork(UnitOfWork):
     def _open_repositories(self) -> None:
         self.intake = PostgresIntakeStore(self.conn)
         self.leads = LeadRepository(self.session)
-        self.activities = ActivityRepository(self.session)
+        self.activities = ActivityRepository(self.conn)
         self.erasure = ErasureRepository(self.session)
