@@ -24,7 +24,9 @@ def _die_with_parent() -> None:
 
 def spawn(args: list[str], **popen: Any) -> subprocess.Popen[Any]:
     """Start args in a process group of its own that ends when this process ends."""
-    return subprocess.Popen(args, start_new_session=True, preexec_fn=_die_with_parent, **popen)
+    # A process group, not a session: with the kernel's autogroup scheduling every session gets an equal share
+    # of the CPU, which would give each service the share of everything else put together on a busy machine.
+    return subprocess.Popen(args, process_group=0, preexec_fn=_die_with_parent, **popen)
 
 
 def signal_group(process: subprocess.Popen[Any], sig: int) -> None:
