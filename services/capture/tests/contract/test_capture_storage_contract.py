@@ -3,7 +3,7 @@ use cannot drift from the database the service runs on."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +14,7 @@ from leadrelay.capture.bootstrap import MIGRATIONS
 from leadrelay.capture.domain.lead import NewLead, capture
 from leadrelay.capture.domain.merge import Merge
 from leadrelay.capture.ports import CaptureUnitOfWork, StoredAnswer
-from leadrelay.db.engine import create_engine, session_factory
+from leadrelay.db.engine import session_factory
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 WINDOW = timedelta(days=30)
@@ -36,17 +36,12 @@ ADA = NewLead(
 
 
 @pytest.fixture(params=["postgres", "memory"])
-async def new_uow(
-    request, create_database, postgres_settings
-) -> AsyncIterator[Callable[[], CaptureUnitOfWork]]:
+async def new_uow(request, open_database) -> Callable[[], CaptureUnitOfWork]:
     if request.param == "memory":
         store = CaptureStore()
-        yield lambda: MemoryCaptureUnitOfWork(store)
-        return
-    engine = create_engine(postgres_settings.database_url(await create_database("capture", MIGRATIONS)))
-    sessions = session_factory(engine)
-    yield lambda: PostgresCaptureUnitOfWork(sessions)
-    await engine.dispose()
+        return lambda: MemoryCaptureUnitOfWork(store)
+    sessions = session_factory(await open_database("capture", MIGRATIONS))
+    return lambda: PostgresCaptureUnitOfWork(sessions)
 
 
 async def store_lead(new_uow, lead_id: str, lead: NewLead = ADA) -> None:
@@ -180,7 +175,7 @@ async def test_an_erased_lead_leaves_no_lead_identity_or_remembered_answer(new_u
         await uow.intake.store_answers(
             {"k1": {"lead_id": "l1", "is_new": True}, "k2": {"lead_id": "l2", "is_new": True}}
         )
-        await uow.activities.add("a1", "l1", "page_view", T0, {"path": "/pricing"})
+        await uow.intake.insert_activity("a1", "l1", "page_view", T0, {"path": "/pricing"})
         await uow.intake.insert_activity("a2", "l1", "resubmitted", T0, {"source": "chat"})
         await uow.commit()
     async with new_uow() as uow:
@@ -194,4 +189,6 @@ async def test_an_erased_lead_leaves_no_lead_identity_or_remembered_answer(new_u
             "bob": "l2",
         }
         assert set(await uow.intake.earlier_answers(["k1", "k2"])) == {"k2"}
-        await uow.activities.add("a1", "l5", "page_view", T0, {})  # the erased lead's activities are gone
+        await uow.intake.insert_activity(
+            "a1", "l5", "page_view", T0, {}
+        )  # the erased lead's activities are gone

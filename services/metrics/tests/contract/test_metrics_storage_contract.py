@@ -3,12 +3,12 @@ handler tests use cannot drift from the database the service runs on."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from leadrelay.db.engine import create_engine, session_factory
+from leadrelay.db.engine import session_factory
 from leadrelay.metrics.adapters.memory import MemoryMetricsUnitOfWork, MetricsStore
 from leadrelay.metrics.adapters.uow import PostgresMetricsUnitOfWork
 from leadrelay.metrics.bootstrap import MIGRATIONS
@@ -22,17 +22,12 @@ T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
 @pytest.fixture(params=["postgres", "memory"])
-async def new_uow(
-    request, create_database, postgres_settings
-) -> AsyncIterator[Callable[[], MetricsUnitOfWork]]:
+async def new_uow(request, open_database) -> Callable[[], MetricsUnitOfWork]:
     if request.param == "memory":
         store = MetricsStore()
-        yield lambda: MemoryMetricsUnitOfWork(store)
-        return
-    engine = create_engine(postgres_settings.database_url(await create_database("metrics", MIGRATIONS)))
-    sessions = session_factory(engine)
-    yield lambda: PostgresMetricsUnitOfWork(sessions)
-    await engine.dispose()
+        return lambda: MemoryMetricsUnitOfWork(store)
+    sessions = session_factory(await open_database("metrics", MIGRATIONS))
+    return lambda: PostgresMetricsUnitOfWork(sessions)
 
 
 def minutes(n: float) -> timedelta:

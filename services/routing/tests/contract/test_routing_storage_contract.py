@@ -4,12 +4,12 @@ use cannot drift from the database the service runs on."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadrelay.db.engine import create_engine, session_factory
+from leadrelay.db.engine import session_factory
 from leadrelay.events.lead import Company, Contact
 from leadrelay.events.scoring import LeadScored, LeadSnapshot
 from leadrelay.routing.adapters.memory import MemoryRoutingUnitOfWork, RoutingStore
@@ -23,17 +23,12 @@ T0 = datetime(2026, 12, 3, 12, tzinfo=UTC)
 
 
 @pytest.fixture(params=["postgres", "memory"])
-async def new_uow(
-    request, create_database, postgres_settings
-) -> AsyncIterator[Callable[[], RoutingUnitOfWork]]:
+async def new_uow(request, open_database) -> Callable[[], RoutingUnitOfWork]:
     if request.param == "memory":
         store = RoutingStore()
-        yield lambda: MemoryRoutingUnitOfWork(store)
-        return
-    engine = create_engine(postgres_settings.database_url(await create_database("routing", MIGRATIONS)))
-    sessions = session_factory(engine)
-    yield lambda: PostgresRoutingUnitOfWork(sessions)
-    await engine.dispose()
+        return lambda: MemoryRoutingUnitOfWork(store)
+    sessions = session_factory(await open_database("routing", MIGRATIONS))
+    return lambda: PostgresRoutingUnitOfWork(sessions)
 
 
 def handoff(

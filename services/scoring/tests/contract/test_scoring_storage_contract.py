@@ -3,12 +3,12 @@ use cannot drift from the database the service runs on."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadrelay.db.engine import create_engine, session_factory
+from leadrelay.db.engine import session_factory
 from leadrelay.events.lead import Company, Consent, Contact, LeadCaptured
 from leadrelay.events.scoring import Reason
 from leadrelay.scoring.adapters.memory import MemoryScoringUnitOfWork, ScoringStore
@@ -25,17 +25,12 @@ RULES = load_ruleset(DEFAULT_RULESET)
 
 
 @pytest.fixture(params=["postgres", "memory"])
-async def new_uow(
-    request, create_database, postgres_settings
-) -> AsyncIterator[Callable[[], ScoringUnitOfWork]]:
+async def new_uow(request, open_database) -> Callable[[], ScoringUnitOfWork]:
     if request.param == "memory":
         store = ScoringStore()
-        yield lambda: MemoryScoringUnitOfWork(store)
-        return
-    engine = create_engine(postgres_settings.database_url(await create_database("scoring", MIGRATIONS)))
-    sessions = session_factory(engine)
-    yield lambda: PostgresScoringUnitOfWork(sessions)
-    await engine.dispose()
+        return lambda: MemoryScoringUnitOfWork(store)
+    sessions = session_factory(await open_database("scoring", MIGRATIONS))
+    return lambda: PostgresScoringUnitOfWork(sessions)
 
 
 def facts(lead_id: str, size: str = "1000+", title: str = "CTO") -> LeadFacts:

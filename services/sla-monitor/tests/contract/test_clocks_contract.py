@@ -3,12 +3,12 @@ tests use cannot drift from the database the service runs on."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadrelay.db.engine import create_engine, session_factory
+from leadrelay.db.engine import session_factory
 from leadrelay.db.memory import percentile
 from leadrelay.sla_monitor.adapters.memory import MemorySlaUnitOfWork, SlaStore
 from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork
@@ -21,15 +21,12 @@ FAR = datetime(2099, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(params=["postgres", "memory"])
-async def new_uow(request, create_database, postgres_settings) -> AsyncIterator[Callable[[], SlaUnitOfWork]]:
+async def new_uow(request, open_database) -> Callable[[], SlaUnitOfWork]:
     if request.param == "memory":
         store = SlaStore()
-        yield lambda: MemorySlaUnitOfWork(store)
-        return
-    engine = create_engine(postgres_settings.database_url(await create_database("sla-monitor", MIGRATIONS)))
-    sessions = session_factory(engine)
-    yield lambda: PostgresSlaUnitOfWork(sessions)
-    await engine.dispose()
+        return lambda: MemorySlaUnitOfWork(store)
+    sessions = session_factory(await open_database("sla-monitor", MIGRATIONS))
+    return lambda: PostgresSlaUnitOfWork(sessions)
 
 
 def new(handoff_id: str, due: datetime, *, lead: str = "lead-1", queue: str = "smb", owner: str = "rep-ada",

@@ -16,6 +16,7 @@ from leadrelay.capture.intake import IntakeWriter
 from leadrelay.capture.ports import CaptureUnitOfWork
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.db.documents import AuditLog
+from leadrelay.service.context import app_context
 from leadrelay.service.runtime import ServiceRuntime
 
 if TYPE_CHECKING:  # security reads the context: imported for the type only
@@ -40,8 +41,8 @@ class CaptureContext:
 
 
 def capture_context(request: Request) -> CaptureContext:
-    """The context the composition root attached to the app."""
-    context: CaptureContext = request.app.state.context
+    """The context the composition root attached to the app, typed."""
+    context: CaptureContext = app_context(request)
     return context
 
 

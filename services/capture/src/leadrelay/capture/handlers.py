@@ -50,7 +50,7 @@ async def record_activity(
 ) -> str:
     """Store an activity and queue LeadActivity (inside the caller's transaction)."""
     activity_id = str(uuid.uuid4())
-    await uow.activities.add(activity_id, lead_id, kind, at, properties)
+    await uow.intake.insert_activity(activity_id, lead_id, kind, at, properties)
     uow.outbox.add(activity_event(activity_id, lead_id, kind, at, properties), topics.activity)
     return activity_id
 

@@ -31,7 +31,7 @@ class StoredAnswer:
 
 
 class IntakeStore(Protocol):
-    """New and repeat submissions: idempotency keys, identities, leads and their merges."""
+    """New and repeat submissions (idempotency keys, identities, leads and their merges) and leads' activities."""
 
     async def claim_keys(self, keys: dict[str, str]) -> set[str]: ...
 
@@ -64,14 +64,6 @@ class Leads(Protocol):
     async def count(self) -> int: ...
 
 
-class Activities(Protocol):
-    """Engagement of known leads."""
-
-    async def add(
-        self, activity_id: str, lead_id: str, kind: str, at: datetime, properties: dict[str, Any]
-    ) -> None: ...
-
-
 class Erasure(Protocol):
     """A person's leads: found by email, erased, and their marketing consent given or withdrawn."""
 
@@ -85,16 +77,13 @@ class Erasure(Protocol):
 
 
 class CaptureUnitOfWork(TransactionPort, Protocol):
-    """One transaction over intake, leads, activities, erasure, the inbox and the outbox."""
+    """One transaction over intake (activities included), leads, erasure, the inbox and the outbox."""
 
     @property
     def intake(self) -> IntakeStore: ...
 
     @property
     def leads(self) -> Leads: ...
-
-    @property
-    def activities(self) -> Activities: ...
 
     @property
     def erasure(self) -> Erasure: ...

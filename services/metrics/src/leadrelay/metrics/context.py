@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from leadrelay.db.documents import AuditLog
 from leadrelay.metrics.adapters.uow import PostgresMetricsUnitOfWork
 from leadrelay.metrics.ports import MetricsUnitOfWork
+from leadrelay.service.context import app_context
 from leadrelay.service.runtime import ServiceRuntime
 
 
@@ -26,10 +27,4 @@ class MetricsContext:
         return PostgresMetricsUnitOfWork(self.runtime.sessions)
 
 
-def metrics_context(request: Request) -> MetricsContext:
-    """The context the composition root attached to the app."""
-    context: MetricsContext = request.app.state.context
-    return context
-
-
-Metrics = Annotated[MetricsContext, Depends(metrics_context)]
+Metrics = Annotated[MetricsContext, Depends(app_context)]

@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from leadrelay.db.documents import ActiveDocument, AuditLog, VersionedDocuments
 from leadrelay.routing.adapters.uow import PostgresRoutingUnitOfWork
 from leadrelay.routing.domain.config import RoutingConfig
+from leadrelay.service.context import app_context
 from leadrelay.service.runtime import ServiceRuntime
 
 
@@ -28,10 +29,4 @@ class RoutingContext:
         return PostgresRoutingUnitOfWork(self.runtime.sessions)
 
 
-def routing_context(request: Request) -> RoutingContext:
-    """The context the composition root attached to the app."""
-    context: RoutingContext = request.app.state.context
-    return context
-
-
-Routing = Annotated[RoutingContext, Depends(routing_context)]
+Routing = Annotated[RoutingContext, Depends(app_context)]

@@ -1,12 +1,12 @@
 """What scoring's endpoints use, built once by the composition root (bootstrap.py) and given to each endpoint
-as a FastAPI dependency: `ctx: Scoring`."""
+as a FastAPI dependency: `ctx: ScoringDeps` (`Scoring` is the scorer)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from leadrelay.db.documents import AuditLog, VersionedDocuments
 from leadrelay.scoring.adapters.model_registry import ModelRegistry
@@ -15,6 +15,7 @@ from leadrelay.scoring.domain.rules import RuleSet
 from leadrelay.scoring.rescore import RescoreJobs
 from leadrelay.scoring.retraining import OutcomeTrainer
 from leadrelay.scoring.state import ModelCache, ScoringState
+from leadrelay.service.context import app_context
 from leadrelay.service.runtime import ServiceRuntime
 
 
@@ -37,10 +38,4 @@ class ScoringContext:
         return PostgresScoringUnitOfWork(self.runtime.sessions)
 
 
-def scoring_context(request: Request) -> ScoringContext:
-    """The context the composition root attached to the app."""
-    context: ScoringContext = request.app.state.context
-    return context
-
-
-ScoringDeps = Annotated[ScoringContext, Depends(scoring_context)]
+ScoringDeps = Annotated[ScoringContext, Depends(app_context)]

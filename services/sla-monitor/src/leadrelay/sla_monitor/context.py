@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from leadrelay.db.documents import ActiveDocument, AuditLog, VersionedDocuments
+from leadrelay.service.context import app_context
 from leadrelay.service.runtime import ServiceRuntime
 from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork
 from leadrelay.sla_monitor.domain.policy import PolicySet
@@ -28,10 +29,4 @@ class SlaMonitorContext:
         return PostgresSlaUnitOfWork(self.runtime.sessions)
 
 
-def sla_monitor_context(request: Request) -> SlaMonitorContext:
-    """The context the composition root attached to the app."""
-    context: SlaMonitorContext = request.app.state.context
-    return context
-
-
-SlaMonitor = Annotated[SlaMonitorContext, Depends(sla_monitor_context)]
+SlaMonitor = Annotated[SlaMonitorContext, Depends(app_context)]

@@ -56,12 +56,6 @@ class CaptureStore:
     messaging: MessagingState = field(default_factory=MessagingState)
 
 
-def _add_activity(store: CaptureStore, activity_id: str, row: ActivityRow) -> None:
-    if activity_id in store.activities:
-        raise KeyError(f"activity {activity_id} exists")  # the table's primary key
-    store.activities[activity_id] = row
-
-
 class MemoryIntake:
     """Intake on a CaptureStore."""
 
@@ -127,7 +121,9 @@ class MemoryIntake:
         self, activity_id: str, lead_id: str, kind: str, at: datetime, properties: dict[str, Any]
     ) -> None:
         """Record one activity of a lead."""
-        _add_activity(self._store, activity_id, ActivityRow(lead_id, kind, at, properties))
+        if activity_id in self._store.activities:
+            raise KeyError(f"activity {activity_id} exists")  # the table's primary key
+        self._store.activities[activity_id] = ActivityRow(lead_id, kind, at, properties)
 
     async def store_answers(self, answers: dict[str, LeadAnswer]) -> None:
         """Store the 202 answer of each claimed key."""
@@ -154,19 +150,6 @@ class MemoryLeads:
     async def count(self) -> int:
         """Return how many leads are stored."""
         return len(self._leads)
-
-
-class MemoryActivities:
-    """Activities in a dict."""
-
-    def __init__(self, store: CaptureStore) -> None:
-        self._store = store
-
-    async def add(
-        self, activity_id: str, lead_id: str, kind: str, at: datetime, properties: dict[str, Any]
-    ) -> None:
-        """Record one activity."""
-        _add_activity(self._store, activity_id, ActivityRow(lead_id, kind, at, properties))
 
 
 class MemoryErasure:
@@ -224,7 +207,6 @@ class MemoryCaptureUnitOfWork(MemoryUnitOfWork):
 
     intake: MemoryIntake
     leads: MemoryLeads
-    activities: MemoryActivities
     erasure: MemoryErasure
 
     def __init__(self, store: CaptureStore) -> None:
@@ -234,5 +216,4 @@ class MemoryCaptureUnitOfWork(MemoryUnitOfWork):
         working: CaptureStore = self.working
         self.intake = MemoryIntake(working)
         self.leads = MemoryLeads(working)
-        self.activities = MemoryActivities(working)
         self.erasure = MemoryErasure(working)

@@ -1,15 +1,10 @@
-"""Storing leads, identities, activities and idempotency keys."""
+"""Reading stored leads (intake_store.py writes them, and their activities)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadrelay.capture.adapters.intake_store import PostgresIntakeStore
 from leadrelay.capture.adapters.orm import leads
 
 
@@ -30,16 +25,3 @@ class LeadRepository:
     async def count(self) -> int:
         """Return how many leads are stored."""
         return int(await self._session.scalar(select(func.count()).select_from(leads)) or 0)
-
-
-class ActivityRepository:
-    """Engagement of known leads, stored by the statement intake's resubmissions use."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._intake = PostgresIntakeStore(conn)
-
-    async def add(
-        self, activity_id: str, lead_id: str, kind: str, at: datetime, properties: dict[str, Any]
-    ) -> None:
-        """Record one activity."""
-        await self._intake.insert_activity(activity_id, lead_id, kind, at, properties)

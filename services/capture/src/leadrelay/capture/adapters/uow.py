@@ -7,17 +7,16 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from leadrelay.capture.adapters.erasure import ErasureRepository
 from leadrelay.capture.adapters.intake_store import PostgresIntakeStore
 from leadrelay.capture.adapters.orm import inbox, outbox
-from leadrelay.capture.adapters.repository import ActivityRepository, LeadRepository
+from leadrelay.capture.adapters.repository import LeadRepository
 from leadrelay.db.uow import UnitOfWork
 
 
 class PostgresCaptureUnitOfWork(UnitOfWork):
-    """A transaction over intake, leads, activities, erasure, outbox and inbox (the intake writer batches
+    """A transaction over intake (activities included), leads, erasure, outbox and inbox (the intake writer batches
     new leads in transactions of its own, on the same intake statements)."""
 
     intake: PostgresIntakeStore
     leads: LeadRepository
-    activities: ActivityRepository
     erasure: ErasureRepository
 
     def __init__(self, sessions: async_sessionmaker) -> None:
@@ -26,5 +25,4 @@ class PostgresCaptureUnitOfWork(UnitOfWork):
     def _open_repositories(self) -> None:
         self.intake = PostgresIntakeStore(self.conn)
         self.leads = LeadRepository(self.session)
-        self.activities = ActivityRepository(self.conn)
         self.erasure = ErasureRepository(self.session)

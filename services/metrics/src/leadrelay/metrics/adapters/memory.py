@@ -94,7 +94,7 @@ def _money(values: list[float]) -> float:
 
 
 def _money_avg(values: list[float]) -> float | None:
-    return float(sum((Decimal(str(v)) for v in values), Decimal(0)) / len(values)) if values else None
+    return _money(values) / len(values) if values else None
 
 
 class MemoryFunnel:
@@ -125,8 +125,8 @@ class MemoryFunnel:
     async def totals_by_labels(self) -> list[FunnelTotal]:
         """Return all-time counts grouped by step, stage, source and queue."""
         totals: Counter[tuple[str, str, str, str]] = Counter()
-        for (_, *labels), n in self._store.funnel.items():
-            totals[(labels[0], labels[1], labels[2], labels[3])] += n
+        for (_, step, stage, source, queue), n in self._store.funnel.items():
+            totals[(step, stage, source, queue)] += n
         return [FunnelTotal(*labels, count=n) for labels, n in totals.items()]
 
 
