@@ -37,7 +37,7 @@ async def _find_form(ctx: Capture, form_id: str) -> Form:
 
 
 @router.get("/forms/{form_id}", dependencies=[Depends(PUBLIC)])
-async def get_form(ctx: Capture, form_id: FormId, request: Request) -> dict[str, Any]:
+async def get_form(ctx: Capture, form_id: FormId) -> dict[str, Any]:
     """Return what a page needs to render a form: its fields and consent text (public information)."""
     form = await _find_form(ctx, form_id)
     return {
