@@ -48,7 +48,6 @@ def big_config(rules: int, reps: int, queues: int, seed: int) -> RoutingConfig:
             "name": f"q{i}",
             "strategy": STRATEGIES[i % 4],
             "sla_policy": "p",
-            "sla_minutes": {"A": 5, "B": 60},
             "fallback": f"q{i + 1}" if i + 1 < queues else None,
         }
         for i in range(queues)

@@ -83,6 +83,7 @@ EXPECTED: dict[str, dict[tuple[str, str], set[Role]]] = {
         ("GET", "/v1/queues"): {V, A},
         ("GET", "/v1/reps"): {V, A},
         ("GET", "/v1/rules"): {V, A},
+        ("GET", "/v1/sla-policies"): {V, A},
         ("POST", "/v1/handoffs/{handoff_id}/accept"): {S, A},
         ("POST", "/v1/handoffs/{handoff_id}/reject"): {S, A},
         **{

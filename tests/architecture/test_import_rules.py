@@ -15,7 +15,7 @@ FRAMEWORKS = (
     "prometheus_client", "structlog",
 )  # fmt: skip
 # What the domain may take from the shared library: events and pure rules, no I/O.
-PURE_SHARED = ("leadrelay.events", "leadrelay.calendars", "leadrelay.paths", "leadrelay.deadlines")
+PURE_SHARED = ("leadrelay.events", "leadrelay.calendars", "leadrelay.paths", "leadrelay.sla_policies")
 
 
 @dataclass(frozen=True)

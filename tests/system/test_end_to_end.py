@@ -38,6 +38,13 @@ async def test_lead_to_handoff_to_breach_with_kpis(system):
             for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
                 assert (await http.get(service.url + path)).status_code == 200, (service.spec.name, path)
 
+        async def routing_heard_the_sla_policies() -> bool:
+            response = await http.get(system.url("routing") + "/v1/sla-policies", headers=VIEWER)
+            return response.status_code == 200
+
+        # the SLA monitor announces its policies at start; routing states deadlines by them from then on
+        await wait_until(routing_heard_the_sla_policies, what="routing has the SLA policies")
+
         posted_at = datetime.now().astimezone()
         ignored = await http.post(
             system.url("capture") + "/v1/leads", json={**HOT, "email": "grace@example.com"}
@@ -77,6 +84,9 @@ async def test_lead_to_handoff_to_breach_with_kpis(system):
 
         report = await wait_until(reported, what="the contact reported")
         assert report.status_code == 200 and report.json()["state"] == "contacted"
+        # one owner of the deadline: the handoff routing announced states the clock the SLA monitor keeps
+        clock_due = datetime.fromisoformat(report.json()["due_at"])
+        assert clock_due == datetime.fromisoformat(contacted["sla"]["due_at"])
 
         async with TopicReader(bs, topics.sla_breached) as reader:
             [breach] = (await reader.wait_for(1, timeout_s=30))[:1]

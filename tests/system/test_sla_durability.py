@@ -30,6 +30,9 @@ HANDOFFS = 1000
 FIRST_DUE_S, SPREAD_S = 25.0, 90.0
 
 SALES = {"X-API-Key": "durability-sales-key-0123456789"}  # reads the clocks and reports contacts
+# Thirty seconds to first contact: a handoff due at t started thirty seconds before t.
+FIRST_CONTACT = timedelta(seconds=30)
+POLICIES = {"version": "durability", "policies": [{"name": "durability-test", "deadlines": {"A": 0.5}}]}
 
 
 def qualified(i: int, due_at: datetime) -> tuple[str, bytes]:
@@ -42,12 +45,11 @@ def qualified(i: int, due_at: datetime) -> tuple[str, bytes]:
         score=80,
         grade="A1",
         stage="sql",
-        sla=SlaTerms(
-            policy="durability-test", due_at=due_at
-        ),  # no such policy here: the event's deadline holds
+        sla=SlaTerms(policy="durability-test", due_at=due_at),
         decision=DecisionRef(trace_id="t", strategy="round_robin"),
     )
-    return handoff_id, encode(new_event(data, source="leadrelay/routing", subject=data.lead_id))
+    started = due_at - FIRST_CONTACT
+    return handoff_id, encode(new_event(data, source="leadrelay/routing", subject=data.lead_id, time=started))
 
 
 async def open_clocks(http: httpx.AsyncClient, url: str) -> int:
@@ -61,6 +63,8 @@ async def test_breaches_survive_sigkill_and_a_postgres_restart(infra, unique, tm
     topics = kafka.topics
     await ensure_topics(kafka.bootstrap_servers, topics.all_with_dlq())
     spec = next(s for s in SERVICES if s.name == "sla-monitor")
+    policies = tmp_path / "policies.yaml"
+    policies.write_text(json.dumps(POLICIES))  # JSON is YAML
     env = service_env(
         infra.bootstrap_servers,
         postgres.dsn,
@@ -71,6 +75,7 @@ async def test_breaches_survive_sigkill_and_a_postgres_restart(infra, unique, tm
         LEADRELAY_SLA_MONITOR_OUTBOX_POLL_INTERVAL_S="0.2",
         LEADRELAY_SLA_MONITOR_LOG_LEVEL="WARNING",
         LEADRELAY_SLA_MONITOR_SALES_KEYS=SALES["X-API-Key"],
+        LEADRELAY_SLA_MONITOR_POLICIES_PATH=str(policies),
     )
     monitor = ServiceProcess(spec, env, tmp_path / "logs", port=free_port())
     try:

@@ -21,7 +21,8 @@ def test_committed_schemas_match_the_models():
 
 def test_there_is_a_model_for_every_event_in_the_product():
     # the product's eight events, plus HandoffRejected (a sales tool's reject), HandoffAtRisk (a warning) and
-    # ConsentChanged (an opt-out reaching every service)
+    # ConsentChanged (an opt-out reaching every service) and SlaPoliciesActivated (the deadlines' one owner
+    # announcing them to routing)
     assert set(EVENT_TYPES) == {
         "leadrelay.handoff.rejected.v1",
         "leadrelay.handoff.at-risk.v1",
@@ -34,4 +35,5 @@ def test_there_is_a_model_for_every_event_in_the_product():
         "leadrelay.lead.outcome.v1",
         "leadrelay.lead.erased.v1",
         "leadrelay.lead.consent-changed.v1",
+        "leadrelay.sla.policies-activated.v1",
     }

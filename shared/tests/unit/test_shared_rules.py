@@ -6,8 +6,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from leadrelay.calendars import HolidayCalendarCode, TimeZoneName, WorkingHours
-from leadrelay.deadlines import minutes_for_grade
 from leadrelay.paths import value_at
+from leadrelay.sla_policies import minutes_for_grade
 
 
 @pytest.mark.parametrize(

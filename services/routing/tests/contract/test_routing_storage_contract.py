@@ -18,6 +18,7 @@ from leadrelay.routing.bootstrap import MIGRATIONS
 from leadrelay.routing.domain.handoff import Account, DecisionRecord, Handoff, RoutedLead, person_key
 from leadrelay.routing.domain.strategies import QueueState
 from leadrelay.routing.ports import RoutingUnitOfWork
+from leadrelay.sla_policies import PolicySet
 
 T0 = datetime(2026, 12, 3, 12, tzinfo=UTC)
 
@@ -179,3 +180,28 @@ async def test_decisions_are_read_per_lead_and_the_latest_handoffs_replayed_and_
         assert await uow.decisions.for_lead("lead-1") == [made[1], made[0]]
         assert [d.lead_id for d in await uow.decisions.recent_handoffs(2)] == ["lead-2", "lead-3"]
         assert {d.trace.get("erased") for d in await uow.decisions.for_lead("lead-2")} == {True}
+
+
+def policies(version: str, minutes: float) -> PolicySet:
+    return PolicySet(version=version, policies=[{"name": "smb", "deadlines": {"A": minutes}}])
+
+
+async def test_the_newest_activation_of_the_sla_policies_wins_whatever_the_order_heard(new_uow):
+    async with new_uow() as uow:
+        assert await uow.sla_policies.current() is None
+        assert await uow.sla_policies.adopt(policies("p2", 20), T0 + timedelta(hours=1))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert not await uow.sla_policies.adopt(policies("p1", 10), T0)  # announced late
+        assert not await uow.sla_policies.adopt(policies("p2", 20), T0 + timedelta(hours=1))  # again
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.sla_policies.current() == policies("p2", 20)
+        assert await uow.sla_policies.adopt(policies("p1", 10), T0 + timedelta(hours=2))  # rolled back to p1
+        await uow.rollback()
+    async with new_uow() as uow:
+        assert await uow.sla_policies.current() == policies("p2", 20)  # nothing kept without a commit
+        assert await uow.sla_policies.adopt(policies("p1", 10), T0 + timedelta(hours=2))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.sla_policies.current() == policies("p1", 10)

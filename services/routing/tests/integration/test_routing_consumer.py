@@ -127,5 +127,12 @@ async def test_only_scored_leads_share_the_consumer_on_the_handoff_path(settings
     assert_path_and_background_lanes(
         build_app(settings),
         [topics.scored],
-        {topics.sla_breached, topics.contacted, topics.outcomes, topics.erased, topics.consent},
+        {
+            topics.sla_breached,
+            topics.contacted,
+            topics.outcomes,
+            topics.erased,
+            topics.consent,
+            topics.sla_policies,
+        },
     )

@@ -18,10 +18,12 @@ from leadrelay.events import encode, new_event
 from leadrelay.events.handoff import HandoffBreached, LeadContacted
 from leadrelay.events.lead import Company, ConsentChanged, Contact, LeadSnapshot
 from leadrelay.events.scoring import LeadScored
+from leadrelay.events.sla import POLICIES_KEY, SlaPoliciesActivated
 from leadrelay.observability.metrics import REGISTRY
 from leadrelay.routing.adapters.config_file import load_config
 from leadrelay.routing.bootstrap import MIGRATIONS, build_app
 from leadrelay.routing.settings import SEED_CONFIG, RoutingSettings
+from leadrelay.sla_policies import PolicySet
 
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 SALES = {"X-API-Key": "test-sales-key-0123456789"}
@@ -373,9 +375,9 @@ async def test_configuration_versions_are_validated_exported_and_audited(make_se
     assert exported.headers["content-type"].startswith("application/yaml")
     assert added.status_code == 201 and clash.status_code == 409 and activated.json()["active"] is True
     assert reps[0]["working_hours"] == {"mon": ["09:00-17:00"]}
-    assert [(v["version"], v["active"]) for v in versions] == [("edited-1", True), ("seed-2", False)]
+    assert [(v["version"], v["active"]) for v in versions] == [("edited-1", True), ("seed-3", False)]
     assert [a["action"] for a in audit][:2] == ["config_activated", "config_added"]
-    assert audit[0]["actor"].startswith("admin key ") and audit[0]["detail"] == {"previous": "seed-2"}
+    assert audit[0]["actor"].startswith("admin key ") and audit[0]["detail"] == {"previous": "seed-3"}
     assert unauthorised.status_code == 403  # a viewer key is not an admin key
 
 
@@ -424,7 +426,7 @@ async def test_rules_evaluation_cannot_do_are_refused_by_the_api_the_preview_and
     assert problem["field"] == "rules.0.queue" and problem["reason"].startswith(
         "rule 'z' names unknown queue 'nowhere'"
     )
-    assert [v["version"] for v in versions] == ["seed-2"]  # nothing refused was stored
+    assert [v["version"] for v in versions] == ["seed-3"]  # nothing refused was stored
 
 
 async def test_a_backtest_replays_recent_leads_against_a_draft(make_settings):
@@ -441,3 +443,59 @@ async def test_a_backtest_replays_recent_leads_against_a_draft(make_settings):
     assert result["per_queue"] == {"enterprise": {"before": 4, "after": 0}, "smb": {"before": 0, "after": 4}}
     assert result["per_rep"]["rep-alan"] == {"before": 0, "after": 2}
     assert result["per_rep"]["rep-ada"] == {"before": 2, "after": 0}
+
+
+SLA_POLICIES = PolicySet.model_validate(
+    {
+        "version": "announced-1",
+        "calendars": {
+            "london": {
+                "timezone": "Europe/London",
+                "working_hours": {d: ["09:00-17:30"] for d in ("mon", "tue", "wed", "thu", "fri")},
+                "holidays": "GB",
+            }
+        },
+        "policies": [
+            {"name": "enterprise-first-contact", "clock": "business_hours", "calendar": "london",
+             "deadlines": {"A": 60}},
+            {"name": "smb-first-contact", "deadlines": {"A": 15}},
+            {"name": "escalation", "deadlines": {"A": 15}},
+        ],
+    }
+)  # fmt: skip
+
+
+async def test_handoffs_state_the_announced_sla_policies_deadline_and_configs_must_name_their_policies(
+    make_settings,
+):
+    settings = await make_settings()
+    bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
+    announcement = SlaPoliciesActivated(policies=SLA_POLICIES, activated_at=datetime.now(UTC))
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
+        before = await client.get("/v1/sla-policies")
+        await produce(
+            bs,
+            topics.sla_policies,
+            encode(new_event(announcement, source="leadrelay/sla-monitor", subject=POLICIES_KEY)),
+            key=POLICIES_KEY,
+        )
+
+        async def heard() -> bool:
+            return (await client.get("/v1/sla-policies")).status_code == 200
+
+        await wait_until(heard, what="the SLA policies adopted")
+        typo = config_with(version="typo")
+        typo["queues"][1]["sla_policy"] = "smb-frist-contact"
+        refused = await client.post("/v1/config", json=typo, headers=ADMIN)
+        async with TopicReader(bs, topics.qualified) as reader:
+            await produce(bs, topics.scored, scored("timed", size="1000+"), key="timed")
+            [handoff] = await reader.wait_for(1)
+    assert before.status_code == 404
+    assert refused.status_code == 422
+    [problem] = refused.json()["errors"]
+    assert problem["field"] == "queues.1.sla_policy" and "smb-frist-contact" in problem["reason"]
+    event = handoff.json()
+    started = datetime.fromisoformat(event["time"])
+    due, _ = SLA_POLICIES.deadline("enterprise-first-contact", "A1", started)
+    assert event["data"]["queue"] == "enterprise"
+    assert datetime.fromisoformat(event["data"]["sla"]["due_at"]) == due  # in London business hours

@@ -8,6 +8,7 @@ from leadrelay.routing.domain.conditions import compile_condition
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.domain.decide import choose_queue, due_at, escalation_step
 from leadrelay.routing.settings import SEED_CONFIG
+from leadrelay.sla_policies import PolicySet
 
 CONFIG = load_config(SEED_CONFIG)
 
@@ -48,11 +49,21 @@ def test_conditions_test_fields_score_grade_and_stage(path, test, value, expecte
     assert all(t.holds(value) for t in compile_condition(path, test)) is expected
 
 
-def test_due_at_uses_the_grade_letter():
+def test_due_at_is_the_sla_policys_deadline_for_the_grade_letter_and_none_without_policies():
     now = datetime(2026, 11, 22, 10, tzinfo=UTC)
     queue = CONFIG.queue("enterprise")
-    assert due_at(queue, "A1", now) == now + timedelta(minutes=5)
-    assert due_at(queue, "B3", now) == now + timedelta(minutes=60)
+    policies = PolicySet.model_validate(
+        {"version": "p", "policies": [{"name": "enterprise-first-contact", "deadlines": {"A": 5, "B": 60}}]}
+    )
+    assert due_at(policies, queue, "A1", now) == now + timedelta(minutes=5)
+    assert due_at(policies, queue, "B3", now) == now + timedelta(minutes=60)
+    assert due_at(None, queue, "A1", now) is None
+
+
+def test_a_stored_configuration_with_deadlines_of_its_own_still_loads_without_them():
+    document = CONFIG.model_dump(mode="json")
+    document["queues"][0]["sla_minutes"] = {"A": 5}
+    assert RoutingConfig.model_validate(document) == CONFIG
 
 
 def test_the_escalation_ladder_is_next_rep_then_manager_then_pool():

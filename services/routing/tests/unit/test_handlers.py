@@ -13,11 +13,13 @@ from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.handoff import HandoffBreached, LeadContacted
 from leadrelay.events.lead import Company, ConsentChanged, Contact, LeadErased
 from leadrelay.events.scoring import LeadOutcome, LeadScored, LeadSnapshot
+from leadrelay.events.sla import POLICIES_KEY, SlaPoliciesActivated
 from leadrelay.routing.adapters.config_file import load_config
 from leadrelay.routing.adapters.memory import MemoryRoutingUnitOfWork, RoutingStore
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.domain.handoff import Account
 from leadrelay.routing.handlers import (
+    adopt_sla_policies,
     apply_consent,
     erase_lead,
     escalate_breach,
@@ -27,6 +29,7 @@ from leadrelay.routing.handlers import (
     route_scored_leads,
 )
 from leadrelay.routing.settings import SEED_CONFIG
+from leadrelay.sla_policies import PolicySet
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday afternoon: the seed's reps are working
 TOPICS = Topics()
@@ -147,3 +150,42 @@ async def test_an_erased_lead_is_forgotten_and_its_late_scores_are_not_routed(st
     await route_scored_leads([scored("lead-1")], MemoryRoutingUnitOfWork(store), config, TOPICS, NOW)
     assert "lead-1" not in store.leads and store.messaging.published == []
     assert {d.trace.get("erased") for d in store.decisions} == {True} and len(store.decisions) == 1
+
+
+def activated(policies: dict, at: datetime) -> Envelope:
+    data = SlaPoliciesActivated(policies=PolicySet.model_validate(policies), activated_at=at)
+    return new_event(data, source="leadrelay/sla-monitor", subject=POLICIES_KEY, time=at)
+
+
+OFFICE_HOURS = {
+    "version": "office",
+    "calendars": {
+        "london": {
+            "timezone": "Europe/London",
+            "working_hours": {"mon": ["09:00-17:30"], "tue": ["09:00-17:30"]},
+        }
+    },
+    "policies": [
+        {
+            "name": "enterprise-first-contact",
+            "clock": "business_hours",
+            "calendar": "london",
+            "deadlines": {"A": 60},
+        }
+    ],
+}
+
+
+async def test_a_handoff_states_the_deadline_of_the_sla_policies_last_announced(store, config):
+    await route_scored_leads([scored("early")], MemoryRoutingUnitOfWork(store), config, TOPICS, NOW)
+    await adopt_sla_policies(activated(OFFICE_HOURS, NOW), MemoryRoutingUnitOfWork(store))
+    older = {**OFFICE_HOURS, "version": "older", "policies": [{"name": "x", "deadlines": {"A": 1}}]}
+    await adopt_sla_policies(activated(older, NOW - timedelta(days=1)), MemoryRoutingUnitOfWork(store))
+    evening = NOW.replace(hour=17)  # Monday 17:00 in London: 30 business minutes left today
+    await route_scored_leads([scored("late")], MemoryRoutingUnitOfWork(store), config, TOPICS, evening)
+    due = {e["data"]["lead_id"]: e["data"]["sla"]["due_at"] for e in published(store, TOPICS.qualified)}
+    assert due["early"] is None  # before any policies were heard of: the SLA monitor's clock decides alone
+    # the rest of the hour on Tuesday morning, business hours of the policy's calendar, not routing's own minutes
+    assert datetime.fromisoformat(due["late"]) == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    [record] = [d for d in store.decisions if d.lead_id == "late"]
+    assert record.due_at == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)

@@ -18,10 +18,9 @@ CONFIG = RoutingConfig.model_validate(
                 "name": "a",
                 "strategy": "round_robin",
                 "sla_policy": "p",
-                "sla_minutes": {"A": 5},
                 "manager": "boss",
             },
-            {"name": "m", "sla_policy": "p", "sla_minutes": {"A": 5}},
+            {"name": "m", "sla_policy": "p"},
         ],
         "reps": [
             {"id": "ada", "name": "Ada", "queues": ["a"], "concurrent_cap": 2},

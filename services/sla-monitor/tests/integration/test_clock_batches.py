@@ -13,8 +13,10 @@ from leadrelay.events.lead import LeadErased
 from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork as SlaUnitOfWork
 from leadrelay.sla_monitor.bootstrap import MIGRATIONS
 from leadrelay.sla_monitor.handlers import breach_due_handoffs, contact_reported, erase_lead, start_clocks
+from leadrelay.sla_policies import PolicySet
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+POLICIES = PolicySet(version="p", policies=[{"name": "smb", "deadlines": {"A": 5}}])
 
 
 def qualified(handoff_id: str, lead_id: str, attempt: int = 1):
@@ -44,8 +46,8 @@ async def test_a_batch_starts_each_clock_once_replaces_earlier_attempts_and_keep
     first = qualified("h-1", "lead-a")
     batch = [first, qualified("h-called", "lead-b"), first, qualified("h-2", "lead-a", attempt=2)]
 
-    await start_clocks(batch, SlaUnitOfWork(sessions), topics)
-    await start_clocks(batch, SlaUnitOfWork(sessions), topics)  # redelivered
+    await start_clocks(batch, SlaUnitOfWork(sessions), topics, POLICIES)
+    await start_clocks(batch, SlaUnitOfWork(sessions), topics, POLICIES)  # redelivered
 
     states = dict(await rows(engine, "SELECT handoff_id, state FROM handoffs"))
     announced = await rows(engine, f"SELECT key FROM outbox WHERE topic = '{topics.contacted}'")
@@ -56,11 +58,11 @@ async def test_a_batch_starts_each_clock_once_replaces_earlier_attempts_and_keep
 async def test_an_erased_lead_has_its_clock_stopped_and_its_late_handoffs_ignored(open_database):
     engine = await open_database("sla-monitor", MIGRATIONS)
     sessions, topics = session_factory(engine), Topics()
-    await start_clocks([qualified("h-forget", "lead-forget")], SlaUnitOfWork(sessions), topics)
+    await start_clocks([qualified("h-forget", "lead-forget")], SlaUnitOfWork(sessions), topics, POLICIES)
     forget = new_event(LeadErased(lead_id="lead-forget"), source="leadrelay/capture", subject="lead-forget")
     await erase_lead(forget, SlaUnitOfWork(sessions))
     late = qualified("h-late", "lead-forget", attempt=2)
-    await start_clocks([late], SlaUnitOfWork(sessions), topics)
+    await start_clocks([late], SlaUnitOfWork(sessions), topics, POLICIES)
     breached = await breach_due_handoffs(SlaUnitOfWork(sessions), topics, 10, at=NOW + timedelta(days=365))
 
     assert await rows(engine, "SELECT handoff_id, state, lead_id FROM handoffs") == [

@@ -20,9 +20,12 @@ from leadrelay.events.handoff import DecisionRef, LeadQualified, Owner, SlaTerms
 from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork as SlaUnitOfWork
 from leadrelay.sla_monitor.bootstrap import MIGRATIONS
 from leadrelay.sla_monitor.handlers import breach_due_handoffs, report_contact, start_clock
+from leadrelay.sla_policies import PolicySet
 
 T0 = datetime(2026, 11, 25, 12, tzinfo=UTC)
 TOPICS = Topics("sm.")
+# Eleven minutes to first contact: a handoff due in at most ten started before the machine's now.
+POLICIES = PolicySet(version="eleven", policies=[{"name": "eleven", "deadlines": {"A": 11}}])
 
 
 def EVERY_QUEUE(queue: str) -> bool:
@@ -72,9 +75,10 @@ class ClockMachine(RuleBasedStateMachine):
         )
         self._run(
             start_clock(
-                new_event(data, source="test", subject=lead, time=self.now),
+                new_event(data, source="test", subject=lead, time=due - timedelta(minutes=11)),
                 SlaUnitOfWork(self.sessions),
                 TOPICS,
+                POLICIES,
             )
         )
         for clock in self.model.values():  # a later attempt replaces the earlier attempts' open clocks

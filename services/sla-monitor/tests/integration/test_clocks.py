@@ -19,12 +19,19 @@ from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork as SlaUnitO
 from leadrelay.sla_monitor.bootstrap import MIGRATIONS, build_app
 from leadrelay.sla_monitor.handlers import breach_due_handoffs, start_clock
 from leadrelay.sla_monitor.settings import SlaMonitorSettings
+from leadrelay.sla_policies import PolicySet
+
+# One minute to first contact whatever the queue's policy: a handoff's start time sets its deadline.
+ONE_MINUTE = PolicySet(version="one-minute", policies=[{"name": "one-minute", "deadlines": {"A": 1}}])
 
 
 @pytest.fixture
-async def settings(create_database, kafka_settings, postgres_settings) -> SlaMonitorSettings:
+async def settings(create_database, kafka_settings, postgres_settings, tmp_path) -> SlaMonitorSettings:
     database = await create_database("sla-monitor", MIGRATIONS)
+    policies = tmp_path / "policies.yaml"
+    policies.write_text(ONE_MINUTE.model_dump_json())  # JSON is YAML
     return SlaMonitorSettings(
+        policies_path=policies,
         database=database,
         kafka=kafka_settings,
         postgres=postgres_settings,
@@ -35,6 +42,8 @@ async def settings(create_database, kafka_settings, postgres_settings) -> SlaMon
 
 
 def qualified(handoff_id: str, due_in_s: float):
+    """A handoff due in due_in_s under ONE_MINUTE: it started a minute before that."""
+    started = datetime.now(UTC) + timedelta(seconds=due_in_s) - timedelta(minutes=1)
     data = LeadQualified(
         handoff_id=handoff_id,
         lead_id=f"lead-{handoff_id}",
@@ -43,10 +52,10 @@ def qualified(handoff_id: str, due_in_s: float):
         score=70,
         grade="B2",
         stage="sql",
-        sla=SlaTerms(policy="smb", due_at=datetime.now(UTC) + timedelta(seconds=due_in_s)),
+        sla=SlaTerms(policy="smb", due_at=datetime.now(UTC) + timedelta(days=1)),
         decision=DecisionRef(trace_id="t", strategy="round_robin"),
     )
-    return new_event(data, source="leadrelay/routing", subject=data.lead_id)
+    return new_event(data, source="leadrelay/routing", subject=data.lead_id, time=started)
 
 
 async def handoff(client, handoff_id: str):
@@ -100,7 +109,9 @@ async def test_competing_pollers_breach_each_due_clock_exactly_once(settings):
     sessions = session_factory(engine)
     try:
         for i in range(60):
-            await start_clock(qualified(f"h{i}", -1.0), SlaUnitOfWork(sessions), settings.kafka.topics)
+            await start_clock(
+                qualified(f"h{i}", -1.0), SlaUnitOfWork(sessions), settings.kafka.topics, ONE_MINUTE
+            )
         counts = await asyncio.gather(
             *(breach_due_handoffs(SlaUnitOfWork(sessions), settings.kafka.topics, 7) for _ in range(12))
         )
@@ -121,7 +132,9 @@ async def test_a_clock_not_yet_due_never_fires_early(settings):
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     try:
-        await start_clock(qualified("later", 30.0), SlaUnitOfWork(sessions), settings.kafka.topics)
+        await start_clock(
+            qualified("later", 30.0), SlaUnitOfWork(sessions), settings.kafka.topics, ONE_MINUTE
+        )
         assert await breach_due_handoffs(SlaUnitOfWork(sessions), settings.kafka.topics, 10) == 0
     finally:
         await engine.dispose()

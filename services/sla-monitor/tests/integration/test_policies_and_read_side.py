@@ -21,6 +21,7 @@ from leadrelay.sla_monitor.settings import SlaMonitorSettings
 ADMIN = {"X-Admin-Key": "test-admin-key-0123456789"}
 POLICIES = {
     "version": "test-policies",
+    "fallback": "slow",
     "calendars": {
         "berlin": {
             "timezone": "Europe/Berlin",
@@ -103,7 +104,9 @@ async def test_business_hours_policies_count_in_the_team_calendar(settings):
     assert datetime.fromisoformat(weekend["due_at"]) == datetime.fromisoformat("2026-11-30T09:30:00+01:00")
     # one hour on Monday, Tuesday the 6th is Epiphany, seven hours on Wednesday
     assert datetime.fromisoformat(holiday["due_at"]) == datetime.fromisoformat("2026-01-07T16:00:00+01:00")
-    assert datetime.fromisoformat(unknown["due_at"]) > datetime.now(UTC) + timedelta(days=29)  # routing's own
+    # a queue naming a policy the set lacks is timed by its fallback, never by the deadline the handoff carries
+    started = datetime.fromisoformat(unknown["handed_off_at"])
+    assert datetime.fromisoformat(unknown["due_at"]) == started + timedelta(minutes=60)
 
 
 async def test_a_warning_comes_once_before_the_breach(settings):
@@ -238,7 +241,21 @@ async def test_policies_through_the_admin_api(settings):
         versions = (await client.get("/v1/policies/versions", headers=ADMIN)).json()
         reactivated = await client.post("/v1/policies/versions/test-policies/activate", headers=ADMIN)
         audit = (await client.get("/v1/audit", headers=ADMIN)).json()
+        async with TopicReader(
+            settings.kafka.bootstrap_servers, settings.kafka.topics.sla_policies
+        ) as reader:
+            await reader.wait_for(3)
+            announced = await reader.settle(1.0)
     assert reactivated.status_code == 200
+    # each activation announced once (the seed's activation and the start's announcement are one event)
+    assert [m.json()["data"]["policies"]["version"] for m in announced] == [
+        "test-policies",
+        "test-policies-2",
+        "test-policies",
+    ]
+    assert [m.json()["data"]["activated_at"] for m in announced] == sorted(
+        m.json()["data"]["activated_at"] for m in announced
+    )
     assert [(e["action"], e["subject"], e["detail"]) for e in audit] == [
         ("policies_activated", "test-policies", {"previous": "test-policies-2"}),
         ("policies_activated", "test-policies-2", {"previous": "test-policies"}),

@@ -13,7 +13,6 @@ from leadrelay.events.handoff import DecisionRef, LeadContacted, LeadQualified, 
 from leadrelay.events.lead import LeadErased
 from leadrelay.sla_monitor.adapters.memory import MemorySlaUnitOfWork, SlaStore
 from leadrelay.sla_monitor.domain.clock import ClockClosed, breach_event_id
-from leadrelay.sla_monitor.domain.policy import PolicySet
 from leadrelay.sla_monitor.handlers import (
     CallbackRefused,
     ForeignHandoff,
@@ -26,6 +25,7 @@ from leadrelay.sla_monitor.handlers import (
     start_clocks,
     warn_due_handoffs,
 )
+from leadrelay.sla_policies import PolicySet
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 TOPICS = Topics("t.")
@@ -76,9 +76,21 @@ async def test_a_handoff_starts_a_clock_by_its_policy_once_and_a_reassignment_re
     assert store.clocks["h-2"].due_at == NOW + timedelta(minutes=30)
 
 
-async def test_without_the_policy_the_deadline_routing_sent_stands(store):
-    await start_clocks([qualified("h-1")], MemorySlaUnitOfWork(store), TOPICS, None)
-    assert store.clocks["h-1"].due_at == NOW + timedelta(days=1) and store.clocks["h-1"].warn_at is None
+async def test_the_policies_set_the_deadline_not_the_one_the_handoff_carries(store):
+    await start_clocks([qualified("h-1")], MemorySlaUnitOfWork(store), TOPICS, POLICIES)
+    assert store.clocks["h-1"].due_at == NOW + timedelta(minutes=10)  # the event said a day
+
+
+async def test_a_queue_naming_an_unknown_policy_is_timed_by_the_fallback(store):
+    policies = PolicySet.model_validate(
+        {
+            "version": "p2",
+            "fallback": "slow",
+            "policies": [{"name": "fast", "deadlines": {"A": 1}}, {"name": "slow", "deadlines": {"A": 90}}],
+        }
+    )
+    await start_clocks([qualified("h-1", queue="typo")], MemorySlaUnitOfWork(store), TOPICS, policies)
+    assert store.clocks["h-1"].due_at == NOW + timedelta(minutes=90)
 
 
 async def test_a_contact_over_http_is_stored_and_announced_once(store):

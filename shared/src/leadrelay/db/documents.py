@@ -145,7 +145,8 @@ class VersionedDocuments(Generic[M]):
     """Stores, activates and reads versions of one kind of document, auditing every change.
 
     kind names the document in audit actions (`<kind>_added`, `<kind>_activated`); summarise gives an added
-    version's audit detail (counts, not contents)."""
+    version's audit detail (counts, not contents); on_activate runs in the activating transaction (the SLA
+    monitor puts its announcement in its outbox there)."""
 
     def __init__(
         self,
@@ -155,6 +156,7 @@ class VersionedDocuments(Generic[M]):
         kind: str,
         audit: AuditLog,
         summarise: Callable[[M], dict[str, Any]] | None = None,
+        on_activate: Callable[[AsyncConnection, M, datetime], Awaitable[None]] | None = None,
     ) -> None:
         self._engine = engine
         self._table = table
@@ -162,6 +164,7 @@ class VersionedDocuments(Generic[M]):
         self._kind = kind
         self._audit = audit
         self._summarise = summarise or (lambda _: {})
+        self._on_activate = on_activate
 
     async def add(self, document: M, actor: str, now: datetime, activate: bool = False) -> bool:
         """Store a version (True when new); VersionExists when the version holds a different document."""
@@ -209,6 +212,9 @@ class VersionedDocuments(Generic[M]):
         await conn.execute(update(t).where(t.c.version == version).values(active=True, activated_at=now))
         detail = {"previous": previous}
         await self._audit.record(actor, f"{self._kind}_activated", version, detail, now, conn)
+        if self._on_activate is not None:
+            body = await conn.scalar(select(t.c.document).where(t.c.version == version))
+            await self._on_activate(conn, self.model.model_validate(body), now)
 
     async def get(self, version: str) -> M | None:
         """Return one version's document."""
@@ -221,6 +227,13 @@ class VersionedDocuments(Generic[M]):
         async with self._engine.connect() as conn:
             body = await conn.scalar(select(self._table.c.document).where(self._table.c.active))
         return self.model.model_validate(body) if body is not None else None
+
+    async def active_since(self) -> tuple[M, datetime] | None:
+        """Return the active document and when it was activated."""
+        t = self._table
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(t.c.document, t.c.activated_at).where(t.c.active))).first()
+        return (self.model.model_validate(row.document), row.activated_at) if row is not None else None
 
     async def active_version(self) -> str | None:
         """Return the active version's name (cheap: for change detection)."""

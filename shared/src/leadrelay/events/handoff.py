@@ -24,7 +24,10 @@ class SlaTerms(Part):
     """The follow-up commitment that comes with a handoff."""
 
     policy: str
-    due_at: datetime
+    due_at: datetime | None = Field(
+        description="by the SLA monitor's policies (their fallback when the queue names one they lack); null "
+        "only until routing has received any policies, the clock's deadline then shows in the SLA monitor"
+    )
 
 
 class DecisionRef(Part):

@@ -15,6 +15,7 @@ from leadrelay.events.handoff import (
 )
 from leadrelay.events.lead import ConsentChanged, LeadActivity, LeadCaptured, LeadErased
 from leadrelay.events.scoring import LeadOutcome, LeadScored
+from leadrelay.events.sla import SlaPoliciesActivated
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ EVENT_TYPES: dict[str, EventSpec] = {
         EventSpec(LeadOutcome, topics.OUTCOMES),
         EventSpec(LeadErased, topics.ERASED),
         EventSpec(ConsentChanged, topics.CONSENT),
+        EventSpec(SlaPoliciesActivated, topics.SLA_POLICIES),
     )
 }
 

@@ -15,6 +15,7 @@ REJECTED = "leads.handoff-rejected"
 AT_RISK = "leads.sla-at-risk"
 ERASED = "leads.erased"
 CONSENT = "leads.consent"
+SLA_POLICIES = "sla.policies"
 HANDOFF_PREFIX = "handoffs."
 DLQ_SUFFIX = ".dlq"
 
@@ -30,7 +31,10 @@ ALL = (
     REJECTED,
     ERASED,
     CONSENT,
+    SLA_POLICIES,
 )
+# Topics whose latest record per key is their state: compacted, never deleted by age.
+COMPACTED = (SLA_POLICIES,)
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,10 @@ class Topics:
     @property
     def consent(self) -> str:
         return self.name(CONSENT)
+
+    @property
+    def sla_policies(self) -> str:
+        return self.name(SLA_POLICIES)
 
     def all_with_dlq(self) -> list[str]:
         """Return every lead topic and its dead-letter topic."""

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from leadrelay.events.topics import COMPACTED
+
 DLQ_RETENTION_MS = 14 * 24 * 3600 * 1000
 
 
@@ -24,13 +26,7 @@ async def ensure_topics(
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(
-                n,
-                partitions,
-                1,
-                # Dead letters hold whole events (personal data included): kept long enough to replay, no longer.
-                topic_configs={"retention.ms": str(dlq_retention_ms)} if n.endswith(".dlq") else None,
-            )
+            NewTopic(n, partitions, 1, topic_configs=_topic_configs(n, dlq_retention_ms))
             for n in dict.fromkeys(names)
             if n not in existing
         ]
@@ -39,3 +35,12 @@ async def ensure_topics(
                 await admin.create_topics(missing)
     finally:
         await admin.close()
+
+
+def _topic_configs(name: str, dlq_retention_ms: int) -> dict[str, str] | None:
+    if name.endswith(".dlq"):
+        # Dead letters hold whole events (personal data included): kept long enough to replay, no longer.
+        return {"retention.ms": str(dlq_retention_ms)}
+    if name.endswith(COMPACTED):
+        return {"cleanup.policy": "compact"}  # the latest record per key is the state: never aged out
+    return None

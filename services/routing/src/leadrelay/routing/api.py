@@ -19,7 +19,7 @@ from leadrelay.events import new_event
 from leadrelay.events.handoff import HandoffRejected
 from leadrelay.events.scoring import LeadScored
 from leadrelay.routing.context import Routing
-from leadrelay.routing.domain.config import RoutingConfig, config_problems
+from leadrelay.routing.domain.config import RoutingConfig, config_problems, unknown_sla_policies
 from leadrelay.routing.domain.decide import HANDED_OFF_STAGES
 from leadrelay.routing.domain.handoff import Account, Handoff
 from leadrelay.routing.ports import RoutingUnitOfWork
@@ -115,6 +115,16 @@ async def rules(ctx: Routing) -> list[dict[str, Any]]:
     return [r.model_dump() for r in ctx.config.current.rules]
 
 
+@router.get("/sla-policies")
+async def sla_policies(ctx: Routing) -> dict[str, Any]:
+    """The SLA monitor's active policies as routing last heard of them: the rule of every handoff's due_at."""
+    async with ctx.uow() as uow:
+        policies = await uow.sla_policies.current()
+    if policies is None:
+        raise HTTPException(404, detail="no SLA policies announced yet: handoffs carry no due_at until then")
+    return policies.model_dump(mode="json")
+
+
 @admin.get("/config")
 async def active_config(ctx: Routing, format: str = Query("json", pattern="^(json|yaml)$")) -> Any:
     """Return the active configuration, as JSON or (format=yaml) YAML to edit and send back."""
@@ -149,8 +159,13 @@ def _render(config: RoutingConfig, format: str) -> Any:
 
 @admin.post("/config", status_code=201, openapi_extra=CONFIG_BODY)
 async def add_config(ctx: Routing, request: Request, activate: bool = False) -> dict[str, Any]:
-    """Store a new configuration version (JSON or YAML), optionally activating it; audited."""
+    """Store a new configuration version (JSON or YAML), optionally activating it; audited. Its queues must
+    name SLA policies the SLA monitor has (once routing has heard of any)."""
     config = parse_config(await _document(request))
+    async with ctx.uow() as uow:
+        policies = await uow.sla_policies.current()
+    if policies is not None and (problems := unknown_sla_policies(config, policies)):
+        raise HTTPException(422, detail={"error": "validation_failed", "errors": problems})
     try:
         await ctx.config_store.add(config, actor_of(request), datetime.now(UTC), activate=activate)
     except VersionExists as exc:

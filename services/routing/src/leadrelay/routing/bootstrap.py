@@ -12,6 +12,7 @@ from leadrelay.events import Envelope
 from leadrelay.events.handoff import HandoffBreached, LeadContacted
 from leadrelay.events.lead import ConsentChanged, LeadErased
 from leadrelay.events.scoring import LeadOutcome, LeadScored
+from leadrelay.events.sla import SlaPoliciesActivated
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.routing.adapters.config_file import load_config
 from leadrelay.routing.adapters.orm import audit_log, config_versions, outbox
@@ -20,6 +21,7 @@ from leadrelay.routing.api import admin, router, sales
 from leadrelay.routing.context import RoutingContext
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.handlers import (
+    adopt_sla_policies,
     apply_consent,
     erase_lead,
     escalate_breach,
@@ -90,6 +92,9 @@ def build_app(settings: RoutingSettings) -> FastAPI:
     async def on_consent(event: Envelope) -> None:
         await apply_consent(event, uow())
 
+    async def on_sla_policies(event: Envelope) -> None:
+        await adopt_sla_policies(event, uow())
+
     async def load_config_version() -> None:
         await store.seed(seed, datetime.now(UTC))
         await state.refresh()
@@ -103,13 +108,21 @@ def build_app(settings: RoutingSettings) -> FastAPI:
         batch_handlers={LeadScored.EVENT_TYPE: on_scored_batch},
     )
     runtime.add_consumer(
-        [topics.sla_breached, topics.contacted, topics.outcomes, topics.erased, topics.consent],
+        [
+            topics.sla_breached,
+            topics.contacted,
+            topics.outcomes,
+            topics.erased,
+            topics.consent,
+            topics.sla_policies,
+        ],
         {
             HandoffBreached.EVENT_TYPE: on_breached,
             LeadContacted.EVENT_TYPE: on_contacted,
             LeadOutcome.EVENT_TYPE: on_outcome,
             LeadErased.EVENT_TYPE: on_erased,
             ConsentChanged.EVENT_TYPE: on_consent,
+            SlaPoliciesActivated.EVENT_TYPE: on_sla_policies,
         },
         background=True,
         group_suffix="-background",

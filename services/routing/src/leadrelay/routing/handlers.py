@@ -18,6 +18,7 @@ from leadrelay.events.handoff import (
 )
 from leadrelay.events.lead import ConsentChanged
 from leadrelay.events.scoring import LeadOutcome, LeadScored
+from leadrelay.events.sla import SlaPoliciesActivated
 from leadrelay.routing.domain.config import RoutingConfig
 from leadrelay.routing.domain.decide import HANDED_OFF_STAGES, due_at
 from leadrelay.routing.domain.handoff import DecisionRecord, Handoff, RoutedLead, person_key
@@ -25,6 +26,7 @@ from leadrelay.routing.matching import Matcher
 from leadrelay.routing.metrics import FELL_BACK, POOLED, UNROUTED
 from leadrelay.routing.ports import RoutingUnitOfWork
 from leadrelay.routing.router import DbLedger, Decision, escalate, route
+from leadrelay.sla_policies import PolicySet
 
 SOURCE = "leadrelay/routing"
 HANDOFF_NAMESPACE = uuid.UUID("5b0c7a56-3f1e-4c8e-9a39-9f3c1c0d2b71")
@@ -58,6 +60,7 @@ async def route_scored_leads(
         )
         matcher = await Matcher.load(uow, list(fresh.values()))
         ledger = DbLedger(uow.queue_states, uow.handoffs)
+        policies = await uow.sla_policies.current() if fresh else None
         if fresh:
             # A batch can reach several queues (rules, fallbacks) in any order; taking every queue's lock up
             # front, in one order, keeps two batches from waiting on each other in a cycle.
@@ -77,7 +80,7 @@ async def route_scored_leads(
                 continue
             # the lead as rule conditions read it: a JSON document, as the rules' field paths name it
             decision = await route(data.model_dump(mode="json"), config, now, ledger, matcher.match(data))
-            record, handoff = _hand_off(uow, topics, data, decision, 1, now)
+            record, handoff = _hand_off(uow, topics, data, decision, 1, now, policies)
             decisions.append(record)
             handoffs.append(handoff)
             earlier[data.lead_id] = handoff
@@ -124,7 +127,8 @@ async def escalate_breach(
         previous = [h.owner_id for h in history]
         ledger = DbLedger(uow.queue_states, uow.handoffs)
         decision = await escalate(handoff.queue, attempt, previous, config, now, ledger)
-        record, reassigned = _hand_off(uow, topics, lead, decision, attempt, now)
+        policies = await uow.sla_policies.current()
+        record, reassigned = _hand_off(uow, topics, lead, decision, attempt, now, policies)
         await ledger.save()
         await uow.decisions.add_many([record])
         await uow.handoffs.add_many([reassigned])
@@ -138,8 +142,10 @@ def _hand_off(
     decision: Decision,
     attempt: int,
     now: datetime,
+    policies: PolicySet | None,
 ) -> tuple[DecisionRecord, Handoff]:
-    """Queue the LeadQualified events of a decision; return its decision and handoff to record."""
+    """Queue the LeadQualified events of a decision, with the deadline the SLA policies give it (their clock
+    starts at the event's time); return its decision and handoff to record."""
     trace_id = str(uuid.uuid4())
     queue = decision.queue
     owner = (
@@ -155,7 +161,7 @@ def _hand_off(
     elif decision.fell_back:
         FELL_BACK.labels(decision.trace["queues"][0]["queue"], queue.name).inc()
     handoff_id = handoff_id_for(data.lead_id, attempt)
-    due = due_at(queue, data.grade, now)
+    due = due_at(policies, queue, data.grade, now)
     qualified = LeadQualified(
         handoff_id=handoff_id,
         lead_id=data.lead_id,
@@ -179,12 +185,22 @@ def _hand_off(
         queue=queue.name, owner_id=owner.id, rule=decision.rule, strategy=decision.strategy, due_at=due,
     )  # fmt: skip
     handoff = Handoff(handoff_id, data.lead_id, attempt, queue.name, owner.id, now, trace_id)
-    envelope = new_event(qualified, source=SOURCE, subject=data.lead_id)
+    envelope = new_event(qualified, source=SOURCE, subject=data.lead_id, time=now)
     uow.outbox.add(envelope, topics.qualified)
     uow.outbox.add(
         envelope, topics.name(queue.handoff_topic) if queue.handoff_topic else topics.handoff(queue.name)
     )
     return record, handoff
+
+
+async def adopt_sla_policies(event: Envelope, uow: RoutingUnitOfWork) -> None:
+    """Keep the SLA monitor's newly activated policies, to state handoffs' deadlines by (older ones are
+    ignored: announcements may come again or out of order)."""
+    data: SlaPoliciesActivated = event.data
+    async with uow:
+        if await uow.inbox.claim(event) and await uow.sla_policies.adopt(data.policies, data.activated_at):
+            log.info("sla_policies_adopted", version=data.policies.version)
+        await uow.commit()
 
 
 async def record_contact(event: Envelope, uow: RoutingUnitOfWork, now: datetime) -> None:

@@ -11,6 +11,7 @@ from leadrelay.db.ports import TombstonesPort, TransactionPort
 from leadrelay.events.scoring import LeadScored
 from leadrelay.routing.domain.handoff import Account, DecisionRecord, Handoff, RoutedLead
 from leadrelay.routing.domain.strategies import QueueState
+from leadrelay.sla_policies import PolicySet
 
 
 class Decisions(Protocol):
@@ -79,6 +80,14 @@ class RoutedLeads(Protocol):
     async def forget(self, lead_id: str) -> None: ...
 
 
+class SlaPolicies(Protocol):
+    """The SLA monitor's active policies as routing last heard of them: the newest activation wins."""
+
+    async def current(self) -> PolicySet | None: ...
+
+    async def adopt(self, policies: PolicySet, activated_at: datetime) -> bool: ...
+
+
 class RoutingUnitOfWork(TransactionPort, Protocol):
     """One transaction over routing's storage."""
 
@@ -99,3 +108,6 @@ class RoutingUnitOfWork(TransactionPort, Protocol):
 
     @property
     def tombstones(self) -> TombstonesPort: ...
+
+    @property
+    def sla_policies(self) -> SlaPolicies: ...

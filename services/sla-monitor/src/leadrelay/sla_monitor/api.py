@@ -17,7 +17,6 @@ from leadrelay.service.admin import require_admin, require_sales, require_viewer
 from leadrelay.service.app import unprocessable
 from leadrelay.sla_monitor.context import SlaMonitor
 from leadrelay.sla_monitor.domain.clock import Clock, ClockClosed, Compliance
-from leadrelay.sla_monitor.domain.policy import PolicySet
 from leadrelay.sla_monitor.handlers import (
     CallbackRefused,
     ForeignHandoff,
@@ -25,6 +24,7 @@ from leadrelay.sla_monitor.handlers import (
     report_contact,
     schedule_callback,
 )
+from leadrelay.sla_policies import PolicySet
 
 router = APIRouter(prefix="/v1", tags=["handoffs"], route_class=GuardedRoute)
 admin = APIRouter(

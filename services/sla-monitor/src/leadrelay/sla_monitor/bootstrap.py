@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from leadrelay.db.documents import ActiveDocument, AuditLog, VersionedDocuments
 from leadrelay.events import Envelope
@@ -17,15 +18,16 @@ from leadrelay.service.admin import audit_router
 from leadrelay.service.app import create_app
 from leadrelay.service.periodic import Periodic
 from leadrelay.service.runtime import ServiceRuntime
+from leadrelay.sla_monitor.adapters.announcements import announce
 from leadrelay.sla_monitor.adapters.orm import audit_log, outbox, policy_versions
 from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork
 from leadrelay.sla_monitor.api import admin, router
 from leadrelay.sla_monitor.context import SlaMonitorContext
-from leadrelay.sla_monitor.domain.policy import PolicySet
 from leadrelay.sla_monitor.handlers import contact_reported, erase_lead, start_clock, start_clocks
 from leadrelay.sla_monitor.metrics import COMPLIANCE, SPEED_TO_LEAD_QUANTILE
 from leadrelay.sla_monitor.settings import SlaMonitorSettings
 from leadrelay.sla_monitor.timers import BreachPoller
+from leadrelay.sla_policies import PolicySet
 
 SERVICE = "sla-monitor"
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
@@ -41,8 +43,18 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
     runtime = ServiceRuntime(SERVICE, settings, outbox)
     seed = PolicySet.model_validate(yaml.safe_load(settings.policies_path.read_text()))
     audit = AuditLog(runtime.engine, audit_log)
+
+    async def announce_activation(conn: AsyncConnection, activated: PolicySet, at: datetime) -> None:
+        await announce(conn, runtime.topics, activated, at)
+
     store = VersionedDocuments(
-        runtime.engine, policy_versions, PolicySet, "policies", audit, summarise=policies_summary
+        runtime.engine,
+        policy_versions,
+        PolicySet,
+        "policies",
+        audit,
+        summarise=policies_summary,
+        on_activate=announce_activation,
     )
     policies = ActiveDocument(store, seed)
 
@@ -61,6 +73,11 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
     async def load_policies() -> None:
         await store.seed(seed, datetime.now(UTC))
         await policies.refresh()
+        # Again at every start: a routing database or topic that missed the activation gets it now.
+        active = await store.active_since()
+        if active is not None:
+            async with runtime.engine.begin() as conn:
+                await announce(conn, runtime.topics, *active)
 
     async def refresh_gauges() -> None:
         """Speed to lead and compliance from the database, so every replica reports the same."""

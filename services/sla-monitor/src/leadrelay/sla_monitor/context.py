@@ -12,7 +12,7 @@ from leadrelay.db.documents import ActiveDocument, AuditLog, VersionedDocuments
 from leadrelay.service.context import app_context
 from leadrelay.service.runtime import ServiceRuntime
 from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork
-from leadrelay.sla_monitor.domain.policy import PolicySet
+from leadrelay.sla_policies import PolicySet
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+import structlog
+
 from leadrelay.events import Envelope, Topics, new_event
 from leadrelay.events.handoff import HandoffAtRisk, HandoffBreached, LeadContacted, LeadQualified
 from leadrelay.sla_monitor.domain.clock import (
@@ -14,25 +16,26 @@ from leadrelay.sla_monitor.domain.clock import (
     overdue_seconds,
     warning_event_id,
 )
-from leadrelay.sla_monitor.domain.policy import PolicySet, callback_deadline, callback_problem, deadline
+from leadrelay.sla_monitor.domain.policy import callback_deadline, callback_problem
 from leadrelay.sla_monitor.metrics import BREACHES, CLOCKS_STARTED, REP_TIME, ROUTING_TIME, WARNINGS
 from leadrelay.sla_monitor.ports import SlaUnitOfWork
+from leadrelay.sla_policies import PolicySet
 
 SOURCE = "leadrelay/sla-monitor"
+log = structlog.get_logger(__name__)
 
 
-async def start_clock(
-    event: Envelope, uow: SlaUnitOfWork, topics: Topics, policies: PolicySet | None = None
-) -> None:
+async def start_clock(event: Envelope, uow: SlaUnitOfWork, topics: Topics, policies: PolicySet) -> None:
     """Start the follow-up clock of one handoff (see start_clocks)."""
     await start_clocks([event], uow, topics, policies)
 
 
 async def start_clocks(
-    events: list[Envelope], uow: SlaUnitOfWork, topics: Topics, policies: PolicySet | None = None
+    events: list[Envelope], uow: SlaUnitOfWork, topics: Topics, policies: PolicySet
 ) -> None:
-    """Start the follow-up clocks of handoffs (each once) in one transaction; a handoff's policy, when known
-    here, sets its deadline.
+    """Start the follow-up clocks of handoffs (each once) in one transaction. The policies set each deadline
+    (the one a handoff carries is routing's statement of the same rule, never trusted over them); a queue
+    naming a policy they lack is timed by their fallback.
 
     A later attempt of the same lead (a reassignment) replaces the clocks of the earlier ones.
     """
@@ -43,12 +46,11 @@ async def start_clocks(
         clocks: list[NewClock] = []
         for event in claimed:
             data: LeadQualified = event.data
-            policy = policies.policy(data.sla.policy) if policies else None
-            due_at, warn_at = (
-                deadline(policies, policy, data.grade, event.time)
-                if policies and policy
-                else (data.sla.due_at, None)
-            )
+            if policies.policy(data.sla.policy) is None:
+                log.warning(
+                    "sla_policy_unknown", policy=data.sla.policy, fallback=policies.governing("").name
+                )
+            due_at, warn_at = policies.deadline(data.sla.policy, data.grade, event.time)
             clocks.append(
                 NewClock(
                     handoff_id=data.handoff_id,
@@ -174,7 +176,7 @@ async def schedule_callback(
     """
     async with uow:
         clock = await _touchable(uow, handoff_id, may_touch)
-        policy = policies.policy(clock.policy) if policies and clock.policy else None
+        policy = policies.governing(clock.policy) if policies and clock.policy else None
         problem = callback_problem(policy, callback_at, now)
         if problem is not None:
             raise CallbackRefused(problem)

@@ -11,6 +11,7 @@ from leadrelay.db.memory import MemoryUnitOfWork, MessagingState
 from leadrelay.events.scoring import LeadScored
 from leadrelay.routing.domain.handoff import Account, DecisionRecord, Handoff, RoutedLead
 from leadrelay.routing.domain.strategies import QueueState
+from leadrelay.sla_policies import PolicySet
 
 
 @dataclass
@@ -22,6 +23,7 @@ class RoutingStore:
     queue_states: dict[str, QueueState] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)  # by name_key
     leads: dict[str, RoutedLead] = field(default_factory=dict)
+    sla_policies: tuple[PolicySet, datetime] | None = None
     messaging: MessagingState = field(default_factory=MessagingState)
 
 
@@ -194,6 +196,23 @@ class MemoryRoutedLeads:
         self._store.leads.pop(lead_id, None)
 
 
+class MemorySlaPolicies:
+    """The SLA policies routing last heard of, in a RoutingStore."""
+
+    def __init__(self, store: RoutingStore) -> None:
+        self._store = store
+
+    async def current(self) -> PolicySet | None:
+        return self._store.sla_policies[0] if self._store.sla_policies else None
+
+    async def adopt(self, policies: PolicySet, activated_at: datetime) -> bool:
+        held = self._store.sla_policies
+        if held is not None and held[1] >= activated_at:
+            return False
+        self._store.sla_policies = (policies, activated_at)
+        return True
+
+
 class MemoryRoutingUnitOfWork(MemoryUnitOfWork):
     """A transaction over a RoutingStore."""
 
@@ -202,6 +221,7 @@ class MemoryRoutingUnitOfWork(MemoryUnitOfWork):
     queue_states: MemoryQueueStates
     accounts: MemoryAccounts
     leads: MemoryRoutedLeads
+    sla_policies: MemorySlaPolicies
 
     def __init__(self, store: RoutingStore) -> None:
         super().__init__(store)
@@ -213,3 +233,4 @@ class MemoryRoutingUnitOfWork(MemoryUnitOfWork):
         self.queue_states = MemoryQueueStates(store)
         self.accounts = MemoryAccounts(store)
         self.leads = MemoryRoutedLeads(store)
+        self.sla_policies = MemorySlaPolicies(store)

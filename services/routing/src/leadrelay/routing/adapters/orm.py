@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     UniqueConstraint,
@@ -44,6 +46,17 @@ decisions = Table(
 )
 
 config_versions = versioned_documents_table(metadata, "config_versions")
+
+# The SLA monitor's active policies, as last announced (one row).
+sla_policies = Table(
+    "sla_policies",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("version", String(100), nullable=False),
+    Column("document", JSONB, nullable=False),
+    Column("activated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("id = 1", name="sla_policies_one_row"),
+)
 audit_log = audit_log_table(metadata)
 
 # open -> accepted -> (contacted | closed); open/accepted -> rejected | reassigned

@@ -18,6 +18,7 @@ from leadrelay.events.scoring import LeadScored
 from leadrelay.routing.adapters.orm import accounts, decisions, handoffs, routed_leads
 from leadrelay.routing.domain.handoff import Account, DecisionRecord, Handoff, RoutedLead
 from leadrelay.routing.domain.strategies import QueueState
+from leadrelay.sla_policies import PolicySet
 
 HANDOFF_FIELDS = tuple(f.name for f in fields(Handoff))
 DECISION_FIELDS = tuple(f.name for f in fields(DecisionRecord))
@@ -61,6 +62,15 @@ NEW_HANDOFF_COLUMNS = (
 )
 
 
+CURRENT_SLA_POLICIES = "SELECT version, activated_at, document::text FROM sla_policies WHERE id = 1"
+# Kept only when newer than the stored one: announcements may arrive again, or out of order.
+ADOPT_SLA_POLICIES = """
+INSERT INTO sla_policies (id, version, document, activated_at) VALUES (1, $1, $2::jsonb, $3)
+ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, document = EXCLUDED.document,
+    activated_at = EXCLUDED.activated_at
+WHERE sla_policies.activated_at < EXCLUDED.activated_at
+RETURNING version
+"""
 ADD_DECISIONS = unnest_insert("decisions", DECISION_COLUMNS)
 ADD_HANDOFFS = unnest_insert("handoffs", NEW_HANDOFF_COLUMNS)
 # The lowest attempt comes last, so it is the one a dict keeps.
@@ -323,3 +333,31 @@ class RoutedLeadRepository:
     async def forget(self, lead_id: str) -> None:
         """Delete what routing kept of an erased lead."""
         await self._session.execute(delete(routed_leads).where(routed_leads.c.lead_id == lead_id))
+
+
+class SlaPolicyRepository:
+    """The SLA monitor's active policies as routing last heard of them."""
+
+    # Parsed once per activation, not per batch: every routing batch reads the row.
+    _parsed: tuple[str, datetime, PolicySet] | None = None
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def current(self) -> PolicySet | None:
+        """Return the newest policies heard of, or None before the first announcement."""
+        row = await self._conn.fetchrow(CURRENT_SLA_POLICIES)
+        if row is None:
+            return None
+        cached = SlaPolicyRepository._parsed
+        if cached is None or cached[:2] != (row["version"], row["activated_at"]):
+            cached = (row["version"], row["activated_at"], PolicySet.model_validate_json(row["document"]))
+            SlaPolicyRepository._parsed = cached
+        return cached[2]
+
+    async def adopt(self, policies: PolicySet, activated_at: datetime) -> bool:
+        """Keep these policies when they were activated after the stored ones; True when kept."""
+        kept = await self._conn.fetchval(
+            ADOPT_SLA_POLICIES, policies.version, policies.model_dump_json(), activated_at
+        )
+        return kept is not None

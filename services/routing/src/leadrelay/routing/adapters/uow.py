@@ -13,11 +13,12 @@ from leadrelay.routing.adapters.repository import (
     HandoffRepository,
     QueueStateRepository,
     RoutedLeadRepository,
+    SlaPolicyRepository,
 )
 
 
 class PostgresRoutingUnitOfWork(UnitOfWork):
-    """A transaction over decisions, handoffs, queue state, accounts, leads, outbox and inbox."""
+    """A transaction over decisions, handoffs, queue state, accounts, leads, SLA policies, outbox and inbox."""
 
     decisions: DecisionRepository
     handoffs: HandoffRepository
@@ -25,6 +26,7 @@ class PostgresRoutingUnitOfWork(UnitOfWork):
     accounts: AccountRepository
     leads: RoutedLeadRepository
     tombstones: Tombstones
+    sla_policies: SlaPolicyRepository
 
     def __init__(self, sessions: async_sessionmaker) -> None:
         super().__init__(sessions, outbox, inbox)
@@ -36,3 +38,4 @@ class PostgresRoutingUnitOfWork(UnitOfWork):
         self.queue_states = QueueStateRepository(self.session, self.conn)
         self.accounts = AccountRepository(self.session, self.conn)
         self.leads = RoutedLeadRepository(self.session, self.conn)
+        self.sla_policies = SlaPolicyRepository(self.conn)

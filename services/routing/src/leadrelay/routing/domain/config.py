@@ -19,6 +19,7 @@ from pydantic import (
 
 from leadrelay.calendars import HolidayCalendarCode, TimeZoneName, WorkingHours
 from leadrelay.routing.domain.conditions import Condition
+from leadrelay.sla_policies import PolicySet
 
 Strategy = Literal["round_robin", "weighted_round_robin", "load_balanced", "skills_match"]
 POOL = "pool"
@@ -32,10 +33,17 @@ class Queue(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     strategy: Strategy = "round_robin"
     handoff_topic: str | None = Field(default=None, description="default: handoffs.<name>")
-    sla_policy: str
-    sla_minutes: dict[str, float] = Field(description="first-contact deadline by grade letter")
+    sla_policy: str = Field(description="the SLA monitor's policy that times this queue's handoffs")
     manager: str | None = Field(default=None, description="rep id: the escalation ladder's second step")
     fallback: str | None = Field(default=None, description="queue that takes leads nobody here can take")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _forget_own_deadlines(cls, value: Any) -> Any:
+        # Versions stored before the SLA policies alone set deadlines carried minutes of their own.
+        if isinstance(value, dict) and "sla_minutes" in value:
+            value = {k: v for k, v in value.items() if k != "sla_minutes"}
+        return value
 
 
 class Window(BaseModel):
@@ -220,3 +228,18 @@ def config_problems(exc: ValidationError, prefix: str = "") -> list[dict[str, st
             field, reason = found.groups()
         problems.append({"field": prefix + (field or "<root>"), "reason": reason})
     return problems
+
+
+def unknown_sla_policies(config: RoutingConfig, policies: PolicySet) -> list[dict[str, str]]:
+    """Return a problem for each queue naming an SLA policy the SLA monitor's active set lacks (a typo would
+    time its handoffs by the set's fallback)."""
+    known = [p.name for p in policies.policies]
+    return [
+        {
+            "field": f"queues.{i}.sla_policy",
+            "reason": f"no SLA policy {queue.sla_policy!r} in the active set {policies.version!r} "
+            f"(known: {', '.join(known)})",
+        }
+        for i, queue in enumerate(config.queues)
+        if queue.sla_policy not in known
+    ]

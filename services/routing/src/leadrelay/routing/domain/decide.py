@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from leadrelay.deadlines import minutes_for_grade
 from leadrelay.routing.domain.availability import availability, returned_recently
 from leadrelay.routing.domain.conditions import first_failure
 from leadrelay.routing.domain.config import Queue, Rep, RoutingConfig
 from leadrelay.routing.domain.strategies import Candidate, RepLoad
+from leadrelay.sla_policies import PolicySet
 
 HANDED_OFF_STAGES = frozenset({"sql"})
 RETURN_RAMP = timedelta(hours=4)
@@ -73,9 +73,10 @@ def candidates(
     return [candidate(rep, now, loads.get(rep.id, RepLoad()), excluded) for rep in reps]
 
 
-def due_at(queue: Queue, grade: str, now: datetime) -> datetime:
-    """Return when first contact is due for a lead of this grade (wall-clock minutes)."""
-    return now + timedelta(minutes=minutes_for_grade(queue.sla_minutes, grade))
+def due_at(policies: PolicySet | None, queue: Queue, grade: str, start: datetime) -> datetime | None:
+    """Return when first contact is due for a lead of this grade, by the SLA policies that will time its clock
+    (None before routing has heard of any)."""
+    return policies.deadline(queue.sla_policy, grade, start)[0] if policies is not None else None
 
 
 def escalation_step(attempt: int) -> str:
