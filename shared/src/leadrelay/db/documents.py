@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from leadrelay.db.ports import DocumentStore
 from leadrelay.service.stopping import sleep_or_stop
 
 log = structlog.get_logger(__name__)
@@ -259,7 +260,7 @@ class ActiveDocument(Generic[M]):
 
     def __init__(
         self,
-        store: VersionedDocuments[M],
+        store: DocumentStore[M],
         current: M,
         on_change: Callable[[M], Awaitable[None]] | None = None,
     ) -> None:
@@ -278,7 +279,7 @@ class ActiveDocument(Generic[M]):
             if self._on_change is not None:
                 await self._on_change(document)
             self.current = document
-            log.info("document_activated", kind=self._store.model.__name__, version=version)
+            log.info("document_activated", kind=type(document).__name__, version=version)
 
     def stop(self) -> None:
         """End keep_fresh."""
@@ -290,5 +291,5 @@ class ActiveDocument(Generic[M]):
             try:
                 await self.refresh()
             except Exception as exc:  # a database blip: keep the version in use
-                kind = self._store.model.__name__
+                kind = type(self.current).__name__
                 log.warning("document_refresh_failed", kind=kind, error=type(exc).__name__)

@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
-from leadrelay.capture.adapters.form_store import FormStore
 from leadrelay.capture.adapters.uow import PostgresCaptureUnitOfWork
 from leadrelay.capture.captcha import CaptchaVerifier
 from leadrelay.capture.intake import IntakeWriter
-from leadrelay.capture.ports import CaptureUnitOfWork
+from leadrelay.capture.ports import CaptureUnitOfWork, Forms
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.db.documents import AuditLog
 from leadrelay.service.context import app_context
@@ -29,7 +28,7 @@ class CaptureContext:
 
     runtime: ServiceRuntime
     settings: CaptureSettings
-    form_store: FormStore
+    form_store: Forms
     intake: IntakeWriter
     captcha: CaptchaVerifier
     rate_limits: RateLimits

@@ -8,8 +8,8 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from leadrelay.capture.adapters.form_store import FormStore
 from leadrelay.capture.domain.forms import FormsConfig
+from leadrelay.capture.ports import Forms
 
 _FORM_PATH = re.compile(r"^/v1/forms/(?P<form_id>[^/]+)$")
 _BROWSER_PATHS = ("/v1/leads", "/v1/chat")
@@ -30,7 +30,7 @@ def allowed_origins_for(path: str, forms: FormsConfig) -> set[str]:
 class FormCors:
     """Answer preflights and label allowed responses with their origin (pure ASGI)."""
 
-    def __init__(self, app: ASGIApp, store: FormStore) -> None:
+    def __init__(self, app: ASGIApp, store: Forms) -> None:
         self.app = app
         self.store = store
 

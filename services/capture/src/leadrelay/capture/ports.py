@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypedDict
 
+from leadrelay.capture.domain.forms import Form, FormsConfig
 from leadrelay.capture.domain.lead import CapturedLead
 from leadrelay.capture.domain.merge import Merge, StoredLead
 from leadrelay.db.ports import TransactionPort
@@ -87,3 +88,17 @@ class CaptureUnitOfWork(TransactionPort, Protocol):
 
     @property
     def erasure(self) -> Erasure: ...
+
+
+class Forms(Protocol):
+    """The forms visitors submit; a change made on any replica is seen on every other within its cache's life."""
+
+    async def seed(self, config: FormsConfig) -> None: ...
+
+    async def apply_public_key(self, form_id: str, public_key: str) -> bool: ...
+
+    async def current(self) -> FormsConfig: ...
+
+    async def put(self, form: Form) -> None: ...
+
+    async def delete(self, form_id: str) -> bool: ...

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from leadrelay.capture.domain.forms import Form, FormsConfig
 from leadrelay.capture.domain.lead import CapturedLead, NewLead, asked_a_question
 from leadrelay.capture.domain.merge import Merge, StoredLead
 from leadrelay.capture.ports import LeadAnswer, StoredAnswer
@@ -217,3 +218,35 @@ class MemoryCaptureUnitOfWork(MemoryUnitOfWork):
         self.intake = MemoryIntake(working)
         self.leads = MemoryLeads(working)
         self.erasure = MemoryErasure(working)
+
+
+class MemoryFormStore:
+    """The forms in memory, by id; replicas share `forms` as they share the database, and see changes at once."""
+
+    def __init__(self, forms: dict[str, dict[str, Any]] | None = None) -> None:
+        self.forms: dict[str, dict[str, Any]] = forms if forms is not None else {}
+
+    async def seed(self, config: FormsConfig) -> None:
+        """Add the configured forms not stored yet (the API's changes win)."""
+        for form in config.forms:
+            self.forms.setdefault(form.id, form.model_dump())
+
+    async def apply_public_key(self, form_id: str, public_key: str) -> bool:
+        """Give a stored form the configured public key; return True when it had another one."""
+        stored = self.forms.get(form_id)
+        if stored is None or stored.get("public_key") == public_key:
+            return False
+        self.forms[form_id] = {**stored, "public_key": public_key}
+        return True
+
+    async def current(self) -> FormsConfig:
+        """Return the forms, by id."""
+        return FormsConfig(forms=[Form.model_validate(self.forms[i]) for i in sorted(self.forms)])
+
+    async def put(self, form: Form) -> None:
+        """Create or replace a form."""
+        self.forms[form.id] = form.model_dump()
+
+    async def delete(self, form_id: str) -> bool:
+        """Delete a form; return False when there was none."""
+        return self.forms.pop(form_id, None) is not None

@@ -1,9 +1,10 @@
-"""The one versioned-document store every service keeps its configuration in: versions never change, one is
-active, every change is audited with who made it, and every replica follows an activation."""
+"""The one versioned-document store every service keeps its configuration in, run on PostgreSQL and on its
+memory twin: versions never change, one is active, every change is audited with who made it, and every replica
+follows an activation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +21,8 @@ from leadrelay.db.documents import (
     versioned_documents_table,
 )
 from leadrelay.db.engine import create_engine
+from leadrelay.db.memory_documents import DocumentVersions, MemoryAuditLog, MemoryVersionedDocuments
+from leadrelay.db.ports import AuditTrail, DocumentStore
 from leadrelay.db.provision import drop_database, ensure_database
 
 T0 = datetime(2026, 12, 1, 9, tzinfo=UTC)
@@ -30,8 +33,7 @@ class Plan(BaseModel):
     steps: list[str]
 
 
-@pytest.fixture
-async def engine(infra, postgres_settings, unique) -> AsyncIterator[AsyncEngine]:
+async def postgres_stores(infra, postgres_settings, unique) -> AsyncIterator[Callable[[], Stores]]:
     name = f"lrt_docs_{unique}"
     await ensure_database(infra.postgres_dsn, name)
     engine = create_engine(postgres_settings.database_url(name))
@@ -40,20 +42,39 @@ async def engine(infra, postgres_settings, unique) -> AsyncIterator[AsyncEngine]
     audit_log_table(metadata)
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
-    yield engine
+    yield lambda: store_on(engine)
     await engine.dispose()
     await drop_database(infra.postgres_dsn, name)
 
 
-def store_on(engine: AsyncEngine) -> tuple[VersionedDocuments[Plan], AuditLog]:
+Stores = tuple[DocumentStore[Plan], AuditTrail]
+
+
+def store_on(engine: AsyncEngine) -> Stores:
     metadata = MetaData()
     audit = AuditLog(engine, audit_log_table(metadata))
     plans = versioned_documents_table(metadata, "plans")
     return VersionedDocuments(engine, plans, Plan, "plan", audit, lambda p: {"steps": len(p.steps)}), audit
 
 
-async def test_a_version_never_changes_and_only_one_is_active(engine):
-    store, _ = store_on(engine)
+@pytest.fixture(params=["postgres", "memory"])
+async def new_stores(request, infra, postgres_settings, unique) -> AsyncIterator[Callable[[], Stores]]:
+    """A factory of (store, audit) over one database: each call is another replica's."""
+    if request.param == "memory":
+        versions, audit = DocumentVersions(), MemoryAuditLog()
+
+        def memory() -> Stores:
+            store = MemoryVersionedDocuments(versions, Plan, "plan", audit, lambda p: {"steps": len(p.steps)})
+            return store, audit
+
+        yield memory
+        return
+    async for stores in postgres_stores(infra, postgres_settings, unique):
+        yield stores
+
+
+async def test_a_version_never_changes_and_only_one_is_active(new_stores):
+    store, _ = new_stores()
     first, second = Plan(version="v1", steps=["a"]), Plan(version="v2", steps=["a", "b"])
     assert await store.add(first, "admin key k1", T0, activate=True) is True
     assert await store.add(first, "admin key k1", T0) is False  # the same document again: nothing to do
@@ -66,10 +87,11 @@ async def test_a_version_never_changes_and_only_one_is_active(engine):
     listed = await store.list()
     assert [(v.version, v.active) for v in listed] == [("v2", True), ("v1", False)]
     assert listed[0].activated_at == T0 + timedelta(minutes=2)
+    assert await store.active_since() == (second, T0 + timedelta(minutes=2))
 
 
-async def test_seeding_activates_a_file_only_when_nothing_is_active_and_the_database_copy_wins(engine):
-    store, _ = store_on(engine)
+async def test_seeding_activates_a_file_only_when_nothing_is_active_and_the_database_copy_wins(new_stores):
+    store, _ = new_stores()
     await store.seed(Plan(version="v1", steps=["a"]), T0)
     assert await store.active_version() == "v1"
     await store.seed(Plan(version="v2", steps=["b"]), T0)  # a new file: stored, not activated
@@ -78,8 +100,8 @@ async def test_seeding_activates_a_file_only_when_nothing_is_active_and_the_data
     assert {v.version for v in await store.list()} == {"v1", "v2"}
 
 
-async def test_every_change_is_audited_with_who_made_it_and_what_it_replaced(engine):
-    store, audit = store_on(engine)
+async def test_every_change_is_audited_with_who_made_it_and_what_it_replaced(new_stores):
+    store, audit = new_stores()
     await store.add(Plan(version="v1", steps=["a", "b"]), "admin key k1", T0, activate=True)
     await store.add(Plan(version="v2", steps=["c"]), "admin key k2", T0 + timedelta(minutes=1))
     await store.activate("v2", "admin key k2", T0 + timedelta(minutes=2))
@@ -96,23 +118,23 @@ async def test_every_change_is_audited_with_who_made_it_and_what_it_replaced(eng
     assert len(await audit.entries(limit=2)) == 2
 
 
-async def test_a_refused_version_leaves_no_audit_entry(engine):
-    store, audit = store_on(engine)
+async def test_a_refused_version_leaves_no_audit_entry(new_stores):
+    store, audit = new_stores()
     await store.add(Plan(version="v1", steps=["a"]), "admin key k1", T0)
     with pytest.raises(VersionExists):
         await store.add(Plan(version="v1", steps=["b"]), "admin key k2", T0)
     assert [e.actor for e in await audit.entries()] == ["admin key k1"]
 
 
-async def test_another_replica_follows_an_activation_and_prepares_for_it_first(engine):
-    store, _ = store_on(engine)
+async def test_another_replica_follows_an_activation_and_prepares_for_it_first(new_stores):
+    store, _ = new_stores()
     await store.add(Plan(version="v1", steps=["a"]), "seed file", T0, activate=True)
     prepared: list[str] = []
 
     async def prepare(plan: Plan) -> None:
         prepared.append(plan.version)
 
-    other_store, _ = store_on(engine)
+    other_store, _ = new_stores()
     replica = ActiveDocument(other_store, Plan(version="v1", steps=["a"]), on_change=prepare)
     await replica.refresh()
     assert prepared == [] and replica.current.version == "v1"  # unchanged: nothing to do
