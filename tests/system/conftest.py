@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,8 +62,25 @@ def routing_config(path: Path) -> Path:
 
 @pytest.fixture
 async def system(infra, unique, tmp_path) -> AsyncIterator[RunningStack]:
+    async with running_system(infra.bootstrap_servers, infra.postgres_dsn, unique, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def system_on(
+    infra, unique, tmp_path
+) -> Callable[[str], contextlib.AbstractAsyncContextManager[RunningStack]]:
+    """Start the five services on another broker (at the bootstrap servers given) and this run's PostgreSQL."""
+    return lambda bootstrap_servers: running_system(bootstrap_servers, infra.postgres_dsn, unique, tmp_path)
+
+
+@contextlib.asynccontextmanager
+async def running_system(
+    bootstrap_servers: str, postgres_dsn: str, unique: str, tmp_path: Path
+) -> AsyncIterator[RunningStack]:
+    """The five services on this broker and PostgreSQL server, with topics and databases of their own."""
     prefix = f"s{unique}."
-    kafka = KafkaSettings(bootstrap_servers=infra.bootstrap_servers, topic_prefix=prefix)
+    kafka = KafkaSettings(bootstrap_servers=bootstrap_servers, topic_prefix=prefix)
     handoffs = [kafka.topics.handoff(q) for q in ("enterprise", "smb")]
     await ensure_topics(kafka.bootstrap_servers, [*kafka.topics.all_with_dlq(), *handoffs])
     databases = {s.name: f"lrt_sys_{s.name.replace('-', '_')}_{unique}" for s in SERVICES}
@@ -84,7 +102,7 @@ async def system(infra, unique, tmp_path) -> AsyncIterator[RunningStack]:
         extra[f"{spec.env_prefix}ADMIN_KEYS"] = ADMIN_KEY
         extra[f"{spec.env_prefix}DATABASE"] = databases[spec.name]
         extra[f"{spec.env_prefix}OUTBOX_POLL_INTERVAL_S"] = "0.2"
-    env = service_env(infra.bootstrap_servers, infra.postgres_dsn, **extra)
+    env = service_env(bootstrap_servers, postgres_dsn, **extra)
     stack = Stack(env, tmp_path / "logs", ports={s.name: free_port() for s in SERVICES})
     try:
         await asyncio.to_thread(stack.start, 120.0)
@@ -92,4 +110,4 @@ async def system(infra, unique, tmp_path) -> AsyncIterator[RunningStack]:
     finally:
         await asyncio.to_thread(stack.stop)
         for name in databases.values():
-            await drop_database(infra.postgres_dsn, name)
+            await drop_database(postgres_dsn, name)

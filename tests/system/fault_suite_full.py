@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from leadrelay.devkit.infra.broker import EmbeddedBroker
 from leadrelay.devkit.infra.postgres import EmbeddedPostgres
+from leadrelay.devkit.infra.resolve import local_broker
 from leadrelay.devkit.testing.faultsuite import FaultPlan, FaultRun, run_fault_suite
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -41,7 +41,7 @@ FULL = FaultPlan(
 
 
 async def run(workdir: Path) -> FaultRun:
-    broker = EmbeddedBroker(workdir / "broker").start()
+    broker = local_broker(workdir / "broker").start()
     postgres = EmbeddedPostgres(workdir / "postgres").start()
     try:
         return await run_fault_suite(
@@ -57,16 +57,18 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
     started = time.monotonic()
-    result = asyncio.run(run(Path(tempfile.mkdtemp(prefix="lr-faults-"))))
+    workdir = Path(tempfile.mkdtemp(prefix="lr-faults-"))
+    broker_kind = local_broker(workdir / "broker").kind
+    result = asyncio.run(run(workdir))
     print(result.describe())
     verdict = "passed" if result.ok else "FAILED"
     print(f"full fault run {verdict} in {time.monotonic() - started:.0f} s")
     if args.write:
-        write_doc(result, verdict)
+        write_doc(result, verdict, broker_kind)
     return 0 if result.ok else 1
 
 
-def write_doc(result: FaultRun, verdict: str) -> None:
+def write_doc(result: FaultRun, verdict: str, broker_kind: str) -> None:
     r = result.report
     kills = "\n".join(f"- {service}: {', '.join(why)}" for service, why in sorted(result.kills.items()))
     timeline = "\n".join(f"    {line}" for line in result.timeline)
@@ -75,7 +77,7 @@ def write_doc(result: FaultRun, verdict: str) -> None:
         f"""## Whole system: the full fault run
 
 `tests/system/fault_suite_full.py` (`make test-faults`; {time.strftime("%Y-%m-%d")}, same machine, a private
-embedded broker and PostgreSQL). {FULL.rate:.0f} leads/s for {FULL.seconds:.0f} s, each request retried with
+broker ({broker_kind}) and PostgreSQL). {FULL.rate:.0f} leads/s for {FULL.seconds:.0f} s, each request retried with
 its Idempotency-Key while capture is down; every service dies once at a fault point, {FULL.random_kills} more
 SIGKILLs at random, PostgreSQL restarted, the broker frozen for {FULL.broker_pause[1] if FULL.broker_pause else 0:.0f} s,
 extra scoring and routing replicas joining and leaving every {FULL.rebalance_every_s:.0f} s. The checker then

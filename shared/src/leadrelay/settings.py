@@ -21,8 +21,9 @@ class KafkaSettings(BaseSettings):
 
     bootstrap_servers: str = "127.0.0.1:9092"
     topic_prefix: str = ""
-    # Tansu (the embedded broker) cannot do InitProducerId; turn this on against Apache Kafka.
-    enable_idempotence: bool = False
+    # acks=all with an idempotent producer: a retried batch is never written twice. The development kit turns it
+    # off for the embedded Tansu broker, which cannot do InitProducerId.
+    enable_idempotence: bool = True
     request_timeout_s: float = Field(default=10.0, gt=0)
     send_timeout_s: float = Field(default=15.0, gt=0)
     partitions: int = Field(default=3, ge=1)

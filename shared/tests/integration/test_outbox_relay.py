@@ -10,8 +10,8 @@ import time
 from sqlalchemy import text
 
 from leadrelay.db.relay import OutboxRelay
-from leadrelay.devkit.infra.broker import EmbeddedBroker
 from leadrelay.devkit.infra.net import free_port
+from leadrelay.devkit.infra.resolve import local_broker
 from leadrelay.devkit.testing.kafka import TopicReader
 from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import new_event
@@ -184,7 +184,7 @@ async def test_rows_wait_for_an_unreachable_broker_then_all_go_out(messaging_db,
     producer = SafeProducer(settings, "test")
     relay = OutboxRelay(messaging_db.engine, messaging_db.outbox, producer, "test", poll_interval_s=0.2)
     task = asyncio.create_task(relay.run())
-    broker = EmbeddedBroker(tmp_path, port=port)
+    broker = local_broker(tmp_path, port=port)
     try:
         await wait_until(lambda: _failed(relay), what="the relay failing against the missing broker")
         assert await unsent(messaging_db) == 10

@@ -1,4 +1,5 @@
-"""Topic creation: dead-letter topics get a short retention, the others the broker's default."""
+"""Topic creation: dead-letter topics get a short retention, state topics are compacted, the others get the
+broker's defaults."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from leadrelay.kafka.admin import ensure_topics
+from leadrelay.kafka.producer import SafeProducer
 
 
-async def test_dead_letter_topics_keep_records_only_for_their_retention(kafka_settings):
+async def test_dead_letter_topics_keep_records_only_for_their_retention_and_state_topics_are_compacted(
+    kafka_settings,
+):
     topics = kafka_settings.topics
     await ensure_topics(
         kafka_settings.bootstrap_servers,
-        [topics.captured, topics.dlq(topics.captured)],
+        [topics.captured, topics.dlq(topics.captured), topics.sla_policies],
         1,
         dlq_retention_ms=3_600_000,
     )
@@ -23,13 +27,29 @@ async def test_dead_letter_topics_keep_records_only_for_their_retention(kafka_se
             [
                 ConfigResource(ConfigResourceType.TOPIC, topics.dlq(topics.captured)),
                 ConfigResource(ConfigResourceType.TOPIC, topics.captured),
+                ConfigResource(ConfigResourceType.TOPIC, topics.sla_policies),
             ]
         )
     finally:
         await admin.close()
-    retention = {
-        resource[3]: {entry[0]: entry[1] for entry in resource[4]}.get("retention.ms")
-        for resource in response.resources
-    }
-    assert retention[topics.dlq(topics.captured)] == "3600000"
-    assert retention[topics.captured] != "3600000"
+    configs = {resource[3]: {entry[0]: entry[1] for entry in resource[4]} for resource in response.resources}
+    assert configs[topics.dlq(topics.captured)]["retention.ms"] == "3600000"
+    assert configs[topics.captured]["retention.ms"] != "3600000"
+    assert configs[topics.sla_policies]["cleanup.policy"] == "compact"
+    assert configs[topics.captured]["cleanup.policy"] == "delete"
+
+
+async def test_the_producer_is_idempotent_where_the_broker_can_be(infra, kafka_settings):
+    producer = SafeProducer(kafka_settings, "test")
+    try:
+        started = await producer.ensure_started()
+        await ensure_topics(kafka_settings.bootstrap_servers, [kafka_settings.topics.erased], 1)
+        await (await producer.enqueue(kafka_settings.topics.erased, b"{}", "k"))
+        transactions = started._txn_manager  # aiokafka keeps the producer id there
+    finally:
+        await producer.stop()
+    if infra.broker_kind == "embedded (Tansu)":
+        assert not kafka_settings.enable_idempotence and transactions is None  # Tansu's profile
+    else:
+        assert kafka_settings.enable_idempotence  # the production default
+        assert transactions is not None and transactions.producer_id >= 0

