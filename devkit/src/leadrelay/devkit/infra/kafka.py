@@ -4,19 +4,18 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import fcntl
 import hashlib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import uuid
 from pathlib import Path
 
+from leadrelay.devkit.infra.broker_process import BrokerProcess
 from leadrelay.devkit.infra.net import free_port, wait_for_port
-from leadrelay.devkit.processes import kill_group, spawn
+from leadrelay.devkit.processes import spawn
 
 KAFKA_VERSION = "4.4.0"
 JARS_DIR = Path(os.environ.get("LEADRELAY_KAFKA_JARS_DIR", f".leadrelay/kafka-{KAFKA_VERSION}"))
@@ -91,21 +90,16 @@ def cluster_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
-class KafkaServer:
+class KafkaServer(BrokerProcess):
     """An Apache Kafka child process: one combined broker and controller, replication factor 1."""
 
     kind = f"Apache Kafka {KAFKA_VERSION} (KRaft, from Maven Central)"
-    client_profile: dict[str, str] = {}  # the production defaults hold
+    shutdown_s = 20.0
 
     def __init__(self, workdir: Path, port: int | None = None) -> None:
-        self.port = port or free_port()
+        super().__init__(port)
         self.controller_port = free_port()
         self.workdir = workdir / f"kafka-{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def bootstrap_servers(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     def _properties(self) -> Path:
         settings = {
@@ -159,24 +153,3 @@ class KafkaServer:
             self.stop()
             raise
         return self
-
-    def pause(self) -> None:
-        """Freeze the broker (SIGSTOP), as a hung broker would be."""
-        if self.process:
-            self.process.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        """Unfreeze the broker (SIGCONT)."""
-        if self.process:
-            self.process.send_signal(signal.SIGCONT)
-
-    def stop(self) -> None:
-        """Stop the server (a clean shutdown, then whatever is left of its group)."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(20)
-        if self.process is not None:
-            kill_group(self.process)
-        self.process = None
