@@ -41,7 +41,7 @@ class Load:
         self._clients: list[AIOKafkaConsumer | AIOKafkaProducer] = []
 
     async def start(self) -> None:
-        await ensure_topics(self.bootstrap_servers, self.topics, 3)
+        await ensure_topics(KafkaSettings(bootstrap_servers=self.bootstrap_servers), self.topics, 3)
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, linger_ms=2)
         await producer.start()
         self._clients.append(producer)

@@ -227,7 +227,7 @@ async def consumer_lag(stack: Stack) -> dict[str, float]:
 async def broker_floor(kafka: KafkaSettings, rate: int, seconds: float) -> list[float]:
     """Produce-to-consume round trips (ms) on a topic of its own, at the same rate."""
     topic = kafka.topics.name(f"bench.floor.{uuid.uuid4().hex[:6]}")
-    await ensure_topics(kafka.bootstrap_servers, [topic], 3)
+    await ensure_topics(kafka, [topic], 3)
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=kafka.bootstrap_servers,
@@ -274,7 +274,7 @@ def fresh_stack(workdir: Path, tag: str) -> Iterator[tuple[Stack, KafkaSettings]
     queues = ("enterprise", "smb", "leadership")
     asyncio.run(
         ensure_topics(
-            kafka.bootstrap_servers,
+            kafka,
             [*kafka.topics.all_with_dlq(), *(kafka.topics.handoff(q) for q in queues)],
         )
     )

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer
 from proc_stats import cpu_seconds, window
 
 from leadrelay.kafka.admin import ensure_topics
+from leadrelay.settings import KafkaSettings
 
 # How long an idle consumer's fetch waits; it asks again as soon as the broker answers.
 FETCH_WAIT_MS = 50
@@ -97,7 +98,7 @@ async def broker_cpu_per_empty_fetch(
 ) -> float:
     """Broker CPU (us) per fetch that finds nothing: four idle consumers of one topic, each fetch waiting 50 ms."""
     topic = f"bench.unit-costs.{partitions}p.{uuid.uuid4().hex[:6]}"
-    await ensure_topics(bootstrap_servers, [topic], partitions)
+    await ensure_topics(KafkaSettings(bootstrap_servers=bootstrap_servers), [topic], partitions)
     consumers = [
         AIOKafkaConsumer(
             topic,

@@ -82,7 +82,7 @@ async def running_system(
     prefix = f"s{unique}."
     kafka = KafkaSettings(bootstrap_servers=bootstrap_servers, topic_prefix=prefix)
     handoffs = [kafka.topics.handoff(q) for q in ("enterprise", "smb")]
-    await ensure_topics(kafka.bootstrap_servers, [*kafka.topics.all_with_dlq(), *handoffs])
+    await ensure_topics(kafka, [*kafka.topics.all_with_dlq(), *handoffs])
     databases = {s.name: f"lrt_sys_{s.name.replace('-', '_')}_{unique}" for s in SERVICES}
     extra = {
         "LEADRELAY_KAFKA_TOPIC_PREFIX": prefix,

@@ -51,7 +51,7 @@ def lag_and_dead_letters(metrics: str, topic: str) -> tuple[float, float]:
 async def test_poison_and_schema_changes_on_a_running_service(infra, unique, tmp_path):
     kafka = KafkaSettings(bootstrap_servers=infra.bootstrap_servers, topic_prefix=f"p{unique}.")
     topics = kafka.topics
-    await ensure_topics(kafka.bootstrap_servers, topics.all_with_dlq())
+    await ensure_topics(kafka, topics.all_with_dlq())
     spec = next(s for s in SERVICES if s.name == "scoring")
     database = f"lrt_poison_scoring_{unique}"
     env = service_env(

@@ -69,7 +69,7 @@ async def test_two_routers_hand_off_each_lead_once_and_respect_every_cap(infra, 
     kafka = KafkaSettings(bootstrap_servers=infra.bootstrap_servers, topic_prefix=prefix)
     topics = kafka.topics
     await ensure_topics(
-        kafka.bootstrap_servers,
+        kafka,
         [
             *topics.all_with_dlq(),
             topics.handoff("enterprise"),

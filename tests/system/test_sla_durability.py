@@ -61,7 +61,7 @@ async def test_breaches_survive_sigkill_and_a_postgres_restart(infra, unique, tm
     prefix = f"sd{unique}."
     kafka = KafkaSettings(bootstrap_servers=infra.bootstrap_servers, topic_prefix=prefix)
     topics = kafka.topics
-    await ensure_topics(kafka.bootstrap_servers, topics.all_with_dlq())
+    await ensure_topics(kafka, topics.all_with_dlq())
     spec = next(s for s in SERVICES if s.name == "sla-monitor")
     policies = tmp_path / "policies.yaml"
     policies.write_text(json.dumps(POLICIES))  # JSON is YAML

@@ -1,4 +1,5 @@
-"""The `leadrelay` command: follow a topic, list and replay dead letters, write event schemas."""
+"""The `leadrelay` command: follow a topic, list and replay dead letters, plan and apply the declared topics,
+write event schemas."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from leadrelay.settings import KafkaSettings
 
 STATE_DIR = Path(os.environ.get("LEADRELAY_STATE_DIR", ".leadrelay"))
 STACK_FILE = STATE_DIR / "stack.json"
@@ -37,19 +42,37 @@ def main(argv: list[str] | None = None) -> int:
     dlq.add_argument(
         "--bootstrap-servers", help="default: LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or the running stack"
     )
+    topics = sub.add_parser(
+        "topics",
+        help="show (plan) or make (apply) the difference between the declared topics and the cluster",
+        description="Every topic, its dead letters and the named queues' handoff topics, shaped by "
+        "LEADRELAY_KAFKA_PARTITIONS, _REPLICATION_FACTOR, _MIN_INSYNC_REPLICAS, _RETENTION_MS and _DLQ_RETENTION_MS. "
+        "apply creates topics, adds partitions and alters configs; it never deletes. "
+        "plan exits 2 when there are differences.",
+    )
+    topics.add_argument("action", choices=["plan", "apply"])
+    topics.add_argument(
+        "--queue",
+        action="append",
+        default=[],
+        help="a routing queue whose handoff topic is declared (repeat)",
+    )
+    topics.add_argument(
+        "--bootstrap-servers", help="default: LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or the running stack"
+    )
     schemas = sub.add_parser("schemas", help="write each event's JSON Schema")
     schemas.add_argument("--out", type=Path, default=Path("docs/events"))
     args = parser.parse_args(argv)
     if args.command == "dlq":
         return asyncio.run(
-            dead_letters(
-                args.action, args.topic, _bootstrap(args.bootstrap_servers), args.since, args.event_id
-            )
+            dead_letters(args.action, args.topic, _kafka(args.bootstrap_servers), args.since, args.event_id)
         )
     if args.command == "tail":
         return asyncio.run(
-            tail_topic(args.topic, _bootstrap(args.bootstrap_servers), args.from_beginning, args.max)
+            tail_topic(args.topic, _kafka(args.bootstrap_servers), args.from_beginning, args.max)
         )
+    if args.command == "topics":
+        return asyncio.run(topics_command(args.action, _kafka(args.bootstrap_servers), args.queue))
     from leadrelay.events.schemas import write_schemas
 
     for path in write_schemas(args.out):
@@ -57,44 +80,72 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _bootstrap(explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    if os.environ.get("LEADRELAY_KAFKA_BOOTSTRAP_SERVERS"):
-        return os.environ["LEADRELAY_KAFKA_BOOTSTRAP_SERVERS"]
-    if STACK_FILE.exists():
-        return str(json.loads(STACK_FILE.read_text())["bootstrap_servers"])
-    raise SystemExit("no broker known: set LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or pass --bootstrap-servers")
+def _kafka(explicit: str | None) -> KafkaSettings:
+    """The connection settings (LEADRELAY_KAFKA_*, as the services read them) with the broker to use: the flag,
+    the environment, or the stack `make run` started (with the settings it gave its services)."""
+    from leadrelay.settings import KafkaSettings, load_settings
+
+    if not explicit and not os.environ.get("LEADRELAY_KAFKA_BOOTSTRAP_SERVERS"):
+        if not STACK_FILE.exists():
+            raise SystemExit(
+                "no broker known: set LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or pass --bootstrap-servers"
+            )
+        stack = json.loads(STACK_FILE.read_text())
+        explicit = str(stack["bootstrap_servers"])
+        for name, value in stack.get("settings", {}).items():
+            os.environ.setdefault(name, value)
+    settings = load_settings(KafkaSettings)
+    return settings.model_copy(update={"bootstrap_servers": explicit}) if explicit else settings
+
+
+async def topics_command(action: str, kafka: KafkaSettings, queues: list[str]) -> int:
+    """Print the differences between the declared topics and the cluster; with apply, make the fixable ones."""
+    from leadrelay.kafka.admin import apply, plan
+    from leadrelay.kafka.topology import declared_topics
+
+    declared = declared_topics(kafka, queues)
+    changes = await (apply if action == "apply" else plan)(kafka, declared)
+    for change in changes:
+        print(change, flush=True)
+    unfixable = [c for c in changes if not c.fixable]
+    if action == "plan":
+        print(f"{len(changes)} difference(s), {len(unfixable)} that apply cannot make", file=sys.stderr)
+        return 2 if changes else 0
+    print(
+        f"applied {len(changes) - len(unfixable)} change(s); {len(unfixable)} left to do by hand",
+        file=sys.stderr,
+    )
+    return 1 if unfixable else 0
 
 
 async def dead_letters(
-    action: str, topic: str, bootstrap: str, since: datetime | None, event_id: str | None
+    action: str, topic: str, kafka: KafkaSettings, since: datetime | None, event_id: str | None
 ) -> int:
     """List a topic's dead letters as JSON lines (ids and reasons, no event data), or replay them."""
     from leadrelay.kafka.deadletters import read_dead_letters, replay, selected
 
     if since is not None and since.tzinfo is None:
         since = since.astimezone()  # a time without offset is local time
-    letters = selected(await read_dead_letters(bootstrap, topic), since, event_id)
+    letters = selected(await read_dead_letters(kafka, topic), since, event_id)
     if action == "list":
         for letter in letters:
             print(json.dumps(letter.summary()), flush=True)
         return 0
     original = topic.removesuffix(".dlq")
     sent = await replay(
-        bootstrap, letters, original, lambda d: print(json.dumps({"replayed": d.summary()}), flush=True)
+        kafka, letters, original, lambda d: print(json.dumps({"replayed": d.summary()}), flush=True)
     )
     print(f"replayed {sent} dead letter(s)", file=sys.stderr)
     return 0
 
 
-async def tail_topic(topic: str, bootstrap: str, from_beginning: bool, limit: int) -> int:
+async def tail_topic(topic: str, kafka: KafkaSettings, from_beginning: bool, limit: int) -> int:
     """Print every message of a topic as one JSON line (value, plus key and headers)."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **kafka.client_options(),
         group_id=None,
         auto_offset_reset="earliest" if from_beginning else "latest",
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ssl
 import sys
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from aiokafka.helpers import create_ssl_context
+from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -26,9 +28,18 @@ class KafkaSettings(BaseSettings):
     enable_idempotence: bool = True
     request_timeout_s: float = Field(default=10.0, gt=0)
     send_timeout_s: float = Field(default=15.0, gt=0)
+    # The declared shape of every topic (leadrelay topics plan/apply): a service refuses to start on topics
+    # shaped otherwise. Three copies, two of them written before a record counts, survive one broker lost.
     partitions: int = Field(default=3, ge=1)
-    # Dead letters carry whole events: kept long enough to look at and replay, then deleted by the broker.
-    dlq_retention_ms: int = Field(default=14 * 24 * 3600 * 1000, ge=60_000)
+    replication_factor: int = Field(default=3, ge=1)
+    min_insync_replicas: int = Field(default=2, ge=1)
+    # Events stay two weeks: a consumer down over a long weekend, or a new one, still reads them all.
+    retention_ms: int = Field(default=14 * 24 * 3600 * 1000, ge=60_000)
+    # Dead letters carry whole events (personal data): kept a week to look at and replay, then deleted.
+    dlq_retention_ms: int = Field(default=7 * 24 * 3600 * 1000, ge=60_000)
+    # Services create missing topics and fix their shape at start: a development convenience (make run, the
+    # tests); in production the topics are applied once, by whoever may (leadrelay topics apply).
+    create_topics: bool = False
     # The most a produced record batch holds (aiokafka's default is 16 KiB, about six LeadScored). A relay pass
     # goes out as one batch per partition: the embedded broker stores each batch as an object and lists them all
     # on every fetch that finds new data, so fewer batches keep its fetches cheap. Kafka's default limit is 1 MiB.
@@ -46,10 +57,99 @@ class KafkaSettings(BaseSettings):
     # bigger batches: every fetch costs the broker and the consumer per partition, and every batch one transaction.
     background_fetch_max_wait_ms: int = Field(default=500, ge=1, le=10000)
     background_fetch_min_bytes: int = Field(default=64 * 1024, ge=1)
+    # How clients prove who they are and check the broker: SASL (PLAIN or SCRAM) and TLS, as on a production
+    # cluster. Every client of a process (producer, consumers, admin, the CLI) gets the same settings.
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: FilePath | None = None  # the CA that signed the brokers' certificates; none: the system's CAs
+    ssl_certfile: FilePath | None = None  # a client certificate, for brokers that ask for one (mutual TLS)
+    ssl_keyfile: FilePath | None = None
+    ssl_key_password: SecretStr | None = None
+    ssl_check_hostname: bool = True
 
     @property
     def topics(self) -> Topics:
         return Topics(self.topic_prefix)
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def _protocol(self) -> str:
+        return f"{_kafka_env('security_protocol')}={self.security_protocol}"
+
+    @model_validator(mode="after")
+    def _security_is_whole(self) -> KafkaSettings:
+        """Refuse half a security setup: SASL without credentials, or credentials a plaintext listener ignores."""
+        if self.uses_sasl:
+            for name in ("sasl_mechanism", "sasl_username", "sasl_password"):
+                if not getattr(self, name):
+                    raise ValueError(f"{_kafka_env(name)} is required when {self._protocol}")
+        elif self.sasl_mechanism or self.sasl_username or self.sasl_password:
+            raise ValueError(
+                f"SASL credentials are set but {self._protocol}: use SASL_SSL (or SASL_PLAINTEXT)"
+            )
+        tls_files = [n for n in ("ssl_cafile", "ssl_certfile", "ssl_keyfile") if getattr(self, n)]
+        if tls_files and not self.uses_tls:
+            raise ValueError(f"{_kafka_env(tls_files[0])} is set but {self._protocol}: use SSL or SASL_SSL")
+        if self.min_insync_replicas > self.replication_factor:
+            raise ValueError(
+                f"{_kafka_env('min_insync_replicas')}={self.min_insync_replicas} is more than "
+                f"{_kafka_env('replication_factor')}={self.replication_factor}: no write could ever succeed"
+            )
+        if self.ssl_keyfile and not self.ssl_certfile:
+            raise ValueError(f"{_kafka_env('ssl_keyfile')} needs {_kafka_env('ssl_certfile')}")
+        if self.uses_tls:
+            self.ssl_context()  # a CA file or key that cannot be read fails here, naming the setting
+        return self
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Return the TLS context of every client: the configured CA (or the system's), an optional client key."""
+        try:
+            context = create_ssl_context(cafile=self.ssl_cafile)
+        except (ssl.SSLError, OSError) as exc:
+            raise ValueError(
+                f"{_kafka_env('ssl_cafile')}={self.ssl_cafile} holds no usable CA certificate: {exc}"
+            ) from None
+        if self.ssl_certfile:
+            password = self.ssl_key_password.get_secret_value() if self.ssl_key_password else None
+            try:
+                context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile, password)
+            except (ssl.SSLError, OSError) as exc:
+                raise ValueError(
+                    f"{_kafka_env('ssl_certfile')}={self.ssl_certfile} with its key cannot be used: {exc}"
+                ) from None
+        context.check_hostname = self.ssl_check_hostname
+        return context
+
+    def client_options(self) -> dict[str, Any]:
+        """Return the connection options every aiokafka client of this process is built with."""
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "security_protocol": self.security_protocol,
+        }
+        if self.uses_tls:
+            options["ssl_context"] = self.ssl_context()
+        if self.uses_sasl:
+            assert self.sasl_password is not None  # the validator insists on it
+            options |= {
+                "sasl_mechanism": self.sasl_mechanism,
+                "sasl_plain_username": self.sasl_username,
+                "sasl_plain_password": self.sasl_password.get_secret_value(),
+            }
+        return options
+
+
+def _kafka_env(field: str) -> str:
+    """Return the environment variable of a Kafka setting, as messages name it."""
+    return f"LEADRELAY_KAFKA_{field.upper()}"
 
 
 class PostgresSettings(BaseSettings):
@@ -151,8 +251,13 @@ def load_settings(cls: type[S]) -> S:
     try:
         return cls()
     except ValidationError as exc:
-        prefix = str(cls.model_config.get("env_prefix", ""))
+        # a nested group (Kafka, PostgreSQL) is built from its own prefix and fails with its own model's name
+        model = next((m for m in (cls, KafkaSettings, PostgresSettings) if m.__name__ == exc.title), cls)
+        prefix = str(model.model_config.get("env_prefix", ""))
         for err in exc.errors():
-            variable = prefix + "_".join(str(p) for p in err["loc"]).upper()
-            print(f"invalid setting {variable}: {err['msg']}", file=sys.stderr)
+            if err["loc"]:
+                variable = prefix + "_".join(str(p) for p in err["loc"]).upper()
+                print(f"invalid setting {variable}: {err['msg']}", file=sys.stderr)
+            else:  # a rule over several settings names them itself
+                print(f"invalid settings: {err['msg'].removeprefix('Value error, ')}", file=sys.stderr)
         raise SystemExit(2) from exc

@@ -207,13 +207,13 @@ async def test_a_transient_error_that_never_clears_is_dead_lettered_and_a_replay
             return _sample("leadrelay_consumer_lag", service="test", topic=topic) == 0
 
         await wait_until(lag_is_zero, what="lag back to 0", timeout_s=30)
-        letters = await read_dead_letters(bs, topic)
+        letters = await read_dead_letters(kafka_settings, topic)
         assert [d.summary()["lead_id"] for d in letters] == ["stuck"]
         assert "a statement" not in json.dumps([d.summary() for d in letters])  # no message text, no data
 
         cause["fixed"] = True
-        assert await replay(bs, selected(letters, event_id=letters[0].event_id), topic) == 1
-        assert await replay(bs, letters, topic) == 1  # twice: the inbox takes it once
+        assert await replay(kafka_settings, selected(letters, event_id=letters[0].event_id), topic) == 1
+        assert await replay(kafka_settings, letters, topic) == 1  # twice: the inbox takes it once
         await wait_until(
             lambda: _has(messaging_db, {"stuck"}), what="the replayed event handled", timeout_s=30
         )
@@ -319,7 +319,7 @@ async def test_a_fetch_over_many_partitions_and_topics_goes_to_one_batch_handler
     messaging_db, kafka_settings, unique
 ):
     topics = [kafka_settings.topics.erased, kafka_settings.topics.activity]
-    await ensure_topics(kafka_settings.bootstrap_servers, topics, 3)
+    await ensure_topics(kafka_settings, topics, 3)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, acks="all")
     await producer.start()
     try:
@@ -452,7 +452,7 @@ async def _consumer_assigned(runner: ConsumerRunner) -> bool:
 
 async def test_each_member_shows_its_share_of_the_partitions_through_rebalances(kafka_settings, unique):
     topic = kafka_settings.topics.erased
-    await ensure_topics(kafka_settings.bootstrap_servers, [topic], partitions=4)
+    await ensure_topics(kafka_settings, [topic], partitions=4)
     services = [f"first-{unique}", f"second-{unique}"]
     members = []
     for service in services:

@@ -87,7 +87,7 @@ async def test_one_relay_per_database_publishes_until_its_connection_goes(messag
 
 async def test_batched_records_land_where_single_sends_put_their_keys(kafka_settings):
     topic = kafka_settings.topics.erased
-    await ensure_topics(kafka_settings.bootstrap_servers, [topic], partitions=3)
+    await ensure_topics(kafka_settings, [topic], partitions=3)
     keys = [f"lead-{i}" for i in range(40)]
     producer = SafeProducer(kafka_settings.model_copy(update={"producer_max_batch_bytes": 16 * 1024}), "test")
     try:
@@ -108,7 +108,7 @@ async def test_batched_records_land_where_single_sends_put_their_keys(kafka_sett
 
 async def test_a_relay_pass_goes_out_as_one_batch_per_partition(kafka_settings):
     topic = kafka_settings.topics.erased
-    await ensure_topics(kafka_settings.bootstrap_servers, [topic], partitions=1)
+    await ensure_topics(kafka_settings, [topic], partitions=1)
     producer = SafeProducer(kafka_settings, "test")
     try:
         # 100 LeadScored-sized records: aiokafka's default 16 KiB batch would split them into 17 batches, and the

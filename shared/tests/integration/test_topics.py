@@ -15,10 +15,9 @@ async def test_dead_letter_topics_keep_records_only_for_their_retention_and_stat
 ):
     topics = kafka_settings.topics
     await ensure_topics(
-        kafka_settings.bootstrap_servers,
+        kafka_settings.model_copy(update={"dlq_retention_ms": 3_600_000}),
         [topics.captured, topics.dlq(topics.captured), topics.sla_policies],
         1,
-        dlq_retention_ms=3_600_000,
     )
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_settings.bootstrap_servers)
     await admin.start()
@@ -43,7 +42,7 @@ async def test_the_producer_is_idempotent_where_the_broker_can_be(infra, kafka_s
     producer = SafeProducer(kafka_settings, "test")
     try:
         started = await producer.ensure_started()
-        await ensure_topics(kafka_settings.bootstrap_servers, [kafka_settings.topics.erased], 1)
+        await ensure_topics(kafka_settings, [kafka_settings.topics.erased], 1)
         await (await producer.enqueue(kafka_settings.topics.erased, b"{}", "k"))
         transactions = started._txn_manager  # aiokafka keeps the producer id there
     finally:

@@ -118,8 +118,10 @@ def run_stack() -> int:
             {k: env[k] for k in ("LEADRELAY_KAFKA_BOOTSTRAP_SERVERS", "LEADRELAY_POSTGRES_DSN")}
         )
         kafka = KafkaSettings()
-        asyncio.run(ensure_topics(kafka.bootstrap_servers, kafka.topics.all_with_dlq(), kafka.partitions))
-        STACK_FILE.write_text(json.dumps({"bootstrap_servers": infra.bootstrap_servers}))
+        asyncio.run(ensure_topics(kafka, kafka.topics.all_with_dlq()))
+        # the `leadrelay` command talks to this stack with the settings its services have
+        profile = {k: v for k, v in env.items() if k.startswith("LEADRELAY_KAFKA_")}
+        STACK_FILE.write_text(json.dumps({"bootstrap_servers": infra.bootstrap_servers, "settings": profile}))
         ports = {s.name: int(os.environ.get(f"{s.env_prefix}PORT", s.port)) for s in SERVICES}
         stack = Stack(env, STATE_DIR / "logs", ports)
         print("starting capture, scoring, routing, sla-monitor and metrics ...", flush=True)

@@ -134,5 +134,7 @@ def service_env(bootstrap_servers: str, postgres_dsn: str, **extra: str) -> dict
         **os.environ,
         "LEADRELAY_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
         "LEADRELAY_POSTGRES_DSN": postgres_dsn,
+        # development: services create their topics (production applies them with `leadrelay topics apply`)
+        "LEADRELAY_KAFKA_CREATE_TOPICS": os.environ.get("LEADRELAY_KAFKA_CREATE_TOPICS", "true"),
         **extra,
     }

@@ -172,7 +172,7 @@ class ConsumerRunner:
 
     async def _run_once(self) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._settings.bootstrap_servers,
+            **self._settings.client_options(),
             group_id=self._group_id,
             client_id=f"{self._service}-consumer",
             enable_auto_commit=False,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from leadrelay.kafka.metadata import partitions_of
+from leadrelay.settings import KafkaSettings
 
 DLQ_SUFFIX = ".dlq"
 
@@ -67,10 +68,10 @@ def dlq_topic(topic: str) -> str:
     return topic if topic.endswith(DLQ_SUFFIX) else topic + DLQ_SUFFIX
 
 
-async def read_dead_letters(bootstrap_servers: str, topic: str, timeout_s: float = 30.0) -> list[DeadLetter]:
+async def read_dead_letters(kafka: KafkaSettings, topic: str, timeout_s: float = 30.0) -> list[DeadLetter]:
     """Return every record of a topic's DLQ, from the oldest to the latest at the time of the call."""
     name = dlq_topic(topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka.client_options(), group_id=None, enable_auto_commit=False)
     await asyncio.wait_for(consumer.start(), timeout_s)
     try:
         assigned = await partitions_of(consumer, name)
@@ -116,13 +117,15 @@ def selected(
 
 
 async def replay(
-    bootstrap_servers: str,
+    kafka: KafkaSettings,
     letters: Iterable[DeadLetter],
     fallback_topic: str,
     on_sent: Callable[[DeadLetter], None] = lambda _: None,
 ) -> int:
     """Publish dead letters again to their original topic (the consumers' inbox makes it idempotent)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(
+        **kafka.client_options(), acks="all", enable_idempotence=kafka.enable_idempotence
+    )
     await producer.start()
     count = 0
     try:

@@ -36,7 +36,7 @@ class SafeProducer:
 
     def _build(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
-            bootstrap_servers=self._settings.bootstrap_servers,
+            **self._settings.client_options(),
             client_id=self._client_id,
             acks="all",
             enable_idempotence=self._settings.enable_idempotence,

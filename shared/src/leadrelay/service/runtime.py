@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 import structlog
@@ -14,7 +17,8 @@ from sqlalchemy import Table, text
 from leadrelay.db.engine import create_engine, session_factory
 from leadrelay.db.housekeeping import Housekeeper
 from leadrelay.db.relay import OutboxRelay
-from leadrelay.kafka.admin import ensure_topics
+from leadrelay.kafka.access import BrokerAccessRefused, check_access
+from leadrelay.kafka.admin import TopicsMisshapen, ensure_topics, verify_topics
 from leadrelay.kafka.consumer import BatchHandler, ConsumerRunner, Handler
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.observability.logging import error_name
@@ -99,9 +103,12 @@ class ServiceRuntime:
         self._stop_callbacks.append(stop)
 
     async def start(self) -> None:
-        """Start every background task; topics are created in the background, so a broker that is down never
-        holds up health, readiness or intake."""
-        self._tasks.append(asyncio.create_task(self._ensure_topics(), name=f"{self.service}-topics"))
+        """Check the broker, then start every background task. A broker that refuses the credentials, or has the
+        topics shaped otherwise than declared, stops the service here; one that is down never holds up health,
+        readiness or intake: the topics are then seen to in the background."""
+        if not await self._topics_ready():
+            topics = self._topics_in_background()
+            self._tasks.append(asyncio.create_task(topics, name=f"{self.service}-topics"))
         for hook in self.startup_hooks:
             try:
                 await hook()
@@ -113,16 +120,39 @@ class ServiceRuntime:
         for name, run in self._task_factories:
             self._tasks.append(asyncio.create_task(_supervised(name, run), name=f"{self.service}-{name}"))
 
-    async def _ensure_topics(self, retry_s: float = 2.0) -> None:
-        """Create the service's topics, retrying until the broker answers (the relay and consumers wait too)."""
+    async def _topics_ready(self) -> bool:
+        """Sign in and see to the topics now; False when the broker did not answer in time."""
+        if not await check_access(self.settings.kafka):
+            return False
+        try:
+            await asyncio.wait_for(self.prepare_topics(self.service_topics()), 20)
+        except (TopicsMisshapen, BrokerAccessRefused):
+            raise
+        except Exception as exc:
+            log.warning("topics_not_ready", service=self.service, error=error_name(exc))
+            return False
+        return True
+
+    def service_topics(self) -> list[str]:
+        """Every topic the service reads or writes, dead letters included."""
+        return [*self.topics.all_with_dlq(), *self.extra_topics]
+
+    async def prepare_topics(self, names: list[str]) -> None:
+        """Create the topics and give them their declared shape (development), or check that they have it."""
+        if self.settings.kafka.create_topics:
+            await ensure_topics(self.settings.kafka, names)
+        else:
+            await verify_topics(self.settings.kafka, names)
+
+    async def _topics_in_background(self, retry_s: float = 2.0) -> None:
+        """See to the topics once the broker answers (the relay and consumers wait for it too)."""
         while True:
             try:
-                await ensure_topics(
-                    self.settings.kafka.bootstrap_servers,
-                    [*self.topics.all_with_dlq(), *self.extra_topics],
-                    self.settings.kafka.partitions,
-                    self.settings.kafka.dlq_retention_ms,
-                )
+                await check_access(self.settings.kafka)
+                await self.prepare_topics(self.service_topics())
+                return
+            except (TopicsMisshapen, BrokerAccessRefused) as exc:
+                refuse_to_run(self.service, exc)
                 return
             except Exception as exc:
                 log.warning("ensure_topics_failed", service=self.service, error=type(exc).__name__)
@@ -162,12 +192,28 @@ class ServiceRuntime:
     @contextlib.asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
         """FastAPI lifespan: start background work, stop it on shutdown."""
-        await self.start()
+        try:
+            await self.start()
+        except (TopicsMisshapen, BrokerAccessRefused) as exc:
+            say_why_not(self.service, exc)
+            raise
         freeze_startup_objects()
         try:
             yield
         finally:
             await self.stop()
+
+
+def say_why_not(service: str, exc: Exception) -> None:
+    """Log and print why the service will not run: a setting or the cluster is wrong, and retrying cannot help."""
+    log.error("cannot_start", service=service, reason=str(exc))
+    print(f"{service} cannot start: {exc}", file=sys.stderr, flush=True)
+
+
+def refuse_to_run(service: str, exc: Exception) -> None:
+    """Stop a running service found to be misconfigured after start (the broker was down then)."""
+    say_why_not(service, exc)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 GC_THRESHOLDS = (50_000, 20, 100)

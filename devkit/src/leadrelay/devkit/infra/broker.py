@@ -16,7 +16,7 @@ class EmbeddedBroker(BrokerProcess):
 
     kind = "embedded (Tansu)"
     # It cannot do InitProducerId, so no idempotent producer.
-    client_profile = {"LEADRELAY_KAFKA_ENABLE_IDEMPOTENCE": "false"}
+    client_profile = {**BrokerProcess.client_profile, "LEADRELAY_KAFKA_ENABLE_IDEMPOTENCE": "false"}
 
     def __init__(self, workdir: Path, port: int | None = None) -> None:
         super().__init__(port)

@@ -15,9 +15,13 @@ class BrokerProcess:
     """A broker child process listening on 127.0.0.1:port."""
 
     kind = "a local broker"
-    client_profile: dict[
-        str, str
-    ] = {}  # settings clients need for this broker; none: the production defaults
+    # Settings clients need for this broker: one node holds one copy of each topic, and the services create
+    # their topics at start (a development convenience; production applies them with `leadrelay topics apply`).
+    client_profile: dict[str, str] = {
+        "LEADRELAY_KAFKA_REPLICATION_FACTOR": "1",
+        "LEADRELAY_KAFKA_MIN_INSYNC_REPLICAS": "1",
+        "LEADRELAY_KAFKA_CREATE_TOPICS": "true",
+    }
     shutdown_s = 5.0  # how long a clean shutdown may take before the group is killed
 
     def __init__(self, port: int | None = None) -> None:

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 from leadrelay.devkit.infra.broker_process import BrokerProcess
+from leadrelay.devkit.infra.kafka_security import SecuredListener
 from leadrelay.devkit.infra.net import free_port, wait_for_port
 from leadrelay.devkit.processes import spawn
 
@@ -91,23 +92,28 @@ def cluster_id() -> str:
 
 
 class KafkaServer(BrokerProcess):
-    """An Apache Kafka child process: one combined broker and controller, replication factor 1."""
+    """An Apache Kafka child process: one combined broker and controller, replication factor 1; plaintext, or
+    SASL_SSL with ACLs when given a SecuredListener."""
 
     kind = f"Apache Kafka {KAFKA_VERSION} (KRaft, from Maven Central)"
     shutdown_s = 20.0
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, workdir: Path, port: int | None = None, security: SecuredListener | None = None
+    ) -> None:
         super().__init__(port)
         self.controller_port = free_port()
         self.workdir = workdir / f"kafka-{self.port}"
+        self.security = security
 
     def _properties(self) -> Path:
+        listener = "SASL_SSL" if self.security else "PLAINTEXT"
         settings = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "listeners": f"{listener}://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"{listener}://127.0.0.1:{self.port}",
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
@@ -123,7 +129,9 @@ class KafkaServer(BrokerProcess):
             "group.initial.rebalance.delay.ms": "0",
             # The tests take a dead consumer out of its group within 3 s (Kafka refuses under 6 s by default).
             "group.min.session.timeout.ms": "1000",
-            "auto.create.topics.enable": "true",
+            # the tests' throwaway topics appear on first use; a secured cluster has only declared ones
+            "auto.create.topics.enable": "false" if self.security else "true",
+            **(self.security.properties() if self.security else {}),
         }
         path = self.workdir / "server.properties"
         path.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
@@ -141,7 +149,8 @@ class KafkaServer(BrokerProcess):
         ]  # fmt: skip
         log = open(self.workdir / "server.log", "ab")
         formatted = subprocess.run(
-            [*java, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id(), "-c", str(properties)],
+            [*java, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id(), "-c", str(properties),
+             *(self.security.format_arguments() if self.security else [])],
             stdout=log, stderr=subprocess.STDOUT, timeout=120,
         )  # fmt: skip
         if formatted.returncode != 0:

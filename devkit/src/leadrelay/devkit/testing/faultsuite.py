@@ -158,7 +158,7 @@ async def run_fault_suite(
     unique = f"{random.Random(plan.seed).getrandbits(16):04x}{int(time.time() * 1000) % 10**6}"
     kafka = KafkaSettings(bootstrap_servers=bootstrap_servers, topic_prefix=f"f{unique}.")
     await ensure_topics(
-        bootstrap_servers,
+        kafka,
         [
             *kafka.topics.all_with_dlq(),
             *(kafka.topics.handoff(q) for q in ("enterprise", "smb", "leadership")),

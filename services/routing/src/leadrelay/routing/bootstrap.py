@@ -13,7 +13,6 @@ from leadrelay.events.handoff import HandoffBreached, LeadContacted
 from leadrelay.events.lead import ConsentChanged, LeadErased
 from leadrelay.events.scoring import LeadOutcome, LeadScored
 from leadrelay.events.sla import SlaPoliciesActivated
-from leadrelay.kafka.admin import ensure_topics
 from leadrelay.routing.adapters.config_file import load_config
 from leadrelay.routing.adapters.orm import audit_log, config_versions, outbox
 from leadrelay.routing.adapters.uow import PostgresRoutingUnitOfWork
@@ -61,9 +60,7 @@ def build_app(settings: RoutingSettings) -> FastAPI:
 
     async def prepare_topics(config: RoutingConfig) -> None:
         # created before the first handoff: concurrent auto-creation misbehaves on some brokers
-        await ensure_topics(
-            settings.kafka.bootstrap_servers, handoff_topics(config), settings.kafka.partitions
-        )
+        await runtime.prepare_topics(handoff_topics(config))
 
     state = ActiveDocument(store, seed, on_change=prepare_topics)
     runtime.extra_topics = handoff_topics(seed)
