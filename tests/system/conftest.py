@@ -20,6 +20,7 @@ from leadrelay.settings import KafkaSettings
 from leadrelay.sla_monitor.settings import DEFAULT_POLICIES
 
 SLA_SECONDS = 4.0
+HANDOFF_QUEUES = ("enterprise", "smb", "leadership")  # the seed configuration's queues
 API_KEY = "system-test-api-key-0123"
 VIEWER_KEY = "system-test-viewer-key-0123"
 SALES_KEY = "system-test-sales-key-0123"
@@ -76,13 +77,20 @@ def system_on(
 
 @contextlib.asynccontextmanager
 async def running_system(
-    bootstrap_servers: str, postgres_dsn: str, unique: str, tmp_path: Path
+    bootstrap_servers: str,
+    postgres_dsn: str,
+    unique: str,
+    tmp_path: Path,
+    own_env: dict[str, dict[str, str]] | None = None,
+    prefix: str | None = None,
 ) -> AsyncIterator[RunningStack]:
-    """The five services on this broker and PostgreSQL server, with topics and databases of their own."""
-    prefix = f"s{unique}."
+    """The five services on this broker and PostgreSQL server, with topics and databases of their own; with
+    own_env (each service's credentials, say) the topics are expected to be there already."""
+    prefix = prefix or f"s{unique}."
     kafka = KafkaSettings(bootstrap_servers=bootstrap_servers, topic_prefix=prefix)
-    handoffs = [kafka.topics.handoff(q) for q in ("enterprise", "smb")]
-    await ensure_topics(kafka, [*kafka.topics.all_with_dlq(), *handoffs])
+    if own_env is None:
+        handoffs = [kafka.topics.handoff(q) for q in HANDOFF_QUEUES]
+        await ensure_topics(kafka, [*kafka.topics.all_with_dlq(), *handoffs])
     databases = {s.name: f"lrt_sys_{s.name.replace('-', '_')}_{unique}" for s in SERVICES}
     extra = {
         "LEADRELAY_KAFKA_TOPIC_PREFIX": prefix,
@@ -103,7 +111,7 @@ async def running_system(
         extra[f"{spec.env_prefix}DATABASE"] = databases[spec.name]
         extra[f"{spec.env_prefix}OUTBOX_POLL_INTERVAL_S"] = "0.2"
     env = service_env(bootstrap_servers, postgres_dsn, **extra)
-    stack = Stack(env, tmp_path / "logs", ports={s.name: free_port() for s in SERVICES})
+    stack = Stack(env, tmp_path / "logs", {s.name: free_port() for s in SERVICES}, own_env)
     try:
         await asyncio.to_thread(stack.start, 120.0)
         yield RunningStack(stack, kafka)

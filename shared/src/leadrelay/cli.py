@@ -1,5 +1,5 @@
-"""The `leadrelay` command: follow a topic, list and replay dead letters, plan and apply the declared topics,
-write event schemas."""
+"""The `leadrelay` command: follow a topic, list and replay dead letters, plan and apply the declared topics and
+ACLs, write event schemas."""
 
 from __future__ import annotations
 
@@ -60,6 +60,24 @@ def main(argv: list[str] | None = None) -> int:
     topics.add_argument(
         "--bootstrap-servers", help="default: LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or the running stack"
     )
+    acls = sub.add_parser(
+        "acls",
+        help="show (plan) or create (apply) the ACLs each service's principal needs",
+        description="Each service may write only the topics it owns (and the dead letters of those it reads), "
+        "read only those it consumes, with its own consumer groups. apply never deletes an ACL. "
+        "plan exits 2 when some are missing.",
+    )
+    acls.add_argument("action", choices=["plan", "apply"])
+    acls.add_argument(
+        "--principal",
+        action="append",
+        default=[],
+        metavar="SERVICE=PRINCIPAL",
+        help="e.g. capture=User:leadrelay-capture (default: User:<service>; repeat per service)",
+    )
+    acls.add_argument(
+        "--bootstrap-servers", help="default: LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or the running stack"
+    )
     schemas = sub.add_parser("schemas", help="write each event's JSON Schema")
     schemas.add_argument("--out", type=Path, default=Path("docs/events"))
     args = parser.parse_args(argv)
@@ -71,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(
             tail_topic(args.topic, _kafka(args.bootstrap_servers), args.from_beginning, args.max)
         )
+    if args.command == "acls":
+        principals = _principals(args.principal)
+        return asyncio.run(acls_command(args.action, _kafka(args.bootstrap_servers), principals))
     if args.command == "topics":
         return asyncio.run(topics_command(args.action, _kafka(args.bootstrap_servers), args.queue))
     from leadrelay.events.schemas import write_schemas
@@ -96,6 +117,33 @@ def _kafka(explicit: str | None) -> KafkaSettings:
             os.environ.setdefault(name, value)
     settings = load_settings(KafkaSettings)
     return settings.model_copy(update={"bootstrap_servers": explicit}) if explicit else settings
+
+
+def _principals(given: list[str]) -> dict[str, str]:
+    from leadrelay.kafka.acls import default_principals
+
+    principals = default_principals()
+    for item in given:
+        service, _, principal = item.partition("=")
+        if service not in principals or not principal.startswith("User:"):
+            raise SystemExit(
+                f"--principal {item!r}: expected SERVICE=User:NAME with SERVICE one of {', '.join(principals)}"
+            )
+        principals[service] = principal
+    return principals
+
+
+async def acls_command(action: str, kafka: KafkaSettings, principals: dict[str, str]) -> int:
+    """Print the declared ACLs the cluster lacks; with apply, create them."""
+    from leadrelay.kafka.acls import apply_acls, declared_acls, plan_acls
+
+    declared = declared_acls(kafka.topics, principals)
+    missing = await (apply_acls if action == "apply" else plan_acls)(kafka, declared)
+    for acl in missing:
+        print(("created " if action == "apply" else "missing ") + str(acl), flush=True)
+    print(f"{len(missing)} of {len(declared)} declared ACL(s) {'created' if action == 'apply' else 'missing'}",
+          file=sys.stderr)  # fmt: skip
+    return 2 if action == "plan" and missing else 0
 
 
 async def topics_command(action: str, kafka: KafkaSettings, queues: list[str]) -> int:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,9 +105,19 @@ class ServiceProcess:
 class Stack:
     """The five services on one broker and one PostgreSQL server."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None) -> None:
-        ports = ports or {}
-        self.services = {s.name: ServiceProcess(s, env, log_dir, ports.get(s.name)) for s in SERVICES}
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_dir: Path,
+        ports: dict[str, int] | None = None,
+        own_env: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        """own_env: what differs per service (its broker credentials, say)."""
+        ports, own_env = ports or {}, own_env or {}
+        self.services = {
+            s.name: ServiceProcess(s, {**env, **own_env.get(s.name, {})}, log_dir, ports.get(s.name))
+            for s in SERVICES
+        }
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]

@@ -20,6 +20,7 @@ from leadrelay.db.relay import OutboxRelay
 from leadrelay.kafka.access import BrokerAccessRefused, check_access
 from leadrelay.kafka.admin import TopicsMisshapen, ensure_topics, verify_topics
 from leadrelay.kafka.consumer import BatchHandler, ConsumerRunner, Handler
+from leadrelay.kafka.ownership import SERVICES
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.observability.logging import error_name
 from leadrelay.service.periodic import Periodic
@@ -134,8 +135,10 @@ class ServiceRuntime:
         return True
 
     def service_topics(self) -> list[str]:
-        """Every topic the service reads or writes, dead letters included."""
-        return [*self.topics.all_with_dlq(), *self.extra_topics]
+        """Every topic the service reads or writes, dead letters included (all of them for a service not in the
+        ownership declaration)."""
+        owned = SERVICES.get(self.service)
+        return [*(owned.names(self.topics) if owned else self.topics.all_with_dlq()), *self.extra_topics]
 
     async def prepare_topics(self, names: list[str]) -> None:
         """Create the topics and give them their declared shape (development), or check that they have it."""

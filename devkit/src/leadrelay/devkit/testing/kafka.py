@@ -27,10 +27,11 @@ class Received:
 class TopicReader:
     """Reads a topic from the beginning, remembering everything seen so far."""
 
-    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+    def __init__(self, bootstrap_servers: str, topic: str, **client_options: Any) -> None:
+        """client_options: how to sign in, for a secured broker (KafkaSettings.client_options())."""
         self._consumer = AIOKafkaConsumer(
             topic,
-            bootstrap_servers=bootstrap_servers,
+            **({"bootstrap_servers": bootstrap_servers} | client_options),
             group_id=None,
             auto_offset_reset="earliest",
             # On a topic of several partitions the embedded broker looks for new data only on its own schedule
