@@ -44,7 +44,7 @@ def wait_idle(pid: int, timeout_s: float = 300) -> float:
 def one_run(leads: int, workdir: Path) -> dict[str, tuple[float, float, float]]:
     """Return per service: (leads per second, CPU us per lead, PostgreSQL CPU us per lead)."""
     figures: dict[str, tuple[float, float, float]] = {}
-    with fresh_stack(workdir, "cap") as (stack, _):
+    with fresh_stack(workdir, "cap") as (stack, _, _):
         pids = {name: s.process.pid for name, s in stack.services.items() if s.process}
         for name in CONSUMERS:
             os.kill(pids[name], signal.SIGSTOP)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from leadrelay.devkit.infra.kafka import KafkaCluster
 from leadrelay.devkit.infra.postgres import EmbeddedPostgres
 from leadrelay.devkit.infra.resolve import local_broker
 from leadrelay.devkit.testing.faultsuite import FaultPlan, FaultRun, run_fault_suite
@@ -40,6 +43,30 @@ FULL = FaultPlan(
 )
 
 
+# On three Apache Kafka brokers: the same load and service faults, with the leaders of leads.captured and
+# leads.scored SIGKILLed instead of the single broker frozen, then every broker restarted in turn.
+CLUSTER = replace(
+    FULL,
+    broker_pause=None,
+    leader_kills=(("leads.captured", 30, 10), ("leads.scored", 50, 10)),
+    rolling_restart_at=75,
+)
+
+
+async def run_on_cluster(workdir: Path) -> FaultRun:
+    cluster = KafkaCluster(workdir / "cluster").start()
+    for name, value in cluster.client_profile.items():
+        os.environ[name] = value
+    postgres = EmbeddedPostgres(workdir / "postgres").start()
+    try:
+        return await run_fault_suite(
+            CLUSTER, workdir, cluster.bootstrap_servers, postgres.dsn, cluster=cluster, postgres=postgres
+        )
+    finally:
+        cluster.stop()
+        postgres.stop()
+
+
 async def run(workdir: Path) -> FaultRun:
     broker = local_broker(workdir / "broker").start()
     postgres = EmbeddedPostgres(workdir / "postgres").start()
@@ -55,16 +82,17 @@ async def run(workdir: Path) -> FaultRun:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument("--cluster", action="store_true", help="on three Apache Kafka brokers")
     args = parser.parse_args()
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="lr-faults-"))
-    broker_kind = local_broker(workdir / "broker").kind
-    result = asyncio.run(run(workdir))
+    broker_kind = "three Apache Kafka brokers" if args.cluster else local_broker(workdir / "broker").kind
+    result = asyncio.run(run_on_cluster(workdir) if args.cluster else run(workdir))
     print(result.describe())
     verdict = "passed" if result.ok else "FAILED"
     print(f"full fault run {verdict} in {time.monotonic() - started:.0f} s")
     if args.write:
-        write_doc(result, verdict, broker_kind)
+        (write_cluster_doc if args.cluster else write_doc)(result, verdict, broker_kind)
     return 0 if result.ok else 1
 
 
@@ -92,6 +120,40 @@ Load: {result.load.sent:,} sent, {len(result.load.accepted):,} acknowledged, {re
 load stopped. {result.report.breached:,} first-contact deadlines ({FULL.first_contact_minutes:g} minute for every lead in
 this run, so that breaches happen under the faults too) breached and were escalated, each once; {len(r.early_breaches)} of
 them sooner after the handoff than that minute. Process deaths:
+
+{kills}
+
+Timeline (seconds after the load started):
+
+{timeline}
+""",
+    )
+
+
+def write_cluster_doc(result: FaultRun, verdict: str, broker_kind: str) -> None:
+    r = result.report
+    kills = "\n".join(f"- {service}: {', '.join(why)}" for service, why in sorted(result.kills.items()))
+    timeline = "\n".join(f"    {line}" for line in result.timeline)
+    write_section(
+        "fault-suite-cluster",
+        f"""## Whole system on three Apache Kafka brokers: the full fault run
+
+`tests/system/fault_suite_full.py --cluster` ({time.strftime("%Y-%m-%d")}, same machine): three Apache Kafka nodes
+(KRaft, each broker and controller), every topic with replication factor 3 and `min.insync.replicas=2`, a private
+PostgreSQL. The load and the service faults of the full run above ({CLUSTER.rate:.0f} leads/s for
+{CLUSTER.seconds:.0f} s, every service dying at a fault point, {CLUSTER.random_kills} SIGKILLs at random, PostgreSQL
+restarted, replicas joining and leaving); instead of a frozen broker, the broker leading `leads.captured`'s
+partition 0 is SIGKILLed at {CLUSTER.leader_kills[0][1]:.0f} s and started {CLUSTER.leader_kills[0][2]:.0f} s later, then the
+one leading `leads.scored`'s at {CLUSTER.leader_kills[1][1]:.0f} s, then from {CLUSTER.rolling_restart_at:.0f} s every broker is restarted in turn, each
+once every partition is in sync again.
+
+| accepted (2xx) | captured | scored | handed off | lost | duplicate side effects | order inversions | verdict |
+|---|---|---|---|---|---|---|---|
+| {r.accepted:,} | {r.captured:,} | {r.scored:,} | {r.handed_off:,} | {sum(map(len, r.lost.values()))} | {sum(map(len, r.duplicates.values()))} | {len(r.inversions)} | **{verdict}** |
+
+Load: {result.load.sent:,} sent, {len(result.load.accepted):,} acknowledged, {result.load.retried:,} retries,
+{result.load.failed} never acknowledged; the last accepted lead was handed off {result.drained_s:.0f} s after the
+load stopped. Process deaths:
 
 {kills}
 

@@ -40,11 +40,10 @@ class KafkaSettings(BaseSettings):
     # Services create missing topics and fix their shape at start: a development convenience (make run, the
     # tests); in production the topics are applied once, by whoever may (leadrelay topics apply).
     create_topics: bool = False
-    # The most a produced record batch holds (aiokafka's default is 16 KiB, about six LeadScored). A relay pass
-    # goes out as one batch per partition: the embedded broker stores each batch as an object and lists them all
-    # on every fetch that finds new data, so fewer batches keep its fetches cheap. Kafka's default limit is 1 MiB.
+    # The most a produced record batch holds (aiokafka's default is 16 KiB, about six LeadScored): a relay pass
+    # goes out as one batch per partition, one produce request instead of many. Kafka's own limit is 1 MiB.
     producer_max_batch_bytes: int = Field(default=1_000_000, ge=16 * 1024, le=1_000_000)
-    # Joining a group waits on the session timeout (noticeably on Tansu); 6 s is Kafka's minimum by default.
+    # A consumer that dies unannounced holds its partitions this long; 6 s is the least Kafka allows by default.
     session_timeout_ms: int = Field(default=6000, ge=1000)
     heartbeat_interval_ms: int = Field(default=1000, ge=100)
     # A fetch on the capture-to-handoff path answers at the first byte, or after fetch_max_wait_ms when nothing

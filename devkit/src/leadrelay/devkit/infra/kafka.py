@@ -16,7 +16,7 @@ from pathlib import Path
 from leadrelay.devkit.infra.broker_process import BrokerProcess
 from leadrelay.devkit.infra.kafka_security import SecuredListener
 from leadrelay.devkit.infra.net import free_port, wait_for_port
-from leadrelay.devkit.processes import spawn
+from leadrelay.devkit.processes import kill_group, spawn
 
 KAFKA_VERSION = "4.4.0"
 JARS_DIR = Path(os.environ.get("LEADRELAY_KAFKA_JARS_DIR", f".leadrelay/kafka-{KAFKA_VERSION}"))
@@ -96,25 +96,41 @@ def cluster_id() -> str:
 
 class KafkaServer(BrokerProcess):
     """An Apache Kafka child process: one combined broker and controller, replication factor 1; plaintext, or
-    SASL_SSL with ACLs when given a SecuredListener."""
+    SASL_SSL with ACLs when given a SecuredListener. A KafkaCluster makes several, as the nodes of one quorum."""
 
     kind = f"Apache Kafka {KAFKA_VERSION} (KRaft, from Maven Central)"
     shutdown_s = 20.0
 
     def __init__(
-        self, workdir: Path, port: int | None = None, security: SecuredListener | None = None
+        self,
+        workdir: Path,
+        port: int | None = None,
+        security: SecuredListener | None = None,
+        *,
+        node_id: int = 1,
+        voters: str | None = None,
+        controller_port: int | None = None,
+        copies: int = 1,
     ) -> None:
+        """voters: the static controller quorum (`1@host:port,...`) of a cluster; copies: its replication factor."""
         super().__init__(port)
-        self.controller_port = free_port()
+        self.controller_port = controller_port or free_port()
         self.workdir = workdir / f"kafka-{self.port}"
         self.security = security
+        self.node_id, self.voters, self.copies = node_id, voters, copies
 
     def _properties(self) -> Path:
         listener = "SASL_SSL" if self.security else "PLAINTEXT"
+        copies, in_sync = str(self.copies), str(min(self.copies, 2))
+        quorum = (
+            {"controller.quorum.voters": self.voters}
+            if self.voters
+            else {"controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}"}
+        )
         settings = {
             "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
+            "node.id": str(self.node_id),
+            **quorum,
             "listeners": f"{listener}://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
             "advertised.listeners": f"{listener}://127.0.0.1:{self.port}",
             "controller.listener.names": "CONTROLLER",
@@ -122,13 +138,15 @@ class KafkaServer(BrokerProcess):
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             "log.dirs": str(self.workdir / "data"),
             "num.partitions": "3",
-            "offsets.topic.replication.factor": "1",
+            "default.replication.factor": copies,
+            "min.insync.replicas": in_sync,
+            "offsets.topic.replication.factor": copies,
             "offsets.topic.num.partitions": "10",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
-            # One node: a new consumer group need not wait for more members to join before its first assignment.
+            "transaction.state.log.replication.factor": copies,
+            "transaction.state.log.min.isr": in_sync,
+            "share.coordinator.state.topic.replication.factor": copies,
+            "share.coordinator.state.topic.min.isr": in_sync,
+            # A new consumer group need not wait for more members to join before its first assignment.
             "group.initial.rebalance.delay.ms": "0",
             # The tests take a dead consumer out of its group within 3 s (Kafka refuses under 6 s by default).
             "group.min.session.timeout.ms": "1000",
@@ -140,28 +158,100 @@ class KafkaServer(BrokerProcess):
         path.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
         return path
 
-    def start(self, deadline_s: float = 90.0) -> KafkaServer:
-        """Resolve the jars, format the node's storage, start it and wait until it accepts connections."""
-        classpath = f"{resolve_jars()}/*"
+    def _java(self) -> list[str]:
+        heap = "-Xmx1g" if self.copies == 1 else "-Xmx512m"  # a cluster's nodes share the machine
+        return [
+            "java", "-Xms256m", heap, "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.showDateTime=true",
+            "-cp", f"{resolve_jars()}/*",
+        ]  # fmt: skip
+
+    def format(self, cluster: str) -> None:
+        """Write the node's settings and format its storage as a node of cluster."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         properties = self._properties()
-        java = [
-            "java", "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.showDateTime=true",
-            "-cp", classpath,
-        ]  # fmt: skip
-        log = open(self.workdir / "server.log", "ab")
-        formatted = subprocess.run(
-            [*java, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id(), "-c", str(properties),
-             *(self.security.format_arguments() if self.security else [])],
-            stdout=log, stderr=subprocess.STDOUT, timeout=120,
-        )  # fmt: skip
+        alone = [] if self.voters else ["--standalone"]
+        with open(self.workdir / "server.log", "ab") as log:
+            formatted = subprocess.run(
+                [*self._java(), "kafka.tools.StorageTool", "format", *alone, "-t", cluster, "-c", str(properties),
+                 *(self.security.format_arguments() if self.security else [])],
+                stdout=log, stderr=subprocess.STDOUT, timeout=120,
+            )  # fmt: skip
         if formatted.returncode != 0:
             raise KafkaUnavailable(f"formatting Kafka's storage failed: see {self.workdir / 'server.log'}")
-        self.process = spawn([*java, "kafka.Kafka", str(properties)], stdout=log, stderr=subprocess.STDOUT)
+
+    def launch(self) -> None:
+        """Start the formatted node (again, after a stop or a kill); its data is kept."""
+        log = open(self.workdir / "server.log", "ab")
+        properties = str(self.workdir / "server.properties")
+        self.process = spawn([*self._java(), "kafka.Kafka", properties], stdout=log, stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        """SIGKILL the node, as a crashed machine would stop."""
+        if self.process is not None:
+            kill_group(self.process)
+            self.process = None
+
+    def start(self, deadline_s: float = 90.0) -> KafkaServer:
+        """Resolve the jars, format the node's storage, start it and wait until it accepts connections."""
+        self.format(cluster_id())
+        self.launch()
         try:
             wait_for_port("127.0.0.1", self.port, deadline_s)
         except Exception:
             self.stop()
             raise
         return self
+
+
+class KafkaCluster:
+    """Several combined KRaft nodes (three by default) on 127.0.0.1: replication factor 3, min.insync.replicas 2."""
+
+    def __init__(self, workdir: Path, size: int = 3) -> None:
+        controllers = [free_port() for _ in range(size)]
+        voters = ",".join(f"{i + 1}@127.0.0.1:{port}" for i, port in enumerate(controllers))
+        self.nodes = {
+            i + 1: KafkaServer(workdir, node_id=i + 1, voters=voters, controller_port=port, copies=size)
+            for i, port in enumerate(controllers)
+        }
+        self.kind = f"Apache Kafka {KAFKA_VERSION}, {size} KRaft nodes"
+        in_sync = str(min(size, 2))
+        self.client_profile = {
+            "LEADRELAY_KAFKA_REPLICATION_FACTOR": str(size),
+            "LEADRELAY_KAFKA_MIN_INSYNC_REPLICAS": in_sync,
+            "LEADRELAY_KAFKA_CREATE_TOPICS": "true",
+        }
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return ",".join(node.bootstrap_servers for node in self.nodes.values())
+
+    def start(self, deadline_s: float = 120.0) -> KafkaCluster:
+        """Format every node as one cluster, start them all and wait until each accepts connections."""
+        cluster = cluster_id()
+        for node in self.nodes.values():
+            node.format(cluster)
+        for node in self.nodes.values():
+            node.launch()
+        try:
+            for node in self.nodes.values():
+                wait_for_port("127.0.0.1", node.port, deadline_s)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def node_at(self, port: int) -> KafkaServer:
+        """Return the node listening on port."""
+        return next(node for node in self.nodes.values() if node.port == port)
+
+    def restart(self, node_id: int, deadline_s: float = 90.0) -> None:
+        """Start a stopped or killed node again and wait until it accepts connections."""
+        node = self.nodes[node_id]
+        node.launch()
+        wait_for_port("127.0.0.1", node.port, deadline_s)
+
+    def stop(self) -> None:
+        """Stop every node."""
+        for node in self.nodes.values():
+            node.stop()

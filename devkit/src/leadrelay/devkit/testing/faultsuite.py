@@ -20,12 +20,12 @@ from sqlalchemy.engine import make_url
 from leadrelay.db.provision import drop_database
 from leadrelay.devkit.devstack import SERVICES, ServiceProcess, Stack, service_env
 from leadrelay.devkit.infra.broker import EmbeddedBroker
-from leadrelay.devkit.infra.kafka import KafkaServer
+from leadrelay.devkit.infra.kafka import KafkaCluster, KafkaServer
 from leadrelay.devkit.infra.net import free_port
 from leadrelay.devkit.infra.postgres import EmbeddedPostgres
 from leadrelay.devkit.testing.checker import Report, check, collect
 from leadrelay.devkit.testing.load import LoadResult, post_leads
-from leadrelay.kafka.admin import ensure_topics
+from leadrelay.kafka.admin import admin_client, ensure_topics
 from leadrelay.settings import KafkaSettings
 
 API_KEY = "fault-suite-api-key-0123456789"
@@ -43,6 +43,11 @@ class FaultPlan:
     postgres_restart_at: float | None = None  # needs a private PostgreSQL
     broker_pause: tuple[float, float] | None = None  # (at, for how long); needs a private broker
     rebalance_every_s: float = 0.0  # start or stop an extra scoring and routing replica this often
+    # On a cluster: (logical topic, at, down for) SIGKILLs the broker leading the topic's partition 0, and starts
+    # it again after so long (the next waits until every partition has all its replicas in sync again) ...
+    leader_kills: tuple[tuple[str, float, float], ...] = ()
+    # ... and from this moment every broker is restarted in turn, each once the cluster is in sync.
+    rolling_restart_at: float | None = None
     # Every first-contact deadline (all grades, all queues) in minutes, so breaches and escalations happen
     # during the run; None keeps the SLA monitor's own policies.
     first_contact_minutes: float | None = None
@@ -147,6 +152,7 @@ async def run_fault_suite(
     postgres_dsn: str,
     *,
     broker: EmbeddedBroker | KafkaServer | None = None,
+    cluster: KafkaCluster | None = None,
     postgres: EmbeddedPostgres | None = None,
     log: Callable[[str], None] = print,
 ) -> FaultRun:
@@ -155,15 +161,15 @@ async def run_fault_suite(
         raise ValueError("a PostgreSQL restart needs a private PostgreSQL")
     if plan.broker_pause is not None and broker is None:
         raise ValueError("pausing the broker needs a private broker")
+    if (plan.leader_kills or plan.rolling_restart_at is not None) and cluster is None:
+        raise ValueError("killing partition leaders needs a private cluster")
     unique = f"{random.Random(plan.seed).getrandbits(16):04x}{int(time.time() * 1000) % 10**6}"
     kafka = KafkaSettings(bootstrap_servers=bootstrap_servers, topic_prefix=f"f{unique}.")
-    await ensure_topics(
-        kafka,
-        [
-            *kafka.topics.all_with_dlq(),
-            *(kafka.topics.handoff(q) for q in ("enterprise", "smb", "leadership")),
-        ],
-    )
+    topic_names = [
+        *kafka.topics.all_with_dlq(),
+        *(kafka.topics.handoff(q) for q in ("enterprise", "smb", "leadership")),
+    ]
+    await ensure_topics(kafka, topic_names)
     databases = {s.name: f"lrt_fault_{s.name.replace('-', '_')}_{unique}" for s in SERVICES}
     env = service_env(
         bootstrap_servers,
@@ -234,6 +240,28 @@ async def run_fault_suite(
             broker.resume()
             note("broker SIGCONT")
 
+        async def break_brokers() -> None:
+            assert cluster is not None
+            for topic, moment, down_for in plan.leader_kills:
+                await at(moment)
+                await until_in_sync(kafka, topic_names)
+                leader = await leader_of(kafka, kafka.topics.name(topic))
+                note(f"SIGKILL broker {leader}, leader of {topic}[0]")
+                cluster.nodes[leader].kill()
+                await asyncio.sleep(down_for)
+                await asyncio.to_thread(cluster.restart, leader)
+                note(f"broker {leader} started again")
+            if plan.rolling_restart_at is not None:
+                await at(plan.rolling_restart_at)
+                for node_id, node in cluster.nodes.items():
+                    await until_in_sync(kafka, topic_names)
+                    note(f"broker {node_id} restarting")
+                    await asyncio.to_thread(node.stop)
+                    await asyncio.to_thread(cluster.restart, node_id)
+                note("every broker restarted")
+            await until_in_sync(kafka, topic_names)
+            note("every partition in sync")
+
         async def rebalance() -> None:
             specs = [s for s in SERVICES if s.name in ("scoring", "routing")]
             moment = plan.rebalance_every_s
@@ -258,6 +286,8 @@ async def run_fault_suite(
             faults.append(asyncio.create_task(pause_broker()))
         if plan.rebalance_every_s:
             faults.append(asyncio.create_task(rebalance()))
+        if plan.leader_kills or plan.rolling_restart_at is not None:
+            faults.append(asyncio.create_task(break_brokers()))
         note(f"load: {plan.rate:.0f} leads/s for {plan.seconds:.0f} s")
         load = await post_leads(
             stack["capture"].url, API_KEY, plan.rate, plan.seconds, retry_for_s=plan.retry_for_s
@@ -297,6 +327,30 @@ async def run_fault_suite(
             await _drop(postgres.dsn if postgres else postgres_dsn, databases.values())
         else:
             log(f"kept databases {sorted(databases.values())} and topics {kafka.topic_prefix}*")
+
+
+async def leader_of(kafka: KafkaSettings, topic: str, partition: int = 0) -> int:
+    """Return the node id of the broker leading one partition of a topic."""
+    async with admin_client(kafka) as admin:
+        [described] = await admin.describe_topics([topic])
+    return int(next(p["leader"] for p in described["partitions"] if p["partition"] == partition))
+
+
+async def until_in_sync(kafka: KafkaSettings, topics: list[str], deadline_s: float = 180.0) -> None:
+    """Wait until every partition of the topics has a leader and all its replicas in sync."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        with contextlib.suppress(Exception):  # a broker just killed may still be in the metadata
+            async with admin_client(kafka) as admin:
+                described = await admin.describe_topics(topics)
+            partitions = [p for t in described for p in t["partitions"]]
+            if partitions and all(
+                p["leader"] >= 0 and set(p["isr"]) == set(p["replicas"]) for p in partitions
+            ):
+                return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"partitions not back in sync after {deadline_s:.0f} s")
+        await asyncio.sleep(0.5)
 
 
 async def _drop(dsn: str, names: Iterable[str]) -> None:
