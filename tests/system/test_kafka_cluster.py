@@ -17,10 +17,10 @@ pytestmark = pytest.mark.system
 
 SHORT = FaultPlan(
     rate=20,
-    seconds=45,
+    seconds=60,
     fault_points={},
-    leader_kills=(("leads.captured", 5, 4), ("leads.scored", 15, 4)),
-    rolling_restart_at=25,
+    leader_kills=(("leads.captured", 3, 2), ("leads.scored", 12, 2)),
+    rolling_restart_at=21,  # a node takes about 5 s to start and some more to catch up: done near the end
     retry_for_s=60,
     settle_s=120,
 )

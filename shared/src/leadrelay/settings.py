@@ -185,6 +185,10 @@ class ServiceSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # A stable name of this replica (a StatefulSet pod's name, say), unique among the service's replicas: its
+    # consumers join their groups as static members, so a replica restarted within the session timeout gets its
+    # partitions back without a rebalance of the whole group; one that stays away holds them until the timeout.
+    instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
     database: str = "leadrelay"
     log_level: str = "INFO"
     consumer_max_attempts: int = Field(default=3, ge=1)

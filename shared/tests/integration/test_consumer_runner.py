@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import insert
@@ -498,3 +499,57 @@ async def test_each_member_shows_its_share_of_the_partitions_through_rebalances(
         if second is not None:
             await stop_runner(members[1][0], second, members[1][1])
         await stop_runner(members[0][0], first, members[0][1])
+
+
+@pytest.mark.parametrize("static", [True, False], ids=["static members", "dynamic members"])
+async def test_a_static_member_restarted_within_the_session_timeout_moves_no_partition(
+    kafka_settings, unique, static
+):
+    topic = kafka_settings.topics.erased
+    await ensure_topics(kafka_settings, [topic], partitions=4)
+    # a session long enough to cover the restart; the staying member is the group's leader (it joined first)
+    settings = kafka_settings.model_copy(update={"session_timeout_ms": 10_000})
+
+    def member(name: str) -> tuple[ConsumerRunner, SafeProducer]:
+        producer = SafeProducer(settings, name)
+        runner = ConsumerRunner(
+            settings=settings,
+            service=f"{name}-{unique}",
+            group_id=f"g-static-{unique}",
+            handlers={},
+            topics=[topic],
+            producer=producer,
+            group_instance_id=f"{name}-{unique}" if static else None,
+        )
+        return runner, producer
+
+    def assigned(name: str) -> float:
+        labels = {"service": f"{name}-{unique}", "topic": topic}
+        return REGISTRY.get_sample_value("leadrelay_consumer_assigned_partitions", labels) or 0
+
+    def rebalances(name: str) -> float:
+        labels = {"service": f"{name}-{unique}"}
+        return REGISTRY.get_sample_value("leadrelay_consumer_rebalances_total", labels) or 0
+
+    async def split() -> bool:
+        return assigned("staying") == 2 and assigned("restarted") == 2
+
+    staying, staying_producer = member("staying")
+    staying_task = await run_runner(staying)
+    await wait_until(
+        lambda: asyncio.to_thread(lambda: assigned("staying") == 4), 30, what="the first holds 4"
+    )
+    restarted, producer = member("restarted")
+    task = await run_runner(restarted)
+    try:
+        await wait_until(split, timeout_s=30, what="a split of 4")
+        before = rebalances("staying")
+        await stop_runner(restarted, task, producer)
+        restarted, producer = member("restarted")  # a new process of the same replica, back within seconds
+        task = await run_runner(restarted)
+        await wait_until(split, timeout_s=30, what="the restarted replica's share back")
+        await asyncio.sleep(1)  # a rebalance the restart caused would reach the staying member by now
+        assert (rebalances("staying") - before == 0) is static
+    finally:
+        await stop_runner(restarted, task, producer)
+        await stop_runner(staying, staying_task, staying_producer)

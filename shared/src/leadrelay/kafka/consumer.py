@@ -60,6 +60,7 @@ class AssignmentGauge(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         """Called with the whole new assignment once the rebalance is done."""
+        m.CONSUMER_REBALANCES.labels(self._service).inc()
         counts = {topic: 0 for topic in self._topics}
         for tp in assigned:
             counts[tp.topic] = counts.get(tp.topic, 0) + 1
@@ -101,8 +102,10 @@ class ConsumerRunner:
         max_restart_backoff_s: float = 30.0,
         max_transient_restarts: int = 20,
         background: bool = False,
+        group_instance_id: str | None = None,
     ) -> None:
-        """background: the group is off the capture-to-handoff path, so it fetches less often, in bigger batches."""
+        """background: the group is off the capture-to-handoff path, so it fetches less often, in bigger batches;
+        group_instance_id: join as a static member, so a restart within the session timeout moves no partition."""
         self._settings = settings
         self._service = service
         self._group_id = group_id
@@ -121,6 +124,7 @@ class ConsumerRunner:
         # (topic, partition, offset) -> transient failures, kept across restarts of this consumer.
         self._transient_failures: dict[tuple[str, int, int], int] = {}
         self._background = background
+        self._group_instance_id = group_instance_id
         self._stopping = asyncio.Event()
         self._last_progress = time.monotonic()
         self.restarts = 0
@@ -174,6 +178,7 @@ class ConsumerRunner:
         consumer = AIOKafkaConsumer(
             **self._settings.client_options(),
             group_id=self._group_id,
+            group_instance_id=self._group_instance_id,
             client_id=f"{self._service}-consumer",
             enable_auto_commit=False,
             auto_offset_reset="earliest",

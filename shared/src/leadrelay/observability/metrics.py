@@ -50,6 +50,12 @@ CONSUMER_ASSIGNED_PARTITIONS = Gauge(
     ["service", "topic"],
     registry=REGISTRY,
 )
+CONSUMER_REBALANCES = Counter(
+    "leadrelay_consumer_rebalances_total",
+    "Assignments this process received from its consumer groups: one per rebalance it took part in.",
+    ["service"],
+    registry=REGISTRY,
+)
 CONSUMER_RESTARTS = Counter(
     "leadrelay_consumer_restarts_total",
     "Consumer restarts, by reason.",

@@ -92,6 +92,7 @@ class ServiceRuntime:
             max_transient_restarts=self.settings.consumer_max_transient_restarts,
             restart_backoff_s=self.settings.consumer_restart_backoff_s,
             background=background,
+            group_instance_id=self.settings.instance_id,
         )
         self.consumers.append(runner)
         self._task_factories.append((f"consumer-{len(self.consumers)}", runner.run))
