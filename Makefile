@@ -14,7 +14,7 @@ help:
 	@echo "make run     start broker + database (embedded unless configured) and all five services"
 	@echo "make test    run the whole test suite"
 	@echo "make demo-model  train the demo conversion model from ../shared/datasets/x-education (make run does it too)"
-	@echo "make test-faults  the full fault run (kills, PostgreSQL restart, broker pause, rebalances); figures to docs/benchmarks.md"
+	@echo "make test-faults  the full fault run (kills, PostgreSQL restart, broker pause, rebalances), then on three Kafka brokers (leaders killed, rolling restart); figures to docs/benchmarks.md"
 	@echo "make bench   every benchmark; figures to docs/benchmarks.md"
 	@echo "make lint    ruff + mypy"
 	@echo "make schemas regenerate docs/events/*.json from the event models"
@@ -50,6 +50,7 @@ test-system: install
 
 test-faults: install
 	$(PY) tests/system/fault_suite_full.py --write
+	$(PY) tests/system/fault_suite_full.py --cluster --write
 
 lint: install
 	$(PY) -m ruff check .
@@ -67,7 +68,8 @@ bench: install
 	$(PY) bench/sla_deadlines.py --write
 	$(PY) bench/service_capacity.py --write
 	$(PY) bench/broker_growth.py --write
-	$(PY) bench/e2e.py --write
+	$(PY) bench/e2e.py --broker kafka --rates 200,500,1000 --seconds 40 --write
+	$(PY) bench/e2e.py --broker tansu --rates 200,500,1000 --seconds 40 --write
 
 up:
 	docker compose up --build -d

@@ -4,6 +4,7 @@ order inversions. `check` is pure (so a planted fault proves it is not vacuous);
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -204,12 +205,17 @@ async def read_topic(bootstrap_servers: str, topic: str) -> list[Seen]:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         # Tansu's high watermark can trail the log when a produce request carried several records, so
-        # end_offsets is a lower bound: read past it until a whole second brings nothing new.
+        # end_offsets is a lower bound: read past it until a whole second brings nothing new, but for at most a
+        # few seconds (a topic the system still writes to, as escalations do, is never quiet for a second).
         ends = await consumer.end_offsets(partitions)
         out: list[Seen] = []
+        past_ends_since: float | None = None
         while True:
             batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
-            if not batches and not [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            behind = [tp for tp, end in ends.items() if await consumer.position(tp) < end]
+            if not behind and past_ends_since is None:
+                past_ends_since = time.monotonic()
+            if not behind and (not batches or time.monotonic() - past_ends_since > 5):  # type: ignore[operator]
                 break
             for records in batches.values():
                 for record in records:
