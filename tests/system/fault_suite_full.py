@@ -53,26 +53,21 @@ CLUSTER = replace(
 )
 
 
-async def run_on_cluster(workdir: Path) -> FaultRun:
-    cluster = KafkaCluster(workdir / "cluster").start()
-    for name, value in cluster.client_profile.items():
-        os.environ[name] = value
+async def run(workdir: Path, on_cluster: bool) -> FaultRun:
+    """The full plan on a private broker (or three) and PostgreSQL."""
+    broker = KafkaCluster(workdir / "cluster") if on_cluster else local_broker(workdir / "broker")
+    broker.start()
+    os.environ.update(broker.client_profile)  # a cluster's topics get three copies, two in sync
     postgres = EmbeddedPostgres(workdir / "postgres").start()
+    faults = {"cluster": broker} if isinstance(broker, KafkaCluster) else {"broker": broker}
     try:
         return await run_fault_suite(
-            CLUSTER, workdir, cluster.bootstrap_servers, postgres.dsn, cluster=cluster, postgres=postgres
-        )
-    finally:
-        cluster.stop()
-        postgres.stop()
-
-
-async def run(workdir: Path) -> FaultRun:
-    broker = local_broker(workdir / "broker").start()
-    postgres = EmbeddedPostgres(workdir / "postgres").start()
-    try:
-        return await run_fault_suite(
-            FULL, workdir, broker.bootstrap_servers, postgres.dsn, broker=broker, postgres=postgres
+            CLUSTER if on_cluster else FULL,
+            workdir,
+            broker.bootstrap_servers,
+            postgres.dsn,
+            postgres=postgres,
+            **faults,  # type: ignore[arg-type]
         )
     finally:
         broker.stop()
@@ -87,20 +82,18 @@ def main() -> int:
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="lr-faults-"))
     broker_kind = "three Apache Kafka brokers" if args.cluster else local_broker(workdir / "broker").kind
-    result = asyncio.run(run_on_cluster(workdir) if args.cluster else run(workdir))
+    result = asyncio.run(run(workdir, args.cluster))
     print(result.describe())
     verdict = "passed" if result.ok else "FAILED"
     print(f"full fault run {verdict} in {time.monotonic() - started:.0f} s")
     if args.write:
-        (write_cluster_doc if args.cluster else write_doc)(result, verdict, broker_kind)
+        write_doc(result, verdict, cluster_run_text() if args.cluster else full_run_text(broker_kind))
     return 0 if result.ok else 1
 
 
-def write_doc(result: FaultRun, verdict: str, broker_kind: str) -> None:
-    r = result.report
-    kills = "\n".join(f"- {service}: {', '.join(why)}" for service, why in sorted(result.kills.items()))
-    timeline = "\n".join(f"    {line}" for line in result.timeline)
-    write_section(
+def full_run_text(broker_kind: str) -> tuple[str, str]:
+    """The section name and opening of the full run on one broker."""
+    return (
         "fault-suite",
         f"""## Whole system: the full fault run
 
@@ -109,32 +102,13 @@ broker ({broker_kind}) and PostgreSQL). {FULL.rate:.0f} leads/s for {FULL.second
 its Idempotency-Key while capture is down; every service dies once at a fault point, {FULL.random_kills} more
 SIGKILLs at random, PostgreSQL restarted, the broker frozen for {FULL.broker_pause[1] if FULL.broker_pause else 0:.0f} s,
 extra scoring and routing replicas joining and leaving every {FULL.rebalance_every_s:.0f} s. The checker then
-reads every lead topic and the capture and routing databases.
-
-| accepted (2xx) | captured | scored | handed off | lost | duplicate side effects | order inversions | verdict |
-|---|---|---|---|---|---|---|---|
-| {r.accepted:,} | {r.captured:,} | {r.scored:,} | {r.handed_off:,} | {sum(map(len, r.lost.values()))} | {sum(map(len, r.duplicates.values()))} | {len(r.inversions)} | **{verdict}** |
-
-Load: {result.load.sent:,} sent, {len(result.load.accepted):,} acknowledged, {result.load.retried:,} retries,
-{result.load.failed} never acknowledged; the last accepted lead was handed off {result.drained_s:.0f} s after the
-load stopped. {result.report.breached:,} first-contact deadlines ({FULL.first_contact_minutes:g} minute for every lead in
-this run, so that breaches happen under the faults too) breached and were escalated, each once; {len(r.early_breaches)} of
-them sooner after the handoff than that minute. Process deaths:
-
-{kills}
-
-Timeline (seconds after the load started):
-
-{timeline}
-""",
+reads every lead topic and the capture and routing databases.""",
     )
 
 
-def write_cluster_doc(result: FaultRun, verdict: str, broker_kind: str) -> None:
-    r = result.report
-    kills = "\n".join(f"- {service}: {', '.join(why)}" for service, why in sorted(result.kills.items()))
-    timeline = "\n".join(f"    {line}" for line in result.timeline)
-    write_section(
+def cluster_run_text() -> tuple[str, str]:
+    """The section name and opening of the full run on three brokers."""
+    return (
         "fault-suite-cluster",
         f"""## Whole system on three Apache Kafka brokers: the full fault run
 
@@ -145,7 +119,19 @@ PostgreSQL. The load and the service faults of the full run above ({CLUSTER.rate
 restarted, replicas joining and leaving); instead of a frozen broker, the broker leading `leads.captured`'s
 partition 0 is SIGKILLed at {CLUSTER.leader_kills[0][1]:.0f} s and started {CLUSTER.leader_kills[0][2]:.0f} s later, then the
 one leading `leads.scored`'s at {CLUSTER.leader_kills[1][1]:.0f} s, then from {CLUSTER.rolling_restart_at:.0f} s every broker is restarted in turn, each
-once every partition is in sync again.
+once every partition is in sync again.""",
+    )
+
+
+def write_doc(result: FaultRun, verdict: str, opening: tuple[str, str]) -> None:
+    """Write the run's section: its opening, then what the checker found, the deaths and the timeline."""
+    section, text = opening
+    r = result.report
+    kills = "\n".join(f"- {service}: {', '.join(why)}" for service, why in sorted(result.kills.items()))
+    timeline = "\n".join(f"    {line}" for line in result.timeline)
+    write_section(
+        section,
+        f"""{text}
 
 | accepted (2xx) | captured | scored | handed off | lost | duplicate side effects | order inversions | verdict |
 |---|---|---|---|---|---|---|---|
@@ -153,7 +139,9 @@ once every partition is in sync again.
 
 Load: {result.load.sent:,} sent, {len(result.load.accepted):,} acknowledged, {result.load.retried:,} retries,
 {result.load.failed} never acknowledged; the last accepted lead was handed off {result.drained_s:.0f} s after the
-load stopped. Process deaths:
+load stopped. {result.report.breached:,} first-contact deadlines ({FULL.first_contact_minutes:g} minute for every lead in
+this run, so that breaches happen under the faults too) breached and were escalated, each once; {len(r.early_breaches)} of
+them sooner after the handoff than that minute. Process deaths:
 
 {kills}
 

@@ -25,9 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     tail = sub.add_parser("tail", help="print the events on a topic as JSON lines")
     tail.add_argument("topic", help="e.g. leads.qualified or handoffs.enterprise")
-    tail.add_argument(
-        "--bootstrap-servers", help="default: LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or the running stack"
-    )
+    _broker_flag(tail)
     tail.add_argument("--from-beginning", action="store_true", help="start at the oldest message")
     tail.add_argument("--max", type=int, default=0, help="stop after this many messages (0: follow)")
     dlq = sub.add_parser("dlq", help="list dead letters of a topic, or replay them to it")
@@ -39,9 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         "--since", type=datetime.fromisoformat, help="only those dead-lettered at or after (ISO time)"
     )
     dlq.add_argument("--event-id", help="only the dead letters of this event id")
-    dlq.add_argument(
-        "--bootstrap-servers", help="default: LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or the running stack"
-    )
+    _broker_flag(dlq)
     topics = sub.add_parser(
         "topics",
         help="show (plan) or make (apply) the difference between the declared topics and the cluster",
@@ -57,9 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="a routing queue whose handoff topic is declared (repeat)",
     )
-    topics.add_argument(
-        "--bootstrap-servers", help="default: LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or the running stack"
-    )
+    _broker_flag(topics)
     acls = sub.add_parser(
         "acls",
         help="show (plan) or create (apply) the ACLs each service's principal needs",
@@ -75,9 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SERVICE=PRINCIPAL",
         help="e.g. capture=User:leadrelay-capture (default: User:<service>; repeat per service)",
     )
-    acls.add_argument(
-        "--bootstrap-servers", help="default: LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or the running stack"
-    )
+    _broker_flag(acls)
     schemas = sub.add_parser("schemas", help="write each event's JSON Schema")
     schemas.add_argument("--out", type=Path, default=Path("docs/events"))
     args = parser.parse_args(argv)
@@ -99,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     for path in write_schemas(args.out):
         print(path)
     return 0
+
+
+def _broker_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bootstrap-servers", help="default: LEADRELAY_KAFKA_BOOTSTRAP_SERVERS or the running stack"
+    )
 
 
 def _kafka(explicit: str | None) -> KafkaSettings:

@@ -72,26 +72,16 @@ def declared_acls(topics: Topics, principals: Mapping[str, str]) -> list[Acl]:
     acls: set[Acl] = set()
     for service, owned in SERVICES.items():
         principal = principals[service]
-
-        def allow(
-            name: str, operation: Operation, resource: Resource = Resource.TOPIC, prefixed: bool = False
-        ):
-            pattern = Pattern.PREFIXED if prefixed else Pattern.LITERAL
-            acls.add(Acl(principal, resource, name, pattern, operation))  # noqa: B023 (used at once)
-
-        for name in [topics.name(w) for w in owned.writes] + [
-            topics.dlq(topics.name(r)) for r in owned.reads
-        ]:
-            allow(name, Operation.WRITE)
-            allow(name, Operation.DESCRIBE_CONFIGS)
-        for name in (topics.name(r) for r in owned.reads):
-            allow(name, Operation.READ)
-            allow(name, Operation.DESCRIBE_CONFIGS)
-        for prefix in (topics.name(p) for p in owned.writes_prefixed):
-            allow(prefix, Operation.WRITE, prefixed=True)
-            allow(prefix, Operation.DESCRIBE_CONFIGS, prefixed=True)
+        written = [topics.name(w) for w in owned.writes] + [topics.dlq(topics.name(r)) for r in owned.reads]
+        grants = [(name, Pattern.LITERAL, Operation.WRITE) for name in written]
+        grants += [(topics.name(r), Pattern.LITERAL, Operation.READ) for r in owned.reads]
+        grants += [(topics.name(p), Pattern.PREFIXED, Operation.WRITE) for p in owned.writes_prefixed]
+        for name, pattern, operation in grants:
+            acls.add(Acl(principal, Resource.TOPIC, name, pattern, operation))
+            acls.add(Acl(principal, Resource.TOPIC, name, pattern, Operation.DESCRIBE_CONFIGS))
         if owned.reads:
-            allow(consumer_group_prefix(topics, service), Operation.READ, Resource.GROUP, prefixed=True)
+            group = consumer_group_prefix(topics, service)
+            acls.add(Acl(principal, Resource.GROUP, group, Pattern.PREFIXED, Operation.READ))
     return sorted(acls)
 
 

@@ -101,7 +101,10 @@ async def _make(
     admin: AIOKafkaAdminClient, kafka: KafkaSettings, declared: list[TopicShape], changes: list[Change]
 ) -> None:
     shapes = {t.name: t for t in declared}
-    shape = lambda name: shapes.get(name) or shape_of(kafka, name)  # noqa: E731
+
+    def shape(name: str) -> TopicShape:
+        return shapes.get(name) or shape_of(kafka, name)
+
     create = [shape(c.topic) for c in changes if c.action == "create"]
     if create:
         with contextlib.suppress(TopicAlreadyExistsError):  # another process made them first
