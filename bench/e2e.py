@@ -45,6 +45,19 @@ API_KEY = "bench-e2e-api-key-0123456789"
 # PostgreSQL figure includes any other database on the server, which is idle during the bench). The broker is
 # one process of its own, measured by its pid.
 SHARED_PROCESSES = {"postgres": "postgres"}
+# Each hop of a lead, from one mark to the next: capture's request until LeadCaptured is made; an event made until
+# its service's outbox relay hands it to the producer (the record's timestamp: the transaction's commit, the
+# relay's wake-up and read); and that until the next service has made its event (the broker, the consumer's
+# fetch, the handler until it makes its event) or the sales tool's consumer has the handoff.
+HOPS = {
+    "capture": "request to LeadCaptured",
+    "capture's relay": "LeadCaptured made to published",
+    "to scoring": "published to LeadScored made",
+    "scoring's relay": "LeadScored made to published",
+    "to routing": "published to LeadQualified made",
+    "routing's relay": "LeadQualified made to published",
+    "to the sales tool": "published to the sales tool's consumer",
+}
 # The step's leads in send order are cut into this many runs for the p99 of each (10 s each in a 60 s step).
 PARTS = 6
 
@@ -100,39 +113,55 @@ async def collect(consumer: AIOKafkaConsumer, hops: Hops, stop: asyncio.Event) -
                     hops.qualified.setdefault(
                         data["lead_id"], datetime.fromisoformat(event["time"]).timestamp()
                     )
+                    hops.qualified_out.setdefault(data["lead_id"], record.timestamp / 1000)
                     due = due_at(data["lead"]["contact"]["email"] or "")
                     if due is not None:
                         hops.due.setdefault(data["lead_id"], due)
 
 
 async def read_marks(kafka: KafkaSettings, hops: Hops) -> None:
-    """After the step: when each lead's LeadCaptured and LeadScored were made, from the events' own times."""
-    for topic, marks in ((kafka.topics.captured, hops.captured), (kafka.topics.scored, hops.scored)):
+    """After the step: when each lead's LeadCaptured and LeadScored were made (the events' own times) and
+    published (their records' timestamps)."""
+    for topic, made, out in (
+        (kafka.topics.captured, hops.captured, hops.captured_out),
+        (kafka.topics.scored, hops.scored, hops.scored_out),
+    ):
         for seen in await read_topic(kafka.bootstrap_servers, topic):
-            marks.setdefault(seen.lead_id, datetime.fromisoformat(seen.time).timestamp())
+            made.setdefault(seen.lead_id, datetime.fromisoformat(seen.time).timestamp())
+            if seen.published is not None:
+                out.setdefault(seen.lead_id, seen.published)
 
 
 @dataclass
 class Hops:
-    """Per lead: when it was due to be sent, when its LeadCaptured, LeadScored and LeadQualified were made, and
-    when the handoff arrived."""
+    """Per lead: when it was due to be sent, when its LeadCaptured, LeadScored and LeadQualified were made and
+    handed to a producer by their service's outbox relay (the record's timestamp), and when the handoff arrived."""
 
     due: dict[str, float] = field(default_factory=dict)
     captured: dict[str, float] = field(default_factory=dict)
+    captured_out: dict[str, float] = field(default_factory=dict)
     scored: dict[str, float] = field(default_factory=dict)
+    scored_out: dict[str, float] = field(default_factory=dict)
     qualified: dict[str, float] = field(default_factory=dict)
+    qualified_out: dict[str, float] = field(default_factory=dict)
     seen: dict[str, float] = field(default_factory=dict)
 
     def times_ms(self, sent_at: dict[str, float]) -> dict[str, np.ndarray]:
         """Each hop's time per lead (ms), in send order, over the leads that made it through all of them."""
-        leads = sorted(
-            (lead for lead in sent_at if lead in self.seen and lead in self.captured and lead in self.scored),
-            key=sent_at.__getitem__,
-        )
+        marks = [
+            sent_at,
+            self.captured,
+            self.captured_out,
+            self.scored,
+            self.scored_out,
+            self.qualified,
+            self.qualified_out,
+            self.seen,
+        ]
+        leads = sorted((lead for lead in sent_at if all(lead in m for m in marks)), key=sent_at.__getitem__)
         if not leads:
             return {}
-        marks = [sent_at, self.captured, self.scored, self.qualified, self.seen]
-        names = ["capture", "to scoring", "to routing", "to the sales tool"]
+        names = list(HOPS)
         return {
             name: np.array([(marks[i + 1][lead] - marks[i][lead]) * 1000 for lead in leads])
             for i, name in enumerate(names)
@@ -487,6 +516,7 @@ def write_doc(figures: list[RateFigures], args: argparse.Namespace, spells: tupl
     def verdict(met: bool) -> str:
         return "met" if met else "**not met**"
 
+    hop_meanings = "; ".join(f"{name} is {meaning}" for name, meaning in HOPS.items())
     on_kafka = args.broker == "kafka"
     broker = (
         "Apache Kafka 4.4.0 (one KRaft node, from Maven Central)" if on_kafka else "the embedded Tansu broker"
@@ -497,6 +527,24 @@ def write_doc(figures: list[RateFigures], args: argparse.Namespace, spells: tupl
         if on_kafka
         else "The embedded broker's fetches cost more as the step's topics fill (see its section), so a rise from "
         "the first column to the last is the broker's growth unless the rate is beyond what the machine keeps up with"
+    )
+    fetch_wait_meaning = (
+        "answered the moment data landed (the wait only sets how often an idle consumer asks)"
+        if on_kafka
+        else "answered only when the wait ended, so it bounds each hop's added latency"
+    )
+    capture_pace_ms = CaptureSettings().outbox_min_pass_interval_ms
+    pacing = (
+        f"Capture's outbox relay, when busy, published at most once per {capture_pace_ms} ms; the other services' "
+        "relays published after every commit"
+        if capture_pace_ms
+        else "Every outbox relay published after every commit"
+    )
+    jvm = (
+        " The broker's JVM compiles with C1 only (`-XX:TieredStopAtLevel=1`, the dev kit's choice for a small shared "
+        "machine): a fresh broker's C2 compiler took about 20% of a core through a whole step."
+        if on_kafka
+        else ""
     )
     write_section(
         "e2e-kafka" if on_kafka else "e2e",
@@ -523,9 +571,8 @@ CPU (share of one core) and peak memory per process:
 |---|{"---|" * len(names)}
 {resources}
 
-Where the time goes (median per lead, from the events' own times, read from the topics after the step so that
-the bench adds no consumer to the broker's load during it: capture is request to LeadCaptured, then
-LeadCaptured to LeadScored, LeadScored to LeadQualified, and LeadQualified to the sales tool's consumer):
+Where the time goes (median per lead, from the events' own times and their records' timestamps, read from the
+topics after the step so that the bench adds no consumer to the broker's load during it: {hop_meanings}):
 
 | rate | {" | ".join(hop_names)} |
 |---|{"---|" * len(hop_names)}
@@ -550,12 +597,11 @@ plus a second, so no backlog was building): **{f"{max(sustained)}/s" if sustaine
 Targets on this 2-core machine: p99 under {target_ms} ms at 200 leads/s ({verdict(at_200 is not None and at_200.p99 < target_ms)}),
 at least 500 leads/s without loss ({verdict(500 in sustained)}). The consumers on the capture-to-handoff path
 (scoring's `leads.captured`, routing's `leads.scored`) and the SLA monitor's waited up to {KafkaSettings().fetch_max_wait_ms} ms per fetch
-for {fetch_bytes(KafkaSettings().fetch_min_bytes)} (`LEADRELAY_KAFKA_FETCH_MAX_WAIT_MS` / `_FETCH_MIN_BYTES`), which bounds each hop's
-added latency; the sales tool's reader took each handoff as soon as it landed. Every other consumer waited up to
+for {fetch_bytes(KafkaSettings().fetch_min_bytes)} (`LEADRELAY_KAFKA_FETCH_MAX_WAIT_MS` / `_FETCH_MIN_BYTES`), {fetch_wait_meaning}; the sales tool's
+reader took each handoff as soon as it landed. Every other consumer waited up to
 {KafkaSettings().background_fetch_max_wait_ms} ms for {fetch_bytes(KafkaSettings().background_fetch_min_bytes)}
-(`LEADRELAY_KAFKA_BACKGROUND_FETCH_*`), so it handles bigger batches in fewer transactions. Capture's outbox relay,
-when busy, published at most once per {CaptureSettings().outbox_min_pass_interval_ms} ms; the other services' relays published after every commit
-(`LEADRELAY_<SERVICE>_OUTBOX_MIN_PASS_INTERVAL_MS`).""",
+(`LEADRELAY_KAFKA_BACKGROUND_FETCH_*`), so it handles bigger batches in fewer transactions. {pacing}
+(`LEADRELAY_<SERVICE>_OUTBOX_MIN_PASS_INTERVAL_MS`).{jvm}""",
     )
 
 

@@ -46,11 +46,11 @@ class KafkaSettings(BaseSettings):
     # A consumer that dies unannounced holds its partitions this long; 6 s is the least Kafka allows by default.
     session_timeout_ms: int = Field(default=6000, ge=1000)
     heartbeat_interval_ms: int = Field(default=1000, ge=100)
-    # A fetch on the capture-to-handoff path answers at the first byte, or after fetch_max_wait_ms when nothing
-    # came (500 ms by default in aiokafka, 50 ms here), so the wait bounds each hop's added latency. Capture's
-    # relay already sends its events in batches, so waiting for more bytes only held each hop back: at 200
-    # leads/s the first hop took 18 ms less this way, for no more CPU (docs/benchmarks.md).
-    fetch_max_wait_ms: int = Field(default=50, ge=1, le=10000)
+    # A fetch on the capture-to-handoff path answers at the first byte: Apache Kafka answers a waiting fetch as
+    # soon as data lands, so the wait costs no latency, only an idle consumer's round trips (500 ms halves an
+    # idle stack's broker CPU against 50 ms, docs/benchmarks.md). The relays already send events in batches, so
+    # waiting for more bytes only held each hop back. The embedded Tansu broker's profile waits 50 ms.
+    fetch_max_wait_ms: int = Field(default=500, ge=1, le=10000)
     fetch_min_bytes: int = Field(default=1, ge=1)
     # Consumers off the capture-to-handoff path (metrics, rarely used topics) fetch less often and in
     # bigger batches: every fetch costs the broker and the consumer per partition, and every batch one transaction.
@@ -200,8 +200,8 @@ class ServiceSettings(BaseSettings):
     consumer_restart_backoff_s: float = Field(default=1.0, gt=0)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     # A busy outbox relay publishes at most once per this many milliseconds, in bigger batches; an idle one at once.
-    # A consumer's rows already come one transaction per fetched batch, which its fetch wait gathers, so pacing
-    # its relay only delays them (about 20 ms a hop at 200 leads/s, docs/benchmarks.md); capture paces its own.
+    # On Apache Kafka pacing only delays events (capture's relay hop took 44 ms at 50 ms, 22 ms at 0, for the same
+    # broker CPU, docs/benchmarks.md); the embedded Tansu broker's profile paces capture's relay.
     outbox_min_pass_interval_ms: int = Field(default=0, ge=0, le=1000)
     # How often gauges computed from the database (SLA compliance, the funnel) are refreshed for /metrics.
     gauge_refresh_interval_s: float = Field(default=15.0, gt=0)

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import insert
 
@@ -20,6 +20,7 @@ from leadrelay.events.lead import LeadActivity, LeadErased
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.kafka.consumer import ConsumerRunner
 from leadrelay.kafka.deadletters import read_dead_letters, replay, selected
+from leadrelay.kafka.metadata import partitions_of
 from leadrelay.kafka.producer import SafeProducer
 from leadrelay.observability.metrics import REGISTRY
 
@@ -553,3 +554,78 @@ async def test_a_static_member_restarted_within_the_session_timeout_moves_no_par
     finally:
         await stop_runner(restarted, task, producer)
         await stop_runner(staying, staying_task, staying_producer)
+
+
+async def _produce_spread(bootstrap_servers: str, topic: str, leads: list[str]) -> dict[int, int]:
+    """Produce one event per lead (each its own key, so they spread over the partitions); return each partition's
+    end offset as the broker acknowledged it."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        ends: dict[int, int] = {}
+        for lead in leads:
+            sent = await producer.send_and_wait(topic, encode(erased(lead)), key=lead.encode())
+            ends[sent.partition] = max(ends.get(sent.partition, 0), sent.offset + 1)
+        return ends
+    finally:
+        await producer.stop()
+
+
+async def _committed(bootstrap_servers: str, topic: str, group: str) -> dict[int, int]:
+    """The group's committed offsets per partition, as the broker holds them (read without joining the group)."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        partitions = await partitions_of(reader, topic)
+        offsets = {tp.partition: await reader.committed(tp) for tp in partitions}
+        return {p: offset for p, offset in offsets.items() if offset is not None}
+    finally:
+        await reader.stop()
+
+
+async def test_the_lag_gauge_is_what_was_produced_and_not_yet_handled(messaging_db, kafka_settings, unique):
+    """The lag the consumer reports matches the offsets the test produced, before anything was handled, after all
+    of it, and with a few events waiting behind a slow handler."""
+    topic = kafka_settings.topics.erased
+    bs = kafka_settings.bootstrap_servers
+    record = recording_handler(messaging_db)
+    gate = asyncio.Event()
+
+    async def slow_handler(event: Envelope) -> None:
+        await gate.wait()
+        await record(event)
+
+    first = await _produce_spread(bs, topic, [f"lead-{i}" for i in range(30)])
+    assert len(first) > 1 and sum(first.values()) == 30  # a fresh topic, and several partitions in play
+    runner, producer = make_runner(
+        kafka_settings,
+        unique,
+        {LeadErased.EVENT_TYPE: slow_handler},
+        handler_timeout_s=120,
+        stall_timeout_s=120,
+        lag_interval_s=0.2,
+    )
+
+    async def lag_is(expected: int) -> bool:
+        return _sample("leadrelay_consumer_lag", service="test", topic=topic) == expected
+
+    task = await run_runner(runner)
+    try:
+        await wait_until(lambda: lag_is(30), what="the lag of 30 produced, none handled", timeout_s=60)
+        assert await _committed(bs, topic, runner.group_id) == {}
+
+        gate.set()
+        await wait_until(lambda: lag_is(0), what="the lag back to 0 once all 30 were handled", timeout_s=60)
+        assert await _committed(bs, topic, runner.group_id) == first
+
+        gate.clear()
+        second = await _produce_spread(bs, topic, [f"later-{i}" for i in range(5)])
+        await wait_until(lambda: lag_is(5), what="the lag of the 5 produced since", timeout_s=60)
+        gate.set()
+        await wait_until(lambda: lag_is(0), what="the lag back to 0 again", timeout_s=60)
+        ends = {p: max(first.get(p, 0), second.get(p, 0)) for p in first.keys() | second.keys()}
+        assert await _committed(bs, topic, runner.group_id) == ends
+        assert await _has(messaging_db, {f"lead-{i}" for i in range(30)} | {f"later-{i}" for i in range(5)})
+    finally:
+        gate.set()
+        await stop_runner(runner, task, producer)

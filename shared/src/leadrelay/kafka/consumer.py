@@ -103,9 +103,11 @@ class ConsumerRunner:
         max_transient_restarts: int = 20,
         background: bool = False,
         group_instance_id: str | None = None,
+        lag_interval_s: float = 5.0,
     ) -> None:
         """background: the group is off the capture-to-handoff path, so it fetches less often, in bigger batches;
-        group_instance_id: join as a static member, so a restart within the session timeout moves no partition."""
+        group_instance_id: join as a static member, so a restart within the session timeout moves no partition;
+        lag_interval_s: how often the lag gauge is read from the broker (and a stall looked for)."""
         self._settings = settings
         self._service = service
         self._group_id = group_id
@@ -125,6 +127,7 @@ class ConsumerRunner:
         self._transient_failures: dict[tuple[str, int, int], int] = {}
         self._background = background
         self._group_instance_id = group_instance_id
+        self._lag_interval_s = lag_interval_s
         self._stopping = asyncio.Event()
         self._last_progress = time.monotonic()
         self.restarts = 0
@@ -256,8 +259,8 @@ class ConsumerRunner:
             log.info("commit_after_rebalance_failed", service=self._service, error=error_name(exc))
 
     async def _watch(self, consumer: AIOKafkaConsumer) -> None:
-        """Raise ConsumerStalled when there is lag but no progress for stall_timeout_s."""
-        interval = max(0.5, self._stall_timeout_s / 3)
+        """Keep the lag gauge current; raise ConsumerStalled when there is lag but no progress for stall_timeout_s."""
+        interval = min(self._lag_interval_s, max(0.5, self._stall_timeout_s / 3))
         while not self._stopping.is_set():
             if await sleep_or_stop(self._stopping, interval):
                 return

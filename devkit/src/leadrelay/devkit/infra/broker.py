@@ -15,8 +15,17 @@ class EmbeddedBroker(BrokerProcess):
     """A Tansu broker child process on 127.0.0.1; topics live in memory and vanish when it stops."""
 
     kind = "embedded (Tansu)"
-    # It cannot do InitProducerId, so no idempotent producer.
-    client_profile = {**BrokerProcess.client_profile, "LEADRELAY_KAFKA_ENABLE_IDEMPOTENCE": "false"}
+    client_profile = {
+        **BrokerProcess.client_profile,
+        # It cannot do InitProducerId, so no idempotent producer.
+        "LEADRELAY_KAFKA_ENABLE_IDEMPOTENCE": "false",
+        # It answers a waiting fetch only when the wait ends, never when data lands, so a short wait bounds each
+        # hop's added latency (Apache Kafka answers at the first byte and takes the default).
+        "LEADRELAY_KAFKA_FETCH_MAX_WAIT_MS": "50",
+        # It keeps each record batch as an object and lists them all on every fetch, so capture's relay, whose
+        # rows come one request at a time, sends fewer, bigger batches when busy (docs/benchmarks.md).
+        "LEADRELAY_CAPTURE_OUTBOX_MIN_PASS_INTERVAL_MS": "50",
+    }
 
     def __init__(self, workdir: Path, port: int | None = None) -> None:
         super().__init__(port)

@@ -160,8 +160,11 @@ class KafkaServer(BrokerProcess):
 
     def _java(self) -> list[str]:
         heap = "-Xmx1g" if self.copies == 1 else "-Xmx512m"  # a cluster's nodes share the machine
+        # C1 only: a fresh broker's C2 compiler threads took half its CPU (20% of a core) for minutes under load,
+        # out of the services' share on a small machine; C1's code is a little slower but compiled at once
+        # (41% of a core became 23% at 200 leads/s, docs/benchmarks.md). A production broker runs for weeks.
         return [
-            "java", "-Xms256m", heap, "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            "java", "-Xms256m", heap, "-XX:+UseG1GC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
             "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.showDateTime=true",
             "-cp", f"{resolve_jars()}/*",
         ]  # fmt: skip

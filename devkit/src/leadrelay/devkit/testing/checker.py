@@ -28,6 +28,7 @@ class Seen:
     lead_id: str
     data: Mapping[str, Any]
     time: str = ""  # the envelope's time: when the event was made
+    published: float | None = None  # the record's own timestamp (s): when a relay handed it to its producer
 
 
 @dataclass
@@ -223,7 +224,13 @@ async def read_topic(bootstrap_servers: str, topic: str) -> list[Seen]:
                         body = json.loads(record.value or b"")
                         data = body["data"]
                         seen = Seen(
-                            record.partition, record.offset, body["id"], data["lead_id"], data, body["time"]
+                            record.partition,
+                            record.offset,
+                            body["id"],
+                            data["lead_id"],
+                            data,
+                            body["time"],
+                            record.timestamp / 1000,
                         )
                         out.append(seen)
                     except (ValueError, KeyError, TypeError):

@@ -51,9 +51,6 @@ class CaptureSettings(ServiceSettings):
     captcha_secret: str | None = None
     # Proxies whose X-Forwarded-For is believed (comma-separated IPs); others' headers are ignored.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # Leads arrive one request at a time, so a busy relay waits to send them in fewer, bigger record batches: the
-    # embedded broker keeps each batch as an object and lists them all on every fetch (docs/benchmarks.md).
-    outbox_min_pass_interval_ms: int = Field(default=50, ge=0, le=1000)
 
     @field_validator("api_keys", "trusted_proxies", mode="before")
     @classmethod
