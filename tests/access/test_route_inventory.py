@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 
 from leadrelay.capture.bootstrap import build_app as capture_app
 from leadrelay.capture.settings import CaptureSettings
+from leadrelay.delivery.bootstrap import build_app as delivery_app
+from leadrelay.delivery.settings import DeliverySettings
 from leadrelay.metrics.bootstrap import build_app as metrics_app
 from leadrelay.metrics.settings import MetricsSettings
 from leadrelay.routing.bootstrap import build_app as routing_app
@@ -125,6 +127,17 @@ EXPECTED: dict[str, dict[tuple[str, str], set[Role]]] = {
         ("GET", "/"): {P},
         ("GET", "/dashboard.js"): {P},
     },
+    "delivery": {
+        ("POST", "/v1/subscriptions"): {A},
+        ("GET", "/v1/subscriptions"): {A},
+        ("GET", "/v1/subscriptions/{subscription_id}"): {A},
+        ("POST", "/v1/subscriptions/{subscription_id}/secret"): {A},
+        ("POST", "/v1/subscriptions/{subscription_id}/{action}"): {A},
+        ("GET", "/v1/deliveries"): {A},
+        ("GET", "/v1/deliveries/{delivery_id}"): {A},
+        ("POST", "/v1/deliveries/{delivery_id}/replay"): {A},
+        ("GET", "/v1/audit"): {A},
+    },
 }
 
 BUILDERS: dict[str, Callable[[], FastAPI]] = {
@@ -133,6 +146,7 @@ BUILDERS: dict[str, Callable[[], FastAPI]] = {
     "routing": lambda: routing_app(RoutingSettings(**KEYED)),
     "sla-monitor": lambda: sla_monitor_app(SlaMonitorSettings(**KEYED)),
     "metrics": lambda: metrics_app(MetricsSettings(**KEYED)),
+    "delivery": lambda: delivery_app(DeliverySettings(**KEYED)),
 }
 SAMPLE_ID = "0b9f3c1e-2f4a-4c61-9d7e-3a2b1c0d9e8f"
 

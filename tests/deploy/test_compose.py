@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from leadrelay.capture.settings import CaptureSettings
+from leadrelay.delivery.settings import DeliverySettings
 from leadrelay.devkit.devstack import SERVICES
 from leadrelay.devkit.infra.kafka import KAFKA_VERSION
 from leadrelay.metrics.settings import MetricsSettings
@@ -27,6 +28,7 @@ SETTINGS = {
     "routing": RoutingSettings,
     "sla-monitor": SlaMonitorSettings,
     "metrics": MetricsSettings,
+    "delivery": DeliverySettings,
 }
 SHARED = {"LEADRELAY_KAFKA_": KafkaSettings, "LEADRELAY_POSTGRES_": PostgresSettings}
 
@@ -90,7 +92,11 @@ def test_the_services_accept_the_settings_compose_gives_them(name, monkeypatch):
     for variable in [v for v in os.environ if v.startswith("LEADRELAY_")]:  # only what compose sets
         monkeypatch.delenv(variable)
     for variable, value in COMPOSE["services"][name]["environment"].items():
-        filled = re.sub(r"\$\{([A-Z_]+):\?[^}]*\}", lambda m: example[m.group(1)], str(value))
+        filled = re.sub(
+            r"\$\{([A-Z_]+):([?-])([^}]*)\}",  # required (`:?`) from the example, optional (`:-`) or its default
+            lambda m: example[m.group(1)] if m.group(2) == "?" else example.get(m.group(1), m.group(3)),
+            str(value),
+        )
         monkeypatch.setenv(variable, filled)
     settings = load_settings(SETTINGS[name])
     assert settings.kafka.security_protocol == "SASL_PLAINTEXT" and settings.kafka.sasl_username == name

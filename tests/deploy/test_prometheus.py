@@ -53,7 +53,14 @@ def test_every_alert_has_a_unit_test_and_they_pass(promtool):
     assert "SUCCESS" in run(promtool, "test", "rules", *map(str, tests))
 
 
-def test_prometheus_scrapes_all_five_services():
+def test_prometheus_scrapes_all_six_services():
     config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
     targets = {t for job in config["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
-    assert targets == {"capture:8001", "scoring:8002", "routing:8003", "sla-monitor:8004", "metrics:8005"}
+    assert targets == {
+        "capture:8001",
+        "scoring:8002",
+        "routing:8003",
+        "sla-monitor:8004",
+        "metrics:8005",
+        "delivery:8006",
+    }

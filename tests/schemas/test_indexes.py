@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from leadrelay.capture.bootstrap import MIGRATIONS as CAPTURE
+from leadrelay.delivery.bootstrap import MIGRATIONS as DELIVERY
 from leadrelay.devkit.testing.plugin import rows
 from leadrelay.metrics.bootstrap import MIGRATIONS as METRICS
 from leadrelay.routing.bootstrap import MIGRATIONS as ROUTING
@@ -34,6 +35,7 @@ HAVING count(*) > 1
         ("routing", ROUTING),
         ("sla-monitor", SLA_MONITOR),
         ("metrics", METRICS),
+        ("delivery", DELIVERY),
     ],
 )
 async def test_no_table_has_two_indexes_with_the_same_definition(

@@ -84,7 +84,7 @@ async def running_system(
     own_env: dict[str, dict[str, str]] | None = None,
     prefix: str | None = None,
 ) -> AsyncIterator[RunningStack]:
-    """The five services on this broker and PostgreSQL server, with topics and databases of their own; with
+    """The six services on this broker and PostgreSQL server, with topics and databases of their own; with
     own_env (each service's credentials, say) the topics are expected to be there already."""
     prefix = prefix or f"s{unique}."
     kafka = KafkaSettings(bootstrap_servers=bootstrap_servers, topic_prefix=prefix)
@@ -103,6 +103,8 @@ async def running_system(
         "LEADRELAY_CAPTURE_DEMO": "true",
         "LEADRELAY_CAPTURE_DEMO_FORM_KEY": DEMO_FORM_KEY,
         "LEADRELAY_CAPTURE_CONSENT_SECRET": "system-test-consent-secret-0123456789abcdef",
+        "LEADRELAY_DELIVERY_ALLOWED_TARGETS": "127.0.0.1",  # the tests' webhook receivers
+        "LEADRELAY_DELIVERY_DISPATCH_INTERVAL_S": "0.1",
     }
     for spec in SERVICES:
         extra[f"{spec.env_prefix}VIEWER_KEYS"] = VIEWER_KEY

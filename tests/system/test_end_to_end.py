@@ -1,4 +1,5 @@
-"""A lead posted to capture reaches the handoff topic; a missed follow-up is breached; KPIs count it all."""
+"""A lead posted to capture reaches the handoff topic and a subscribed CRM's webhook, signed; a missed follow-up
+is breached (the CRM hears that too); KPIs count it all."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from datetime import datetime
 
 import httpx
 import pytest
+from standardwebhooks import Webhook
 
 from leadrelay.devkit.testing.kafka import TopicReader, produce
+from leadrelay.devkit.testing.receiver import Receiver
 from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
 from leadrelay.events.lead import Contact, LeadCaptured
@@ -17,6 +20,7 @@ pytestmark = pytest.mark.system
 API = {"X-API-Key": "system-test-api-key-0123"}  # as configured by conftest
 VIEWER = {"X-API-Key": "system-test-viewer-key-0123"}
 SALES = {"X-API-Key": "system-test-sales-key-0123"}
+ADMIN = {"X-API-Key": "system-test-admin-key-0123"}
 
 HOT = {
     "email": "ada@example.com",
@@ -33,10 +37,20 @@ HOT = {
 async def test_lead_to_handoff_to_breach_with_kpis(system):
     topics = system.kafka.topics
     bs = system.kafka.bootstrap_servers
-    async with httpx.AsyncClient(timeout=10, headers=API) as http:
+    async with httpx.AsyncClient(timeout=10, headers=API) as http, Receiver() as crm:
         for service in system.stack.services.values():
             for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
                 assert (await http.get(service.url + path)).status_code == 200, (service.spec.name, path)
+        subscribed = await http.post(
+            system.url("delivery") + "/v1/subscriptions",
+            json={
+                "name": "crm",
+                "target": {"type": "webhook", "url": crm.url},
+                "events": ["leadrelay.lead.qualified.v1", "leadrelay.handoff.breached.v1"],
+            },
+            headers=ADMIN,
+        )
+        assert subscribed.status_code == 201, subscribed.text
 
         async def routing_heard_the_sla_policies() -> bool:
             response = await http.get(system.url("routing") + "/v1/sla-policies", headers=VIEWER)
@@ -108,6 +122,20 @@ async def test_lead_to_handoff_to_breach_with_kpis(system):
             ]
         second = next(a for a in attempts if a["attempt"] == 2)
         assert second["owner"]["id"] != breached_expected["owner"]["id"]
+
+        # the CRM got both handoffs and the breach as webhooks, each verified with its subscription's secret
+        async def crm_heard_it_all() -> bool:
+            return len(crm.received) >= 4  # two handoffs, the breach, the escalation
+
+        await wait_until(crm_heard_it_all, what="the webhooks", timeout_s=30)
+        verify = Webhook(subscribed.json()["secret"]).verify
+        webhooks = [verify(r.body, r.headers) for r in crm.received]
+        assert {w["data"]["handoff_id"] for w in webhooks if w["type"] == "leadrelay.lead.qualified.v1"} >= {
+            e["handoff_id"] for e in by_lead.values()
+        }
+        assert breached_expected["handoff_id"] in {
+            w["data"]["handoff_id"] for w in webhooks if w["type"] == "leadrelay.handoff.breached.v1"
+        }
 
         expected = {"captured": 2, "scored": 2, "sql": 2, "handed_off": 2, "contacted": 1}
         await wait_until(

@@ -1,4 +1,4 @@
-"""`leadrelay run` (what `make run` starts): a broker of its own, five services, a banner, and Ctrl-C stops all."""
+"""`leadrelay run` (what `make run` starts): a broker of its own, six services, a banner, and Ctrl-C stops all."""
 
 from __future__ import annotations
 
@@ -139,6 +139,6 @@ async def test_run_starts_everything_prints_where_to_look_and_stops_on_ctrl_c(in
     finally:
         kill_group(
             process
-        )  # on a failure, what it started dies with it (a broker and five services otherwise)
+        )  # on a failure, what it started dies with it (a broker and six services otherwise)
         for name in databases:
             await drop_database(infra.postgres_dsn, name)

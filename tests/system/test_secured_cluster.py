@@ -1,5 +1,5 @@
 """A secured Apache Kafka (SASL_SSL with SCRAM, a CA made here, ACLs enforced): topics and ACLs applied with the
-`leadrelay` command, the five services signed in with their own credentials hand a lead off; a wrong password
+`leadrelay` command, the six services signed in with their own credentials hand a lead off; a wrong password
 or an untrusted certificate stops a service at start naming the setting; the broker refuses a service writing a
 topic it does not own."""
 
@@ -128,7 +128,7 @@ async def test_services_with_their_own_credentials_hand_a_lead_off_and_the_broke
     with pytest.raises(BrokerAccessRefused, match="LEADRELAY_KAFKA_SSL_CAFILE=the system's CAs"):
         await check_access(untrusting)
 
-    # The five services, each signed in as itself, hand a lead off.
+    # The six services, each signed in as itself, hand a lead off.
     own_env = {s.name: {**single_node, **security.client_env(s.name)} for s in SERVICES}
     own_env["routing"] |= security.client_env("routing", "SCRAM-SHA-256")  # both SCRAM mechanisms in use
     admin = settings_for(security, broker, security.admin, topic_prefix=prefix)

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run a subcommand."""
     parser = argparse.ArgumentParser(prog="leadrelay-dev", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start broker and database (unless configured) and all five services")
+    sub.add_parser("run", help="start broker and database (unless configured) and all six services")
     sub.add_parser(
         "demo-model", help="train the demo conversion model from the X Education CSV and activate it"
     )
@@ -93,7 +93,7 @@ def _start_demo_model(env: dict[str, str]) -> Any:
 
 
 def run_stack() -> int:
-    """Resolve the infrastructure, start the five services, print where to look, stop all on Ctrl-C."""
+    """Resolve the infrastructure, start the six services, print where to look, stop all on Ctrl-C."""
     from leadrelay.devkit.devstack import SERVICES, Stack, service_env
     from leadrelay.devkit.infra.resolve import resolve_infrastructure
     from leadrelay.kafka.admin import ensure_topics
@@ -124,7 +124,7 @@ def run_stack() -> int:
         STACK_FILE.write_text(json.dumps({"bootstrap_servers": infra.bootstrap_servers, "settings": profile}))
         ports = {s.name: int(os.environ.get(f"{s.env_prefix}PORT", s.port)) for s in SERVICES}
         stack = Stack(env, STATE_DIR / "logs", ports)
-        print("starting capture, scoring, routing, sla-monitor and metrics ...", flush=True)
+        print("starting capture, scoring, routing, sla-monitor, metrics and delivery ...", flush=True)
         stack.start()
         trainer = _start_demo_model(env)
         urls = {name: service.url for name, service in stack.services.items()}
@@ -156,7 +156,7 @@ def run_stack() -> int:
         STACK_FILE.unlink(missing_ok=True)
 
 
-SERVICE_PREFIXES = ("CAPTURE", "SCORING", "ROUTING", "SLA_MONITOR", "METRICS")
+SERVICE_PREFIXES = ("CAPTURE", "SCORING", "ROUTING", "SLA_MONITOR", "METRICS", "DELIVERY")
 # One development key per role (kept in the state folder), given to every service that takes that role.
 DEV_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("backend", ("LEADRELAY_CAPTURE_API_KEYS",)),
@@ -205,6 +205,7 @@ Leadrelay is running.
   routing      {urls["routing"]}/docs
   sla-monitor  {urls["sla-monitor"]}/docs   (open handoffs: /v1/handoffs?state=open)
   metrics      {urls["metrics"]}/#key={viewer_key} (dashboard), /v1/kpis (Prometheus: /metrics on every port)
+  delivery     {urls["delivery"]}/docs   (webhook subscriptions: /v1/subscriptions, admin key)
   broker       {bootstrap}  [{broker_kind}]
   postgres     [{postgres_kind}]
   logs         {STATE_DIR}/logs/

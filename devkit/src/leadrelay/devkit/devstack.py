@@ -1,4 +1,4 @@
-"""Running the five services as child processes (for `make run` and the system tests)."""
+"""Running the six services as child processes (for `make run` and the system tests)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ SERVICES = (
     ServiceSpec("routing", "leadrelay.routing", "LEADRELAY_ROUTING_", 8003),
     ServiceSpec("sla-monitor", "leadrelay.sla_monitor", "LEADRELAY_SLA_MONITOR_", 8004),
     ServiceSpec("metrics", "leadrelay.metrics", "LEADRELAY_METRICS_", 8005),
+    ServiceSpec("delivery", "leadrelay.delivery", "LEADRELAY_DELIVERY_", 8006),
 )
 
 
@@ -103,7 +104,7 @@ class ServiceProcess:
 
 
 class Stack:
-    """The five services on one broker and one PostgreSQL server."""
+    """The six services on one broker and one PostgreSQL server."""
 
     def __init__(
         self,

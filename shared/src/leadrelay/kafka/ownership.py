@@ -40,6 +40,9 @@ SERVICES: dict[str, ServiceTopics] = {
         reads=(t.QUALIFIED, t.CONTACTED, t.ERASED),
     ),
     "metrics": ServiceTopics(writes=(), reads=tuple(sorted({spec.topic for spec in EVENT_TYPES.values()}))),
+    "delivery": ServiceTopics(
+        writes=(), reads=(t.QUALIFIED, t.AT_RISK, t.SLA_BREACHED, t.REJECTED, t.ERASED)
+    ),
 }
 
 

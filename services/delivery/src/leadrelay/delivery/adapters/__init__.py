@@ -1,0 +1,1 @@
+"""Delivery's adapters: its tables, repositories and the HTTP sender."""

@@ -1,0 +1,111 @@
+"""The delivery service's HTTP API (admin): subscriptions, their secrets, and deliveries with their attempts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from leadrelay.delivery.adapters.store import NameTaken
+from leadrelay.delivery.context import Delivery
+from leadrelay.delivery.domain.subscriptions import SubscriptionSpec
+from leadrelay.delivery.domain.targets import TargetRefused
+from leadrelay.service.access import GuardedRoute, actor_of
+from leadrelay.service.admin import require_admin
+from leadrelay.service.app import unprocessable
+
+admin = APIRouter(
+    prefix="/v1", tags=["subscriptions"], dependencies=[Depends(require_admin)], route_class=GuardedRoute
+)
+
+
+def _not_found(what: str) -> HTTPException:
+    return HTTPException(404, detail=f"no such {what}")
+
+
+@admin.post("/subscriptions", status_code=201)
+async def create_subscription(spec: SubscriptionSpec, ctx: Delivery, request: Request) -> dict[str, Any]:
+    """Subscribe a target to event types; the answer holds the secret that signs its webhooks (shown once)."""
+    if spec.target.type == "email":
+        raise unprocessable(
+            "target.type", "email targets are not available yet: use a webhook or a Slack-compatible URL"
+        )
+    try:
+        await ctx.sender.check_target(str(spec.target.url))
+    except TargetRefused as exc:
+        raise unprocessable("target.url", str(exc)) from None
+    try:
+        return await ctx.store.create(spec, actor_of(request), datetime.now(UTC))
+    except NameTaken:
+        raise HTTPException(409, detail=f"a subscription named {spec.name!r} exists") from None
+
+
+@admin.get("/subscriptions")
+async def list_subscriptions(ctx: Delivery) -> list[dict[str, Any]]:
+    """Every subscription, oldest first, without secrets."""
+    return await ctx.store.subscriptions()
+
+
+@admin.get("/subscriptions/{subscription_id}")
+async def get_subscription(subscription_id: str, ctx: Delivery) -> dict[str, Any]:
+    """One subscription, without secrets."""
+    found = await ctx.store.subscription(subscription_id)
+    if found is None:
+        raise _not_found("subscription")
+    return found
+
+
+@admin.post("/subscriptions/{subscription_id}/secret")
+async def rotate_secret(subscription_id: str, ctx: Delivery, request: Request) -> dict[str, Any]:
+    """A new signing secret; the previous one keeps signing beside it until the overlap ends."""
+    now = datetime.now(UTC)
+    overlap = timedelta(seconds=ctx.settings.secret_overlap_s)
+    secret = await ctx.store.rotate_secret(subscription_id, overlap, actor_of(request), now)
+    if secret is None:
+        raise _not_found("subscription")
+    return {"secret": secret, "previous_valid_until": now + overlap}
+
+
+@admin.post("/subscriptions/{subscription_id}/{action}")
+async def change_state(
+    subscription_id: str, action: Literal["enable", "disable"], ctx: Delivery, request: Request
+) -> dict[str, Any]:
+    """Disable a subscription (its deliveries wait) or enable it again (they go out)."""
+    state = "active" if action == "enable" else "disabled"
+    reason = None if state == "active" else "disabled by an admin"
+    if not await ctx.store.set_state(subscription_id, state, reason, actor_of(request), datetime.now(UTC)):
+        raise _not_found("subscription")
+    return await get_subscription(subscription_id, ctx)
+
+
+@admin.get("/deliveries")
+async def list_deliveries(
+    ctx: Delivery,
+    subscription_id: str | None = None,
+    status: Literal["pending", "delivered", "failed"] | None = None,
+    before: int | None = Query(default=None, ge=1, description="only deliveries with a smaller id (paging)"),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> list[dict[str, Any]]:
+    """Deliveries newest first: status, attempts, the last answer's code and latency, the next retry."""
+    return await ctx.store.deliveries(subscription_id, status, before, limit)
+
+
+@admin.get("/deliveries/{delivery_id}")
+async def get_delivery(delivery_id: int, ctx: Delivery) -> dict[str, Any]:
+    """One delivery and every attempt made."""
+    found = await ctx.store.delivery(delivery_id)
+    if found is None:
+        raise _not_found("delivery")
+    return found
+
+
+@admin.post("/deliveries/{delivery_id}/replay", status_code=202)
+async def replay_delivery(delivery_id: int, ctx: Delivery, request: Request) -> dict[str, Any]:
+    """Send a delivery again now, with the same webhook-id (a receiver that has it can drop the repeat)."""
+    result = await ctx.store.replay(delivery_id, actor_of(request), datetime.now(UTC))
+    if result == "missing":
+        raise _not_found("delivery")
+    if result == "disabled":
+        raise HTTPException(409, detail="the delivery's subscription is disabled: enable it first")
+    return {"id": delivery_id, "status": "pending"}

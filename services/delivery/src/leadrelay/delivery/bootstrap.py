@@ -1,0 +1,90 @@
+"""The delivery service's composition root."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from leadrelay.db.documents import AuditLog
+from leadrelay.delivery.adapters.orm import audit_log, outbox
+from leadrelay.delivery.adapters.sender import WebhookSender
+from leadrelay.delivery.adapters.store import DeliveryStore
+from leadrelay.delivery.adapters.uow import DeliveryUnitOfWork
+from leadrelay.delivery.api import admin
+from leadrelay.delivery.context import DeliveryContext
+from leadrelay.delivery.dispatcher import Dispatcher
+from leadrelay.delivery.domain.subscriptions import DELIVERABLE
+from leadrelay.delivery.handlers import forget_lead, plan_deliveries
+from leadrelay.delivery.metrics import DELIVERIES, DISABLED_SUBSCRIPTIONS
+from leadrelay.delivery.settings import DeliverySettings
+from leadrelay.events import Envelope
+from leadrelay.events.lead import LeadErased
+from leadrelay.service.access import KeyRing
+from leadrelay.service.admin import audit_router
+from leadrelay.service.app import create_app
+from leadrelay.service.periodic import Periodic
+from leadrelay.service.runtime import ServiceRuntime
+
+SERVICE = "delivery"
+MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def build_app(settings: DeliverySettings) -> FastAPI:
+    """Build the delivery app, its consumer of handoff events and its dispatcher."""
+    runtime = ServiceRuntime(SERVICE, settings, outbox)
+    audit = AuditLog(runtime.engine, audit_log)
+    store = DeliveryStore(runtime.engine, audit)
+    sender = WebhookSender(settings.allowed_networks, settings.request_timeout_s, settings.max_response_bytes)
+    dispatcher = Dispatcher(
+        store,
+        sender,
+        settings.retry_policy,
+        interval_s=settings.dispatch_interval_s,
+        batch_size=settings.dispatch_batch_size,
+        concurrency=settings.dispatch_concurrency,
+        # a leased row no dispatcher finished (it died mid-attempt) is taken again after this
+        lease=timedelta(seconds=settings.request_timeout_s * 3 + 5),
+    )
+
+    async def on_events(events: list[Envelope]) -> None:
+        if await plan_deliveries(events, DeliveryUnitOfWork(runtime.sessions), datetime.now(UTC)):
+            dispatcher.wake()
+
+    async def on_event(event: Envelope) -> None:
+        await on_events([event])
+
+    async def on_erased(event: Envelope) -> None:
+        await forget_lead(event, DeliveryUnitOfWork(runtime.sessions), datetime.now(UTC))
+
+    topics = runtime.topics
+    runtime.add_consumer(
+        [topics.qualified, topics.at_risk, topics.sla_breached, topics.rejected, topics.erased],
+        {**dict.fromkeys(DELIVERABLE, on_event), LeadErased.EVENT_TYPE: on_erased},
+        batch_handlers=dict.fromkeys(DELIVERABLE, on_events),
+    )
+    runtime.add_task("dispatcher", dispatcher.run, dispatcher.stop)
+
+    async def refresh_gauges() -> None:
+        counts = await store.counts()
+        for status in ("pending", "delivered", "failed"):
+            DELIVERIES.labels(status).set(counts.get(status, 0))
+        DISABLED_SUBSCRIPTIONS.set(counts["disabled_subscriptions"])
+
+    gauges = Periodic("delivery-gauges", refresh_gauges, settings.gauge_refresh_interval_s)
+    runtime.add_task(gauges.name, gauges.run, gauges.stop)
+    app = create_app(
+        service=SERVICE,
+        title="Leadrelay delivery",
+        description="Delivers handoffs, at-risk warnings, breaches and rejections to subscribed tools as signed "
+        "webhooks.",
+        readiness=runtime.readiness,
+        lifespan=runtime.lifespan,
+        keyring=KeyRing.of(settings.role_keys()),
+    )
+    app.state.runtime = runtime  # for the dev kit, which waits for its consumers
+    app.state.context = DeliveryContext(store, sender, settings)
+    app.include_router(admin)
+    app.include_router(audit_router(audit))
+    return app

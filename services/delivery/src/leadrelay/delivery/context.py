@@ -1,0 +1,26 @@
+"""What the delivery service's endpoints use, built once by the composition root (bootstrap.py) and given to
+each endpoint as a FastAPI dependency: `ctx: Delivery`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+
+from leadrelay.delivery.adapters.sender import WebhookSender
+from leadrelay.delivery.adapters.store import DeliveryStore
+from leadrelay.delivery.settings import DeliverySettings
+from leadrelay.service.context import app_context
+
+
+@dataclass(frozen=True)
+class DeliveryContext:
+    """The store, the sender (whose target check a new subscription passes) and the settings."""
+
+    store: DeliveryStore
+    sender: WebhookSender
+    settings: DeliverySettings
+
+
+Delivery = Annotated[DeliveryContext, Depends(app_context)]

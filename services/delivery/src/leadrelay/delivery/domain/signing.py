@@ -1,0 +1,32 @@
+"""Standard Webhooks signatures: each subscription's own secrets, several at once while one is rotated out."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from standardwebhooks import Webhook
+
+SECRET_PREFIX = "whsec_"
+
+
+def new_secret() -> str:
+    """A fresh signing secret in the specification's form: `whsec_` and 32 random bytes in base64."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def webhook_headers(
+    webhook_id: str, at: datetime, body: str, signing_secrets: Sequence[str]
+) -> dict[str, str]:
+    """The three headers of a signed delivery; one signature per live secret, so a receiver holding either the
+    old or the new secret verifies it during a rotation."""
+    if not signing_secrets:
+        raise ValueError("a delivery needs at least one signing secret")
+    signatures = " ".join(Webhook(secret).sign(webhook_id, at, body) for secret in signing_secrets)
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signatures,
+    }

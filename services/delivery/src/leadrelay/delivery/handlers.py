@@ -1,0 +1,82 @@
+"""What the delivery consumer does with handoff events: one delivery per event and subscription that wants it."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from leadrelay.delivery.adapters.uow import DeliveryUnitOfWork
+from leadrelay.delivery.domain.subscriptions import HandoffFacts, SubscriptionSpec
+from leadrelay.delivery.slack import slack_message
+from leadrelay.events import Envelope, encode
+from leadrelay.events.handoff import LeadQualified
+
+
+def webhook_id(event_id: str, subscription_id: str) -> str:
+    """The delivery's id in the `webhook-id` header: the same on every attempt and replay, so a receiver that
+    got it once can drop a repeat."""
+    return "msg_" + hashlib.sha256(f"{event_id}/{subscription_id}".encode()).hexdigest()[:32]
+
+
+def facts_of(event: Envelope) -> tuple[str, HandoffFacts]:
+    """The handoff an event concerns, as far as the event itself tells."""
+    data = event.data
+    if isinstance(data, LeadQualified):
+        return data.handoff_id, HandoffFacts(queue=data.queue, owner_id=data.owner.id, grade=data.grade)
+    return data.handoff_id, HandoffFacts(queue=data.queue, owner_id=data.owner_id)  # type: ignore[attr-defined]
+
+
+def body_for(spec: SubscriptionSpec, event: Envelope) -> str:
+    """A webhook gets the CloudEvent as it is; a Slack-compatible hook gets a message for people."""
+    if spec.target.type == "slack":
+        return slack_message(event)
+    return encode(event).decode()
+
+
+async def plan_deliveries(events: list[Envelope], uow: DeliveryUnitOfWork, now: datetime) -> int:
+    """Record a delivery for every new event and subscription that wants it; return how many."""
+    async with uow:
+        fresh = await uow.inbox.claim_many(events)
+        if not fresh:
+            return 0
+        facts: dict[str, HandoffFacts] = {}
+        for event in fresh:
+            handoff_id, told = facts_of(event)
+            if isinstance(event.data, LeadQualified):
+                await uow.handoffs.remember(handoff_id, told)
+                facts[handoff_id] = told
+        unknown = {facts_of(e)[0] for e in fresh} - facts.keys()
+        facts |= await uow.handoffs.facts(unknown) if unknown else {}
+        active = await uow.subscriptions.all()
+        rows: list[dict[str, Any]] = []
+        for event in fresh:
+            handoff_id, told = facts_of(event)
+            handoff = facts.get(handoff_id, told)
+            for subscription_id, spec in active:
+                if spec.wants(event.type, handoff):
+                    rows.append(
+                        {
+                            "subscription_id": subscription_id,
+                            "event_id": event.id,
+                            "event_type": event.type,
+                            "lead_id": event.data.lead_id,  # type: ignore[attr-defined]
+                            "webhook_id": webhook_id(event.id, subscription_id),
+                            "body": body_for(spec, event),
+                            "status": "pending",
+                            "created_at": now,
+                            "next_attempt_at": now,
+                        }
+                    )
+        await uow.deliveries.add(rows)
+        await uow.commit()
+        return len(rows)
+
+
+async def forget_lead(event: Envelope, uow: DeliveryUnitOfWork, now: datetime) -> None:
+    """An erased lead's deliveries keep no body (it holds the lead's personal data), and those not yet made
+    are not made."""
+    async with uow:
+        if await uow.inbox.claim(event):
+            await uow.deliveries.erase(event.data.lead_id, now)  # type: ignore[attr-defined]
+            await uow.commit()

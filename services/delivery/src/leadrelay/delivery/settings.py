@@ -1,0 +1,59 @@
+"""The delivery service's settings (LEADRELAY_DELIVERY_*)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from leadrelay.delivery.domain.retry import RetryPolicy
+from leadrelay.delivery.domain.targets import Network, parse_networks
+from leadrelay.settings import ServiceSettings, split_keys
+
+
+class DeliverySettings(ServiceSettings):
+    """The delivery service's configuration, validated at start."""
+
+    model_config = SettingsConfigDict(env_prefix="LEADRELAY_DELIVERY_", extra="ignore")
+
+    port: int = Field(default=8006, ge=1, le=65535)
+    database: str = "leadrelay_delivery"
+    # Networks webhook targets may resolve to although they are private, loopback or link-local (comma-separated,
+    # `10.0.0.0/8,127.0.0.1`): an in-house CRM. Everything else inside is refused, so a subscription cannot be
+    # pointed at the cloud's metadata endpoint or an internal admin page.
+    allowed_targets: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # One attempt: how long to wait for the receiver, and the most of its answer read (the rest is dropped).
+    request_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    max_response_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Retries: the first after about this long, doubling (with jitter) up to the cap, given up after the
+    # horizon, when the subscription is disabled as failing.
+    retry_first_delay_s: float = Field(default=5.0, gt=0)
+    retry_max_delay_s: float = Field(default=3600.0, gt=0)
+    retry_horizon_s: float = Field(default=24 * 3600.0, gt=0)
+    # The dispatcher looks for due deliveries this often when idle, takes up to this many at once and has this
+    # many requests in flight.
+    dispatch_interval_s: float = Field(default=0.5, gt=0)
+    dispatch_batch_size: int = Field(default=100, ge=1, le=1000)
+    dispatch_concurrency: int = Field(default=20, ge=1, le=200)
+    # After a rotation the old secret still signs (beside the new one) this long, while receivers switch over.
+    secret_overlap_s: float = Field(default=24 * 3600.0, ge=0)
+
+    @field_validator("allowed_targets", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return split_keys(value)
+
+    @field_validator("allowed_targets")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # a typo stops the service here, naming the value
+        return value
+
+    @property
+    def allowed_networks(self) -> list[Network]:
+        return parse_networks(self.allowed_targets)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(self.retry_first_delay_s, self.retry_max_delay_s, self.retry_horizon_s)
