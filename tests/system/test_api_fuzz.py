@@ -25,6 +25,7 @@ CALLERS = {
     "routing": [ADMIN, NO_KEY],
     "sla-monitor": [ADMIN, NO_KEY],
     "metrics": [ADMIN, NO_KEY],
+    "delivery": [ADMIN, NO_KEY],
 }
 
 

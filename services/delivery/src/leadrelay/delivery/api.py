@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from leadrelay.delivery.adapters.store import NameTaken
 from leadrelay.delivery.context import Delivery
@@ -14,6 +14,12 @@ from leadrelay.delivery.domain.targets import TargetRefused
 from leadrelay.service.access import GuardedRoute, actor_of
 from leadrelay.service.admin import require_admin
 from leadrelay.service.app import unprocessable
+
+# Ids as the service makes them: a subscription's is a UUID, a delivery's a positive 64-bit number.
+SubscriptionId = Annotated[
+    str, Path(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+DeliveryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 admin = APIRouter(
     prefix="/v1", tags=["subscriptions"], dependencies=[Depends(require_admin)], route_class=GuardedRoute
@@ -48,7 +54,7 @@ async def list_subscriptions(ctx: Delivery) -> list[dict[str, Any]]:
 
 
 @admin.get("/subscriptions/{subscription_id}")
-async def get_subscription(subscription_id: str, ctx: Delivery) -> dict[str, Any]:
+async def get_subscription(subscription_id: SubscriptionId, ctx: Delivery) -> dict[str, Any]:
     """One subscription, without secrets."""
     found = await ctx.store.subscription(subscription_id)
     if found is None:
@@ -57,7 +63,7 @@ async def get_subscription(subscription_id: str, ctx: Delivery) -> dict[str, Any
 
 
 @admin.post("/subscriptions/{subscription_id}/secret")
-async def rotate_secret(subscription_id: str, ctx: Delivery, request: Request) -> dict[str, Any]:
+async def rotate_secret(subscription_id: SubscriptionId, ctx: Delivery, request: Request) -> dict[str, Any]:
     """A new signing secret; the previous one keeps signing beside it until the overlap ends."""
     now = datetime.now(UTC)
     overlap = timedelta(seconds=ctx.settings.secret_overlap_s)
@@ -69,7 +75,7 @@ async def rotate_secret(subscription_id: str, ctx: Delivery, request: Request) -
 
 @admin.post("/subscriptions/{subscription_id}/{action}")
 async def change_state(
-    subscription_id: str, action: Literal["enable", "disable"], ctx: Delivery, request: Request
+    subscription_id: SubscriptionId, action: Literal["enable", "disable"], ctx: Delivery, request: Request
 ) -> dict[str, Any]:
     """Disable a subscription (its deliveries wait) or enable it again (they go out)."""
     state = "active" if action == "enable" else "disabled"
@@ -82,9 +88,13 @@ async def change_state(
 @admin.get("/deliveries")
 async def list_deliveries(
     ctx: Delivery,
-    subscription_id: str | None = None,
+    subscription_id: str | None = Query(
+        default=None, pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    ),
     status: Literal["pending", "delivered", "failed"] | None = None,
-    before: int | None = Query(default=None, ge=1, description="only deliveries with a smaller id (paging)"),
+    before: int | None = Query(
+        default=None, ge=1, le=2**63 - 1, description="only deliveries with a smaller id (paging)"
+    ),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
     """Deliveries newest first: status, attempts, the last answer's code and latency, the next retry."""
@@ -92,7 +102,7 @@ async def list_deliveries(
 
 
 @admin.get("/deliveries/{delivery_id}")
-async def get_delivery(delivery_id: int, ctx: Delivery) -> dict[str, Any]:
+async def get_delivery(delivery_id: DeliveryId, ctx: Delivery) -> dict[str, Any]:
     """One delivery and every attempt made."""
     found = await ctx.store.delivery(delivery_id)
     if found is None:
@@ -101,7 +111,7 @@ async def get_delivery(delivery_id: int, ctx: Delivery) -> dict[str, Any]:
 
 
 @admin.post("/deliveries/{delivery_id}/replay", status_code=202)
-async def replay_delivery(delivery_id: int, ctx: Delivery, request: Request) -> dict[str, Any]:
+async def replay_delivery(delivery_id: DeliveryId, ctx: Delivery, request: Request) -> dict[str, Any]:
     """Send a delivery again now, with the same webhook-id (a receiver that has it can drop the repeat)."""
     result = await ctx.store.replay(delivery_id, actor_of(request), datetime.now(UTC))
     if result == "missing":

@@ -39,7 +39,7 @@ class WebhookSender:
         host, port = check_url(url)
         try:
             found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror:
+        except (OSError, UnicodeError):  # no such name, or one the resolver cannot even encode
             raise TargetRefused("the host does not resolve") from None
         check_addresses([str(info[4][0]) for info in found], self._allowed)
 

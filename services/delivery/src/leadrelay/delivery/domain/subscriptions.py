@@ -18,6 +18,10 @@ DELIVERABLE = (
 )
 
 
+# Queue names, rep ids and grades as the routing configuration and scoring write them.
+IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:@+-]*$"
+
+
 class Target(BaseModel):
     """Where deliveries go: a webhook or Slack-compatible incoming-webhook URL, or an email address."""
 
@@ -43,9 +47,9 @@ class Filters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    queue: str | None = Field(default=None, min_length=1, max_length=100)
-    owner: str | None = Field(default=None, min_length=1, max_length=100)
-    grade: str | None = Field(default=None, min_length=1, max_length=10)
+    queue: str | None = Field(default=None, max_length=63, pattern=IDENTIFIER)
+    owner: str | None = Field(default=None, max_length=100, pattern=IDENTIFIER)
+    grade: str | None = Field(default=None, max_length=10, pattern=IDENTIFIER)
 
 
 class HandoffFacts(BaseModel):
