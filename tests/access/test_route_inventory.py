@@ -136,6 +136,7 @@ EXPECTED: dict[str, dict[tuple[str, str], set[Role]]] = {
         ("GET", "/v1/deliveries"): {A},
         ("GET", "/v1/deliveries/{delivery_id}"): {A},
         ("POST", "/v1/deliveries/{delivery_id}/replay"): {A},
+        ("POST", "/v1/outcomes"): {S, A},
         ("GET", "/v1/audit"): {A},
     },
 }

@@ -41,7 +41,7 @@ SERVICES: dict[str, ServiceTopics] = {
     ),
     "metrics": ServiceTopics(writes=(), reads=tuple(sorted({spec.topic for spec in EVENT_TYPES.values()}))),
     "delivery": ServiceTopics(
-        writes=(), reads=(t.QUALIFIED, t.AT_RISK, t.SLA_BREACHED, t.REJECTED, t.ERASED)
+        writes=(t.OUTCOMES,), reads=(t.QUALIFIED, t.AT_RISK, t.SLA_BREACHED, t.REJECTED, t.ERASED)
     ),
 }
 

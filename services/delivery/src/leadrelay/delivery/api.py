@@ -8,11 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from leadrelay.delivery.adapters.store import NameTaken
+from leadrelay.delivery.adapters.uow import DeliveryUnitOfWork
 from leadrelay.delivery.context import Delivery
+from leadrelay.delivery.domain.outcomes import OutcomeBatch
 from leadrelay.delivery.domain.subscriptions import SubscriptionSpec
 from leadrelay.delivery.domain.targets import TargetRefused
+from leadrelay.delivery.handlers import record_outcomes
 from leadrelay.service.access import GuardedRoute, actor_of
-from leadrelay.service.admin import require_admin
+from leadrelay.service.admin import require_admin, require_sales
 from leadrelay.service.app import unprocessable
 
 # Ids as the service makes them: a subscription's is a UUID, a delivery's a positive 64-bit number.
@@ -24,6 +27,20 @@ DeliveryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 admin = APIRouter(
     prefix="/v1", tags=["subscriptions"], dependencies=[Depends(require_admin)], route_class=GuardedRoute
 )
+
+
+crm = APIRouter(
+    prefix="/v1", tags=["outcomes"], dependencies=[Depends(require_sales)], route_class=GuardedRoute
+)
+
+
+@crm.post("/outcomes", status_code=202)
+async def report_outcomes(batch: OutcomeBatch, ctx: Delivery) -> dict[str, Any]:
+    """Won, lost (with its reason) or disqualified, up to 1,000 at once, for CRMs that cannot produce to Kafka:
+    each becomes a LeadOutcome (scoring learns from it, metrics counts it); an id sent before is taken once."""
+    uow = DeliveryUnitOfWork(ctx.runtime.sessions)
+    repeated = await record_outcomes(batch, uow, ctx.runtime.topics, datetime.now(UTC))
+    return {"accepted": len(batch.outcomes) - len(repeated), "repeated": repeated}
 
 
 def _not_found(what: str) -> HTTPException:

@@ -12,7 +12,7 @@ from leadrelay.delivery.adapters.orm import audit_log, outbox
 from leadrelay.delivery.adapters.sender import WebhookSender
 from leadrelay.delivery.adapters.store import DeliveryStore
 from leadrelay.delivery.adapters.uow import DeliveryUnitOfWork
-from leadrelay.delivery.api import admin
+from leadrelay.delivery.api import admin, crm
 from leadrelay.delivery.context import DeliveryContext
 from leadrelay.delivery.dispatcher import Dispatcher
 from leadrelay.delivery.domain.subscriptions import DELIVERABLE
@@ -78,13 +78,15 @@ def build_app(settings: DeliverySettings) -> FastAPI:
         service=SERVICE,
         title="Leadrelay delivery",
         description="Delivers handoffs, at-risk warnings, breaches and rejections to subscribed tools as signed "
-        "webhooks.",
+        "webhooks, and takes outcomes from CRMs that cannot produce to Kafka.",
         readiness=runtime.readiness,
         lifespan=runtime.lifespan,
         keyring=KeyRing.of(settings.role_keys()),
+        max_body_bytes=512 * 1024,  # a batch of 1,000 outcomes
     )
     app.state.runtime = runtime  # for the dev kit, which waits for its consumers
-    app.state.context = DeliveryContext(store, sender, settings)
+    app.state.context = DeliveryContext(runtime, store, sender, settings)
     app.include_router(admin)
+    app.include_router(crm)
     app.include_router(audit_router(audit))
     return app

@@ -12,12 +12,14 @@ from leadrelay.delivery.adapters.sender import WebhookSender
 from leadrelay.delivery.adapters.store import DeliveryStore
 from leadrelay.delivery.settings import DeliverySettings
 from leadrelay.service.context import app_context
+from leadrelay.service.runtime import ServiceRuntime
 
 
 @dataclass(frozen=True)
 class DeliveryContext:
-    """The store, the sender (whose target check a new subscription passes) and the settings."""
+    """The runtime, the store, the sender (whose target check a new subscription passes) and the settings."""
 
+    runtime: ServiceRuntime
     store: DeliveryStore
     sender: WebhookSender
     settings: DeliverySettings

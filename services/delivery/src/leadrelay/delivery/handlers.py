@@ -7,10 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from leadrelay.delivery.adapters.uow import DeliveryUnitOfWork
+from leadrelay.delivery.domain.outcomes import OutcomeBatch
 from leadrelay.delivery.domain.subscriptions import HandoffFacts, SubscriptionSpec
 from leadrelay.delivery.slack import slack_message
-from leadrelay.events import Envelope, encode
+from leadrelay.events import Envelope, encode, new_event
 from leadrelay.events.handoff import LeadQualified
+from leadrelay.events.scoring import LeadOutcome
+from leadrelay.events.topics import Topics
 
 
 def webhook_id(event_id: str, subscription_id: str) -> str:
@@ -80,3 +83,28 @@ async def forget_lead(event: Envelope, uow: DeliveryUnitOfWork, now: datetime) -
         if await uow.inbox.claim(event):
             await uow.deliveries.erase(event.data.lead_id, now)  # type: ignore[attr-defined]
             await uow.commit()
+
+
+async def record_outcomes(
+    batch: OutcomeBatch, uow: DeliveryUnitOfWork, topics: Topics, now: datetime
+) -> list[str]:
+    """Emit a LeadOutcome for each outcome whose CRM id is new; return the ids that were repeats."""
+    events = {
+        o.id: new_event(
+            LeadOutcome(lead_id=o.lead_id, outcome=o.outcome, reason=o.reason, value=o.value, at=o.at),
+            source="leadrelay/delivery",
+            subject=o.lead_id,
+        )
+        for o in batch.outcomes
+    }
+    async with uow:
+        receipts = [
+            {"crm_id": o.id, "lead_id": o.lead_id, "event_id": events[o.id].id, "received_at": now}
+            for o in batch.outcomes
+        ]
+        new = await uow.outcomes.claim(receipts)
+        for outcome in batch.outcomes:  # in the CRM's order: two outcomes of one lead stay in it
+            if outcome.id in new:
+                uow.outbox.add(events[outcome.id], topics.outcomes)
+        await uow.commit()
+    return [o.id for o in batch.outcomes if o.id not in new]

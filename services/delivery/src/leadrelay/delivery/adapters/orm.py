@@ -84,3 +84,13 @@ delivery_attempts = Table(
     Column("error", String(200)),
     Column("verdict", String(10), nullable=False),
 )
+
+# Outcomes a CRM reported over HTTP, by its own id: a repeat emits nothing.
+outcome_receipts = Table(
+    "outcome_receipts",
+    metadata,
+    Column("crm_id", String(200), primary_key=True),
+    Column("lead_id", String(36), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)

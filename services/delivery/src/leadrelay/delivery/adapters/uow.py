@@ -12,7 +12,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadrelay.db.uow import UnitOfWork
-from leadrelay.delivery.adapters.orm import deliveries, handoffs, inbox, outbox, subscriptions
+from leadrelay.delivery.adapters.orm import (
+    deliveries,
+    handoffs,
+    inbox,
+    outbox,
+    outcome_receipts,
+    subscriptions,
+)
 from leadrelay.delivery.domain.subscriptions import HandoffFacts, SubscriptionSpec
 
 
@@ -72,12 +79,30 @@ class PlannedDeliveries:
         await self._session.execute(update(deliveries).where(deliveries.c.lead_id == lead_id).values(body=""))
 
 
+class OutcomeReceipts:
+    """The CRM ids of outcomes already turned into events."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def claim(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Record receipts; return the CRM ids seen for the first time."""
+        claimed = await self._session.execute(
+            insert(outcome_receipts)
+            .values(list(rows))
+            .on_conflict_do_nothing()
+            .returning(outcome_receipts.c.crm_id)
+        )
+        return set(claimed.scalars())
+
+
 class DeliveryUnitOfWork(UnitOfWork):
     """One transaction of the delivery consumer."""
 
     handoffs: Handoffs
     subscriptions: ActiveSubscriptions
     deliveries: PlannedDeliveries
+    outcomes: OutcomeReceipts
 
     def __init__(self, sessions: async_sessionmaker) -> None:
         super().__init__(sessions, outbox, inbox)
@@ -86,3 +111,4 @@ class DeliveryUnitOfWork(UnitOfWork):
         self.handoffs = Handoffs(self.session)
         self.subscriptions = ActiveSubscriptions(self.session)
         self.deliveries = PlannedDeliveries(self.session)
+        self.outcomes = OutcomeReceipts(self.session)
