@@ -70,6 +70,7 @@ bench: install
 	$(PY) bench/broker_growth.py --write
 	$(PY) bench/e2e.py --broker kafka --rates 200,500,1000 --seconds 40 --write
 	$(PY) bench/e2e.py --broker tansu --rates 200,500,1000 --seconds 40 --write
+	$(PY) bench/delivery_latency.py --rate 200 --seconds 40 --write
 
 up:
 	docker compose up --build -d

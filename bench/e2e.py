@@ -41,6 +41,7 @@ from leadrelay.kafka.admin import ensure_topics
 from leadrelay.settings import KafkaSettings
 
 API_KEY = "bench-e2e-api-key-0123456789"
+ADMIN_KEY = "bench-e2e-admin-key-0123456789"
 # Processes every service shares, by command name: their CPU counts too on a machine this small (the
 # PostgreSQL figure includes any other database on the server, which is idle during the bench). The broker is
 # one process of its own, measured by its pid.
@@ -324,6 +325,9 @@ def fresh_stack(workdir: Path, tag: str) -> Iterator[tuple[Stack, KafkaSettings,
         "LEADRELAY_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
         "LEADRELAY_CAPTURE_API_KEYS": API_KEY,
         "LEADRELAY_CAPTURE_RATE_LIMIT_PER_BACKEND_KEY": "100000000/minute",
+        # delivery's bench subscribes a receiver on loopback, as an admin
+        "LEADRELAY_DELIVERY_ADMIN_KEYS": ADMIN_KEY,
+        "LEADRELAY_DELIVERY_ALLOWED_TARGETS": "127.0.0.1",
         **{f"{s.env_prefix}DATABASE": databases[s.name] for s in SERVICES},
         **{f"{s.env_prefix}LOG_LEVEL": "WARNING" for s in SERVICES},
     }

@@ -14,7 +14,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: str
-    at: float
+    at: float  # when it arrived (epoch seconds)
 
 
 @dataclass
@@ -43,19 +43,20 @@ class Receiver:
         await self._server.wait_closed()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer requests on one connection until the client closes it (keep-alive, as most receivers)."""
         try:
-            request_line = (await reader.readline()).decode()
-            headers: dict[str, str] = {}
-            while (line := (await reader.readline()).decode().strip()) != "":
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-            body = (await reader.readexactly(int(headers.get("content-length", "0")))).decode()
-            self.received.append(Received(request_line.split()[1], headers, body, time.monotonic()))
-            status = self.script[min(len(self.received), len(self.script)) - 1]
-            extra = f"Retry-After: {self.retry_after}\r\n" if self.retry_after and status >= 300 else ""
-            writer.write(
-                f"HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n{extra}\r\nok".encode()
-            )
-            await writer.drain()
+            while request_line := (await reader.readline()).decode():
+                headers: dict[str, str] = {}
+                while (line := (await reader.readline()).decode().strip()) != "":
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                body = (await reader.readexactly(int(headers.get("content-length", "0")))).decode()
+                self.received.append(Received(request_line.split()[1], headers, body, time.time()))
+                status = self.script[min(len(self.received), len(self.script)) - 1]
+                extra = f"Retry-After: {self.retry_after}\r\n" if self.retry_after and status >= 300 else ""
+                writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 2\r\n{extra}\r\nok".encode())
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client went away mid-request
         finally:
             writer.close()

@@ -36,7 +36,12 @@ def build_app(settings: DeliverySettings) -> FastAPI:
     runtime = ServiceRuntime(SERVICE, settings, outbox)
     audit = AuditLog(runtime.engine, audit_log)
     store = DeliveryStore(runtime.engine, audit)
-    sender = WebhookSender(settings.allowed_networks, settings.request_timeout_s, settings.max_response_bytes)
+    sender = WebhookSender(
+        settings.allowed_networks,
+        settings.request_timeout_s,
+        settings.max_response_bytes,
+        settings.dispatch_concurrency,
+    )
     dispatcher = Dispatcher(
         store,
         sender,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from leadrelay.delivery.adapters.sender import AttemptResult, WebhookSender
-from leadrelay.delivery.adapters.store import DeliveryStore, Due, live_secrets
+from leadrelay.delivery.adapters.store import Attempted, DeliveryStore, Due, live_secrets
 from leadrelay.delivery.domain.retry import RetryPolicy, Verdict, retry_after_seconds, verdict_of
 from leadrelay.delivery.domain.signing import webhook_headers
 from leadrelay.delivery.metrics import ATTEMPT_SECONDS, ATTEMPTS
@@ -75,20 +75,22 @@ class Dispatcher:
             await self._sender.close()
 
     async def dispatch_due(self) -> int:
-        """Make one attempt for each due delivery (up to a batch); return how many were tried."""
+        """Make one attempt for each due delivery (up to a batch), then record them together; return how many."""
         leased = await self._store.lease_due(self._clock(), self._lease, self._batch_size)
-        await asyncio.gather(*(self._attempt(due) for due in leased))
+        made = await asyncio.gather(*(self._attempt(due) for due in leased))
+        await self._store.record_attempts(made)
         return len(leased)
 
-    async def _attempt(self, due: Due) -> None:
+    async def _attempt(self, due: Due) -> Attempted:
         async with self._slots:
             at = self._clock()
             headers = webhook_headers(due.webhook_id, at, due.body, live_secrets(due.secrets, at))
             result = await self._sender.send(due.url, headers, due.body)
         ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
-        await self._record(due, at, result)
+        return self._judge(due, at, result)
 
-    async def _record(self, due: Due, at: datetime, result: AttemptResult) -> None:
+    def _judge(self, due: Due, at: datetime, result: AttemptResult) -> Attempted:
+        """What follows from an attempt's answer: delivered, tried again later, or given up."""
         verdict = verdict_of(result.status_code)
         next_at: datetime | None = None
         disable: str | None = None
@@ -108,11 +110,14 @@ class Dispatcher:
         ATTEMPTS.labels(counted).inc()
         if disable:
             log.warning("subscription_disabled", subscription=due.subscription_id, reason=disable)
-        outcome = {
-            "status": status,
-            "status_code": result.status_code,
-            "latency_ms": result.latency_ms,
-            "error": result.error,
-            "verdict": verdict.value,
-        }
-        await self._store.record_attempt(due, at, outcome, next_at, disable)
+        return Attempted(
+            due,
+            at,
+            result.status_code,
+            result.latency_ms,
+            result.error,
+            verdict.value,
+            status,
+            next_at,
+            disable,
+        )

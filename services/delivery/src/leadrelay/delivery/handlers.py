@@ -45,10 +45,10 @@ async def plan_deliveries(events: list[Envelope], uow: DeliveryUnitOfWork, now: 
             return 0
         facts: dict[str, HandoffFacts] = {}
         for event in fresh:
-            handoff_id, told = facts_of(event)
             if isinstance(event.data, LeadQualified):
-                await uow.handoffs.remember(handoff_id, told)
+                handoff_id, told = facts_of(event)
                 facts[handoff_id] = told
+        await uow.handoffs.remember(facts)
         unknown = {facts_of(e)[0] for e in fresh} - facts.keys()
         facts |= await uow.handoffs.facts(unknown) if unknown else {}
         active = await uow.subscriptions.all()
@@ -66,9 +66,7 @@ async def plan_deliveries(events: list[Envelope], uow: DeliveryUnitOfWork, now: 
                             "lead_id": event.data.lead_id,  # type: ignore[attr-defined]
                             "webhook_id": webhook_id(event.id, subscription_id),
                             "body": body_for(spec, event),
-                            "status": "pending",
                             "created_at": now,
-                            "next_attempt_at": now,
                         }
                     )
         await uow.deliveries.add(rows)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -34,6 +35,21 @@ class Due:
     subscription_id: str
     url: str
     secrets: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Attempted:
+    """One attempt made and what follows from it: the delivery's new status and next try, a reason to disable."""
+
+    due: Due
+    at: datetime
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    verdict: str
+    status: str
+    next_attempt_at: datetime | None
+    disable_reason: str | None
 
 
 def live_secrets(secrets: list[dict[str, Any]], now: datetime) -> list[str]:
@@ -263,52 +279,62 @@ class DeliveryStore:
             for r in rows
         ]
 
-    async def record_attempt(
-        self,
-        due: Due,
-        at: datetime,
-        outcome: dict[str, Any],
-        next_attempt_at: datetime | None,
-        disable_reason: str | None,
-    ) -> None:
-        """Store an attempt and what follows from it, in one transaction."""
-        status = outcome["status"]
+    async def record_attempts(self, attempts: Sequence[Attempted]) -> None:
+        """Store a pass's attempts and what follows from each, in one transaction."""
+        if not attempts:
+            return
+        d = deliveries
         async with self._engine.begin() as conn:
             await conn.execute(
                 insert(delivery_attempts).values(
-                    delivery_id=due.id,
-                    at=at,
-                    status_code=outcome["status_code"],
-                    latency_ms=outcome["latency_ms"],
-                    error=outcome["error"],
-                    verdict=outcome["verdict"],
+                    [
+                        {
+                            "delivery_id": a.due.id,
+                            "at": a.at,
+                            "status_code": a.status_code,
+                            "latency_ms": a.latency_ms,
+                            "error": a.error,
+                            "verdict": a.verdict,
+                        }
+                        for a in attempts
+                    ]
                 )
             )
             await conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == due.id)
+                update(d)
+                .where(d.c.id == bindparam("b_id"))
                 .values(
-                    status=status,
-                    attempts=deliveries.c.attempts + 1,
-                    first_attempt_at=func.coalesce(deliveries.c.first_attempt_at, at),
-                    next_attempt_at=next_attempt_at,
+                    status=bindparam("b_status"),
+                    attempts=d.c.attempts + 1,
+                    first_attempt_at=func.coalesce(d.c.first_attempt_at, bindparam("b_at")),
+                    next_attempt_at=bindparam("b_next"),
                     lease_until=None,
-                    last_status_code=outcome["status_code"],
-                    last_latency_ms=outcome["latency_ms"],
-                    last_error=outcome["error"],
-                    finished_at=at if status != "pending" else None,
-                )
+                    last_status_code=bindparam("b_code"),
+                    last_latency_ms=bindparam("b_latency"),
+                    last_error=bindparam("b_error"),
+                    finished_at=bindparam("b_finished"),
+                ),
+                [
+                    {
+                        "b_id": a.due.id,
+                        "b_status": a.status,
+                        "b_at": a.at,
+                        "b_next": a.next_attempt_at,
+                        "b_code": a.status_code,
+                        "b_latency": a.latency_ms,
+                        "b_error": a.error,
+                        "b_finished": a.at if a.status != "pending" else None,
+                    }
+                    for a in attempts
+                ],
             )
-            if disable_reason:
-                await self._set_state(conn, due.subscription_id, "disabled", disable_reason, at)
-                await self._audit.record(
-                    "delivery",
-                    "subscription_disabled",
-                    due.subscription_id,
-                    {"reason": disable_reason},
-                    at,
-                    conn,
-                )
+            for a in attempts:
+                if a.disable_reason:
+                    await self._set_state(conn, a.due.subscription_id, "disabled", a.disable_reason, a.at)
+                    detail = {"reason": a.disable_reason}
+                    await self._audit.record(
+                        "delivery", "subscription_disabled", a.due.subscription_id, detail, a.at, conn
+                    )
 
     async def counts(self) -> dict[str, int]:
         """Deliveries per status, and disabled subscriptions, for the gauges."""

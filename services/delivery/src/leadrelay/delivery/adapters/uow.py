@@ -7,10 +7,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from leadrelay.db.arrays import unnest_insert
 from leadrelay.db.uow import UnitOfWork
 from leadrelay.delivery.adapters.orm import (
     deliveries,
@@ -26,15 +28,28 @@ from leadrelay.delivery.domain.subscriptions import HandoffFacts, SubscriptionSp
 class Handoffs:
     """The handoffs later events are matched against."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    _REMEMBER = unnest_insert(
+        "handoffs",
+        [("handoff_id", "text"), ("queue", "text"), ("owner_id", "text"), ("grade", "text")],
+        then="ON CONFLICT (handoff_id) DO UPDATE SET queue = excluded.queue, owner_id = excluded.owner_id, "
+        "grade = excluded.grade",
+    )
 
-    async def remember(self, handoff_id: str, facts: HandoffFacts) -> None:
-        row = {"handoff_id": handoff_id, **facts.model_dump()}
-        statement = insert(handoffs).values(row)
-        await self._session.execute(
-            statement.on_conflict_do_update(index_elements=["handoff_id"], set_=facts.model_dump())
-        )
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
+        self._session = session
+        self._conn = conn
+
+    async def remember(self, handoffs_seen: dict[str, HandoffFacts]) -> None:
+        """Keep what each handoff's LeadQualified said (one statement for a batch, on the driver)."""
+        if handoffs_seen:
+            facts = list(handoffs_seen.values())
+            await self._conn.execute(
+                self._REMEMBER,
+                list(handoffs_seen),
+                [f.queue for f in facts],
+                [f.owner_id for f in facts],
+                [f.grade for f in facts],
+            )
 
     async def facts(self, handoff_ids: Iterable[str]) -> dict[str, HandoffFacts]:
         rows = await self._session.execute(
@@ -59,16 +74,38 @@ class ActiveSubscriptions:
 class PlannedDeliveries:
     """Deliveries written in the consumer's transaction: the outbox of HTTP."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    _ADD = unnest_insert(
+        "deliveries",
+        [
+            ("subscription_id", "text"),
+            ("event_id", "text"),
+            ("event_type", "text"),
+            ("lead_id", "text"),
+            ("webhook_id", "text"),
+            ("body", "text"),
+            ("created_at", "timestamptz"),
+        ],
+        constants={"status": "'pending'", "next_attempt_at": "now()"},
+        then="ON CONFLICT ON CONSTRAINT deliveries_one_per_event DO NOTHING",
+    )
+
+    def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
+        self._conn = conn
 
     async def add(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Plan deliveries, due now (one statement for a batch, on the driver)."""
         if rows:
-            await self._session.execute(
-                insert(deliveries)
-                .values(list(rows))
-                .on_conflict_do_nothing(constraint="deliveries_one_per_event")
+            columns = (
+                "subscription_id",
+                "event_id",
+                "event_type",
+                "lead_id",
+                "webhook_id",
+                "body",
+                "created_at",
             )
+            await self._conn.execute(self._ADD, *([row[c] for row in rows] for c in columns))
 
     async def erase(self, lead_id: str, now: datetime) -> None:
         await self._session.execute(
@@ -108,7 +145,7 @@ class DeliveryUnitOfWork(UnitOfWork):
         super().__init__(sessions, outbox, inbox)
 
     def _open_repositories(self) -> None:
-        self.handoffs = Handoffs(self.session)
+        self.handoffs = Handoffs(self.session, self.conn)
         self.subscriptions = ActiveSubscriptions(self.session)
-        self.deliveries = PlannedDeliveries(self.session)
+        self.deliveries = PlannedDeliveries(self.session, self.conn)
         self.outcomes = OutcomeReceipts(self.session)
