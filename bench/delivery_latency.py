@@ -94,7 +94,7 @@ def main() -> int:
             "delivery",
             f"""## Delivery: from a handoff to a webhook receiver's answer
 
-`bench/delivery_latency.py` ({time.strftime("%Y-%m-%d")}; {args.broker}; medians of {args.runs} runs, each on a fresh stack of
+`bench/delivery_latency.py` ({time.strftime("%Y-%m-%d")}; {"Apache Kafka" if args.broker == "kafka" else "Tansu"}; medians of {args.runs} runs, each on a fresh stack of
 the six services; a one-row transaction cost {spell.transaction_us:.0f} us of CPU that day). A receiver on loopback (answering
 200 at once) is subscribed to every handoff; leads that qualify at once are posted to capture at {args.rate}/s for
 {args.seconds:.0f} s by wrk. The latency is from LeadQualified's own time (routing made the handoff) to the receiver

@@ -1,4 +1,4 @@
-"""Every metric name used by the Prometheus rules and the Grafana dashboards is one the five running services
+"""Every metric name used by the Prometheus rules and the Grafana dashboards is one the six running services
 really export on /metrics (or a recording rule defined next to them)."""
 
 from __future__ import annotations
