@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("capture", "scoring", "routing", "sla_monitor", "metrics")
+SERVICES = ("capture", "scoring", "routing", "sla_monitor", "metrics", "delivery")
 # Frameworks and drivers: adapters and composition roots use them, the domain never does.
 FRAMEWORKS = (
     "fastapi", "starlette", "uvicorn", "sqlalchemy", "asyncpg", "alembic", "aiokafka", "httpx", "aiohttp",
