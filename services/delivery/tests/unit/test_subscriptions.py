@@ -1,12 +1,12 @@
 """Subscriptions: targets with one destination each, known event types, filters on the handoff."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
 from standardwebhooks import Webhook
 
-from leadrelay.delivery.domain.signing import new_secret, webhook_headers
+from leadrelay.delivery.domain.signing import live_secrets, new_secret, rotated, webhook_headers
 from leadrelay.delivery.domain.subscriptions import HandoffFacts, SubscriptionSpec
 
 QUALIFIED = "leadrelay.lead.qualified.v1"
@@ -62,3 +62,21 @@ def test_a_delivery_verifies_with_either_secret_during_a_rotation():
         assert Webhook(secret).verify(body, headers) == {"id": "e1"}
     with pytest.raises(Exception, match="signature"):
         Webhook(new_secret()).verify(body, headers)
+
+
+def test_a_rotation_keeps_live_old_secrets_until_the_overlap_ends_and_drops_expired_ones():
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    day = timedelta(days=1)
+    stored = [
+        {"secret": "current", "expires_at": None},
+        {"secret": "rotated-earlier", "expires_at": (now + timedelta(hours=2)).isoformat()},
+        {"secret": "expired", "expires_at": (now - timedelta(seconds=1)).isoformat()},
+    ]
+    after = rotated(stored, "new", now, day)
+    assert after == [
+        {"secret": "new", "expires_at": None},
+        {"secret": "current", "expires_at": (now + day).isoformat()},
+        {"secret": "rotated-earlier", "expires_at": (now + timedelta(hours=2)).isoformat()},
+    ]
+    assert live_secrets(after, now + timedelta(hours=3)) == ["new", "current"]
+    assert live_secrets(after, now + 2 * day) == ["new"]

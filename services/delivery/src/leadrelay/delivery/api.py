@@ -19,9 +19,8 @@ from leadrelay.service.admin import require_admin, require_sales
 from leadrelay.service.app import unprocessable
 
 # Ids as the service makes them: a subscription's is a UUID, a delivery's a positive 64-bit number.
-SubscriptionId = Annotated[
-    str, Path(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-]
+UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+SubscriptionId = Annotated[str, Path(pattern=UUID)]
 DeliveryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 admin = APIRouter(
@@ -105,9 +104,7 @@ async def change_state(
 @admin.get("/deliveries")
 async def list_deliveries(
     ctx: Delivery,
-    subscription_id: str | None = Query(
-        default=None, pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-    ),
+    subscription_id: str | None = Query(default=None, pattern=UUID),
     status: Literal["pending", "delivered", "failed"] | None = None,
     before: int | None = Query(
         default=None, ge=1, le=2**63 - 1, description="only deliveries with a smaller id (paging)"

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from leadrelay.delivery.adapters.sender import AttemptResult, WebhookSender
-from leadrelay.delivery.adapters.store import Attempted, DeliveryStore, Due, live_secrets
+from leadrelay.delivery.adapters.store import Attempted, DeliveryStore, Due
 from leadrelay.delivery.domain.retry import RetryPolicy, Verdict, retry_after_seconds, verdict_of
-from leadrelay.delivery.domain.signing import webhook_headers
+from leadrelay.delivery.domain.signing import live_secrets, webhook_headers
 from leadrelay.delivery.metrics import ATTEMPT_SECONDS, ATTEMPTS
 from leadrelay.observability.logging import error_name
 

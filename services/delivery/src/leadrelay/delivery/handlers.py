@@ -43,19 +43,17 @@ async def plan_deliveries(events: list[Envelope], uow: DeliveryUnitOfWork, now: 
         fresh = await uow.inbox.claim_many(events)
         if not fresh:
             return 0
-        facts: dict[str, HandoffFacts] = {}
-        for event in fresh:
-            if isinstance(event.data, LeadQualified):
-                handoff_id, told = facts_of(event)
-                facts[handoff_id] = told
-        await uow.handoffs.remember(facts)
-        unknown = {facts_of(e)[0] for e in fresh} - facts.keys()
-        facts |= await uow.handoffs.facts(unknown) if unknown else {}
+        told = {event.id: facts_of(event) for event in fresh}
+        qualified = {told[e.id][0]: told[e.id][1] for e in fresh if isinstance(e.data, LeadQualified)}
+        await uow.handoffs.remember(qualified)
+        # a later event names its handoff: match it as its LeadQualified described it, when one was seen
+        unknown = {handoff_id for handoff_id, _ in told.values()} - qualified.keys()
+        known = qualified | (await uow.handoffs.facts(unknown) if unknown else {})
         active = await uow.subscriptions.all()
         rows: list[dict[str, Any]] = []
         for event in fresh:
-            handoff_id, told = facts_of(event)
-            handoff = facts.get(handoff_id, told)
+            handoff_id, own = told[event.id]
+            handoff = known.get(handoff_id, own)
             for subscription_id, spec in active:
                 if spec.wants(event.type, handoff):
                     rows.append(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from leadrelay.db.documents import AuditLog
 from leadrelay.delivery.adapters.orm import deliveries, delivery_attempts, subscriptions
-from leadrelay.delivery.domain.signing import new_secret
+from leadrelay.delivery.domain.signing import new_secret, rotated
 from leadrelay.delivery.domain.subscriptions import SubscriptionSpec
 
 
@@ -50,15 +50,6 @@ class Attempted:
     status: str
     next_attempt_at: datetime | None
     disable_reason: str | None
-
-
-def live_secrets(secrets: list[dict[str, Any]], now: datetime) -> list[str]:
-    """The secrets that sign now: the current one, and rotated ones until their overlap ends."""
-    return [
-        s["secret"]
-        for s in secrets
-        if s["expires_at"] is None or datetime.fromisoformat(s["expires_at"]) > now
-    ]
 
 
 def _public(row: Any) -> dict[str, Any]:
@@ -129,17 +120,11 @@ class DeliveryStore:
             ).first()
             if row is None:
                 return None
-            ends = (now + overlap).isoformat()
-            kept = [
-                {**s, "expires_at": s["expires_at"] or ends}
-                for s in row.secrets
-                if s["expires_at"] is None or datetime.fromisoformat(s["expires_at"]) > now
-            ]
             secret = new_secret()
             await conn.execute(
                 update(subscriptions)
                 .where(subscriptions.c.id == subscription_id)
-                .values(secrets=[{"secret": secret, "expires_at": None}, *kept], updated_at=now)
+                .values(secrets=rotated(row.secrets, secret, now, overlap), updated_at=now)
             )
             await self._audit.record(actor, "subscription_secret_rotated", subscription_id, {}, now, conn)
         return secret

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from standardwebhooks import Webhook
 
@@ -15,6 +16,25 @@ SECRET_PREFIX = "whsec_"
 def new_secret() -> str:
     """A fresh signing secret in the specification's form: `whsec_` and 32 random bytes in base64."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _live(stored: dict[str, Any], now: datetime) -> bool:
+    return stored["expires_at"] is None or datetime.fromisoformat(stored["expires_at"]) > now
+
+
+def live_secrets(stored: Sequence[dict[str, Any]], now: datetime) -> list[str]:
+    """The secrets that sign now: the current one, and rotated ones until their overlap ends."""
+    return [s["secret"] for s in stored if _live(s, now)]
+
+
+def rotated(
+    stored: Sequence[dict[str, Any]], secret: str, now: datetime, overlap: timedelta
+) -> list[dict[str, Any]]:
+    """The secrets after a rotation: the new one current, the live old ones expiring when the overlap ends
+    (one already expiring keeps its own end), the expired ones dropped."""
+    ends = (now + overlap).isoformat()
+    kept = [{**s, "expires_at": s["expires_at"] or ends} for s in stored if _live(s, now)]
+    return [{"secret": secret, "expires_at": None}, *kept]
 
 
 def webhook_headers(
