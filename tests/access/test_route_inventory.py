@@ -138,6 +138,8 @@ EXPECTED: dict[str, dict[tuple[str, str], set[Role]]] = {
         ("POST", "/v1/deliveries/{delivery_id}/replay"): {A},
         ("POST", "/v1/outcomes"): {S, A},
         ("GET", "/v1/audit"): {A},
+        ("GET", "/v1/actions/{action}"): {P},
+        ("POST", "/v1/actions/{action}"): {P},
     },
 }
 

@@ -15,7 +15,13 @@ FRAMEWORKS = (
     "prometheus_client", "structlog",
 )  # fmt: skip
 # What the domain may take from the shared library: events and pure rules, no I/O.
-PURE_SHARED = ("leadrelay.events", "leadrelay.calendars", "leadrelay.paths", "leadrelay.sla_policies")
+PURE_SHARED = (
+    "leadrelay.events",
+    "leadrelay.calendars",
+    "leadrelay.paths",
+    "leadrelay.sla_policies",
+    "leadrelay.tokens",
+)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from standardwebhooks import Webhook
 from leadrelay.delivery.bootstrap import MIGRATIONS, build_app
 from leadrelay.delivery.settings import DeliverySettings
 from leadrelay.devkit.testing.apps import running
-from leadrelay.devkit.testing.kafka import produce
+from leadrelay.devkit.testing.kafka import publish
 from leadrelay.devkit.testing.keys import ADMIN_KEY, role_keys
 from leadrelay.devkit.testing.receiver import Receiver
 from leadrelay.devkit.testing.waiting import wait_until
-from leadrelay.events import Envelope, encode, new_event
+from leadrelay.events import Envelope, new_event
 from leadrelay.events.handoff import DecisionRef, HandoffBreached, LeadQualified, Owner, SlaTerms
 
 QUALIFIED = LeadQualified.EVENT_TYPE
@@ -77,22 +77,6 @@ async def subscribe(client, url: str, events: list[str], **filters: str) -> dict
     return answer.json()
 
 
-async def publish(settings: DeliverySettings, *events: Envelope) -> None:
-    for event in events:
-        await produce(
-            settings.kafka.bootstrap_servers,
-            settings.kafka.topics.name(topic_of(event)),
-            encode(event),
-            key=event.data.lead_id,
-        )
-
-
-def topic_of(event: Envelope) -> str:
-    from leadrelay.events.registry import EVENT_TYPES
-
-    return EVENT_TYPES[event.type].topic
-
-
 async def test_a_handoff_reaches_the_receiver_as_a_signed_cloudevent(settings):
     async with Receiver() as receiver, running(build_app(settings), key=ADMIN_KEY) as client:
         subscription = await subscribe(client, receiver.url, [QUALIFIED, BREACHED], queue="enterprise")
@@ -100,7 +84,7 @@ async def test_a_handoff_reaches_the_receiver_as_a_signed_cloudevent(settings):
         listed = (await client.get("/v1/subscriptions")).json()
         assert "secret" not in json.dumps(listed) and listed[0]["id"] == subscription["id"]
         wanted, other_queue = qualified("h-1"), qualified("h-2", queue="smb")
-        await publish(settings, other_queue, wanted, breached("h-1"))
+        await publish(settings.kafka, other_queue, wanted, breached("h-1"))
         await wait_until(
             lambda: _count(receiver, 2), what="the handoff and its breach delivered", timeout_s=30
         )
@@ -122,7 +106,7 @@ async def test_a_failing_receiver_gets_the_delivery_once_it_answers_and_every_tr
         running(build_app(settings), key=ADMIN_KEY) as client,
     ):
         await subscribe(client, receiver.url, [QUALIFIED])
-        await publish(settings, qualified("h-retry"))
+        await publish(settings.kafka, qualified("h-retry"))
         await wait_until(lambda: _count(receiver, 4), what="three failures and a success", timeout_s=30)
         [delivery] = (await client.get("/v1/deliveries")).json()
         await wait_until(
@@ -141,7 +125,7 @@ async def test_retry_after_is_honoured(settings):
         running(build_app(settings), key=ADMIN_KEY) as client,
     ):
         await subscribe(client, receiver.url, [QUALIFIED])
-        await publish(settings, qualified("h-later"))
+        await publish(settings.kafka, qualified("h-later"))
         await wait_until(lambda: _count(receiver, 2), what="the second try", timeout_s=30)
     first, second = receiver.received
     assert second.at - first.at >= 0.95  # our own first delay is 50 ms
@@ -150,7 +134,7 @@ async def test_retry_after_is_honoured(settings):
 async def test_a_410_disables_the_subscription_and_a_replay_waits_until_it_is_enabled(settings):
     async with Receiver(script=[410, 200]) as receiver, running(build_app(settings), key=ADMIN_KEY) as client:
         subscription = await subscribe(client, receiver.url, [QUALIFIED])
-        await publish(settings, qualified("h-gone"))
+        await publish(settings.kafka, qualified("h-gone"))
 
         async def disabled() -> bool:
             found = (await client.get(f"/v1/subscriptions/{subscription['id']}")).json()
@@ -172,13 +156,13 @@ async def test_a_restart_in_the_middle_of_retries_loses_and_repeats_nothing(sett
     async with Receiver(script=[500, 200]) as receiver:
         async with running(build_app(slow), key=ADMIN_KEY) as client:
             await subscribe(client, receiver.url, [QUALIFIED])
-            await publish(settings, qualified("h-restart"))
+            await publish(settings.kafka, qualified("h-restart"))
             await wait_until(lambda: _count(receiver, 1), what="the first, failed try", timeout_s=30)
         async with running(build_app(slow), key=ADMIN_KEY) as client:
             await wait_until(lambda: _count(receiver, 2), what="the retry after the restart", timeout_s=30)
             [delivery] = (await client.get("/v1/deliveries")).json()
             await wait_until(lambda: _delivered(client, delivery["id"]), what="recorded as delivered")
-            await publish(settings, qualified("h-after"))
+            await publish(settings.kafka, qualified("h-after"))
             await wait_until(lambda: _count(receiver, 3), what="the next handoff", timeout_s=30)
     ids = [r.headers["webhook-id"] for r in receiver.received]
     assert ids[0] == ids[1] and ids[2] != ids[0] and len(receiver.received) == 3
@@ -188,7 +172,7 @@ async def test_a_rotated_secret_and_the_previous_one_both_verify_during_the_over
     async with Receiver() as receiver, running(build_app(settings), key=ADMIN_KEY) as client:
         subscription = await subscribe(client, receiver.url, [QUALIFIED])
         rotated = (await client.post(f"/v1/subscriptions/{subscription['id']}/secret")).json()
-        await publish(settings, qualified("h-rotated"))
+        await publish(settings.kafka, qualified("h-rotated"))
         await wait_until(lambda: _count(receiver, 1), what="the delivery", timeout_s=30)
     [got] = receiver.received
     for secret in (subscription["secret"], rotated["secret"]):

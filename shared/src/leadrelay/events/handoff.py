@@ -18,6 +18,7 @@ class Owner(Part):
     id: str
     name: str
     email: str | None = None
+    timezone: str | None = Field(default=None, description="IANA name: where the rep reads deadlines")
 
 
 class SlaTerms(Part):
@@ -48,6 +49,9 @@ class LeadQualified(EventData):
     attempt: int = Field(default=1, ge=1)
     queue: str
     owner: Owner
+    manager: Owner | None = Field(
+        default=None, description="the queue's manager, told when the handoff is late"
+    )
     score: int
     grade: str
     stage: Stage

@@ -9,6 +9,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from leadrelay.events import Envelope, encode
+from leadrelay.events.registry import EVENT_TYPES
+from leadrelay.settings import KafkaSettings
+
 
 @dataclass
 class Received:
@@ -88,3 +92,10 @@ async def produce(bootstrap_servers: str, topic: str, value: bytes, key: str | N
         await producer.send_and_wait(topic, value, key=key.encode() if key else None)
     finally:
         await producer.stop()
+
+
+async def publish(kafka: KafkaSettings, *events: Envelope) -> None:
+    """Put events on the topics their types belong to, keyed by lead, as the services that own them would."""
+    for event in events:
+        topic = kafka.topics.name(EVENT_TYPES[event.type].topic)
+        await produce(kafka.bootstrap_servers, topic, encode(event), key=event.data.lead_id)  # type: ignore[attr-defined]

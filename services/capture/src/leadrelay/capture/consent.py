@@ -17,6 +17,7 @@ from leadrelay.capture.privacy import PersonSelector
 from leadrelay.capture.security import BACKEND_ONLY, Caller, client_ip
 from leadrelay.events.lead import ConsentChanged
 from leadrelay.service.access import PUBLIC, GuardedRoute
+from leadrelay.service.pages import html_page
 
 router = APIRouter(prefix="/v1", tags=["privacy"], route_class=GuardedRoute)
 Token = Annotated[str, Query(min_length=10, max_length=4000)]
@@ -48,11 +49,11 @@ async def post_consent_confirmation(
 
 
 @router.get("/consent/confirm", response_class=HTMLResponse, dependencies=[Depends(PUBLIC)])
-async def consent_page(ctx: Capture, token: Token, request: Request) -> HTMLResponse:
+async def consenthtml_page(ctx: Capture, token: Token, request: Request) -> HTMLResponse:
     """Show the confirmation button (a GET never changes anything: mail scanners open links)."""
     if _grant(ctx, request, token) is None:
-        return _page("Link not valid", f"<p>{NOT_VALID}</p>", 400)
-    return _page(
+        return html_page("Link not valid", f"<p>{NOT_VALID}</p>", 400)
+    return html_page(
         "Confirm your subscription",
         '<form method="post" action="/v1/consent/confirm">'
         f'<input type="hidden" name="token" value="{html.escape(token)}">'
@@ -68,7 +69,7 @@ async def confirm_consent(
     """Record the person's confirmed marketing consent and announce it (ConsentChanged)."""
     grant = _grant(ctx, request, token)
     if grant is None:
-        return _page("Link not valid", f"<p>{NOT_VALID}</p>", 400)
+        return html_page("Link not valid", f"<p>{NOT_VALID}</p>", 400)
     now = datetime.now(UTC)
     async with ctx.uow() as uow:
         confirmed = await uow.erasure.confirm_marketing(list(grant.lead_ids))  # erased ones are gone
@@ -78,7 +79,7 @@ async def confirm_consent(
             )
             await record_consent_change(uow, ctx.runtime.topics, changed, "marketing_opt_in_confirmed")
         await uow.commit()
-    return _page("Thank you", "<p>Your subscription is confirmed. You can opt out at any time.</p>")
+    return html_page("Thank you", "<p>Your subscription is confirmed. You can opt out at any time.</p>")
 
 
 def _grant(ctx: Capture, request: Request, token: str) -> ConsentGrant | None:
@@ -90,10 +91,3 @@ def _grant(ctx: Capture, request: Request, token: str) -> ConsentGrant | None:
         return verify(token, ctx.settings.consent_secret, datetime.now(UTC))
     except InvalidToken:
         return None
-
-
-def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
-    return HTMLResponse(
-        f"<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title><h1>{title}</h1>{body}</html>",
-        status_code=status_code,
-    )

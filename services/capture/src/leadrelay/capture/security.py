@@ -11,9 +11,9 @@ from limits import parse
 
 from leadrelay.capture.context import capture_context
 from leadrelay.capture.domain.forms import Form
-from leadrelay.capture.domain.ratelimit import SlidingWindowCounter, retry_after_header
 from leadrelay.capture.metrics import RATE_LIMITED
 from leadrelay.service.access import KeyAccess, Principal, Role, unauthorized
+from leadrelay.service.ratelimit import SlidingWindowCounter, retry_after_header
 
 
 @dataclass(frozen=True)

@@ -50,13 +50,15 @@ def _not_found(what: str) -> HTTPException:
 async def create_subscription(spec: SubscriptionSpec, ctx: Delivery, request: Request) -> dict[str, Any]:
     """Subscribe a target to event types; the answer holds the secret that signs its webhooks (shown once)."""
     if spec.target.type == "email":
-        raise unprocessable(
-            "target.type", "email targets are not available yet: use a webhook or a Slack-compatible URL"
-        )
-    try:
-        await ctx.sender.check_target(str(spec.target.url))
-    except TargetRefused as exc:
-        raise unprocessable("target.url", str(exc)) from None
+        if not ctx.settings.email_enabled:
+            raise unprocessable(
+                "target.type", "email is not configured here (LEADRELAY_DELIVERY_SMTP_HOST): use a webhook"
+            )
+    else:
+        try:
+            await ctx.sender.check_target(str(spec.target.url))
+        except TargetRefused as exc:
+            raise unprocessable("target.url", str(exc)) from None
     try:
         return await ctx.store.create(spec, actor_of(request), datetime.now(UTC))
     except NameTaken:

@@ -6,9 +6,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
+from limits import parse
 
 from leadrelay.db.documents import AuditLog
+from leadrelay.delivery.actions import router as email_links
+from leadrelay.delivery.adapters.mailer import Mailer
 from leadrelay.delivery.adapters.orm import audit_log, outbox
+from leadrelay.delivery.adapters.sales_tools import SalesTools
 from leadrelay.delivery.adapters.sender import WebhookSender
 from leadrelay.delivery.adapters.store import DeliveryStore
 from leadrelay.delivery.adapters.uow import DeliveryUnitOfWork
@@ -16,6 +20,7 @@ from leadrelay.delivery.api import admin, crm
 from leadrelay.delivery.context import DeliveryContext
 from leadrelay.delivery.dispatcher import Dispatcher
 from leadrelay.delivery.domain.subscriptions import DELIVERABLE
+from leadrelay.delivery.emails import EmailComposer
 from leadrelay.delivery.handlers import forget_lead, plan_deliveries
 from leadrelay.delivery.metrics import DELIVERIES, DISABLED_SUBSCRIPTIONS
 from leadrelay.delivery.settings import DeliverySettings
@@ -25,6 +30,7 @@ from leadrelay.service.access import KeyRing
 from leadrelay.service.admin import audit_router
 from leadrelay.service.app import create_app
 from leadrelay.service.periodic import Periodic
+from leadrelay.service.ratelimit import SlidingWindowCounter
 from leadrelay.service.runtime import ServiceRuntime
 
 SERVICE = "delivery"
@@ -42,6 +48,8 @@ def build_app(settings: DeliverySettings) -> FastAPI:
         settings.max_response_bytes,
         settings.dispatch_concurrency,
     )
+    email = _email(settings)
+    composer, mailer, sales_tools = email if email else (None, None, None)
     dispatcher = Dispatcher(
         store,
         sender,
@@ -50,11 +58,13 @@ def build_app(settings: DeliverySettings) -> FastAPI:
         batch_size=settings.dispatch_batch_size,
         concurrency=settings.dispatch_concurrency,
         # a leased row no dispatcher finished (it died mid-attempt) is taken again after this
-        lease=timedelta(seconds=settings.request_timeout_s * 3 + 5),
+        lease=timedelta(seconds=max(settings.request_timeout_s, settings.smtp_timeout_s) * 3 + 5),
+        mailer=mailer,
     )
 
     async def on_events(events: list[Envelope]) -> None:
-        if await plan_deliveries(events, DeliveryUnitOfWork(runtime.sessions), datetime.now(UTC)):
+        uow = DeliveryUnitOfWork(runtime.sessions)
+        if await plan_deliveries(events, uow, datetime.now(UTC), composer, settings.notify_reps):
             dispatcher.wake()
 
     async def on_event(event: Envelope) -> None:
@@ -90,8 +100,39 @@ def build_app(settings: DeliverySettings) -> FastAPI:
         max_body_bytes=512 * 1024,  # a batch of 1,000 outcomes
     )
     app.state.runtime = runtime  # for the dev kit, which waits for its consumers
-    app.state.context = DeliveryContext(runtime, store, sender, settings)
+    link_limit = parse(settings.link_rate_limit)
+    link_limits = SlidingWindowCounter(link_limit.amount, link_limit.get_expiry())
+    app.state.context = DeliveryContext(runtime, store, sender, settings, sales_tools, link_limits)
     app.include_router(admin)
+    app.include_router(email_links)
     app.include_router(crm)
     app.include_router(audit_router(audit))
     return app
+
+
+def _email(settings: DeliverySettings) -> tuple[EmailComposer, Mailer, SalesTools] | None:
+    """What email needs, when an SMTP server is configured; the templates are rendered once here, so one a user
+    broke stops the service at start, naming the file."""
+    if settings.smtp_host is None or settings.link_secret is None or settings.sales_key is None:
+        return None
+    composer = EmailComposer(
+        settings.public_url,
+        settings.link_secret.get_secret_value(),
+        timedelta(hours=settings.link_ttl_hours),
+        settings.templates_dir,
+    )
+    composer.check(datetime.now(UTC))
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    mailer = Mailer(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_security,
+        settings.smtp_username,
+        password,
+        settings.smtp_timeout_s,
+        settings.mail_from,
+    )
+    sales_tools = SalesTools(
+        settings.routing_url, settings.sla_monitor_url, settings.sales_key.get_secret_value()
+    )
+    return composer, mailer, sales_tools

@@ -9,9 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from leadrelay.delivery.adapters.mailer import Mailer
 from leadrelay.delivery.adapters.sender import AttemptResult, WebhookSender
 from leadrelay.delivery.adapters.store import Attempted, DeliveryStore, Due
-from leadrelay.delivery.domain.retry import RetryPolicy, Verdict, retry_after_seconds, verdict_of
+from leadrelay.delivery.domain.retry import (
+    RetryPolicy,
+    Verdict,
+    mail_verdict_of,
+    retry_after_seconds,
+    verdict_of,
+)
 from leadrelay.delivery.domain.signing import live_secrets, webhook_headers
 from leadrelay.delivery.metrics import ATTEMPT_SECONDS, ATTEMPTS
 from leadrelay.observability.logging import error_name
@@ -37,10 +44,12 @@ class Dispatcher:
         batch_size: int,
         concurrency: int,
         lease: timedelta,
+        mailer: Mailer | None = None,
         clock: Callable[[], datetime] = now_utc,
     ) -> None:
         self._store = store
         self._sender = sender
+        self._mailer = mailer
         self._policy = policy
         self._interval_s = interval_s
         self._batch_size = batch_size
@@ -84,20 +93,33 @@ class Dispatcher:
     async def _attempt(self, due: Due) -> Attempted:
         async with self._slots:
             at = self._clock()
-            headers = webhook_headers(due.webhook_id, at, due.body, live_secrets(due.secrets, at))
-            result = await self._sender.send(due.url, headers, due.body)
-        ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
+            if due.channel == "email":
+                result = await self._mail(due)
+            else:
+                headers = webhook_headers(due.webhook_id, at, due.body, live_secrets(due.secrets, at))
+                result = await self._sender.send(due.url or "", headers, due.body)
+        ATTEMPT_SECONDS.labels(due.channel).observe(result.latency_ms / 1000)
         return self._judge(due, at, result)
+
+    async def _mail(self, due: Due) -> AttemptResult:
+        if self._mailer is None:  # SMTP was unset after the email was planned: it waits for a server
+            return AttemptResult(None, 0, error="no SMTP server is configured")
+        return await self._mailer.send(due.webhook_id, due.recipient or "", due.body)
 
     def _judge(self, due: Due, at: datetime, result: AttemptResult) -> Attempted:
         """What follows from an attempt's answer: delivered, tried again later, or given up."""
-        verdict = verdict_of(result.status_code)
+        verdict = (mail_verdict_of if due.channel == "email" else verdict_of)(result.status_code)
         next_at: datetime | None = None
         disable: str | None = None
         if verdict is Verdict.DELIVERED:
             status, counted = "delivered", "delivered"
         elif verdict is Verdict.GONE:
-            status, counted, disable = "failed", "gone", "the target answered 410 Gone"
+            status, counted = "failed", "gone"
+            disable = (
+                f"the mail server refused the address for good ({result.status_code})"
+                if due.channel == "email"
+                else "the target answered 410 Gone"
+            )
         else:
             retry_after = retry_after_seconds(result.retry_after, at)
             next_at = self._policy.next_attempt(due.attempts + 1, due.first_attempt_at or at, at, retry_after)
@@ -107,8 +129,8 @@ class Dispatcher:
                 disable = f"the target kept failing for {hours:g} hours"
             else:
                 status, counted = "pending", "retry"
-        ATTEMPTS.labels(counted).inc()
-        if disable:
+        ATTEMPTS.labels(due.channel, counted).inc()
+        if disable and due.subscription_id:  # a rep's own email has no subscription to disable
             log.warning("subscription_disabled", subscription=due.subscription_id, reason=disable)
         return Attempted(
             due,

@@ -8,13 +8,14 @@ from leadrelay.observability.metrics import REGISTRY
 
 ATTEMPTS = Counter(
     "leadrelay_delivery_attempts_total",
-    "Webhook delivery attempts by what came of them (delivered, retry, gone, failed).",
-    ["result"],
+    "Delivery attempts by channel (webhook, slack, email) and what came of them (delivered, retry, gone, failed).",
+    ["channel", "result"],
     registry=REGISTRY,
 )
 ATTEMPT_SECONDS = Histogram(
     "leadrelay_delivery_attempt_seconds",
-    "How long one delivery attempt took, answer or not.",
+    "How long one delivery attempt took, answer or not, by channel.",
+    ["channel"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
     registry=REGISTRY,
 )

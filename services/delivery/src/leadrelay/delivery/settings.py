@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import DirectoryPath, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from leadrelay.delivery.domain.retry import RetryPolicy
@@ -39,6 +39,31 @@ class DeliverySettings(ServiceSettings):
     # After a rotation the old secret still signs (beside the new one) this long, while receivers switch over.
     secret_overlap_s: float = Field(default=24 * 3600.0, ge=0)
 
+    # Email through SMTP; without a host nothing is mailed and email subscriptions are refused.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"  # "none" only for a relay on this host
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    mail_from: str = "Leadrelay <leadrelay@localhost>"
+    # Reps are mailed about their own handoffs (and managers about their queues' late ones) without a
+    # subscription, at the addresses the routing configuration gives them.
+    notify_reps: bool = True
+    # Templates a user changed (files named like the packaged ones); a file missing here is taken from the package.
+    templates_dir: DirectoryPath | None = None
+    # The links in an email ("contacted", "accept", "reject"): signed with link_secret, valid this long, opened
+    # at public_url (where people's browsers reach this service), and acted on through routing's and the SLA
+    # monitor's APIs with sales_key.
+    public_url: str = Field(default="http://localhost:8006", pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    link_secret: SecretStr | None = None
+    link_ttl_hours: float = Field(default=72.0, gt=0, le=24 * 30)
+    routing_url: str = Field(default="http://localhost:8003", pattern=r"^https?://\S+$")
+    sla_monitor_url: str = Field(default="http://localhost:8004", pattern=r"^https?://\S+$")
+    sales_key: SecretStr | None = None
+    # Opening and using links, per client address (`limits` notation).
+    link_rate_limit: str = "60/minute"
+
     @field_validator("allowed_targets", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -49,6 +74,25 @@ class DeliverySettings(ServiceSettings):
     def _networks(cls, value: list[str]) -> list[str]:
         parse_networks(value)  # a typo stops the service here, naming the value
         return value
+
+    @model_validator(mode="after")
+    def _links_can_be_signed(self) -> DeliverySettings:
+        if self.smtp_host and self.link_secret is None:
+            raise ValueError(
+                "LEADRELAY_DELIVERY_LINK_SECRET is needed to sign the links in emails (smtp_host is set)"
+            )
+        if self.smtp_host and self.sales_key is None:
+            raise ValueError(
+                "LEADRELAY_DELIVERY_SALES_KEY is needed to act on the links in emails (smtp_host is set): "
+                "a sales key routing and the SLA monitor accept"
+            )
+        if self.link_secret is not None and len(self.link_secret.get_secret_value()) < 32:
+            raise ValueError("LEADRELAY_DELIVERY_LINK_SECRET must be at least 32 characters")
+        return self
+
+    @property
+    def email_enabled(self) -> bool:
+        return self.smtp_host is not None
 
     @property
     def allowed_networks(self) -> list[Network]:

@@ -19,7 +19,7 @@ from leadrelay.events.handoff import (
 from leadrelay.events.lead import ConsentChanged
 from leadrelay.events.scoring import LeadOutcome, LeadScored
 from leadrelay.events.sla import SlaPoliciesActivated
-from leadrelay.routing.domain.config import RoutingConfig
+from leadrelay.routing.domain.config import Queue, Rep, RoutingConfig
 from leadrelay.routing.domain.decide import HANDED_OFF_STAGES, due_at
 from leadrelay.routing.domain.handoff import DecisionRecord, Handoff, RoutedLead, person_key
 from leadrelay.routing.matching import Matcher
@@ -80,7 +80,7 @@ async def route_scored_leads(
                 continue
             # the lead as rule conditions read it: a JSON document, as the rules' field paths name it
             decision = await route(data.model_dump(mode="json"), config, now, ledger, matcher.match(data))
-            record, handoff = _hand_off(uow, topics, data, decision, 1, now, policies)
+            record, handoff = _hand_off(uow, topics, data, decision, 1, now, policies, config)
             decisions.append(record)
             handoffs.append(handoff)
             earlier[data.lead_id] = handoff
@@ -128,7 +128,7 @@ async def escalate_breach(
         ledger = DbLedger(uow.queue_states, uow.handoffs)
         decision = await escalate(handoff.queue, attempt, previous, config, now, ledger)
         policies = await uow.sla_policies.current()
-        record, reassigned = _hand_off(uow, topics, lead, decision, attempt, now, policies)
+        record, reassigned = _hand_off(uow, topics, lead, decision, attempt, now, policies, config)
         await ledger.save()
         await uow.decisions.add_many([record])
         await uow.handoffs.add_many([reassigned])
@@ -143,16 +143,13 @@ def _hand_off(
     attempt: int,
     now: datetime,
     policies: PolicySet | None,
+    config: RoutingConfig,
 ) -> tuple[DecisionRecord, Handoff]:
     """Queue the LeadQualified events of a decision, with the deadline the SLA policies give it (their clock
     starts at the event's time); return its decision and handoff to record."""
     trace_id = str(uuid.uuid4())
     queue = decision.queue
-    owner = (
-        Owner(id=decision.owner.id, name=decision.owner.name, email=decision.owner.email)
-        if decision.owner
-        else pool_owner(queue.name)
-    )
+    owner = _owner_of(decision.owner) if decision.owner else pool_owner(queue.name)
     if decision.pooled:
         POOLED.labels(queue.name).inc()
         if decision.strategy == "pool" and decision.rule is None:
@@ -168,6 +165,7 @@ def _hand_off(
         attempt=attempt,
         queue=queue.name,
         owner=owner,
+        manager=_manager_of(queue, config),
         score=data.score,
         grade=data.grade,
         stage=data.stage,
@@ -191,6 +189,17 @@ def _hand_off(
         envelope, topics.name(queue.handoff_topic) if queue.handoff_topic else topics.handoff(queue.name)
     )
     return record, handoff
+
+
+def _owner_of(rep: Rep) -> Owner:
+    """A rep as a handoff names them: who, where to write, the time zone they read deadlines in."""
+    return Owner(id=rep.id, name=rep.name, email=rep.email, timezone=rep.timezone)
+
+
+def _manager_of(queue: Queue, config: RoutingConfig) -> Owner | None:
+    """The queue's manager, whom the delivery service tells about a late handoff."""
+    manager = next((rep for rep in config.reps if rep.id == queue.manager), None)
+    return _owner_of(manager) if manager else None
 
 
 async def adopt_sla_policies(event: Envelope, uow: RoutingUnitOfWork) -> None:

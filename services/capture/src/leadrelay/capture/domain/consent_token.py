@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from leadrelay import tokens
+from leadrelay.tokens import InvalidToken
 
-class InvalidToken(ValueError):
-    """The token is damaged, forged or expired (the reason is not told to the holder)."""
+__all__ = ["ConsentGrant", "InvalidToken", "sign", "verify"]
 
 
 @dataclass(frozen=True)
@@ -24,37 +21,13 @@ class ConsentGrant:
 
 def sign(grant: ConsentGrant, secret: str) -> str:
     """Return a URL-safe token of the grant, signed with secret (no personal data: lead ids and a time)."""
-    payload = json.dumps(
-        {"l": list(grant.lead_ids), "x": grant.expires_at.isoformat()}, separators=(",", ":")
-    )
-    body = _b64(payload.encode())
-    return f"{body}.{_b64(_mac(body, secret))}"
+    return tokens.sign({"l": list(grant.lead_ids)}, secret, grant.expires_at)
 
 
 def verify(token: str, secret: str, now: datetime) -> ConsentGrant:
     """Return the grant a token carries; InvalidToken when it is not ours or has expired."""
-    body, _, signature = token.partition(".")
-    try:
-        if not hmac.compare_digest(_unb64(signature), _mac(body, secret)):
-            raise InvalidToken("bad signature")
-        payload = json.loads(_unb64(body))
-        grant = ConsentGrant(tuple(str(i) for i in payload["l"]), datetime.fromisoformat(payload["x"]))
-    except InvalidToken:
-        raise
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidToken("malformed") from exc
-    if grant.expires_at <= now:
-        raise InvalidToken("expired")
-    return grant
-
-
-def _mac(body: str, secret: str) -> bytes:
-    return hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    claims = tokens.verify(token, secret, now)
+    lead_ids = claims.get("l")
+    if not isinstance(lead_ids, list):
+        raise InvalidToken("malformed")
+    return ConsentGrant(tuple(str(i) for i in lead_ids), claims["x"])

@@ -46,13 +46,19 @@ handoffs = Table(
     Column("queue", String(63), nullable=False),
     Column("owner_id", String(100), nullable=False),
     Column("grade", String(10)),
+    Column("lead_id", String(36)),
+    # {"owner": {id, name, email, timezone}, "manager": {...} | null}: whom emails about the handoff go to
+    Column("people", JSONB),
+    Index("handoffs_of_lead", "lead_id"),
 )
 
 deliveries = Table(
     "deliveries",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("subscription_id", String(36), nullable=False),
+    Column("subscription_id", String(36)),  # none: a person's own notification (a rep told of a handoff)
+    Column("channel", String(10), nullable=False, server_default="webhook"),  # webhook | slack | email
+    Column("recipient", String(320)),  # an email's address
     Column("event_id", String(64), nullable=False),
     Column("event_type", String(100), nullable=False),
     Column("lead_id", String(36), nullable=False),

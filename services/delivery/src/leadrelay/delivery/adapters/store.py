@@ -32,8 +32,10 @@ class Due:
     body: str
     attempts: int
     first_attempt_at: datetime | None
-    subscription_id: str
-    url: str
+    subscription_id: str | None  # none: a person's own email
+    channel: str  # webhook | slack | email
+    url: str | None  # a webhook's
+    recipient: str | None  # an email's address
     secrets: list[dict[str, Any]]
 
 
@@ -192,8 +194,8 @@ class DeliveryStore:
         async with self._engine.begin() as conn:
             row = (
                 await conn.execute(
-                    select(deliveries.c.id, subscriptions.c.state)
-                    .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+                    select(deliveries.c.id, func.coalesce(subscriptions.c.state, "active").label("state"))
+                    .outerjoin(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
                     .where(deliveries.c.id == delivery_id)
                 )
             ).first()
@@ -221,12 +223,12 @@ class DeliveryStore:
         d, s = deliveries, subscriptions
         due = (
             select(d.c.id)
-            .join(s, s.c.id == d.c.subscription_id)
+            .outerjoin(s, s.c.id == d.c.subscription_id)
             .where(
                 d.c.status == "pending",
                 d.c.next_attempt_at <= now,
                 or_(d.c.lease_until.is_(None), d.c.lease_until < now),
-                s.c.state == "active",
+                or_(d.c.subscription_id.is_(None), s.c.state == "active"),
             )
             .order_by(d.c.next_attempt_at, d.c.id)
             .limit(limit)
@@ -238,17 +240,23 @@ class DeliveryStore:
                 .where(d.c.id.in_(due.scalar_subquery()))
                 .values(lease_until=now + lease)
                 .returning(
-                    d.c.id, d.c.webhook_id, d.c.body, d.c.attempts, d.c.first_attempt_at, d.c.subscription_id
+                    d.c.id,
+                    d.c.webhook_id,
+                    d.c.body,
+                    d.c.attempts,
+                    d.c.first_attempt_at,
+                    d.c.subscription_id,
+                    d.c.channel,
+                    d.c.recipient,
                 )
             )
             rows = leased.all()
             if not rows:
                 return []
+            wanted = {r.subscription_id for r in rows if r.subscription_id}
             subs = {
                 r.id: r
-                for r in await conn.execute(
-                    select(s.c.id, s.c.spec, s.c.secrets).where(s.c.id.in_({r.subscription_id for r in rows}))
-                )
+                for r in await conn.execute(select(s.c.id, s.c.spec, s.c.secrets).where(s.c.id.in_(wanted)))
             }
         return [
             Due(
@@ -258,8 +266,10 @@ class DeliveryStore:
                 r.attempts,
                 r.first_attempt_at,
                 r.subscription_id,
-                subs[r.subscription_id].spec["target"]["url"],
-                subs[r.subscription_id].secrets,
+                r.channel,
+                subs[r.subscription_id].spec["target"].get("url") if r.subscription_id else None,
+                r.recipient,
+                subs[r.subscription_id].secrets if r.subscription_id else [],
             )
             for r in rows
         ]
@@ -314,7 +324,7 @@ class DeliveryStore:
                 ],
             )
             for a in attempts:
-                if a.disable_reason:
+                if a.disable_reason and a.due.subscription_id:
                     await self._set_state(conn, a.due.subscription_id, "disabled", a.disable_reason, a.at)
                     detail = {"reason": a.disable_reason}
                     await self._audit.record(

@@ -30,16 +30,24 @@ class Handoffs:
 
     _REMEMBER = unnest_insert(
         "handoffs",
-        [("handoff_id", "text"), ("queue", "text"), ("owner_id", "text"), ("grade", "text")],
+        [
+            ("handoff_id", "text"),
+            ("queue", "text"),
+            ("owner_id", "text"),
+            ("grade", "text"),
+            ("lead_id", "text"),
+            ("people", "jsonb"),
+        ],
         then="ON CONFLICT (handoff_id) DO UPDATE SET queue = excluded.queue, owner_id = excluded.owner_id, "
-        "grade = excluded.grade",
+        "grade = excluded.grade, lead_id = excluded.lead_id, people = excluded.people",
     )
+    _PEOPLE = ("owner", "manager", "lead_name", "lead_company")
 
     def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
         self._session = session
         self._conn = conn
 
-    async def remember(self, handoffs_seen: dict[str, HandoffFacts]) -> None:
+    async def remember(self, handoffs_seen: dict[str, HandoffFacts], lead_ids: dict[str, str]) -> None:
         """Keep what each handoff's LeadQualified said (one statement for a batch, on the driver)."""
         if handoffs_seen:
             facts = list(handoffs_seen.values())
@@ -49,13 +57,26 @@ class Handoffs:
                 [f.queue for f in facts],
                 [f.owner_id for f in facts],
                 [f.grade for f in facts],
+                [lead_ids.get(h) for h in handoffs_seen],
+                [f.model_dump_json(include=set(self._PEOPLE)) for f in facts],
             )
 
     async def facts(self, handoff_ids: Iterable[str]) -> dict[str, HandoffFacts]:
         rows = await self._session.execute(
             select(handoffs).where(handoffs.c.handoff_id.in_(list(handoff_ids)))
         )
-        return {r.handoff_id: HandoffFacts(queue=r.queue, owner_id=r.owner_id, grade=r.grade) for r in rows}
+        return {
+            r.handoff_id: HandoffFacts(queue=r.queue, owner_id=r.owner_id, grade=r.grade, **(r.people or {}))
+            for r in rows
+        }
+
+    async def forget_lead(self, lead_id: str) -> None:
+        """An erased lead's name and company are no longer kept with its handoffs."""
+        await self._session.execute(
+            update(handoffs)
+            .where(handoffs.c.lead_id == lead_id)
+            .values(people=handoffs.c.people.op("-")("lead_name").op("-")("lead_company"))
+        )
 
 
 class ActiveSubscriptions:
@@ -78,6 +99,8 @@ class PlannedDeliveries:
         "deliveries",
         [
             ("subscription_id", "text"),
+            ("channel", "text"),
+            ("recipient", "text"),
             ("event_id", "text"),
             ("event_type", "text"),
             ("lead_id", "text"),
@@ -86,7 +109,7 @@ class PlannedDeliveries:
             ("created_at", "timestamptz"),
         ],
         constants={"status": "'pending'", "next_attempt_at": "now()"},
-        then="ON CONFLICT ON CONSTRAINT deliveries_one_per_event DO NOTHING",
+        then="ON CONFLICT DO NOTHING",  # a redelivered event: its subscription's or person's row is there
     )
 
     def __init__(self, session: AsyncSession, conn: asyncpg.Connection) -> None:
@@ -98,6 +121,8 @@ class PlannedDeliveries:
         if rows:
             columns = (
                 "subscription_id",
+                "channel",
+                "recipient",
                 "event_id",
                 "event_type",
                 "lead_id",

@@ -27,6 +27,16 @@ def verdict_of(status_code: int | None) -> Verdict:
     return Verdict.RETRY
 
 
+def mail_verdict_of(reply_code: int | None) -> Verdict:
+    """An SMTP reply: 2xx delivers, a permanent 5xx refusal (no such mailbox) will not change, 4xx and no answer
+    are tried again."""
+    if reply_code is not None and 200 <= reply_code < 300:
+        return Verdict.DELIVERED
+    if reply_code is not None and 500 <= reply_code < 600:
+        return Verdict.GONE
+    return Verdict.RETRY
+
+
 def retry_after_seconds(header: str | None, now: datetime) -> float | None:
     """Parse a Retry-After header: seconds, or an HTTP date; None when absent or unreadable."""
     if not header:

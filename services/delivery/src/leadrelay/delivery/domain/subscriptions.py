@@ -52,12 +52,25 @@ class Filters(BaseModel):
     grade: str | None = Field(default=None, max_length=10, pattern=IDENTIFIER)
 
 
+class Person(BaseModel):
+    """Someone a handoff's emails go to: its owner or their manager, as routing's configuration describes them."""
+
+    id: str
+    name: str
+    email: str | None = None
+    timezone: str | None = None
+
+
 class HandoffFacts(BaseModel):
-    """What filters are matched against: the handoff an event concerns, as its LeadQualified described it."""
+    """The handoff an event concerns, as its LeadQualified described it: what filters match and whom to tell."""
 
     queue: str
     owner_id: str
     grade: str | None = None
+    owner: Person | None = None
+    manager: Person | None = None
+    lead_name: str | None = None  # who the rep is to contact, named in later emails (blanked on erasure)
+    lead_company: str | None = None
 
 
 class SubscriptionSpec(BaseModel):

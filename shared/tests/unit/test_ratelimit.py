@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadrelay.capture.domain.ratelimit import SlidingWindowCounter, retry_after_header
+from leadrelay.service.ratelimit import SlidingWindowCounter, retry_after_header
 
 
 def test_allows_the_limit_then_refuses_with_the_wait_until_the_next_window():
