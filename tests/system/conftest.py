@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from leadrelay.db.provision import drop_database
-from leadrelay.devkit.devstack import SERVICES, Stack, service_env
+from leadrelay.devkit.devstack import SERVICES, Stack, email_env, service_env
 from leadrelay.devkit.infra.net import free_port
+from leadrelay.devkit.testing.mailbox import Mailbox
 from leadrelay.kafka.admin import ensure_topics
 from leadrelay.routing.settings import SEED_CONFIG
 from leadrelay.settings import KafkaSettings
@@ -26,6 +27,7 @@ VIEWER_KEY = "system-test-viewer-key-0123"
 SALES_KEY = "system-test-sales-key-0123"
 DEMO_FORM_KEY = "pk_system_test_demo_0123"
 ADMIN_KEY = "system-test-admin-key-0123"
+LINK_SECRET = "system-test-link-secret-0123456789abcdef"
 VIEWER = {"X-API-Key": VIEWER_KEY}
 SALES = {"X-API-Key": SALES_KEY}
 
@@ -34,6 +36,7 @@ SALES = {"X-API-Key": SALES_KEY}
 class RunningStack:
     stack: Stack
     kafka: KafkaSettings
+    mailbox: Mailbox  # where delivery's emails land
 
     def url(self, service: str) -> str:
         return self.stack[service].url
@@ -112,12 +115,17 @@ async def running_system(
         extra[f"{spec.env_prefix}ADMIN_KEYS"] = ADMIN_KEY
         extra[f"{spec.env_prefix}DATABASE"] = databases[spec.name]
         extra[f"{spec.env_prefix}OUTBOX_POLL_INTERVAL_S"] = "0.2"
-    env = service_env(bootstrap_servers, postgres_dsn, **extra)
-    stack = Stack(env, tmp_path / "logs", {s.name: free_port() for s in SERVICES}, own_env)
-    try:
-        await asyncio.to_thread(stack.start, 120.0)
-        yield RunningStack(stack, kafka)
-    finally:
-        await asyncio.to_thread(stack.stop)
-        for name in databases.values():
-            await drop_database(postgres_dsn, name)
+    ports = {s.name: free_port() for s in SERVICES}
+    with Mailbox() as mailbox:
+        extra.update(email_env(mailbox.port, ports))
+        extra["LEADRELAY_DELIVERY_LINK_SECRET"] = LINK_SECRET
+        extra["LEADRELAY_DELIVERY_SALES_KEY"] = SALES_KEY
+        env = service_env(bootstrap_servers, postgres_dsn, **extra)
+        stack = Stack(env, tmp_path / "logs", ports, own_env)
+        try:
+            await asyncio.to_thread(stack.start, 120.0)
+            yield RunningStack(stack, kafka, mailbox)
+        finally:
+            await asyncio.to_thread(stack.stop)
+            for name in databases.values():
+                await drop_database(postgres_dsn, name)

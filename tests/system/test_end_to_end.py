@@ -1,15 +1,19 @@
-"""A lead posted to capture reaches the handoff topic and a subscribed CRM's webhook, signed; a missed follow-up
-is breached (the CRM hears that too); KPIs count it all."""
+"""A lead posted to capture reaches the handoff topic, a subscribed CRM's webhook, signed, and the rep's mailbox,
+whose "contacted" link stops the clock; a missed follow-up is breached (the CRM hears that too); KPIs count it
+all."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from email.message import EmailMessage
 
 import httpx
 import pytest
 from standardwebhooks import Webhook
 
 from leadrelay.devkit.testing.kafka import TopicReader, produce
+from leadrelay.devkit.testing.mailbox import Mailbox
 from leadrelay.devkit.testing.receiver import Receiver
 from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
@@ -19,7 +23,6 @@ pytestmark = pytest.mark.system
 
 API = {"X-API-Key": "system-test-api-key-0123"}  # as configured by conftest
 VIEWER = {"X-API-Key": "system-test-viewer-key-0123"}
-SALES = {"X-API-Key": "system-test-sales-key-0123"}
 ADMIN = {"X-API-Key": "system-test-admin-key-0123"}
 
 HOT = {
@@ -87,20 +90,33 @@ async def test_lead_to_handoff_to_breach_with_kpis(system):
         )
         assert contacted["decision"]["rule"] == "large-companies"  # a bucket has no head count
 
-        async def reported() -> httpx.Response | None:
-            # the SLA monitor may not have read the handoff yet: a sales tool retries a 404 (Retry-After)
-            response = await http.post(
-                system.url("sla-monitor") + f"/v1/handoffs/{contacted['handoff_id']}/contact",
-                json={"channel": "phone"},
-                headers=SALES,
-            )
-            return response if response.status_code != 404 else None
+        # the rep hears of it by email within seconds, and the email's "contacted" link stops the clock
+        rep = contacted["owner"]["email"]
+        assert rep and contacted["manager"]["id"] == "rep-mary"
+        mail = await wait_until(lambda: _mail_about(system.mailbox, rep, contacted), what="the rep's email")
+        text = mail.get_body(("plain",)).get_content()
+        link = re.search(r"I contacted them: (\S+)", text).group(1)
+        page = await http.get(link, headers={})
+        assert page.status_code == 200 and "<form" in page.text
+        token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
 
-        report = await wait_until(reported, what="the contact reported")
-        assert report.status_code == 200 and report.json()["state"] == "contacted"
+        async def clicked() -> httpx.Response | None:
+            # the SLA monitor may not have read the handoff yet: the page says so, and the rep clicks again
+            response = await http.post(
+                system.url("delivery") + "/v1/actions/contacted", data={"token": token, "channel": "phone"}
+            )
+            return response if response.status_code != 503 else None
+
+        done = await wait_until(clicked, what="the contact reported through the link")
+        assert done.status_code == 200, done.text
+        clock = (
+            await http.get(
+                system.url("sla-monitor") + f"/v1/handoffs/{contacted['handoff_id']}", headers=VIEWER
+            )
+        ).json()
+        assert clock["state"] == "contacted"
         # one owner of the deadline: the handoff routing announced states the clock the SLA monitor keeps
-        clock_due = datetime.fromisoformat(report.json()["due_at"])
-        assert clock_due == datetime.fromisoformat(contacted["sla"]["due_at"])
+        assert datetime.fromisoformat(clock["due_at"]) == datetime.fromisoformat(contacted["sla"]["due_at"])
 
         async with TopicReader(bs, topics.sla_breached) as reader:
             [breach] = (await reader.wait_for(1, timeout_s=30))[:1]
@@ -145,6 +161,11 @@ async def test_lead_to_handoff_to_breach_with_kpis(system):
             what="KPIs",
             timeout_s=30,
         )
+
+
+async def _mail_about(mailbox: Mailbox, address: str, handoff: dict) -> EmailMessage | None:
+    mails = [m for m in mailbox.to(address) if handoff["handoff_id"] in m.get_body(("plain",)).get_content()]
+    return mails[0] if mails else None
 
 
 async def _past(http: httpx.AsyncClient, base: str, handoff_id: str) -> bool:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from leadrelay.devkit.devstack import SERVICES
 from leadrelay.devkit.infra.net import free_port, port_answers
 from leadrelay.devkit.infra.resolve import local_broker
 from leadrelay.devkit.processes import kill_group, spawn
+from leadrelay.devkit.testing.waiting import wait_until
 
 pytestmark = pytest.mark.system
 
@@ -49,6 +51,14 @@ async def _wait_for_model(url: str, admin_key: str, lead: dict, deadline_s: floa
                 return dict(response.json())
             await asyncio.sleep(1.0)
     raise AssertionError(f"scoring served no model within {deadline_s}s")
+
+
+def _mail_in(folder: Path, address: str) -> bool:
+    return any(address in f.read_text(errors="replace") for f in folder.glob("*.eml"))
+
+
+async def _mail_for(folder: Path, address: str) -> bool:
+    return await asyncio.to_thread(_mail_in, folder, address)
 
 
 async def test_run_starts_everything_prints_where_to_look_and_stops_on_ctrl_c(infra, unique, tmp_path):
@@ -120,6 +130,12 @@ async def test_run_starts_everything_prints_where_to_look_and_stops_on_ctrl_c(in
         handoff = json.loads(tail.stdout.splitlines()[0])
         assert handoff["key"] == lead_id
         assert handoff["value"]["data"]["owner"]["id"].startswith("rep-")
+        # the rep's email lands in the folder the banner names
+        mail_dir = Path(re.search(r"reps' email\s+(\S+)/\*\.eml", banner).group(1))
+        rep_address = handoff["value"]["data"]["owner"]["email"]
+        await wait_until(
+            lambda: _mail_for(mail_dir, rep_address), what="the rep's email in the mail folder", timeout_s=30
+        )
         # the demo model is trained in the background and then scores leads by default
         admin_key = keys["admin"]
         scoring_url = f"http://127.0.0.1:{ports['scoring']}"

@@ -15,6 +15,7 @@ from typing import Any
 
 STATE_DIR = Path(os.environ.get("LEADRELAY_STATE_DIR", ".leadrelay"))
 STACK_FILE = STATE_DIR / "stack.json"
+MAIL_DIR = STATE_DIR / "mail"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,8 +95,9 @@ def _start_demo_model(env: dict[str, str]) -> Any:
 
 def run_stack() -> int:
     """Resolve the infrastructure, start the six services, print where to look, stop all on Ctrl-C."""
-    from leadrelay.devkit.devstack import SERVICES, Stack, service_env
+    from leadrelay.devkit.devstack import SERVICES, Stack, email_env, service_env
     from leadrelay.devkit.infra.resolve import resolve_infrastructure
+    from leadrelay.devkit.testing.mailbox import Mailbox
     from leadrelay.kafka.admin import ensure_topics
     from leadrelay.settings import KafkaSettings
 
@@ -103,6 +105,7 @@ def run_stack() -> int:
     print("resolving infrastructure ...", flush=True)
     infra = resolve_infrastructure(STATE_DIR)
     stack: Stack | None = None
+    mailbox: Mailbox | None = None
     trainer = None
     stopping = False
 
@@ -123,6 +126,9 @@ def run_stack() -> int:
         profile = {k: v for k, v in env.items() if k.startswith("LEADRELAY_KAFKA_")}
         STACK_FILE.write_text(json.dumps({"bootstrap_servers": infra.bootstrap_servers, "settings": profile}))
         ports = {s.name: int(os.environ.get(f"{s.env_prefix}PORT", s.port)) for s in SERVICES}
+        if not os.environ.get("LEADRELAY_DELIVERY_SMTP_HOST"):  # reps' emails land in a folder
+            mailbox = Mailbox(save_to=MAIL_DIR).__enter__()
+            env.update(email_env(mailbox.port, ports))
         stack = Stack(env, STATE_DIR / "logs", ports)
         print("starting capture, scoring, routing, sla-monitor, metrics and delivery ...", flush=True)
         stack.start()
@@ -152,6 +158,8 @@ def run_stack() -> int:
             trainer.wait(10)
         if stack is not None:
             stack.stop()
+        if mailbox is not None:
+            mailbox.__exit__()
         infra.close()
         STACK_FILE.unlink(missing_ok=True)
 
@@ -162,9 +170,14 @@ DEV_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("backend", ("LEADRELAY_CAPTURE_API_KEYS",)),
     ("admin", tuple(f"LEADRELAY_{name}_ADMIN_KEYS" for name in SERVICE_PREFIXES)),
     ("viewer", tuple(f"LEADRELAY_{name}_VIEWER_KEYS" for name in SERVICE_PREFIXES)),
-    ("sales", tuple(f"LEADRELAY_{name}_SALES_KEYS" for name in SERVICE_PREFIXES)),
+    # delivery acts for reps who follow an email's link with a sales key of its own
+    (
+        "sales",
+        (*(f"LEADRELAY_{name}_SALES_KEYS" for name in SERVICE_PREFIXES), "LEADRELAY_DELIVERY_SALES_KEY"),
+    ),
     ("demo-form", ("LEADRELAY_CAPTURE_DEMO_FORM_KEY",)),
     ("consent-secret", ("LEADRELAY_CAPTURE_CONSENT_SECRET",)),
+    ("link-secret", ("LEADRELAY_DELIVERY_LINK_SECRET",)),
 )
 
 
@@ -180,6 +193,12 @@ def _dev_keys() -> dict[str, str]:
             if not os.environ.get(variable):
                 keys[variable] = path.read_text().strip()
     return keys
+
+
+def _mail_where(env: dict[str, str]) -> str:
+    if os.environ.get("LEADRELAY_DELIVERY_SMTP_HOST"):
+        return f"through {os.environ['LEADRELAY_DELIVERY_SMTP_HOST']} (LEADRELAY_DELIVERY_SMTP_*)"
+    return f"{MAIL_DIR}/*.eml   (a mailbox on port {env['LEADRELAY_DELIVERY_SMTP_PORT']}; set LEADRELAY_DELIVERY_SMTP_HOST for a real server)"
 
 
 def _first_key(env: dict[str, str], variable: str) -> str:
@@ -206,6 +225,7 @@ Leadrelay is running.
   sla-monitor  {urls["sla-monitor"]}/docs   (open handoffs: /v1/handoffs?state=open)
   metrics      {urls["metrics"]}/#key={viewer_key} (dashboard), /v1/kpis (Prometheus: /metrics on every port)
   delivery     {urls["delivery"]}/docs   (webhook subscriptions: /v1/subscriptions, admin key)
+  reps' email  {_mail_where(env)}
   broker       {bootstrap}  [{broker_kind}]
   postgres     [{postgres_kind}]
   logs         {STATE_DIR}/logs/

@@ -150,3 +150,16 @@ def service_env(bootstrap_servers: str, postgres_dsn: str, **extra: str) -> dict
         "LEADRELAY_KAFKA_CREATE_TOPICS": os.environ.get("LEADRELAY_KAFKA_CREATE_TOPICS", "true"),
         **extra,
     }
+
+
+def email_env(smtp_port: int, ports: dict[str, int]) -> dict[str, str]:
+    """Delivery's email settings for a stack on this machine (its link secret and sales key aside): a mailbox on
+    loopback, links opened on delivery's port and acted on through routing's and the SLA monitor's."""
+    return {
+        "LEADRELAY_DELIVERY_SMTP_HOST": "127.0.0.1",
+        "LEADRELAY_DELIVERY_SMTP_PORT": str(smtp_port),
+        "LEADRELAY_DELIVERY_SMTP_SECURITY": "none",
+        "LEADRELAY_DELIVERY_PUBLIC_URL": f"http://127.0.0.1:{ports['delivery']}",
+        "LEADRELAY_DELIVERY_ROUTING_URL": f"http://127.0.0.1:{ports['routing']}",
+        "LEADRELAY_DELIVERY_SLA_MONITOR_URL": f"http://127.0.0.1:{ports['sla-monitor']}",
+    }

@@ -7,6 +7,7 @@ import email
 import email.policy
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -16,10 +17,12 @@ from leadrelay.devkit.infra.net import free_port
 
 @dataclass
 class Mailbox:
-    """Accepts mail for anyone but `refused` (a permanent 550) and `busy` (a temporary 451)."""
+    """Accepts mail for anyone but `refused` (a permanent 550) and `busy` (a temporary 451); with `save_to`, each
+    message is also written there as an .eml file (`make run`'s mailbox)."""
 
     refused: set[str] = field(default_factory=set)
     busy: set[str] = field(default_factory=set)
+    save_to: Path | None = None
     messages: list[EmailMessage] = field(default_factory=list)
     port: int = 0
     _controller: Controller | None = None
@@ -57,4 +60,7 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(parsed)  # type: ignore[arg-type]
+        if self.save_to is not None:
+            self.save_to.mkdir(parents=True, exist_ok=True)
+            (self.save_to / f"{len(self.messages):05d}.eml").write_bytes(envelope.content)
         return "250 Message accepted for delivery"
