@@ -17,7 +17,7 @@ help:
 	@echo "make test-faults  the full fault run (kills, PostgreSQL restart, broker pause, rebalances), then on three Kafka brokers (leaders killed, rolling restart); figures to docs/benchmarks.md"
 	@echo "make bench   every benchmark; figures to docs/benchmarks.md"
 	@echo "make lint    ruff + mypy"
-	@echo "make schemas regenerate docs/events/*.json from the event models"
+	@echo "make schemas regenerate docs/events/*.json and docs/asyncapi.json from the event models"
 	@echo "make up/down docker compose (needs a Docker engine)"
 
 $(UV):

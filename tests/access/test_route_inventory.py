@@ -37,7 +37,9 @@ KEYED = {
 }
 P, F, B, S, V, A = Role.PUBLIC, Role.FORM, Role.BACKEND, Role.SALES, Role.VIEWER, Role.ADMIN
 HEALTH = {("GET", "/healthz"): {P}, ("GET", "/readyz"): {P}, ("GET", "/metrics"): {P}}
-DOCS = {("GET", p): {P} for p in ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")}
+DOCS = {
+    ("GET", p): {P} for p in ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/asyncapi.json")
+}
 
 # The declared role of every route. Changing a route's role, or adding a route, means changing this table.
 EXPECTED: dict[str, dict[tuple[str, str], set[Role]]] = {

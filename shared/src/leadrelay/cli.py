@@ -70,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         help="e.g. capture=User:leadrelay-capture (default: User:<service>; repeat per service)",
     )
     _broker_flag(acls)
-    schemas = sub.add_parser("schemas", help="write each event's JSON Schema")
+    schemas = sub.add_parser("schemas", help="write each event's JSON Schema and the AsyncAPI document")
     schemas.add_argument("--out", type=Path, default=Path("docs/events"))
+    schemas.add_argument("--asyncapi", type=Path, default=Path("docs/asyncapi.json"))
     args = parser.parse_args(argv)
     if args.command == "dlq":
         return asyncio.run(
@@ -86,10 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(acls_command(args.action, _kafka(args.bootstrap_servers), principals))
     if args.command == "topics":
         return asyncio.run(topics_command(args.action, _kafka(args.bootstrap_servers), args.queue))
+    from leadrelay.events.asyncapi import asyncapi_document, render_document
     from leadrelay.events.schemas import write_schemas
 
     for path in write_schemas(args.out):
         print(path)
+    args.asyncapi.write_text(render_document(asyncapi_document()))
+    print(args.asyncapi)
     return 0
 
 

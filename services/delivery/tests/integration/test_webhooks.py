@@ -11,6 +11,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from leadrelay.delivery.bootstrap import MIGRATIONS, build_app
+from leadrelay.delivery.domain.signing import new_secret
 from leadrelay.delivery.settings import DeliverySettings
 from leadrelay.devkit.testing.apps import running
 from leadrelay.devkit.testing.kafka import publish
@@ -218,3 +219,42 @@ async def _count(receiver: Receiver, n: int) -> bool:
 
 async def _delivered(client, delivery_id: int) -> bool:
     return (await client.get(f"/v1/deliveries/{delivery_id}")).json()["status"] == "delivered"
+
+
+async def test_the_subscriptions_file_seeds_new_names_and_the_api_s_changes_win(
+    settings, tmp_path, monkeypatch
+):
+    secret = new_secret()
+    monkeypatch.setenv("SEEDED_CRM_SECRET", secret)
+    async with Receiver() as receiver:
+        path = tmp_path / "subscriptions.yaml"
+        path.write_text(
+            "subscriptions:\n"
+            f"  - {{name: crm, target: {{type: webhook, url: '{receiver.url}'}},"
+            f" events: [{QUALIFIED}], secret_env: SEEDED_CRM_SECRET}}\n"
+            "  - {name: inside, target: {type: webhook, url: 'http://10.1.2.3/hook'}, events: ["
+            + QUALIFIED
+            + "]}\n"
+        )
+        seeded = settings.model_copy(update={"subscriptions_path": path})
+        async with running(build_app(seeded), key=ADMIN_KEY) as client:
+            [crm] = (await client.get("/v1/subscriptions")).json()  # the private target was not seeded
+            assert crm["name"] == "crm" and crm["state"] == "active"
+            await publish(settings.kafka, qualified("h-seeded"))
+            await wait_until(
+                lambda: _count(receiver, 1), what="the seeded subscription's delivery", timeout_s=30
+            )
+            assert (await client.post(f"/v1/subscriptions/{crm['id']}/disable")).status_code == 200
+        async with running(build_app(seeded), key=ADMIN_KEY) as client:
+            [again] = (await client.get("/v1/subscriptions")).json()
+        audit = await _audit(seeded)
+    assert Webhook(secret).verify(receiver.received[0].body, receiver.received[0].headers)
+    assert again["id"] == crm["id"] and again["state"] == "disabled"  # not seeded twice, not re-enabled
+    assert ("subscriptions-file", "subscription_created") in audit
+
+
+async def _audit(settings: DeliverySettings) -> set[tuple[str, str]]:
+    async with running(build_app(settings), key=ADMIN_KEY) as client:
+        entries = (await client.get("/v1/audit")).json()
+    rows = entries["entries"] if isinstance(entries, dict) else entries
+    return {(e["actor"], e["action"]) for e in rows}

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from leadrelay.events.asyncapi import asyncapi_document
 from leadrelay.observability import metrics as m
 from leadrelay.service.access import PUBLIC, KeyRing
 from leadrelay.service.headers import add_security_headers
@@ -125,6 +126,13 @@ def create_app(
     async def metrics() -> Response:
         """Expose Prometheus metrics."""
         return Response(generate_latest(m.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    events_document = asyncapi_document(service)
+
+    @app.get("/asyncapi.json", tags=["docs"], dependencies=[Depends(PUBLIC)])
+    async def asyncapi() -> dict[str, Any]:
+        """The AsyncAPI 3.0 document of the topics this service writes and reads."""
+        return events_document
 
     return app
 

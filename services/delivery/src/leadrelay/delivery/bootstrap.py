@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import structlog
 from fastapi import FastAPI
 from limits import parse
 
@@ -13,6 +14,7 @@ from leadrelay.delivery.actions import router as email_links
 from leadrelay.delivery.adapters.mailer import Mailer
 from leadrelay.delivery.adapters.orm import audit_log, outbox
 from leadrelay.delivery.adapters.sales_tools import SalesTools
+from leadrelay.delivery.adapters.seed_file import load_seed
 from leadrelay.delivery.adapters.sender import WebhookSender
 from leadrelay.delivery.adapters.store import DeliveryStore
 from leadrelay.delivery.adapters.uow import DeliveryUnitOfWork
@@ -20,6 +22,7 @@ from leadrelay.delivery.api import admin, crm
 from leadrelay.delivery.context import DeliveryContext
 from leadrelay.delivery.dispatcher import Dispatcher
 from leadrelay.delivery.domain.subscriptions import DELIVERABLE
+from leadrelay.delivery.domain.targets import TargetRefused
 from leadrelay.delivery.emails import EmailComposer
 from leadrelay.delivery.handlers import forget_lead, plan_deliveries
 from leadrelay.delivery.metrics import DELIVERIES, DISABLED_SUBSCRIPTIONS
@@ -34,11 +37,13 @@ from leadrelay.service.ratelimit import SlidingWindowCounter
 from leadrelay.service.runtime import ServiceRuntime
 
 SERVICE = "delivery"
+log = structlog.get_logger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
 def build_app(settings: DeliverySettings) -> FastAPI:
     """Build the delivery app, its consumer of handoff events and its dispatcher."""
+    seeded = load_seed(settings.subscriptions_path) if settings.subscriptions_path else []
     runtime = ServiceRuntime(SERVICE, settings, outbox)
     audit = AuditLog(runtime.engine, audit_log)
     store = DeliveryStore(runtime.engine, audit)
@@ -80,6 +85,22 @@ def build_app(settings: DeliverySettings) -> FastAPI:
         batch_handlers=dict.fromkeys(DELIVERABLE, on_events),
     )
     runtime.add_task("dispatcher", dispatcher.run, dispatcher.stop)
+
+    async def seed_subscriptions() -> None:
+        allowed = []
+        for spec, secret in seeded:
+            try:
+                if spec.target.url is not None:
+                    await sender.check_target(str(spec.target.url))
+            except TargetRefused as exc:  # as the API would refuse it; the file's other subscriptions go in
+                log.warning("subscription_not_seeded", name=spec.name, reason=str(exc))
+                continue
+            allowed.append((spec, secret))
+        for name in await store.seed(allowed, datetime.now(UTC)):
+            log.info("subscription_seeded", name=name)
+
+    if seeded:
+        runtime.startup_hooks.append(seed_subscriptions)
 
     async def refresh_gauges() -> None:
         counts = await store.counts()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import DirectoryPath, Field, SecretStr, field_validator, model_validator
+from pydantic import DirectoryPath, Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from leadrelay.delivery.domain.retry import RetryPolicy
@@ -38,6 +38,9 @@ class DeliverySettings(ServiceSettings):
     dispatch_concurrency: int = Field(default=20, ge=1, le=200)
     # After a rotation the old secret still signs (beside the new one) this long, while receivers switch over.
     secret_overlap_s: float = Field(default=24 * 3600.0, ge=0)
+
+    # Subscriptions kept in version control (YAML), created at start when their name is new.
+    subscriptions_path: FilePath | None = None
 
     # Email through SMTP; without a host nothing is mailed and email subscriptions are refused.
     smtp_host: str | None = None

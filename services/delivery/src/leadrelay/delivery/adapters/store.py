@@ -74,9 +74,12 @@ class DeliveryStore:
         self._engine = engine
         self._audit = audit
 
-    async def create(self, spec: SubscriptionSpec, actor: str, now: datetime) -> dict[str, Any]:
-        """Store a new active subscription with a fresh secret; return it with the secret (shown only now)."""
-        secret = new_secret()
+    async def create(
+        self, spec: SubscriptionSpec, actor: str, now: datetime, secret: str | None = None
+    ) -> dict[str, Any]:
+        """Store a new active subscription with a fresh secret (or the one given); return it with the secret
+        (shown only now)."""
+        secret = secret or new_secret()
         row = {
             "id": str(uuid.uuid4()),
             "name": spec.name,
@@ -95,6 +98,22 @@ class DeliveryStore:
         except IntegrityError:
             raise NameTaken(spec.name) from None
         return {**await self.subscription(row["id"]), "secret": secret}  # type: ignore[dict-item]
+
+    async def seed(self, seeded: Sequence[tuple[SubscriptionSpec, str | None]], now: datetime) -> list[str]:
+        """Create the file's subscriptions whose name is new (what the API changed since wins); return their
+        names."""
+        async with self._engine.connect() as conn:
+            taken = set((await conn.execute(select(subscriptions.c.name))).scalars())
+        created = []
+        for spec, secret in seeded:
+            if spec.name in taken:
+                continue
+            try:
+                await self.create(spec, "subscriptions-file", now, secret)
+            except NameTaken:  # another replica seeded it first
+                continue
+            created.append(spec.name)
+        return created
 
     async def subscriptions(self) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:

@@ -18,6 +18,19 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def check_secret(secret: str) -> str:
+    """A secret given from outside (the seed's environment): `whsec_` and at least 24 bytes in base64."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise ValueError(f"a signing secret starts with {SECRET_PREFIX}")
+    try:
+        raw = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except ValueError:
+        raise ValueError("a signing secret is base64 after its prefix") from None
+    if len(raw) < 24:
+        raise ValueError("a signing secret holds at least 24 random bytes")
+    return secret
+
+
 def _live(stored: dict[str, Any], now: datetime) -> bool:
     return stored["expires_at"] is None or datetime.fromisoformat(stored["expires_at"]) > now
 
