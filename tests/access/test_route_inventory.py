@@ -138,7 +138,7 @@ EXPECTED: dict[str, dict[tuple[str, str], set[Role]]] = {
         ("GET", "/v1/deliveries"): {A},
         ("GET", "/v1/deliveries/{delivery_id}"): {A},
         ("POST", "/v1/deliveries/{delivery_id}/replay"): {A},
-        ("POST", "/v1/outcomes"): {S, A},
+        ("POST", "/v1/outcomes"): {S, A, B},
         ("GET", "/v1/audit"): {A},
         ("GET", "/v1/actions/{action}"): {P},
         ("POST", "/v1/actions/{action}"): {P},
@@ -151,7 +151,7 @@ BUILDERS: dict[str, Callable[[], FastAPI]] = {
     "routing": lambda: routing_app(RoutingSettings(**KEYED)),
     "sla-monitor": lambda: sla_monitor_app(SlaMonitorSettings(**KEYED)),
     "metrics": lambda: metrics_app(MetricsSettings(**KEYED)),
-    "delivery": lambda: delivery_app(DeliverySettings(**KEYED)),
+    "delivery": lambda: delivery_app(DeliverySettings(backend_keys=[KEYS[Role.BACKEND]], **KEYED)),
 }
 SAMPLE_ID = "0b9f3c1e-2f4a-4c61-9d7e-3a2b1c0d9e8f"
 
@@ -179,7 +179,7 @@ def test_every_route_declares_the_role_the_table_names(service: str) -> None:
 def test_keyed_routes_refuse_no_key_and_every_other_role(service: str) -> None:
     app = BUILDERS[service]()
     client = TestClient(app, raise_server_exceptions=False)  # no lifespan: nothing is reached
-    known = app.state.keyring.roles()  # only capture knows backend keys
+    known = app.state.keyring.roles()  # capture and delivery know backend keys
     checked = 0
     for (method, path), roles in EXPECTED[service].items():
         if P in roles:

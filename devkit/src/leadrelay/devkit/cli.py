@@ -167,7 +167,7 @@ def run_stack() -> int:
 SERVICE_PREFIXES = ("CAPTURE", "SCORING", "ROUTING", "SLA_MONITOR", "METRICS", "DELIVERY")
 # One development key per role (kept in the state folder), given to every service that takes that role.
 DEV_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("backend", ("LEADRELAY_CAPTURE_API_KEYS",)),
+    ("backend", ("LEADRELAY_CAPTURE_API_KEYS", "LEADRELAY_DELIVERY_BACKEND_KEYS")),
     ("admin", tuple(f"LEADRELAY_{name}_ADMIN_KEYS" for name in SERVICE_PREFIXES)),
     ("viewer", tuple(f"LEADRELAY_{name}_VIEWER_KEYS" for name in SERVICE_PREFIXES)),
     # delivery acts for reps who follow an email's link with a sales key of its own

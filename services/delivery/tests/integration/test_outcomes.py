@@ -88,13 +88,21 @@ async def test_an_invalid_outcome_is_refused_naming_its_field_and_nothing_of_the
     assert taken.json() == {"accepted": 1, "repeated": []}
 
 
-async def test_batches_are_limited_and_only_crm_keys_may_report(settings):
-    async with running(build_app(settings), key=SALES_KEY) as client:
+async def test_batches_are_limited_and_only_crm_and_backend_keys_may_report(settings):
+    backend_key = "delivery-backend-key-0123456789"
+    with_backend = settings.model_copy(update={"backend_keys": [backend_key]})
+    async with running(build_app(with_backend), key=SALES_KEY) as client:
         too_many = await client.post(
             "/v1/outcomes", json={"outcomes": [outcome(f"opp-{i}", "lead-a") for i in range(1001)]}
         )
         viewer = await client.post(
             "/v1/outcomes", json={"outcomes": [outcome("opp-1", "lead-a")]}, headers=VIEWER
         )
+        backend = await client.post(
+            "/v1/outcomes",
+            json={"outcomes": [outcome("opp-2", "lead-a")]},
+            headers={"X-API-Key": backend_key},
+        )
     assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "outcomes"
     assert viewer.status_code == 403
+    assert backend.status_code == 202 and backend.json()["accepted"] == 1

@@ -14,8 +14,8 @@ from leadrelay.delivery.domain.outcomes import OutcomeBatch
 from leadrelay.delivery.domain.subscriptions import SubscriptionSpec
 from leadrelay.delivery.domain.targets import TargetRefused
 from leadrelay.delivery.handlers import record_outcomes
-from leadrelay.service.access import GuardedRoute, actor_of
-from leadrelay.service.admin import require_admin, require_sales
+from leadrelay.service.access import GuardedRoute, Role, access, actor_of
+from leadrelay.service.admin import require_admin
 from leadrelay.service.app import unprocessable
 
 # Ids as the service makes them: a subscription's is a UUID, a delivery's a positive 64-bit number.
@@ -29,7 +29,11 @@ admin = APIRouter(
 
 
 crm = APIRouter(
-    prefix="/v1", tags=["outcomes"], dependencies=[Depends(require_sales)], route_class=GuardedRoute
+    prefix="/v1",
+    tags=["outcomes"],
+    # a CRM's sales-tool key, or a company's own backend (LEADRELAY_DELIVERY_BACKEND_KEYS)
+    dependencies=[Depends(access(Role.SALES, Role.BACKEND))],
+    route_class=GuardedRoute,
 )
 
 

@@ -9,7 +9,8 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from leadrelay.delivery.domain.retry import RetryPolicy
 from leadrelay.delivery.domain.targets import Network, parse_networks
-from leadrelay.settings import ServiceSettings, split_keys
+from leadrelay.service.access import Role
+from leadrelay.settings import ServiceSettings, long_enough_keys, split_keys
 
 
 class DeliverySettings(ServiceSettings):
@@ -19,6 +20,8 @@ class DeliverySettings(ServiceSettings):
 
     port: int = Field(default=8006, ge=1, le=65535)
     database: str = "leadrelay_delivery"
+    # Keys of backends that report outcomes (POST /v1/outcomes) besides CRMs with a sales key.
+    backend_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Networks webhook targets may resolve to although they are private, loopback or link-local (comma-separated,
     # `10.0.0.0/8,127.0.0.1`): an in-house CRM. Everything else inside is refused, so a subscription cannot be
     # pointed at the cloud's metadata endpoint or an internal admin page.
@@ -67,10 +70,19 @@ class DeliverySettings(ServiceSettings):
     # Opening and using links, per client address (`limits` notation).
     link_rate_limit: str = "60/minute"
 
-    @field_validator("allowed_targets", mode="before")
+    @field_validator("allowed_targets", "backend_keys", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return split_keys(value)
+
+    @field_validator("backend_keys")
+    @classmethod
+    def _backend_keys_long_enough(cls, value: list[str]) -> list[str]:
+        return long_enough_keys(value)
+
+    def role_keys(self) -> dict[Role, list[str]]:
+        """The configured keys of each role, backends' included."""
+        return {**super().role_keys(), Role.BACKEND: self.backend_keys}
 
     @field_validator("allowed_targets")
     @classmethod
