@@ -1,4 +1,4 @@
-"""The five services as separate processes on the real broker and PostgreSQL, private to one test."""
+"""The six services as separate processes on the real broker and PostgreSQL, private to one test."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ async def system(infra, unique, tmp_path) -> AsyncIterator[RunningStack]:
 def system_on(
     infra, unique, tmp_path
 ) -> Callable[[str], contextlib.AbstractAsyncContextManager[RunningStack]]:
-    """Start the five services on another broker (at the bootstrap servers given) and this run's PostgreSQL."""
+    """Start the six services on another broker (at the bootstrap servers given) and this run's PostgreSQL."""
     return lambda bootstrap_servers: running_system(bootstrap_servers, infra.postgres_dsn, unique, tmp_path)
 
 

@@ -32,6 +32,7 @@ FULL = FaultPlan(
         "routing": "after_handle_before_commit:40",
         "sla-monitor": "after_handle_before_commit:100",
         "metrics": "after_handle_before_commit:100",
+        "delivery": "after_handle_before_commit:40",
     },
     random_kills=6,
     first_contact_minutes=1.0,

@@ -1,7 +1,7 @@
 """The fault suite (short run): leads at a fixed rate while every service is SIGKILLed at a fault point
 (after a DB commit before publishing, after publishing before marking the outbox row, after handling before
-the offset commit) and at random; then every accepted lead is accounted for: 0 lost, 0 duplicates, 0
-inversions. `make test-faults` runs the full plan (tests/system/fault_suite.py)."""
+the offset commit, after sending webhooks before recording them) and at random; then every accepted lead is
+accounted for, its handoff's webhook included: 0 lost, 0 duplicates, 0 inversions. `make test-faults` runs the full plan (tests/system/fault_suite.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ SHORT = FaultPlan(
         "routing": "after_publish_before_mark:25",
         "sla-monitor": "after_handle_before_commit:40",
         "metrics": "after_handle_before_commit:20",  # a background consumer: about two batches a second
+        "delivery": "after_send_before_record:20",  # webhooks sent, not recorded: sent again, same id
     },
     random_kills=3,
     first_contact_minutes=0.25,  # leads breach during the run, so escalations happen under the kills too

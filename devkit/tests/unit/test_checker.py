@@ -94,3 +94,17 @@ def test_breach_times_are_not_checked_without_a_known_deadline():
         event("a", "b", 1, handoff_id="h-a", attempt=1, breached_at="2026-12-04T10:00:01+00:00")
     )
     assert check(obs).ok
+
+
+def test_a_handoff_that_never_reached_the_receiver_or_changed_its_webhook_id_is_caught():
+    obs = clean_run(["a", "b", "c"])
+    ids = [e.event_id for e in obs.qualified]
+    # sent twice under one id after a crash: fine; c never arrived; b arrived under two ids
+    obs.webhooks = [("msg_a", ids[0]), ("msg_a", ids[0]), ("msg_b", ids[1]), ("msg_b2", ids[1])]
+    report = check(obs)
+    assert not report.ok
+    assert report.lost["handoff_not_delivered"] == [ids[2]]
+    assert report.duplicates["webhook_id_changed"] == [ids[1]]
+    assert report.delivered == 2
+    obs.webhooks = [("msg_a", ids[0]), ("msg_a", ids[0]), ("msg_b", ids[1]), ("msg_c", ids[2])]
+    assert check(obs).ok and check(obs).delivered == 3

@@ -2,7 +2,9 @@
 
 The points: `after_commit_before_publish` (outbox rows committed, the relay dies before sending them),
 `after_publish_before_mark` (sent, not yet marked sent: they go out again), `after_handle_before_commit`
-(a consumer's DB transaction committed, its offset not: the batch is redelivered and the inbox dedupes).
+(a consumer's DB transaction committed, its offset not: the batch is redelivered and the inbox dedupes),
+`after_send_before_record` (delivery's dispatcher made its attempts, not yet recorded: they go out again
+under the same webhook-id once the lease ends).
 """
 
 from __future__ import annotations
@@ -10,7 +12,12 @@ from __future__ import annotations
 import os
 import signal
 
-POINTS = ("after_commit_before_publish", "after_publish_before_mark", "after_handle_before_commit")
+POINTS = (
+    "after_commit_before_publish",
+    "after_publish_before_mark",
+    "after_handle_before_commit",
+    "after_send_before_record",
+)
 
 _hits: dict[str, int] = {}
 

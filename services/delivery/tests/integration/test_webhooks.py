@@ -149,7 +149,11 @@ async def test_a_410_disables_the_subscription_and_a_replay_waits_until_it_is_en
         assert (await client.post(f"/v1/subscriptions/{subscription['id']}/enable")).status_code == 200
         assert (await client.post(f"/v1/deliveries/{delivery['id']}/replay")).status_code == 202
         await wait_until(lambda: _count(receiver, 2), what="the replay delivered", timeout_s=30)
+        await wait_until(lambda: _delivered(client, delivery["id"]), what="the replay recorded")
+        replayed = (await client.get(f"/v1/deliveries/{delivery['id']}")).json()
     assert receiver.received[0].headers["webhook-id"] == receiver.received[1].headers["webhook-id"]
+    # the replay's backoff starts afresh; both attempts stay in the history
+    assert replayed["attempts"] == 1 and [a["status_code"] for a in replayed["attempts_made"]] == [410, 200]
 
 
 async def test_a_restart_in_the_middle_of_retries_loses_and_repeats_nothing(settings):

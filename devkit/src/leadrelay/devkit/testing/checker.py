@@ -43,6 +43,8 @@ class Observations:
     capture_db_leads: set[str] | None = None  # None: the database was not read
     routing_db_handoffs: dict[str, tuple[str, int]] | None = None  # handoff_id -> (lead_id, attempt)
     first_contact_s: float | None = None  # every handoff's deadline; None: breach times are not checked
+    # (webhook-id, CloudEvent id) of each webhook a subscribed receiver got; None: webhooks are not checked
+    webhooks: list[tuple[str, str]] | None = None
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Report:
     duplicates: dict[str, list[str]]
     inversions: list[str]
     early_breaches: list[str] = field(default_factory=list)  # breached before the deadline allows
+    delivered: int | None = None  # handoffs that reached the webhook receiver (None: not checked)
 
     @property
     def ok(self) -> bool:
@@ -78,6 +81,7 @@ class Report:
             f"accepted {self.accepted}, captured {self.captured}, scored {self.scored}, "
             f"handed off {self.handed_off}, breached {self.breached}; lost {lost}, duplicates {duplicates}, "
             f"inversions {len(self.inversions)}, early breaches {len(self.early_breaches)}"
+            + (f", webhooks delivered {self.delivered}" if self.delivered is not None else "")
             + (f"; {detail} {self.inversions[:5]} {self.early_breaches[:5]}" if not self.ok else "")
         )
 
@@ -139,6 +143,17 @@ def check(obs: Observations) -> Report:
             for handoff, lead in published.items()
             if handoff not in obs.routing_db_handoffs
         )
+    delivered = None
+    if obs.webhooks is not None:
+        # every handoff of an accepted lead reaches the subscribed receiver, each under one webhook-id however
+        # often it is sent (a receiver drops repeats by that id)
+        wanted = {e.event_id for e in _distinct(obs.qualified) if e.lead_id in accepted}
+        ids: dict[str, set[str]] = defaultdict(set)
+        for webhook_id, event_id in obs.webhooks:
+            ids[event_id].add(webhook_id)
+        lost["handoff_not_delivered"] = sorted(wanted - set(ids))
+        duplicates["webhook_id_changed"] = sorted(e for e, found in ids.items() if len(found) > 1)
+        delivered = len(wanted & set(ids))
     inversions = [
         f"{lead} {name}: attempt {a} after {b}"
         for name, grouped in (("qualified", qualified), ("breached", breached))
@@ -162,6 +177,7 @@ def check(obs: Observations) -> Report:
         duplicates=duplicates,
         inversions=inversions,
         early_breaches=_early_breaches(distinct_breaches, obs.qualified, obs.first_contact_s),
+        delivered=delivered,
     )
 
 

@@ -1,11 +1,12 @@
-"""The fault suite: leads posted at a fixed rate into the five services while processes are killed at chosen
+"""The fault suite: leads posted at a fixed rate into the six services while processes are killed at chosen
 points and at random, PostgreSQL restarts, the broker freezes and consumers come and go; then the checker
-accounts for every accepted lead."""
+accounts for every accepted lead, and for every handoff's webhook at a receiver subscribed to them."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import random
 import time
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+import httpx
 import yaml
 from sqlalchemy.engine import make_url
 
@@ -23,12 +25,16 @@ from leadrelay.devkit.infra.broker import EmbeddedBroker
 from leadrelay.devkit.infra.kafka import KafkaCluster, KafkaServer
 from leadrelay.devkit.infra.net import free_port
 from leadrelay.devkit.infra.postgres import EmbeddedPostgres
-from leadrelay.devkit.testing.checker import Report, check, collect
+from leadrelay.devkit.testing.checker import Observations, Report, check, collect
 from leadrelay.devkit.testing.load import LoadResult, post_leads
+from leadrelay.devkit.testing.receiver import Receiver
+from leadrelay.events import Topics
+from leadrelay.events.handoff import LeadQualified
 from leadrelay.kafka.admin import admin_client, ensure_topics
 from leadrelay.settings import KafkaSettings
 
 API_KEY = "fault-suite-api-key-0123456789"
+ADMIN_KEY = "fault-suite-admin-key-0123456789"
 
 
 @dataclass
@@ -156,7 +162,7 @@ async def run_fault_suite(
     postgres: EmbeddedPostgres | None = None,
     log: Callable[[str], None] = print,
 ) -> FaultRun:
-    """Start the five services, inject the plan's faults under load, drain, and check."""
+    """Start the six services, inject the plan's faults under load, drain, and check."""
     if plan.postgres_restart_at is not None and postgres is None:
         raise ValueError("a PostgreSQL restart needs a private PostgreSQL")
     if plan.broker_pause is not None and broker is None:
@@ -178,6 +184,9 @@ async def run_fault_suite(
         LEADRELAY_KAFKA_SESSION_TIMEOUT_MS="3000",
         LEADRELAY_KAFKA_HEARTBEAT_INTERVAL_MS="500",
         LEADRELAY_CAPTURE_API_KEYS=API_KEY,
+        LEADRELAY_DELIVERY_ADMIN_KEYS=ADMIN_KEY,
+        LEADRELAY_DELIVERY_ALLOWED_TARGETS="127.0.0.1",  # the suite's webhook receiver
+        LEADRELAY_DELIVERY_DISPATCH_INTERVAL_S="0.2",
         LEADRELAY_CAPTURE_RATE_LIMIT_PER_BACKEND_KEY="100000000/minute",
         **{f"{s.env_prefix}DATABASE": databases[s.name] for s in SERVICES},
         **{f"{s.env_prefix}OUTBOX_POLL_INTERVAL_S": "0.2" for s in SERVICES},
@@ -199,10 +208,13 @@ async def run_fault_suite(
 
     extras: list[ServiceProcess] = []
     stop = asyncio.Event()
+    receiver = Receiver()
+    await receiver.__aenter__()
     try:
         for name, point in plan.fault_points.items():
             stack[name].env["LEADRELAY_FAULT_POINT"] = point  # the first life dies there; restarts are clean
         await asyncio.to_thread(stack.start, 120.0)
+        await subscribe(stack["delivery"].url, receiver.url)
         supervisor = Supervisor(stack.services, note)
         watching = asyncio.create_task(supervisor.run(stop))
         begin = time.monotonic()
@@ -298,13 +310,13 @@ async def run_fault_suite(
         extras.clear()
         drain_started = time.monotonic()
         deadline = drain_started + plan.settle_s
-        report = check(await collect(bootstrap_servers, kafka.topics, set(load.accepted)))
-        while report.handed_off < report.accepted and time.monotonic() < deadline:
+        report = check(await observe(bootstrap_servers, kafka.topics, set(load.accepted), receiver))
+        while not _drained(report) and time.monotonic() < deadline:
             await asyncio.sleep(2)
-            report = check(await collect(bootstrap_servers, kafka.topics, set(load.accepted)))
+            report = check(await observe(bootstrap_servers, kafka.topics, set(load.accepted), receiver))
         drained = time.monotonic() - drain_started
         await asyncio.sleep(3)  # late duplicates, if any, would land now
-        observations = await collect(bootstrap_servers, kafka.topics, set(load.accepted))
+        observations = await observe(bootstrap_servers, kafka.topics, set(load.accepted), receiver)
         if plan.first_contact_minutes is not None:
             observations.first_contact_s = plan.first_contact_minutes * 60
         observations.capture_db_leads, observations.routing_db_handoffs = await _read_databases(
@@ -319,6 +331,7 @@ async def run_fault_suite(
         ]
         return FaultRun(check(observations), load, supervisor.kills, timeline, drained, missed)
     finally:
+        await receiver.__aexit__()
         stop.set()
         for extra in extras:
             await asyncio.to_thread(extra.stop)
@@ -327,6 +340,35 @@ async def run_fault_suite(
             await _drop(postgres.dsn if postgres else postgres_dsn, databases.values())
         else:
             log(f"kept databases {sorted(databases.values())} and topics {kafka.topic_prefix}*")
+
+
+async def subscribe(delivery_url: str, receiver_url: str) -> None:
+    """Subscribe the suite's receiver to every handoff, so deliveries are checked like the topics."""
+    async with httpx.AsyncClient(timeout=30, headers={"X-API-Key": ADMIN_KEY}) as http:
+        answer = await http.post(
+            f"{delivery_url}/v1/subscriptions",
+            json={
+                "name": "fault-suite",
+                "target": {"type": "webhook", "url": receiver_url},
+                "events": [LeadQualified.EVENT_TYPE],
+            },
+        )
+    answer.raise_for_status()
+
+
+async def observe(
+    bootstrap_servers: str, topics: Topics, accepted: set[str], receiver: Receiver
+) -> Observations:
+    """What the topics hold, and the webhooks the receiver got."""
+    observations = await collect(bootstrap_servers, topics, accepted)
+    observations.webhooks = [
+        (r.headers["webhook-id"], json.loads(r.body)["id"]) for r in list(receiver.received)
+    ]
+    return observations
+
+
+def _drained(report: Report) -> bool:
+    return report.handed_off >= report.accepted and not report.lost.get("handoff_not_delivered")
 
 
 async def leader_of(kafka: KafkaSettings, topic: str, partition: int = 0) -> int:

@@ -21,6 +21,7 @@ from leadrelay.delivery.domain.retry import (
 )
 from leadrelay.delivery.domain.signing import live_secrets, webhook_headers
 from leadrelay.delivery.metrics import ATTEMPT_SECONDS, ATTEMPTS
+from leadrelay.faults import fault_point
 from leadrelay.observability.logging import error_name
 
 log = structlog.get_logger(__name__)
@@ -87,6 +88,8 @@ class Dispatcher:
         """Make one attempt for each due delivery (up to a batch), then record them together; return how many."""
         leased = await self._store.lease_due(self._clock(), self._lease, self._batch_size)
         made = await asyncio.gather(*(self._attempt(due) for due in leased))
+        if made:
+            await fault_point("after_send_before_record")
         await self._store.record_attempts(made)
         return len(leased)
 

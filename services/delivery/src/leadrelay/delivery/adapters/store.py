@@ -228,6 +228,8 @@ class DeliveryStore:
                 .values(
                     status="pending",
                     next_attempt_at=now,
+                    # a replay starts its backoff and its 24 hours afresh (every attempt stays in its history)
+                    attempts=0,
                     first_attempt_at=None,
                     lease_until=None,
                     finished_at=None,
