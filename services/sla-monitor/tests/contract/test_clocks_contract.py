@@ -81,6 +81,37 @@ async def test_a_contact_before_its_handoff_keeps_its_state_and_gains_the_handof
     assert clock.due_at == T0 + timedelta(hours=1) and clock.queue == "smb"
 
 
+async def test_a_rejected_clock_stops_is_never_due_and_counts_as_rejected_not_decided(new_uow):
+    await start(
+        new_uow, new("open", T0 + timedelta(minutes=1), warn=T0), new("kept", T0 + timedelta(minutes=1))
+    )
+    async with new_uow() as uow:
+        clock = await uow.handoffs.get("open", lock=True)
+        await uow.handoffs.save(clock.reject(T0 + timedelta(seconds=30)))
+        await uow.commit()
+    rejected = await read(new_uow, "open")
+    assert (rejected.state, rejected.rejected_at) == ("rejected", T0 + timedelta(seconds=30))
+    later = T0 + timedelta(hours=1)
+    async with new_uow() as uow:  # neither warned nor breached: only the other clock is due
+        assert [d.handoff_id for d in await uow.handoffs.claim_due(10, later)] == ["kept"]
+        assert [d.handoff_id for d in await uow.handoffs.claim_warnings(10, later)] == []
+        [row] = await uow.handoffs.compliance("owner", T0 - timedelta(days=1))
+    assert (row.handoffs, row.decided, row.rejected, row.breached) == (2, 0, 1, 0)
+    assert (await read(new_uow, "open")).reject(later) == rejected  # a second rejection changes nothing
+
+
+async def test_a_rejection_before_its_handoff_keeps_the_clock_from_running(new_uow):
+    async with new_uow() as uow:
+        assert await uow.handoffs.rejected_early("h1", T0, lead_id="lead-1", owner_id="rep-ada")
+        assert not await uow.handoffs.rejected_early("h1", T0, lead_id="lead-1")
+        await uow.commit()
+    await start(new_uow, new("h1", T0 + timedelta(minutes=1)))
+    clock = await read(new_uow, "h1")
+    assert (clock.state, clock.rejected_at, clock.queue) == ("rejected", T0, "smb")
+    async with new_uow() as uow:
+        assert await uow.handoffs.claim_due(10, T0 + timedelta(hours=1)) == []
+
+
 async def test_a_saved_contact_and_callback_are_read_back(new_uow):
     await start(new_uow, new("h1", T0 + timedelta(hours=1), warn=T0), new("h2", T0 + timedelta(hours=1)))
     async with new_uow() as uow:

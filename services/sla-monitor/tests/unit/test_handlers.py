@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadrelay.events import Topics, new_event
-from leadrelay.events.handoff import DecisionRef, LeadContacted, LeadQualified, Owner, SlaTerms
+from leadrelay.events.handoff import (
+    DecisionRef,
+    HandoffRejected,
+    LeadContacted,
+    LeadQualified,
+    Owner,
+    SlaTerms,
+)
 from leadrelay.events.lead import LeadErased
 from leadrelay.sla_monitor.adapters.memory import MemorySlaUnitOfWork, SlaStore
 from leadrelay.sla_monitor.domain.clock import ClockClosed, breach_event_id
@@ -20,6 +27,7 @@ from leadrelay.sla_monitor.handlers import (
     breach_due_handoffs,
     contact_reported,
     erase_lead,
+    rejection_reported,
     report_contact,
     schedule_callback,
     start_clocks,
@@ -161,3 +169,38 @@ async def test_an_erased_leads_clocks_stop_and_its_late_handoffs_are_ignored(sto
     assert store.clocks["h-1"].state == "erased" and store.clocks["h-1"].lead_id is None
     assert "h-2" not in store.clocks
     assert await breach_due_handoffs(MemorySlaUnitOfWork(store), TOPICS, 10, at=NOW + timedelta(days=9)) == 0
+
+
+def rejected(handoff_id: str, at: datetime = NOW):
+    data = HandoffRejected(
+        handoff_id=handoff_id, lead_id="lead-a", owner_id="rep-ada", queue="smb", reason="wrong person", at=at
+    )
+    return new_event(data, source="leadrelay/routing", subject="lead-a")
+
+
+async def test_a_rejection_stops_the_clock_so_it_neither_warns_nor_breaches(store):
+    await start_clocks([qualified("h-1")], MemorySlaUnitOfWork(store), TOPICS, POLICIES)
+    event = rejected("h-1", NOW + timedelta(minutes=1))
+    await rejection_reported(event, MemorySlaUnitOfWork(store))
+    await rejection_reported(event, MemorySlaUnitOfWork(store))  # redelivered: the inbox drops it
+    later = NOW + timedelta(days=1)
+    assert await warn_due_handoffs(MemorySlaUnitOfWork(store), TOPICS, 10, at=later) == 0
+    assert await breach_due_handoffs(MemorySlaUnitOfWork(store), TOPICS, 10, at=later) == 0
+    assert store.clocks["h-1"].state == "rejected" and store.clocks["h-1"].rejected_at == NOW + timedelta(
+        minutes=1
+    )
+    assert published(store, TOPICS.sla_breached) == published(store, TOPICS.at_risk) == []
+
+
+async def test_a_rejection_read_before_its_handoff_keeps_the_clock_from_running(store):
+    await rejection_reported(rejected("h-1"), MemorySlaUnitOfWork(store))
+    await start_clocks([qualified("h-1")], MemorySlaUnitOfWork(store), TOPICS, POLICIES)
+    assert store.clocks["h-1"].state == "rejected" and store.clocks["h-1"].due_at is not None
+    assert await breach_due_handoffs(MemorySlaUnitOfWork(store), TOPICS, 10, at=NOW + timedelta(days=1)) == 0
+
+
+async def test_a_rejection_after_the_breach_leaves_the_breach_standing(store):
+    await start_clocks([qualified("h-1")], MemorySlaUnitOfWork(store), TOPICS, POLICIES)
+    assert await breach_due_handoffs(MemorySlaUnitOfWork(store), TOPICS, 10, at=NOW + timedelta(hours=1)) == 1
+    await rejection_reported(rejected("h-1", NOW + timedelta(hours=2)), MemorySlaUnitOfWork(store))
+    assert store.clocks["h-1"].state == "breached" and store.clocks["h-1"].rejected_at is None

@@ -37,7 +37,7 @@ SERVICES: dict[str, ServiceTopics] = {
     ),
     "sla-monitor": ServiceTopics(
         writes=(t.AT_RISK, t.SLA_BREACHED, t.CONTACTED, t.SLA_POLICIES),
-        reads=(t.QUALIFIED, t.CONTACTED, t.ERASED),
+        reads=(t.QUALIFIED, t.CONTACTED, t.REJECTED, t.ERASED),
     ),
     "metrics": ServiceTopics(writes=(), reads=tuple(sorted({spec.topic for spec in EVENT_TYPES.values()}))),
     "delivery": ServiceTopics(

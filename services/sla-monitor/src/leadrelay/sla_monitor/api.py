@@ -130,7 +130,7 @@ def _foreign(exc: ForeignHandoff) -> HTTPException:
 async def list_handoffs(
     ctx: SlaMonitor,
     caller: Annotated[Principal, Depends(READ_HANDOFFS)],
-    state: Literal["open", "contacted", "breached", "replaced"] | None = None,
+    state: Literal["open", "contacted", "breached", "rejected", "replaced"] | None = None,
     queue: str | None = Query(default=None, max_length=63),
     owner: str | None = Query(default=None, max_length=100),
     overdue: bool | None = Query(default=None, description="breached, or open past the deadline"),

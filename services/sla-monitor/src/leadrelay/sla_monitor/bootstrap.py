@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from leadrelay.db.documents import ActiveDocument, AuditLog, VersionedDocuments
 from leadrelay.events import Envelope
-from leadrelay.events.handoff import LeadContacted, LeadQualified
+from leadrelay.events.handoff import HandoffRejected, LeadContacted, LeadQualified
 from leadrelay.events.lead import LeadErased
 from leadrelay.service.access import KeyRing
 from leadrelay.service.admin import audit_router
@@ -23,7 +23,13 @@ from leadrelay.sla_monitor.adapters.orm import audit_log, outbox, policy_version
 from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork
 from leadrelay.sla_monitor.api import admin, router
 from leadrelay.sla_monitor.context import SlaMonitorContext
-from leadrelay.sla_monitor.handlers import contact_reported, erase_lead, start_clock, start_clocks
+from leadrelay.sla_monitor.handlers import (
+    contact_reported,
+    erase_lead,
+    rejection_reported,
+    start_clock,
+    start_clocks,
+)
 from leadrelay.sla_monitor.metrics import COMPLIANCE, SPEED_TO_LEAD_QUANTILE
 from leadrelay.sla_monitor.settings import SlaMonitorSettings
 from leadrelay.sla_monitor.timers import BreachPoller
@@ -67,6 +73,9 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
     async def on_contacted(event: Envelope) -> None:
         await contact_reported(event, PostgresSlaUnitOfWork(runtime.sessions))
 
+    async def on_rejected(event: Envelope) -> None:
+        await rejection_reported(event, PostgresSlaUnitOfWork(runtime.sessions))
+
     async def on_erased(event: Envelope) -> None:
         await erase_lead(event, PostgresSlaUnitOfWork(runtime.sessions))
 
@@ -94,10 +103,11 @@ def build_app(settings: SlaMonitorSettings) -> FastAPI:
     gauges = Periodic("sla-gauges", refresh_gauges, settings.gauge_refresh_interval_s)
     runtime.add_task(gauges.name, gauges.run, gauges.stop)
     runtime.add_consumer(
-        [runtime.topics.qualified, runtime.topics.contacted, runtime.topics.erased],
+        [runtime.topics.qualified, runtime.topics.contacted, runtime.topics.rejected, runtime.topics.erased],
         {
             LeadQualified.EVENT_TYPE: on_qualified,
             LeadContacted.EVENT_TYPE: on_contacted,
+            HandoffRejected.EVENT_TYPE: on_rejected,
             LeadErased.EVENT_TYPE: on_erased,
         },
         batch_handlers={LeadQualified.EVENT_TYPE: on_qualified_batch},

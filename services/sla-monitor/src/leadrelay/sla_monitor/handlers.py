@@ -8,7 +8,13 @@ from datetime import datetime
 import structlog
 
 from leadrelay.events import Envelope, Topics, new_event
-from leadrelay.events.handoff import HandoffAtRisk, HandoffBreached, LeadContacted, LeadQualified
+from leadrelay.events.handoff import (
+    HandoffAtRisk,
+    HandoffBreached,
+    HandoffRejected,
+    LeadContacted,
+    LeadQualified,
+)
 from leadrelay.sla_monitor.domain.clock import (
     Clock,
     NewClock,
@@ -17,7 +23,14 @@ from leadrelay.sla_monitor.domain.clock import (
     warning_event_id,
 )
 from leadrelay.sla_monitor.domain.policy import callback_deadline, callback_problem
-from leadrelay.sla_monitor.metrics import BREACHES, CLOCKS_STARTED, REP_TIME, ROUTING_TIME, WARNINGS
+from leadrelay.sla_monitor.metrics import (
+    BREACHES,
+    CLOCKS_STARTED,
+    REJECTIONS,
+    REP_TIME,
+    ROUTING_TIME,
+    WARNINGS,
+)
 from leadrelay.sla_monitor.ports import SlaUnitOfWork
 from leadrelay.sla_policies import PolicySet
 
@@ -94,6 +107,27 @@ async def contact_reported(event: Envelope, uow: SlaUnitOfWork) -> None:
             if contacted is not clock:
                 await uow.handoffs.save(contacted)
                 _observe_rep_time(contacted)
+        await uow.commit()
+
+
+async def rejection_reported(event: Envelope, uow: SlaUnitOfWork) -> None:
+    """Stop a clock on HandoffRejected: the rep turned the lead down, so it neither breaches nor counts as a
+    contact (idempotent, order-tolerant: a rejection read before its handoff keeps the clock from running)."""
+    data: HandoffRejected = event.data
+    async with uow:
+        if not await uow.inbox.claim(event):
+            return
+        if not await uow.handoffs.rejected_early(
+            data.handoff_id, data.at, lead_id=data.lead_id, owner_id=data.owner_id
+        ):
+            clock = await uow.handoffs.get(data.handoff_id, lock=True)
+            assert clock is not None
+            rejected = clock.reject(data.at)
+            if rejected is not clock:
+                await uow.handoffs.save(rejected)
+                REJECTIONS.labels(data.queue).inc()
+        else:
+            REJECTIONS.labels(data.queue).inc()
         await uow.commit()
 
 

@@ -50,3 +50,9 @@ WARNINGS = Counter(
     ["queue"],
     registry=REGISTRY,
 )
+REJECTIONS = Counter(
+    "leadrelay_sla_clocks_rejected_total",
+    "Follow-up clocks stopped because the rep rejected the handoff (neither a contact nor a breach).",
+    ["queue"],
+    registry=REGISTRY,
+)

@@ -40,6 +40,7 @@ class MemoryClocks:
                     state=stored.state,
                     contacted_at=stored.contacted_at,
                     contact_channel=stored.contact_channel,
+                    rejected_at=stored.rejected_at,
                 )
 
     async def contacted_early(
@@ -49,6 +50,15 @@ class MemoryClocks:
         if handoff_id in self._clocks:
             return False
         self._clocks[handoff_id] = Clock.contacted_before_handoff(handoff_id, lead_id, owner_id, at, channel)
+        return True
+
+    async def rejected_early(
+        self, handoff_id: str, at: datetime, lead_id: str, owner_id: str | None = None
+    ) -> bool:
+        """Record a rejection that arrived before its handoff; False when the handoff exists."""
+        if handoff_id in self._clocks:
+            return False
+        self._clocks[handoff_id] = Clock.rejected_before_handoff(handoff_id, lead_id, owner_id, at)
         return True
 
     async def get(self, handoff_id: str, lock: bool = False) -> Clock | None:
@@ -66,6 +76,7 @@ class MemoryClocks:
             contacted_at=clock.contacted_at,
             contact_channel=clock.contact_channel,
             callback_at=clock.callback_at,
+            rejected_at=clock.rejected_at,
         )
 
     async def replace_earlier(self, lead_id: str, attempt: int) -> None:
@@ -165,6 +176,7 @@ class MemoryClocks:
                     decided=sum(1 for c in clocks if c.contacted_at is not None or c.state == "breached"),
                     on_time=len(on_time),
                     breached=sum(1 for c in clocks if c.state == "breached"),
+                    rejected=sum(1 for c in clocks if c.state == "rejected"),
                     rep_time_p50_s=percentile(rep, 0.5),
                     rep_time_p95_s=percentile(rep, 0.95),
                     routing_time_p50_s=percentile(routing, 0.5),

@@ -38,6 +38,7 @@ handoffs = Table(
     Column("captured_at", DateTime(timezone=True)),
     Column("callback_at", DateTime(timezone=True)),
     Column("replaced_at", DateTime(timezone=True)),
+    Column("rejected_at", DateTime(timezone=True)),
     Index("ix_handoffs_open_due", "due_at", postgresql_where="state = 'open'"),
     Index(
         "ix_handoffs_open_warn",

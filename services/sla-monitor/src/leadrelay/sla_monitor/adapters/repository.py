@@ -79,6 +79,21 @@ class PostgresClocks:
         )
         return result.first() is not None
 
+    async def rejected_early(
+        self, handoff_id: str, at: datetime, lead_id: str, owner_id: str | None = None
+    ) -> bool:
+        """Record a rejection that arrived before its handoff (its clock never runs); False when the handoff
+        exists."""
+        result = await self._session.execute(
+            insert(handoffs)
+            .values(
+                handoff_id=handoff_id, lead_id=lead_id, owner_id=owner_id, state="rejected", rejected_at=at
+            )
+            .on_conflict_do_nothing(index_elements=["handoff_id"])
+            .returning(handoffs.c.handoff_id)
+        )
+        return result.first() is not None
+
     async def get(self, handoff_id: str, lock: bool = False) -> Clock | None:
         """Return one handoff's clock, optionally locking its row until the transaction ends."""
         stmt = select(handoffs).where(handoffs.c.handoff_id == handoff_id)
@@ -88,7 +103,7 @@ class PostgresClocks:
         return Clock(**row) if row else None
 
     async def save(self, clock: Clock) -> None:
-        """Store what a clock's own changes touch: its state, deadline, warning, contact and callback."""
+        """Store what a clock's own changes touch: its state, deadline, warning, contact, callback, rejection."""
         await self._session.execute(
             update(handoffs)
             .where(handoffs.c.handoff_id == clock.handoff_id)
@@ -99,6 +114,7 @@ class PostgresClocks:
                 contacted_at=clock.contacted_at,
                 contact_channel=clock.contact_channel,
                 callback_at=clock.callback_at,
+                rejected_at=clock.rejected_at,
             )
         )
 
@@ -191,7 +207,8 @@ class PostgresClocks:
         return [Clock(**r) for r in (await self._session.execute(stmt)).mappings()]
 
     async def compliance(self, by: Literal["owner", "queue"], since: datetime) -> builtins.list[Compliance]:
-        """Per owner or queue since a time: handoffs decided (contacted or breached), on time, compliance,
+        """Per owner or queue since a time: handoffs decided (contacted or breached), on time, rejected (neither),
+        compliance,
         and p50/p95 of routing time (capture to handoff) and rep time (handoff to first contact)."""
         column = handoffs.c.owner_id if by == "owner" else handoffs.c.queue
         rep_time = func.extract("epoch", handoffs.c.contacted_at - handoffs.c.handed_off_at)
@@ -205,6 +222,7 @@ class PostgresClocks:
                 func.count().filter(decided).label("decided"),
                 func.count().filter(on_time).label("on_time"),
                 func.count().filter(handoffs.c.state == "breached").label("breached"),
+                func.count().filter(handoffs.c.state == "rejected").label("rejected"),
                 func.percentile_cont(0.5).within_group(rep_time).label("rep_time_p50_s"),
                 func.percentile_cont(0.95).within_group(rep_time).label("rep_time_p95_s"),
                 func.percentile_cont(0.5).within_group(routing_time).label("routing_time_p50_s"),

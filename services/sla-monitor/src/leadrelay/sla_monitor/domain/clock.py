@@ -7,9 +7,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-# open -> contacted | breached | replaced (a later attempt took over) | erased (the person asked to be
-# forgotten); breached -> breached, contacted late (the contact is recorded, the state stays)
-State = Literal["open", "contacted", "breached", "replaced", "erased"]
+# open -> contacted | breached | rejected (the rep turned the lead down: neither a contact nor a breach) |
+# replaced (a later attempt took over) | erased (the person asked to be forgotten); breached -> breached,
+# contacted late (the contact is recorded, the state stays)
+State = Literal["open", "contacted", "breached", "rejected", "replaced", "erased"]
 BREACH_NAMESPACE = uuid.UUID("0f3f7c1e-8a55-4d0b-a6a4-5f7c2b1d9e10")
 
 
@@ -72,6 +73,7 @@ class Clock:
     callback_at: datetime | None = None
     breached_at: datetime | None = None
     replaced_at: datetime | None = None
+    rejected_at: datetime | None = None
 
     @classmethod
     def started(cls, new: NewClock) -> Clock:
@@ -88,6 +90,20 @@ class Clock:
         """A contact a sales tool reported before this monitor saw the handoff."""
         return cls(handoff_id, lead_id, owner_id, None, 1, None, None, "contacted", None,
                    contacted_at=at, contact_channel=channel)  # fmt: skip
+
+    @classmethod
+    def rejected_before_handoff(
+        cls, handoff_id: str, lead_id: str, owner_id: str | None, at: datetime
+    ) -> Clock:
+        """A rejection that arrived before this monitor saw the handoff: its clock never runs."""
+        return cls(handoff_id, lead_id, owner_id, None, 1, None, None, "rejected", None, rejected_at=at)
+
+    def reject(self, at: datetime) -> Clock:
+        """The rep turned the lead down: an open clock stops, counting neither as a contact nor as a breach; a
+        clock already decided (contacted, breached) or closed keeps its state."""
+        if self.state != "open":
+            return self
+        return replace(self, state="rejected", rejected_at=at)
 
     def contact(self, at: datetime, channel: str) -> Clock:
         """The first contact stops an open clock; a breached or replaced one records it and keeps its state.
@@ -138,6 +154,7 @@ class Compliance:
     decided: int
     on_time: int
     breached: int
+    rejected: int
     rep_time_p50_s: float | None
     rep_time_p95_s: float | None
     routing_time_p50_s: float | None
