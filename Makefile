@@ -40,7 +40,7 @@ test: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy shared/src devkit/src services/*/src
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 test-unit: install
 	$(PY) -m pytest -q shared/tests/unit services/*/tests/unit

@@ -55,7 +55,7 @@ async def test_handoffs_are_stored_read_back_and_changed_only_by_their_own_rules
     async with new_uow() as uow:
         assert await uow.handoffs.get(first.handoff_id) == first
         assert await uow.handoffs.of_lead("lead-1") == [first, second]
-        assert await uow.handoffs.first_of_leads({"lead-1", "lead-9"}) == {"lead-1": first}
+        assert await uow.handoffs.latest_of_leads({"lead-1", "lead-9"}) == {"lead-1": second}
         await uow.handoffs.save(first.reassign(T0 + timedelta(minutes=5), "deadline breached"))
         await uow.handoffs.save(second.accept())
         await uow.commit()

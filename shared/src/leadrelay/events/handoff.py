@@ -61,6 +61,11 @@ class LeadQualified(EventData):
     decision: DecisionRef
     source: str | None = None
     captured_at: datetime | None = Field(default=None, description="when capture first accepted the lead")
+    requalified: bool = Field(
+        default=False,
+        description="handed off again after an earlier handoff was rejected or lost, once it qualified again "
+        "and its cool-down passed (its attempt goes on from the earlier one's)",
+    )
 
 
 class LeadContacted(EventData):

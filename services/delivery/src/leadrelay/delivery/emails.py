@@ -116,6 +116,7 @@ class EmailComposer:
                 "id": data.handoff_id,  # type: ignore[attr-defined]
                 "queue": handoff.queue,
                 "attempt": getattr(data, "attempt", 1),
+                "requalified": getattr(data, "requalified", False),
                 "owner_name": handoff.owner.name if handoff.owner else handoff.owner_id,
             },
             "score": None,

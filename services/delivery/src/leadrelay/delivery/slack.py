@@ -11,7 +11,7 @@ from leadrelay.events.handoff import HandoffAtRisk, HandoffBreached, HandoffReje
 def _summary(event: Envelope) -> str:
     data = event.data
     if isinstance(data, LeadQualified):
-        again = " (reassigned)" if data.attempt > 1 else ""
+        again = " (qualified again)" if data.requalified else " (reassigned)" if data.attempt > 1 else ""
         due = f", first contact due {data.sla.due_at:%Y-%m-%d %H:%M} UTC" if data.sla.due_at else ""
         reasons = "; ".join(r.text or r.factor for r in data.reasons[:3]) or "no reasons given"
         return (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import structlog
 
@@ -22,7 +23,8 @@ from leadrelay.events.sla import SlaPoliciesActivated
 from leadrelay.routing.domain.config import Queue, Rep, RoutingConfig
 from leadrelay.routing.domain.decide import HANDED_OFF_STAGES, due_at
 from leadrelay.routing.domain.handoff import DecisionRecord, Handoff, RoutedLead, person_key
-from leadrelay.routing.matching import Matcher
+from leadrelay.routing.domain.requalify import Verdict, requalification
+from leadrelay.routing.matching import Match, Matcher
 from leadrelay.routing.metrics import FELL_BACK, POOLED, UNROUTED
 from leadrelay.routing.ports import RoutingUnitOfWork
 from leadrelay.routing.router import DbLedger, Decision, escalate, route
@@ -53,8 +55,11 @@ async def route_scored_leads(
         erased = await uow.tombstones.erased({e.data.lead_id for e in claimed})
         scored: list[LeadScored] = [e.data for e in claimed if e.data.lead_id not in erased]
         ready = [d for d in scored if d.stage in HANDED_OFF_STAGES]
-        earlier = await uow.handoffs.first_of_leads({d.lead_id for d in ready})
-        fresh = {d.lead_id: d for d in ready if d.lead_id not in earlier}  # the latest score of each lead
+        earlier = await uow.handoffs.latest_of_leads({d.lead_id for d in ready})
+        rules = config.requalification
+        verdicts = {lead: requalification(h, rules, now) for lead, h in earlier.items()}
+        # the latest score of each lead that goes to sales now: never handed off, or qualified again
+        fresh = {d.lead_id: d for d in ready if d.lead_id not in earlier or verdicts[d.lead_id].again}
         await uow.leads.remember_many(
             [RoutedLead(lead_id, d, person_key(d.lead.contact.email)) for lead_id, d in fresh.items()], now
         )
@@ -71,19 +76,27 @@ async def route_scored_leads(
             if data.stage not in HANDED_OFF_STAGES:
                 decisions.append(_recorded(data, now, f"stage {data.stage} is not handed off"))
                 continue
-            if data.lead_id in earlier:
-                # A re-score (repeat submission, new activity) never hands the same lead off a second time.
-                first = earlier[data.lead_id]
-                decisions.append(
-                    _recorded(data, now, f"already handed off to {first.owner_id} in {first.queue}")
-                )
+            previous = earlier.get(data.lead_id)
+            verdict = verdicts.get(data.lead_id)
+            if previous is not None and verdict is not None and not verdict.again:
+                # A re-score (repeat submission, new activity) of a lead with sales hands nothing off; a
+                # rejected or lost one waits out its cool-down (and a barring reason).
+                decisions.append(_recorded(data, now, verdict.why))
                 continue
+            match = matcher.match(data)
+            if previous is not None and not previous.pooled:  # back to its previous owner, when eligible
+                match = Match("previous_owner", previous.owner_id, "this lead's previous handoff")
             # the lead as rule conditions read it: a JSON document, as the rules' field paths name it
-            decision = await route(data.model_dump(mode="json"), config, now, ledger, matcher.match(data))
-            record, handoff = _hand_off(uow, topics, data, decision, 1, now, policies, config)
+            decision = await route(data.model_dump(mode="json"), config, now, ledger, match)
+            attempt = previous.attempt + 1 if previous is not None else 1
+            history = _history(previous, verdict) if previous is not None and verdict is not None else None
+            record, handoff = _hand_off(
+                uow, topics, data, decision, attempt, now, policies, config, requalified=history
+            )
             decisions.append(record)
             handoffs.append(handoff)
             earlier[data.lead_id] = handoff
+            verdicts[data.lead_id] = requalification(handoff, rules, now)  # a repeat in the batch: handed off
             matcher.handed_off(data, handoff.owner_id)
             if decision.owner is not None:
                 ledger.assigned(decision.owner.id)
@@ -126,7 +139,7 @@ async def escalate_breach(
         attempt = handoff.attempt + 1
         previous = [h.owner_id for h in history]
         ledger = DbLedger(uow.queue_states, uow.handoffs)
-        decision = await escalate(handoff.queue, attempt, previous, config, now, ledger)
+        decision = await escalate(handoff.queue, ladder_step(history), previous, config, now, ledger)
         policies = await uow.sla_policies.current()
         record, reassigned = _hand_off(uow, topics, lead, decision, attempt, now, policies, config)
         await ledger.save()
@@ -144,6 +157,7 @@ def _hand_off(
     now: datetime,
     policies: PolicySet | None,
     config: RoutingConfig,
+    requalified: dict[str, Any] | None = None,
 ) -> tuple[DecisionRecord, Handoff]:
     """Queue the LeadQualified events of a decision, with the deadline the SLA policies give it (their clock
     starts at the event's time); return its decision and handoff to record."""
@@ -175,8 +189,11 @@ def _hand_off(
         decision=DecisionRef(trace_id=trace_id, rule=decision.rule, strategy=decision.strategy),
         source=data.source,
         captured_at=data.captured_at,
+        requalified=requalified is not None,
     )
     trace = {"outcome": "pooled" if decision.pooled else "handed_off", "owner": owner.id, **decision.trace}
+    if requalified is not None:
+        trace["requalified"] = requalified
     record = DecisionRecord(
         trace_id=trace_id, lead_id=data.lead_id, attempt=attempt, handed_off=True, stage=data.stage,
         grade=data.grade, score=data.score, decided_at=now, trace=trace, handoff_id=handoff_id,
@@ -189,6 +206,34 @@ def _hand_off(
         envelope, topics.name(queue.handoff_topic) if queue.handoff_topic else topics.handoff(queue.name)
     )
     return record, handoff
+
+
+def ladder_step(history: list[Handoff]) -> int:
+    """Which step of the escalation ladder the next attempt takes (2: the next rep, 3: the manager, then the
+    pool), counted from the start of the lead's current run with sales: a lead handed off again after a
+    rejection starts the ladder afresh, though its attempt numbers go on."""
+    start = history[-1].attempt
+    for earlier in reversed(history[:-1]):
+        if earlier.state != "reassigned":
+            break
+        start = earlier.attempt
+    return history[-1].attempt - start + 2
+
+
+def _history(previous: Handoff, verdict: Verdict) -> dict[str, Any]:
+    """What the decision trace says of the handoff a re-qualified lead had before."""
+    return {
+        "why": verdict.why,
+        "previous": {
+            "handoff_id": previous.handoff_id,
+            "attempt": previous.attempt,
+            "queue": previous.queue,
+            "owner": previous.owner_id,
+            "state": previous.state,
+            "reason": previous.reason,
+            "closed_at": previous.closed_at.isoformat() if previous.closed_at else None,
+        },
+    }
 
 
 def _owner_of(rep: Rep) -> Owner:

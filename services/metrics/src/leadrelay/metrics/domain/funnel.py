@@ -30,8 +30,9 @@ def funnel_entry(data: Any, known_source: str | None) -> FunnelEntry | None:
         case LeadScored():
             return FunnelEntry("scored", stage=data.stage, source=data.source or source)
         case LeadQualified():
-            # a lead is handed off once; later attempts are escalations of that handoff
-            step = "handed_off" if data.attempt == 1 else "reassigned"
+            # a lead is handed off once; later attempts are escalations of that handoff, or a return to sales
+            # after a rejection or a loss
+            step = "requalified" if data.requalified else "handed_off" if data.attempt == 1 else "reassigned"
             return FunnelEntry(step, stage=data.stage, source=data.source or source, queue=data.queue)
         case LeadContacted():
             return FunnelEntry("contacted", source=source)

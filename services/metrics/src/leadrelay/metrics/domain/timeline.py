@@ -90,7 +90,8 @@ def feed_item(data: Any) -> tuple[str, dict[str, Any]] | None:
                 "grade": data.grade,
                 "attempt": data.attempt,
             }
-            return ("handoff" if data.attempt == 1 else "reassigned"), detail
+            kind = "requalified" if data.requalified else "handoff" if data.attempt == 1 else "reassigned"
+            return kind, detail
         case HandoffBreached():
             detail = {
                 "queue": data.queue,

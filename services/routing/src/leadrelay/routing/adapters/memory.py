@@ -68,15 +68,15 @@ class MemoryHandoffs:
             self._handoffs[handoff.handoff_id] = handoff
             taken.add((handoff.lead_id, handoff.attempt))
 
-    async def first_of_leads(self, lead_ids: set[str]) -> dict[str, Handoff]:
-        """Each lead's first handoff, for the leads that have one."""
-        first: dict[str, Handoff] = {}
+    async def latest_of_leads(self, lead_ids: set[str]) -> dict[str, Handoff]:
+        """Each lead's latest handoff (its highest attempt), for the leads that have one."""
+        latest: dict[str, Handoff] = {}
         for handoff in self._handoffs.values():
             if handoff.lead_id in lead_ids and (
-                handoff.lead_id not in first or handoff.attempt < first[handoff.lead_id].attempt
+                handoff.lead_id not in latest or handoff.attempt > latest[handoff.lead_id].attempt
             ):
-                first[handoff.lead_id] = handoff
-        return first
+                latest[handoff.lead_id] = handoff
+        return latest
 
     async def get(self, handoff_id: str, lock: bool = False) -> Handoff | None:
         """One handoff."""

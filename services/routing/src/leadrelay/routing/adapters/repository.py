@@ -74,7 +74,8 @@ RETURNING version
 ADD_DECISIONS = unnest_insert("decisions", DECISION_COLUMNS)
 ADD_HANDOFFS = unnest_insert("handoffs", NEW_HANDOFF_COLUMNS)
 # The lowest attempt comes last, so it is the one a dict keeps.
-FIRST_HANDOFFS = "SELECT * FROM handoffs WHERE lead_id = ANY($1::text[]) ORDER BY attempt DESC"
+# ascending: each lead's row with the highest attempt is the one kept
+LATEST_HANDOFFS = "SELECT * FROM handoffs WHERE lead_id = ANY($1::text[]) ORDER BY attempt"
 LOCK_QUEUES = """
 INSERT INTO queue_state (queue) SELECT q FROM unnest($1::text[]) AS q ORDER BY q
 ON CONFLICT (queue) DO UPDATE SET queue = EXCLUDED.queue
@@ -169,11 +170,11 @@ class HandoffRepository:
                 ADD_HANDOFFS, *([getattr(h, c) for h in new] for c, _ in NEW_HANDOFF_COLUMNS)
             )
 
-    async def first_of_leads(self, lead_ids: set[str]) -> dict[str, Handoff]:
-        """Return each lead's first handoff, for the leads that have one."""
+    async def latest_of_leads(self, lead_ids: set[str]) -> dict[str, Handoff]:
+        """Return each lead's latest handoff (its highest attempt), for the leads that have one."""
         if not lead_ids:
             return {}
-        rows = await self._conn.fetch(FIRST_HANDOFFS, list(lead_ids))
+        rows = await self._conn.fetch(LATEST_HANDOFFS, list(lead_ids))
         return {row["lead_id"]: Handoff(**{f: row[f] for f in HANDOFF_FIELDS}) for row in rows}
 
     async def get(self, handoff_id: str, lock: bool = False) -> Handoff | None:

@@ -19,6 +19,7 @@ from pydantic import (
 
 from leadrelay.calendars import HolidayCalendarCode, TimeZoneName, WorkingHours
 from leadrelay.routing.domain.conditions import Condition
+from leadrelay.routing.domain.requalify import Requalification
 from leadrelay.sla_policies import PolicySet
 
 Strategy = Literal["round_robin", "weighted_round_robin", "load_balanced", "skills_match"]
@@ -147,6 +148,7 @@ class RoutingConfig(BaseModel):
     queues: list[Queue] = Field(min_length=1)
     reps: list[Rep]
     rules: list[Rule]
+    requalification: Requalification = Field(default_factory=Requalification)
 
     _by_queue: dict[str, list[Rep]] = PrivateAttr(default_factory=dict)
     _by_id: dict[str, Rep] = PrivateAttr(default_factory=dict)
