@@ -61,7 +61,8 @@ async def test_a_rejected_lead_waits_out_its_cool_down_then_goes_back_to_its_pre
     again = of_lead(store)[-1]
     assert (again.attempt, again.state, again.owner_id) == (2, "open", first.owner_id)
     assert again.handoff_id == handoff_id_for("lead-1", 2)
-    [event] = [json.loads(r["value"]) for r in store.messaging.published if r["topic"] == TOPICS.qualified][-1:]
+    published = [json.loads(r["value"]) for r in store.messaging.published if r["topic"] == TOPICS.qualified]
+    event = published[-1]
     assert event["data"]["requalified"] is True and event["data"]["attempt"] == 2
     [decision] = [d for d in store.decisions if d.attempt == 2]
     previous = decision.trace["requalified"]["previous"]
@@ -88,7 +89,9 @@ async def test_a_barring_reason_keeps_the_lead_from_sales_for_its_period(store, 
 async def test_a_lost_lead_comes_back_and_a_won_one_never(store, config):
     await route(store, config, scored("lead-1"), scored("lead-2"))
     for lead, outcome in (("lead-1", "lost"), ("lead-2", "won")):
-        data = LeadOutcome(lead_id=lead, outcome=outcome, reason="price" if outcome == "lost" else None, at=NOW)
+        data = LeadOutcome(
+            lead_id=lead, outcome=outcome, reason="price" if outcome == "lost" else None, at=NOW
+        )
         await record_outcome(new_event(data, source="crm", subject=lead), MemoryRoutingUnitOfWork(store), NOW)
     later = NOW + COOL_DOWN + timedelta(hours=1)
     await route(store, config, scored("lead-1"), scored("lead-2"), at=later)
@@ -107,7 +110,9 @@ async def test_the_escalation_ladder_starts_afresh_after_a_requalification(store
         due_at=later, breached_at=later, overdue_seconds=60, attempt=again.attempt,
     )  # fmt: skip
     breach = new_event(data, source="leadrelay/sla-monitor", subject="lead-1")
-    await escalate_breach(breach, MemoryRoutingUnitOfWork(store), config, TOPICS, later + timedelta(minutes=5))
+    await escalate_breach(
+        breach, MemoryRoutingUnitOfWork(store), config, TOPICS, later + timedelta(minutes=5)
+    )
     third = of_lead(store)[-1]
     # the next rep of the queue, as a first breach gets, not yet the manager; never the reps who had it
     manager = config.queue(third.queue).manager
