@@ -499,3 +499,38 @@ async def test_handoffs_state_the_announced_sla_policies_deadline_and_configs_mu
     due, _ = SLA_POLICIES.deadline("enterprise-first-contact", "A1", started)
     assert event["data"]["queue"] == "enterprise"
     assert datetime.fromisoformat(event["data"]["sla"]["due_at"]) == due  # in London business hours
+
+
+async def test_a_rejected_lead_that_qualifies_again_goes_back_after_the_cool_down_unless_barred(
+    make_settings,
+):
+    config = config_with(version="requalify-1")
+    config["requalification"] = {"cool_down_hours": 0, "barred": [{"reason": "wrong person", "days": 30}]}
+    settings = await make_settings(config)
+    bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
+        for lead in ("comes-back", "barred"):
+            await produce(bs, topics.scored, scored(lead), key=lead)
+        [first] = await wait_until(lambda: handoffs_of(client, "comes-back"), what="first handoff")
+        [barred] = await wait_until(lambda: handoffs_of(client, "barred"), what="barred's handoff")
+        for handoff, reason in ((first, "budget next quarter"), (barred, "Wrong person, ask the CFO")):
+            answer = await client.post(
+                f"/v1/handoffs/{handoff['handoff_id']}/reject", json={"reason": reason}, headers=SALES
+            )
+            assert answer.status_code == 200, answer.text
+        for lead in ("comes-back", "barred"):  # new activity: scoring finds them sales-ready again
+            await produce(bs, topics.scored, scored(lead), key=lead)
+        _, again = await wait_until(lambda: handoffs_of(client, "comes-back", 2), what="the second handoff")
+        async with TopicReader(bs, topics.qualified) as reader:
+            messages = await reader.wait_for(3)
+
+        async def barred_decision() -> dict | None:
+            found = (await client.get("/v1/decisions/barred")).json()
+            whys = [d["trace"].get("why") or "" for d in found["decisions"]]
+            return found if any("barred until" in why for why in whys) else None
+
+        decisions = await wait_until(barred_decision, what="the barred lead's decision")
+    assert (again["attempt"], again["state"], again["owner_id"]) == (2, "open", first["owner_id"])
+    requalified = [m.json()["data"] for m in messages if m.json()["data"]["lead_id"] == "comes-back"]
+    assert [q["requalified"] for q in requalified] == [False, True]
+    assert len(decisions["handoffs"]) == 1

@@ -14,7 +14,14 @@ from leadrelay.devkit.testing.kafka import TopicReader, produce
 from leadrelay.devkit.testing.keys import SALES, VIEWER_KEY, role_keys
 from leadrelay.devkit.testing.waiting import wait_until
 from leadrelay.events import encode, new_event
-from leadrelay.events.handoff import DecisionRef, LeadContacted, LeadQualified, Owner, SlaTerms
+from leadrelay.events.handoff import (
+    DecisionRef,
+    HandoffRejected,
+    LeadContacted,
+    LeadQualified,
+    Owner,
+    SlaTerms,
+)
 from leadrelay.sla_monitor.adapters.uow import PostgresSlaUnitOfWork as SlaUnitOfWork
 from leadrelay.sla_monitor.bootstrap import MIGRATIONS, build_app
 from leadrelay.sla_monitor.handlers import breach_due_handoffs, start_clock
@@ -180,3 +187,41 @@ async def test_clocks_start_from_a_consumer_on_the_handoff_path(settings):
     # Deadlines run from each event's own time, but a clock started half a second late can miss its warning.
     (consumer,) = build_app(settings).state.runtime.consumers
     assert not consumer.background
+
+
+async def test_a_rejected_handoff_never_breaches(settings):
+    topics = settings.kafka.topics
+    bs = settings.kafka.bootstrap_servers
+
+    def rejection(handoff_id: str):
+        data = HandoffRejected(
+            handoff_id=handoff_id, lead_id=f"lead-{handoff_id}", owner_id="rep-alan", queue="smb",
+            reason="not a fit", at=datetime.now(UTC),
+        )  # fmt: skip
+        return encode(new_event(data, source="leadrelay/routing", subject=data.lead_id))
+
+    # one rejection arrives before its handoff, as topics do not keep order between each other
+    await produce(bs, topics.rejected, rejection("early"), key="e")
+    async with running(build_app(settings), key=VIEWER_KEY) as client:
+        await produce(bs, topics.qualified, encode(qualified("kept", 3.0)), key="k")
+        await produce(bs, topics.qualified, encode(qualified("rejected", 3.0)), key="r")
+        await produce(bs, topics.qualified, encode(qualified("early", 3.0)), key="e")
+        await wait_until(lambda: handoff(client, "rejected"), what="clock started")
+        await produce(bs, topics.rejected, rejection("rejected"), key="r")
+
+        async def stopped() -> bool:
+            found = await handoff(client, "rejected")
+            return found is not None and found["state"] == "rejected"
+
+        await wait_until(stopped, what="the rejection stops the clock")
+        async with TopicReader(bs, topics.sla_breached) as reader:
+            await reader.wait_for(1, timeout_s=20)  # the kept one breaches
+            for handoff_id in ("kept", "rejected", "early"):
+                await wait_until(lambda h=handoff_id: _past(client, h), what=f"{handoff_id} deadline passed")
+            settled = await reader.settle(1.0)
+        compliance = (await client.get("/v1/compliance", params={"by": "queue"})).json()
+        early = await handoff(client, "early")
+    assert [m.json()["data"]["handoff_id"] for m in settled] == ["kept"]
+    assert early["state"] == "rejected" and early["due_at"] is not None
+    [smb] = [row for row in compliance["rows"] if row["queue"] == "smb"]
+    assert smb["rejected"] == 2 and smb["breached"] == 1 and smb["decided"] == 1

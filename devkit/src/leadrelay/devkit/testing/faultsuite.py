@@ -229,7 +229,11 @@ async def run_fault_suite(
                 await at(moment)
                 if not victims:  # each service once, in random order, before any twice
                     victims = rng.sample([s.name for s in SERVICES], len(SERVICES))
-                name = victims.pop()
+                # a service still on its way to its fault point is killed last: a kill would reset its count
+                waiting = [v for v in victims if "LEADRELAY_FAULT_POINT" in stack[v].env]
+                ready = [v for v in victims if v not in waiting]
+                name = (ready or waiting)[-1]
+                victims.remove(name)
                 note(f"SIGKILL {name}")
                 await asyncio.to_thread(supervisor.kill, name, "SIGKILL at random")
 
