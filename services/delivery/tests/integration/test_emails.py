@@ -218,3 +218,22 @@ async def test_an_email_subscription_gets_a_copy_without_links(settings, mailbox
 
 async def _mails(mailbox: Mailbox, n: int) -> bool:
     return len(mailbox.messages) >= n
+
+
+async def test_opening_links_is_limited_per_client_and_a_trusted_proxy_names_the_client(settings):
+    from leadrelay.delivery.emails import link_token
+
+    token = link_token("h-limited", LINK_SECRET, datetime.now(UTC) + timedelta(hours=1))
+    limited = settings.model_copy(update={"link_rate_limit": "3/minute", "trusted_proxies": ["127.0.0.1"]})
+    async with running(build_app(limited)) as client:  # the test client's peer is 127.0.0.1, the proxy
+        pages = [
+            await client.get(
+                "/v1/actions/accept", params={"token": token}, headers={"X-Forwarded-For": "203.0.113.7"}
+            )
+            for _ in range(4)
+        ]
+        other = await client.get(
+            "/v1/actions/accept", params={"token": token}, headers={"X-Forwarded-For": "203.0.113.8"}
+        )
+    assert [p.status_code for p in pages] == [200, 200, 200, 429] and pages[3].headers["retry-after"]
+    assert other.status_code == 200

@@ -14,9 +14,10 @@ from leadrelay.capture.context import Capture
 from leadrelay.capture.domain.consent_token import ConsentGrant, InvalidToken, sign, verify
 from leadrelay.capture.handlers import record_consent_change
 from leadrelay.capture.privacy import PersonSelector
-from leadrelay.capture.security import BACKEND_ONLY, Caller, client_ip
+from leadrelay.capture.security import BACKEND_ONLY, Caller
 from leadrelay.events.lead import ConsentChanged
 from leadrelay.service.access import PUBLIC, GuardedRoute
+from leadrelay.service.clients import client_ip
 from leadrelay.service.pages import html_page
 
 router = APIRouter(prefix="/v1", tags=["privacy"], route_class=GuardedRoute)

@@ -15,9 +15,10 @@ from leadrelay.capture.domain.forms import Form, read_form_post
 from leadrelay.capture.domain.text import clean_text
 from leadrelay.capture.metrics import DROPPED_FIELDS, HONEYPOT, LEADS
 from leadrelay.capture.schemas import LeadAccepted, LeadFields, Receipt
-from leadrelay.capture.security import INTAKE, Caller, check_origin, client_ip
+from leadrelay.capture.security import INTAKE, Caller, check_origin
 from leadrelay.service.access import PUBLIC, GuardedRoute
 from leadrelay.service.app import validation_body
+from leadrelay.service.clients import client_ip
 
 router = APIRouter(prefix="/v1", tags=["forms"], route_class=GuardedRoute)
 

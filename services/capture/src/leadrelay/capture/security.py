@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from ipaddress import ip_address
 
 from fastapi import HTTPException, Request
 from limits import parse
@@ -13,6 +12,7 @@ from leadrelay.capture.context import capture_context
 from leadrelay.capture.domain.forms import Form
 from leadrelay.capture.metrics import RATE_LIMITED
 from leadrelay.service.access import KeyAccess, Principal, Role, unauthorized
+from leadrelay.service.clients import client_ip
 from leadrelay.service.ratelimit import SlidingWindowCounter, retry_after_header
 
 
@@ -91,23 +91,6 @@ def check_origin(request: Request, form: Form) -> None:
         raise HTTPException(
             403, detail={"error": "origin_not_allowed", "detail": f"{origin} may not post {form.id}"}
         )
-
-
-def client_ip(request: Request, trusted_proxies: list[str]) -> str:
-    """Return the client's IP: X-Forwarded-For is read only when the peer is a trusted proxy."""
-    peer = request.client.host if request.client else "unknown"
-    forwarded = request.headers.get("x-forwarded-for")
-    if not forwarded or peer not in trusted_proxies:
-        return peer
-    # Walk from the nearest hop back; the first address that is not one of our proxies is the client.
-    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
-        try:
-            ip_address(hop)
-        except ValueError:
-            return peer
-        if hop not in trusted_proxies:
-            return hop
-    return peer
 
 
 class RateLimits:

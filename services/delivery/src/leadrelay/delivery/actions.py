@@ -16,6 +16,7 @@ from leadrelay import tokens
 from leadrelay.delivery.adapters.sales_tools import ActionResult
 from leadrelay.delivery.context import Delivery
 from leadrelay.service.access import PUBLIC, GuardedRoute
+from leadrelay.service.clients import client_ip
 from leadrelay.service.pages import html_page
 from leadrelay.service.ratelimit import retry_after_header
 
@@ -39,8 +40,7 @@ DONE = {
 
 def _handoff_of(ctx: Delivery, request: Request, token: str) -> str | None:
     """The handoff a token names, or None (the holder is not told why); every try counts against the client."""
-    client = request.client.host if request.client else "unknown"
-    wait_s = ctx.link_limits.hit(client, time.time())
+    wait_s = ctx.link_limits.hit(client_ip(request, ctx.settings.trusted_proxies), time.time())
     if wait_s is not None:
         raise HTTPException(
             429,

@@ -67,10 +67,12 @@ class DeliverySettings(ServiceSettings):
     routing_url: str = Field(default="http://localhost:8003", pattern=r"^https?://\S+$")
     sla_monitor_url: str = Field(default="http://localhost:8004", pattern=r"^https?://\S+$")
     sales_key: SecretStr | None = None
-    # Opening and using links, per client address (`limits` notation).
+    # Opening and using links, per client address (`limits` notation); behind a proxy, list it in
+    # trusted_proxies (comma-separated IPs) so its X-Forwarded-For names the client.
     link_rate_limit: str = "60/minute"
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("allowed_targets", "backend_keys", mode="before")
+    @field_validator("allowed_targets", "backend_keys", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return split_keys(value)
