@@ -64,14 +64,20 @@ def make_settings(create_database, kafka_settings, postgres_settings, tmp_path):
     return make
 
 
-def scored(lead_id: str, email: str | None = None, size: str = "1000+", company: str | None = None):
+def scored(
+    lead_id: str,
+    email: str | None = None,
+    size: str = "1000+",
+    company: str | None = None,
+    stage: str = "sql",
+):
     data = LeadScored(
         lead_id=lead_id,
         score=80,
         fit=70,
         engagement=10,
         grade="A1",
-        stage="sql",
+        stage=stage,
         ruleset_version="test",
         source="referral",
         lead=LeadSnapshot(
@@ -509,6 +515,7 @@ async def test_a_rejected_lead_that_qualifies_again_goes_back_after_the_cool_dow
     settings = await make_settings(config)
     bs, topics = settings.kafka.bootstrap_servers, settings.kafka.topics
     async with running(build_app(settings), key=VIEWER_KEY) as client:
+        await produce(bs, topics.scored, scored("nurtured", stage="nurture"), key="nurtured")
         for lead in ("comes-back", "barred"):
             await produce(bs, topics.scored, scored(lead), key=lead)
         [first] = await wait_until(lambda: handoffs_of(client, "comes-back"), what="first handoff")
@@ -518,11 +525,15 @@ async def test_a_rejected_lead_that_qualifies_again_goes_back_after_the_cool_dow
                 f"/v1/handoffs/{handoff['handoff_id']}/reject", json={"reason": reason}, headers=SALES
             )
             assert answer.status_code == 200, answer.text
-        for lead in ("comes-back", "barred"):  # new activity: scoring finds them sales-ready again
+        # new activity: scoring finds them sales-ready (the nurtured one for the first time)
+        for lead in ("comes-back", "barred", "nurtured"):
             await produce(bs, topics.scored, scored(lead), key=lead)
         _, again = await wait_until(lambda: handoffs_of(client, "comes-back", 2), what="the second handoff")
+        [nurtured] = await wait_until(
+            lambda: handoffs_of(client, "nurtured"), what="the nurtured lead's handoff"
+        )
         async with TopicReader(bs, topics.qualified) as reader:
-            messages = await reader.wait_for(3)
+            messages = await reader.wait_for(4)
 
         async def barred_decision() -> dict | None:
             found = (await client.get("/v1/decisions/barred")).json()
@@ -534,3 +545,4 @@ async def test_a_rejected_lead_that_qualifies_again_goes_back_after_the_cool_dow
     requalified = [m.json()["data"] for m in messages if m.json()["data"]["lead_id"] == "comes-back"]
     assert [q["requalified"] for q in requalified] == [False, True]
     assert len(decisions["handoffs"]) == 1
+    assert (nurtured["attempt"], nurtured["state"]) == (1, "open")  # never with sales before: no cool-down
