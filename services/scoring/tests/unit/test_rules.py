@@ -91,6 +91,22 @@ def test_invalid_ruleset_reports_every_error_with_its_path():
     assert any(e.startswith("rules.0.group:") for e in errors)
 
 
+def test_a_misspelt_field_is_refused_naming_the_closest_one_and_free_form_maps_take_any_key():
+    document = RULESET.model_dump()
+    document["rules"] = [
+        *document["rules"],
+        {"factor": "size", "group": "fit", "field": "company.sise", "points": {"1000+": 5}},
+        {"factor": "campaign", "group": "fit", "field": "utm.campaign", "points": {"spring": 5}},
+    ]
+    document["qualification"] = {"disqualify": [{"reason": "x", "field": "contact.titel", "keywords": ["x"]}]}
+    with pytest.raises(RuleSetError) as info:
+        parse_ruleset(document)
+    errors = info.value.errors
+    assert any(e.startswith("rules.") and "did you mean 'company.size'" in e for e in errors), errors
+    assert any("did you mean 'contact.title'" in e for e in errors), errors
+    assert not any("utm.campaign" in e for e in errors)
+
+
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
 
@@ -139,4 +155,4 @@ def test_a_head_count_earns_the_points_of_the_highest_threshold_it_reaches():
     assert apply_rule(rule, {"company": {"employees": 12}}) is None
     assert apply_rule(rule, {"company": {"size": "1000+"}}) is None  # a bucket is not a count
     with pytest.raises(ValueError, match="exactly one of points, keywords, at_least or present"):
-        Rule.model_validate({"factor": "x", "group": "fit", "field": "f", "at_least": {1: 1}, "present": 1})
+        Rule.model_validate({"factor": "x", "group": "fit", "field": "source", "at_least": {1: 1}, "present": 1})

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel
 
 from leadrelay.events.lead import LeadCaptured, LeadSnapshot
 
@@ -84,3 +88,39 @@ def snapshot_of(lead: LeadCaptured) -> LeadSnapshot:
         message=lead.message,
         marketing_consent=lead.consent.marketing,
     )
+
+
+def _paths(model: type[BaseModel], prefix: str = "") -> tuple[set[str], set[str]]:
+    """The field paths of a model's documents, and the prefixes under which any key may appear (a dict)."""
+    exact: set[str] = set()
+    open_prefixes: set[str] = set()
+    for name, info in model.model_fields.items():
+        path = prefix + name
+        exact.add(path)
+        for kind in (info.annotation, *get_args(info.annotation)):
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                nested, nested_open = _paths(kind, path + ".")
+                exact |= nested
+                open_prefixes |= nested_open
+            elif kind is dict or get_origin(kind) is dict:
+                open_prefixes.add(path + ".")
+    return exact, open_prefixes
+
+
+@cache
+def fact_paths() -> tuple[frozenset[str], frozenset[str]]:
+    """Every path a rule may read in a lead's facts (LeadCaptured's document and the first capture's time), and
+    the prefixes of free-form maps such as utm."""
+    exact, open_prefixes = _paths(LeadCaptured)
+    return frozenset(exact | {"captured_at"}), frozenset(open_prefixes)
+
+
+def check_fact_path(path: str) -> str:
+    """Return the path when a lead's facts can hold it; ValueError naming the closest known one otherwise, so
+    a misspelt field is refused instead of never matching."""
+    exact, open_prefixes = fact_paths()
+    if path in exact or any(path.startswith(p) and len(path) > len(p) for p in open_prefixes):
+        return path
+    close = difflib.get_close_matches(path, sorted(exact), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"{path!r} is not a field of a lead{hint}")

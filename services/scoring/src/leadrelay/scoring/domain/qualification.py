@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leadrelay.paths import value_at
-from leadrelay.scoring.domain.facts import Activity
+from leadrelay.scoring.domain.facts import Activity, check_fact_path
 
 
 class Condition(BaseModel):
@@ -24,6 +24,11 @@ class Condition(BaseModel):
     present: bool | None = Field(default=None, description="the field is given (true) or missing (false)")
     activities: list[str] | None = Field(default=None, description="the lead has any of these activities")
     missing_purpose: str | None = Field(default=None, description="consent.purposes lacks this purpose")
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, value: str | None) -> str | None:
+        return check_fact_path(value) if value is not None else None
 
     @model_validator(mode="after")
     def _one_test(self) -> Condition:

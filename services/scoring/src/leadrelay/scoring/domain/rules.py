@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leadrelay.paths import value_at
-from leadrelay.scoring.domain.facts import Activity
+from leadrelay.scoring.domain.facts import Activity, check_fact_path
 from leadrelay.scoring.domain.qualification import Checklist, Qualification, Verdict, qualify
 
 __all__ = ["Activity"]  # re-exported: most callers think of it as part of the rules
@@ -32,6 +32,11 @@ class Rule(BaseModel):
     keywords: dict[str, float] | None = None
     at_least: dict[float, float] | None = None
     present: float | None = None
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, value: str) -> str:
+        return check_fact_path(value)
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Rule:
