@@ -155,4 +155,6 @@ def test_a_head_count_earns_the_points_of_the_highest_threshold_it_reaches():
     assert apply_rule(rule, {"company": {"employees": 12}}) is None
     assert apply_rule(rule, {"company": {"size": "1000+"}}) is None  # a bucket is not a count
     with pytest.raises(ValueError, match="exactly one of points, keywords, at_least or present"):
-        Rule.model_validate({"factor": "x", "group": "fit", "field": "source", "at_least": {1: 1}, "present": 1})
+        Rule.model_validate(
+            {"factor": "x", "group": "fit", "field": "source", "at_least": {1: 1}, "present": 1}
+        )
