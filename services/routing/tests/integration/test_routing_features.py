@@ -546,3 +546,31 @@ async def test_a_rejected_lead_that_qualifies_again_goes_back_after_the_cool_dow
     assert [q["requalified"] for q in requalified] == [False, True]
     assert len(decisions["handoffs"]) == 1
     assert (nurtured["attempt"], nurtured["state"]) == (1, "open")  # never with sales before: no cool-down
+
+
+async def test_a_queue_whose_topic_is_missing_on_a_managed_cluster_is_refused_before_activation(
+    make_settings,
+):
+    from leadrelay.kafka.admin import ensure_topics
+
+    settings = await make_settings()
+    kafka = settings.kafka.model_copy(update={"create_topics": False})  # production: topics are applied
+    managed = settings.model_copy(update={"kafka": kafka})
+    seed_handoffs = [kafka.topics.handoff(q["name"]) for q in SEED["queues"]]
+    await ensure_topics(kafka, [*kafka.topics.all_with_dlq(), *seed_handoffs])  # `leadrelay topics apply`
+    config = config_with(version="with-partners")
+    config["queues"].append({"name": "partners", "sla_policy": "smb-first-contact"})
+    async with running(build_app(managed), key="test-admin-key-0123456789") as client:
+        refused = await client.post("/v1/config", params={"activate": "true"}, json=config)
+        stored = await client.post("/v1/config", json=config)
+        refused_again = await client.post("/v1/config/versions/with-partners/activate")
+        active = (await client.get("/v1/config")).json()["version"]
+        await ensure_topics(kafka, [kafka.topics.handoff("partners")])
+        activated = await client.post("/v1/config/versions/with-partners/activate")
+    assert refused.status_code == refused_again.status_code == 409, refused.text
+    assert (
+        refused.json()["error"] == "handoff_topics_not_ready"
+        and "handoffs.partners" in refused.json()["detail"]
+    )
+    assert stored.status_code == 201 and active == SEED["version"]
+    assert activated.status_code == 200 and activated.json()["active"] is True

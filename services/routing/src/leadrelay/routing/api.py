@@ -18,7 +18,8 @@ from leadrelay.db.documents import VersionExists, VersionSummary
 from leadrelay.events import new_event
 from leadrelay.events.handoff import HandoffRejected
 from leadrelay.events.scoring import LeadScored
-from leadrelay.routing.context import Routing
+from leadrelay.kafka.admin import TopicsMisshapen
+from leadrelay.routing.context import Routing, RoutingContext
 from leadrelay.routing.domain.config import RoutingConfig, config_problems, unknown_sla_policies
 from leadrelay.routing.domain.decide import HANDED_OFF_STAGES
 from leadrelay.routing.domain.handoff import Account, Handoff
@@ -148,6 +149,21 @@ async def config_version(
     return _render(config, format)
 
 
+async def _topics_ready(ctx: RoutingContext, config: RoutingConfig) -> None:
+    """Refuse (409) to activate a configuration whose queues' handoff topics are missing or misshapen on a
+    cluster where services do not create topics, before anything is stored as active."""
+    try:
+        await ctx.prepare_topics(config)
+    except TopicsMisshapen as exc:
+        raise HTTPException(
+            409,
+            detail={
+                "error": "handoff_topics_not_ready",
+                "detail": f"{exc} (a new queue's topic: `leadrelay topics apply --queue <name>`)",
+            },
+        ) from exc
+
+
 def _render(config: RoutingConfig, format: str) -> Any:
     document = config.model_dump(mode="json")
     if format == "yaml":
@@ -166,6 +182,8 @@ async def add_config(ctx: Routing, request: Request, activate: bool = False) -> 
         policies = await uow.sla_policies.current()
     if policies is not None and (problems := unknown_sla_policies(config, policies)):
         raise HTTPException(422, detail={"error": "validation_failed", "errors": problems})
+    if activate:
+        await _topics_ready(ctx, config)
     try:
         await ctx.config_store.add(config, actor_of(request), datetime.now(UTC), activate=activate)
     except VersionExists as exc:
@@ -178,6 +196,10 @@ async def add_config(ctx: Routing, request: Request, activate: bool = False) -> 
 @admin.post("/config/versions/{version}/activate")
 async def activate_config(ctx: Routing, version: Version, request: Request) -> dict[str, Any]:
     """Route new leads with a stored version from now on; audited."""
+    config = await ctx.config_store.get(version)
+    if config is None:
+        raise HTTPException(404, detail=f"no configuration version {version}")
+    await _topics_ready(ctx, config)
     if not await ctx.config_store.activate(version, actor_of(request), datetime.now(UTC)):
         raise HTTPException(404, detail=f"no configuration version {version}")
     await ctx.config.refresh()

@@ -134,7 +134,7 @@ def build_app(settings: RoutingSettings) -> FastAPI:
         keyring=KeyRing.of(settings.role_keys()),
     )
     app.state.runtime = runtime  # for the dev kit, which waits for its consumers
-    app.state.context = RoutingContext(runtime, store, state, audit)
+    app.state.context = RoutingContext(runtime, store, state, audit, prepare_topics)
     app.include_router(router)
     app.include_router(admin)
     app.include_router(audit_router(audit))

@@ -3,6 +3,7 @@ as a FastAPI dependency: `ctx: Routing`."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -23,6 +24,8 @@ class RoutingContext:
     config_store: VersionedDocuments[RoutingConfig]
     config: ActiveDocument[RoutingConfig]
     audit: AuditLog
+    # Sees to a configuration's handoff topics: creates them (development) or checks they exist as declared.
+    prepare_topics: Callable[[RoutingConfig], Awaitable[None]]
 
     def uow(self) -> PostgresRoutingUnitOfWork:
         """A new unit of work on routing's database."""
