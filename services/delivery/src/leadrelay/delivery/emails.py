@@ -20,8 +20,18 @@ from jinja2 import (
 from leadrelay import tokens
 from leadrelay.delivery.domain.notifications import KINDS, Recipient, actions_for
 from leadrelay.delivery.domain.subscriptions import HandoffFacts, Person
-from leadrelay.events import Envelope
-from leadrelay.events.handoff import HandoffAtRisk, HandoffBreached, HandoffRejected, LeadQualified
+from leadrelay.events import Envelope, new_event
+from leadrelay.events.handoff import (
+    DecisionRef,
+    HandoffAtRisk,
+    HandoffBreached,
+    HandoffRejected,
+    LeadQualified,
+    Owner,
+    SlaTerms,
+)
+from leadrelay.events.lead import Contact, LeadSnapshot
+from leadrelay.events.scoring import Reason
 
 PACKAGED = Path(__file__).resolve().parent / "templates" / "email"
 
@@ -163,11 +173,6 @@ class EmailComposer:
 
 def _samples(now: datetime) -> list[Envelope]:
     """One event of each kind, to render every template once at start."""
-    from leadrelay.events import new_event
-    from leadrelay.events.handoff import DecisionRef, Owner, SlaTerms
-    from leadrelay.events.lead import Contact, LeadSnapshot
-    from leadrelay.events.scoring import Reason
-
     handoff_id, lead_id = "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"
     common = {"handoff_id": handoff_id, "lead_id": lead_id, "owner_id": "rep-sample", "queue": "enterprise"}
     events = [
